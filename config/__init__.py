@@ -1,0 +1,1 @@
+"""Typed configuration: TOML + CSV school data → validated objects of ``rules.model``."""

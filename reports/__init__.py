@@ -1,0 +1,1 @@
+"""Reports: pandas frames from ledger snapshots, written as Excel workbooks with xlsxwriter."""
