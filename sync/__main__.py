@@ -1,0 +1,7 @@
+"""``python -m sync`` runs the ejournal CLI."""
+
+import sys
+
+from sync.cli import main
+
+sys.exit(main())
