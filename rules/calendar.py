@@ -161,6 +161,9 @@ class _Builder:
         self.year = year
         self.changes = changes
         self.by_weekday: dict[int, list[TimetableSlot]] = defaultdict(list)
+        self.first_teacher: dict[_Key, str] = {}
+        for s in slots:
+            self.first_teacher.setdefault((s.class_id, s.subject_id), s.teacher_id)
         for s in sorted(slots, key=lambda s: (s.lesson_no, s.class_id, s.subject_id)):
             self.by_weekday[s.weekday].append(s)
         self.errors: dict[int, str] = {}
@@ -272,12 +275,13 @@ class _Builder:
                 return f"target {problem}"
         return None
 
-    def _fallback_teacher(self, key: _Key) -> str:
-        for group in self.by_weekday.values():
-            for s in group:
-                if (s.class_id, s.subject_id) == key:
-                    return s.teacher_id
-        return ""
+    def _fallback_teacher(self, key: _Key, day: date) -> str:
+        """Teacher of an extra lesson given without one: the subject's regular teacher that day,
+        else its first teacher in the timetable."""
+        for s in self.regular_on(day):
+            if (s.class_id, s.subject_id) == key:
+                return s.teacher_id
+        return self.first_teacher.get(key, "")
 
     def build(self) -> dict[_Key, list[Lesson]]:
         raw: dict[_Key, dict[_Slot, str]] = defaultdict(dict)
@@ -288,7 +292,7 @@ class _Builder:
                     raw[(s.class_id, s.subject_id)].setdefault((day, s.lesson_no), s.teacher_id)
             for change, lesson_no, teacher in self.added.get(day, ()):
                 key = (change.class_id, change.subject_id)
-                raw[key].setdefault((day, lesson_no), teacher or self._fallback_teacher(key))
+                raw[key].setdefault((day, lesson_no), teacher or self._fallback_teacher(key, day))
         result: dict[_Key, list[Lesson]] = {}
         for key, held in raw.items():
             numbers: dict[str, int] = defaultdict(int)
