@@ -1,7 +1,8 @@
 """Drive v3 helpers: the ``fields`` partial-response mask and the ``q`` search subset.
 
 ``q`` subset (joined by ``and``; strings in single or double quotes, ``\\`` escapes):
-``name = 'x'``, ``name != 'x'``, ``name contains 'x'``, ``'ID' in parents``, ``'email' in owners``,
+``name = 'x'``, ``name != 'x'``, ``name contains 'x'``, ``'ID' in parents`` (and gspread's
+``parents in "ID"``), ``'email' in owners``,
 ``mimeType = 'x'`` / ``!=``, ``modifiedTime``/``createdTime`` with ``= != < <= > >=``,
 ``trashed = true|false``. Anything else is Drive's 400 "Invalid Value" on parameter ``q``.
 """
@@ -147,6 +148,9 @@ def _term(tok: list[tuple[str, str]], i: int, resolve_parent: Callable[[str], st
             who = v1.lower()
             return (lambda f: (f.owner or "").lower() == who), i + 3
         raise invalid_q()
+    if (k1, v1) == ("word", "parents") and (k2, v2) == ("word", "in") and k3 == "str":
+        pid = resolve_parent(v3)  # gspread 6.2.1 writes it this way round; Drive accepts it
+        return (lambda f: pid in f.parents), i + 3
     if k1 != "word":
         raise invalid_q()
     if v1 in ("name", "mimeType") and k3 == "str":
