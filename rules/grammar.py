@@ -292,7 +292,8 @@ def _accept(value: CellValue, notes: list[str]) -> Parsed:
     return Parsed(True, value, format_value(value), tuple(notes))
 
 
-def _quote(typed: str) -> str:
+def quote(typed: str) -> str:
+    """The teacher's text in «…», shortened and with control characters blanked, for messages."""
     shown = "".join(" " if not c.isprintable() else c for c in typed.strip() or typed)
     if len(shown) > QUOTE_LIMIT:
         shown = shown[:QUOTE_LIMIT] + "…"
@@ -304,7 +305,7 @@ def _refuse(typed: str, problem: Problem, grammar: MarkGrammar, period: bool) ->
 
 
 def _message(typed: str, problem: Problem, grammar: MarkGrammar, period: bool) -> str:
-    q = _quote(typed)
+    q = quote(typed)
     allowed = f"допустимы {allowed_text(grammar, period=period)}"
     absent = grammar.absent
     match problem:

@@ -1,0 +1,181 @@
+"""Rules on pupils' cells: lesson marks and codes, period marks, mark density, duplicate rows.
+
+Errors keep an entry out of the record (the value is refused, or dated where no entry may be);
+warnings are journal-keeping remarks. Each non-empty cell is checked by every rule independently,
+so a mark on a future non-lesson date yields both ``future_entry`` and ``not_a_lesson_date``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rules.context import (
+    CellEntry,
+    EntryField,
+    Hit,
+    ValidationContext,
+    fmt_day,
+    plural,
+    rule,
+)
+from rules.grammar import Parsed, Problem, ValueKind, quote
+from rules.model import Location, Severity
+
+
+def _location(ctx: ValidationContext, entry: CellEntry) -> Location:
+    return Location(ctx.journal, entry.pupil_id, entry.day, EntryField.MARK, entry.cell)
+
+
+def _filled(ctx: ValidationContext) -> Iterator[tuple[CellEntry, Parsed, str]]:
+    """Non-empty lesson cells with the "Иванов Иван, 12.10.2026" prefix of their messages."""
+    for entry, parsed in zip(ctx.entries, ctx.parsed, strict=True):
+        if parsed.value is None or parsed.value.kind is not ValueKind.EMPTY:
+            yield entry, parsed, f"{ctx.pupil_name(entry.pupil_id)}, {fmt_day(entry.day)}"
+
+
+@rule("invalid_value", "Недопустимое значение в клетке урока", Severity.ERROR)
+def invalid_value(ctx: ValidationContext) -> Iterator[Hit]:
+    for entry, parsed, who in _filled(ctx):
+        if parsed.error is not None and parsed.problem is not Problem.MARK_WITH_ABSENCE:
+            yield _location(ctx, entry), f"{who}: {parsed.error}"
+
+
+@rule("mark_with_absence", "Отметка и «н» в одной клетке", Severity.ERROR)
+def mark_with_absence(ctx: ValidationContext) -> Iterator[Hit]:
+    for entry, parsed, who in _filled(ctx):
+        if parsed.problem is Problem.MARK_WITH_ABSENCE and parsed.error is not None:
+            yield _location(ctx, entry), f"{who}: {parsed.error}"
+
+
+@rule("not_a_lesson_date", "Запись в день, когда урока нет", Severity.ERROR)
+def not_a_lesson_date(ctx: ValidationContext) -> Iterator[Hit]:
+    for entry, parsed, who in _filled(ctx):
+        if ctx.lesson_period(entry.day) is None:
+            yield (
+                _location(ctx, entry),
+                (
+                    f"{who}: {quote(parsed.normalized)} — в этот день урока по расписанию нет; "
+                    "запись не принята. Отметки ставят только в дни уроков."
+                ),
+            )
+
+
+@rule("future_entry", "Запись на дату, которая ещё не наступила", Severity.ERROR)
+def future_entry(ctx: ValidationContext) -> Iterator[Hit]:
+    for entry, parsed, who in _filled(ctx):
+        if entry.day > ctx.today:
+            yield (
+                _location(ctx, entry),
+                (
+                    f"{who}: {quote(parsed.normalized)} — этот день ещё не наступил; "
+                    "отметки и пропуски ставят в день урока."
+                ),
+            )
+
+
+@rule(
+    "not_enrolled", "Запись для ученика, который в этот день не числится в классе", Severity.ERROR
+)
+def not_enrolled(ctx: ValidationContext) -> Iterator[Hit]:
+    for entry, parsed, who in _filled(ctx):
+        pupil = ctx.pupil(entry.pupil_id)
+        if pupil is not None and pupil.enrolled_on(entry.day):
+            continue
+        if pupil is None:
+            why = "ученика нет в списке класса"
+        elif entry.day < pupil.enrolled:
+            why = f"ученик зачислен в класс только с {fmt_day(pupil.enrolled)}"
+        else:
+            why = f"ученик выбыл из класса {fmt_day(pupil.left or entry.day)}"
+        yield (
+            _location(ctx, entry),
+            f"{who}: {quote(parsed.normalized)} — {why}; запись не принята.",
+        )
+
+
+@rule("period_mark_invalid", "Недопустимая итоговая отметка за период", Severity.ERROR)
+def period_mark_invalid(ctx: ValidationContext) -> Iterator[Hit]:
+    for entry, parsed in zip(ctx.period_entries, ctx.parsed_period, strict=True):
+        if parsed.error is not None:
+            where = Location(ctx.journal, entry.pupil_id, None, EntryField.PERIOD_MARK, entry.cell)
+            yield where, f"{ctx.pupil_name(entry.pupil_id)}, {entry.period}: {parsed.error}"
+
+
+@rule("period_mark_outside_window", "Итоговая отметка выставлена раньше срока", Severity.ERROR)
+def period_mark_outside_window(ctx: ValidationContext) -> Iterator[Hit]:
+    windows = {w.period: w for w in ctx.period_windows}
+    for entry, parsed in zip(ctx.period_entries, ctx.parsed_period, strict=True):
+        window = windows.get(entry.period)
+        empty = parsed.value is not None and parsed.value.kind is ValueKind.EMPTY
+        if window is None or empty or ctx.today >= window.open_from:
+            continue
+        where = Location(ctx.journal, entry.pupil_id, None, EntryField.PERIOD_MARK, entry.cell)
+        yield (
+            where,
+            (
+                f"{ctx.pupil_name(entry.pupil_id)}, {entry.period}: {quote(parsed.normalized)} — "
+                f"итоговые отметки ставят с {fmt_day(window.open_from)} по "
+                f"{fmt_day(window.open_until)}; отметка выставлена раньше срока и не принята."
+            ),
+        )
+
+
+@rule("too_few_marks", "Мало отметок для аттестации за период", Severity.WARNING)
+def too_few_marks(ctx: ValidationContext) -> Iterator[Hit]:
+    """While a period's marks window is open: pupils below ``GradingPolicy.min_marks``, except those
+    whose period cell already says "н/а", "осв" or "зач"."""
+    minimum = ctx.policies.grading.min_marks
+    for window in ctx.period_windows:
+        if not window.is_open(ctx.today):
+            continue
+        cells = {
+            e.pupil_id: (e, p)
+            for e, p in zip(ctx.period_entries, ctx.parsed_period, strict=True)
+            if e.period == window.period
+        }
+        for pupil in ctx.pupils:
+            entry, parsed = cells.get(pupil.id, (None, None))
+            coded = (
+                parsed is not None
+                and parsed.value is not None
+                and (parsed.value.kind is ValueKind.PERIOD_CODE)
+            )
+            count = ctx.counted_marks(pupil.id, window.period)
+            if coded or count >= minimum or not pupil.enrolled_on(ctx.today):
+                continue
+            cell = entry.cell if entry is not None else None
+            where = Location(ctx.journal, pupil.id, None, EntryField.PERIOD_MARK, cell)
+            marks = plural(count, "отметка", "отметки", "отметок")
+            yield (
+                where,
+                (
+                    f"{ctx.pupil_name(pupil.id)}: за {window.period} {count} {marks}, а для "
+                    f"аттестации нужно не меньше {minimum}, иначе рекомендуемая итоговая — «н/а»."
+                ),
+            )
+
+
+@rule("duplicate_pupil_row", "Ученик записан в журнале в двух строках", Severity.WARNING)
+def duplicate_pupil_row(ctx: ValidationContext) -> Iterator[Hit]:
+    for pupil_id in sorted(ctx.duplicate_rows):
+        yield (
+            Location(ctx.journal, pupil_id, None, EntryField.ROW, None),
+            (
+                f"{ctx.pupil_name(pupil_id)}: ученик записан в журнале в двух строках; отметки "
+                "должны стоять в одной строке — сообщите администратору журнала, чтобы лишнюю "
+                "строку убрали."
+            ),
+        )
+
+
+RULES = (
+    invalid_value,
+    mark_with_absence,
+    not_a_lesson_date,
+    future_entry,
+    not_enrolled,
+    period_mark_invalid,
+    period_mark_outside_window,
+    too_few_marks,
+    duplicate_pupil_row,
+)

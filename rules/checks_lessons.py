@@ -1,0 +1,121 @@
+"""Rules on the "Уроки" tab: what the teacher must record for each lesson (R6), and control works
+left without marks after their checking norm (R8). All are journal-keeping warnings.
+
+A lesson's topic, work type and homework are due on its day, so they are reported from the next day
+on. Any non-blank homework text counts as recorded, so "—", "нет" or "не задано" (no homework set,
+said explicitly) satisfy the rule; only an empty cell is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rules.context import EntryField, Hit, LessonInfo, ValidationContext, fmt_day, rule
+from rules.grammar import Parsed, ValueKind
+from rules.model import Location, Severity
+
+
+def _past_lessons(ctx: ValidationContext) -> Iterator[LessonInfo]:
+    for day in sorted(ctx.lesson_days):
+        if day < ctx.today:
+            yield ctx.info(day)
+
+
+def _where(ctx: ValidationContext, info: LessonInfo, what: EntryField) -> Location:
+    return Location(ctx.journal, None, info.day, what, info.cells.get(what))
+
+
+@rule("lesson_missing_topic", "Не записана тема урока", Severity.WARNING)
+def lesson_missing_topic(ctx: ValidationContext) -> Iterator[Hit]:
+    for info in _past_lessons(ctx):
+        if not info.topic.strip():
+            yield (
+                _where(ctx, info, EntryField.TOPIC),
+                (f"Урок {fmt_day(info.day)}: не записана тема урока."),
+            )
+
+
+@rule("lesson_missing_work_type", "Не указан тип работы на уроке", Severity.WARNING)
+def lesson_missing_work_type(ctx: ValidationContext) -> Iterator[Hit]:
+    for info in _past_lessons(ctx):
+        if not info.work_type.strip():
+            yield (
+                _where(ctx, info, EntryField.WORK_TYPE),
+                (f"Урок {fmt_day(info.day)}: не указан тип работы (выберите его из списка)."),
+            )
+
+
+@rule("unknown_work_type", "Тип работы не из списка школы", Severity.WARNING)
+def unknown_work_type(ctx: ValidationContext) -> Iterator[Hit]:
+    """Checked from the lesson day on, since a typo is visible at once; skipped when the school has
+    configured no work types."""
+    if not ctx.policies.work_types:
+        return
+    names = ", ".join(wt.name for wt in ctx.policies.work_types)
+    for day in sorted(ctx.lesson_days):
+        info = ctx.info(day)
+        if day <= ctx.today and info.work_type.strip() and ctx.work_type(info.work_type) is None:
+            yield (
+                _where(ctx, info, EntryField.WORK_TYPE),
+                (
+                    f"Урок {fmt_day(day)}: тип работы «{info.work_type.strip()[:40]}» не из "
+                    f"списка; выберите один из: {names}."
+                ),
+            )
+
+
+@rule("lesson_missing_homework", "Не записано домашнее задание", Severity.WARNING)
+def lesson_missing_homework(ctx: ValidationContext) -> Iterator[Hit]:
+    for info in _past_lessons(ctx):
+        if not info.homework.strip():
+            yield (
+                _where(ctx, info, EntryField.HOMEWORK),
+                (
+                    f"Урок {fmt_day(info.day)}: не записано домашнее задание; если его нет, "
+                    "напишите «не задано»."
+                ),
+            )
+
+
+@rule(
+    "control_work_without_marks",
+    "Оценочная работа без отметок у присутствовавших",
+    Severity.WARNING,
+)
+def control_work_without_marks(ctx: ValidationContext) -> Iterator[Hit]:
+    """After the grace end of a lesson whose work type is an assessment: every pupil enrolled that
+    day whose cell is empty or only "оп" (late, but present). "н" and "•" (work owed) are answers;
+    refused values are reported by ``invalid_value``."""
+    for day in sorted(ctx.lesson_days):
+        work = ctx.work_type(ctx.info(day).work_type)
+        grace_end = ctx.grace_until.get(day, day)
+        if work is None or not work.assessment or ctx.today <= grace_end:
+            continue
+        for pupil in ctx.pupils:
+            cells = ctx.cells_of(pupil.id, day)
+            if not pupil.enrolled_on(day) or not _lacks_mark([p for _, p in cells]):
+                continue
+            cell = cells[0][0].cell if cells else None
+            yield (
+                Location(ctx.journal, pupil.id, day, EntryField.MARK, cell),
+                (
+                    f"{ctx.pupil_name(pupil.id)}, {fmt_day(day)}: нет отметки за работу "
+                    f"«{work.name}»; срок выставления отметок истёк {fmt_day(grace_end)}."
+                ),
+            )
+
+
+def _lacks_mark(values: list[Parsed]) -> bool:
+    """Empty or only "оп"; a refused value counts as an answer (``invalid_value`` reports it)."""
+    return all(
+        p.value is not None and p.value.kind in (ValueKind.EMPTY, ValueKind.LATE) for p in values
+    )
+
+
+RULES = (
+    lesson_missing_topic,
+    lesson_missing_work_type,
+    unknown_work_type,
+    lesson_missing_homework,
+    control_work_without_marks,
+)

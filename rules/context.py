@@ -1,0 +1,218 @@
+"""What validation sees of one journal, and the shape of a validation rule.
+
+``ValidationContext`` is a frozen snapshot the sync engine fills from the parsed grid and from
+``rules.calendar`` / ``rules.locks`` (lesson dates, period-mark windows, grace ends arrive as data,
+so validation computes no calendar and no lock). Cells are parsed once, here, and every rule reads
+the same ``Parsed``. A ``Rule`` is a named pure function from the context to (location, message)
+pairs; ``Rule.run`` turns them into ``Finding``s carrying the rule's id and severity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from rules.grammar import Parsed, ValueKind, parse_cell
+from rules.model import Finding, Lesson, Location, MarkGrammar, Policies, Pupil, Severity, WorkType
+
+
+class EntryField(StrEnum):
+    """``Location.field`` values used by the built-in rules."""
+
+    MARK = "mark"
+    PERIOD_MARK = "period_mark"
+    TOPIC = "topic"
+    WORK_TYPE = "work_type"
+    HOMEWORK = "homework"
+    ROW = "row"  # the pupil's whole row
+
+
+@dataclass(frozen=True, slots=True)
+class CellEntry:
+    """One lesson cell as read: ``raw`` is str, int, float, bool or None; ``cell`` its A1 ref."""
+
+    pupil_id: str
+    day: date
+    raw: object
+    cell: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodEntry:
+    """One cell of the teacher-entered period-mark column ("Четверть")."""
+
+    pupil_id: str
+    period: str  # Period.name, "1 четверть"
+    raw: object
+    cell: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LessonInfo:
+    """A row of the "Уроки" tab as entered; ``work_type`` is a WorkType code or name as typed.
+
+    ``cells`` maps an ``EntryField`` value ("topic", "work_type", "homework") to its A1 reference.
+    """
+
+    day: date
+    topic: str = ""
+    classwork: str = ""
+    work_type: str = ""
+    homework: str = ""
+    cells: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodWindow:
+    """Dates (inclusive) between which period marks of ``period`` may be entered."""
+
+    period: str
+    open_from: date
+    open_until: date
+
+    def is_open(self, day: date) -> bool:
+        return self.open_from <= day <= self.open_until
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationContext:
+    """One journal ("7Б/math") with the precomputed facts its rules need.
+
+    ``grace_until`` maps a lesson day to the last day its marks may still be entered (the lesson
+    day itself when its work type has no grace); ``duplicate_rows`` holds pupil ids the grid parser
+    saw on more than one row. ``now`` (tz-aware) is there for rules that need the time of day.
+    """
+
+    journal: str
+    grade: int
+    today: date
+    now: datetime
+    policies: Policies = field(default_factory=Policies)
+    pupils: tuple[Pupil, ...] = ()
+    lessons: tuple[Lesson, ...] = ()
+    lesson_info: tuple[LessonInfo, ...] = ()
+    entries: tuple[CellEntry, ...] = ()
+    period_entries: tuple[PeriodEntry, ...] = ()
+    period_windows: tuple[PeriodWindow, ...] = ()
+    grace_until: Mapping[date, date] = field(default_factory=dict)
+    duplicate_rows: frozenset[str] = frozenset()
+    # derived once in __post_init__
+    parsed: tuple[Parsed, ...] = field(init=False, repr=False, compare=False)
+    parsed_period: tuple[Parsed, ...] = field(init=False, repr=False, compare=False)
+    _pupils: dict[str, Pupil] = field(init=False, repr=False, compare=False)
+    _lesson_periods: dict[date, str] = field(init=False, repr=False, compare=False)
+    _info: dict[date, LessonInfo] = field(init=False, repr=False, compare=False)
+    _cells: dict[tuple[str, date], list[int]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        grammar = self.policies.grammar
+        cells: dict[tuple[str, date], list[int]] = {}
+        for i, entry in enumerate(self.entries):
+            cells.setdefault((entry.pupil_id, entry.day), []).append(i)
+        derived: dict[str, object] = {
+            "parsed": tuple(parse_cell(e.raw, grammar) for e in self.entries),
+            "parsed_period": tuple(
+                parse_cell(e.raw, grammar, period=True) for e in self.period_entries
+            ),
+            "_pupils": {p.id: p for p in self.pupils},
+            "_lesson_periods": {lesson.day: lesson.period for lesson in self.lessons},
+            "_info": {info.day: info for info in self.lesson_info},
+            "_cells": cells,
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def grammar(self) -> MarkGrammar:
+        return self.policies.grammar
+
+    @property
+    def lesson_days(self) -> frozenset[date]:
+        return frozenset(self._lesson_periods)
+
+    def pupil(self, pupil_id: str) -> Pupil | None:
+        return self._pupils.get(pupil_id)
+
+    def pupil_name(self, pupil_id: str) -> str:
+        """ "Иванов Иван" for the teacher's own findings tab; the id if not on the roster."""
+        pupil = self._pupils.get(pupil_id)
+        if pupil is None:
+            return f"ученик с кодом {pupil_id}"
+        return f"{pupil.last_name} {pupil.first_name}".strip()
+
+    def lesson_period(self, day: date) -> str | None:
+        return self._lesson_periods.get(day)
+
+    def info(self, day: date) -> LessonInfo:
+        return self._info.get(day) or LessonInfo(day)
+
+    def cells_of(self, pupil_id: str, day: date) -> list[tuple[CellEntry, Parsed]]:
+        """The pupil's cells on that day (normally one) with their parses."""
+        return [(self.entries[i], self.parsed[i]) for i in self._cells.get((pupil_id, day), [])]
+
+    def work_type(self, typed: str) -> WorkType | None:
+        """The configured work type whose code or name is ``typed`` (case and spaces ignored)."""
+        key = " ".join(typed.split()).casefold()
+        for wt in self.policies.work_types:
+            if key in (wt.code.casefold(), " ".join(wt.name.split()).casefold()):
+                return wt
+        return None
+
+    def counted_marks(self, pupil_id: str, period: str) -> int:
+        """Accepted marks of a pupil in a period: valid, on a lesson of that period, not in the
+        future, while enrolled. A double mark counts twice."""
+        pupil = self._pupils.get(pupil_id)
+        count = 0
+        for entry, parsed in zip(self.entries, self.parsed, strict=True):
+            if (
+                entry.pupil_id == pupil_id
+                and parsed.value is not None
+                and parsed.value.kind is ValueKind.MARK
+                and self._lesson_periods.get(entry.day) == period
+                and entry.day <= self.today
+                and pupil is not None
+                and pupil.enrolled_on(entry.day)
+            ):
+                count += len(parsed.value.marks)
+        return count
+
+
+Hit = tuple[Location, str]
+CheckFn = Callable[[ValidationContext], Iterable[Hit]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A named validation rule; ``title`` (Russian) explains it in the config docs and reports."""
+
+    id: str
+    title: str
+    severity: Severity
+    check: CheckFn
+
+    def run(self, ctx: ValidationContext) -> list[Finding]:
+        return [Finding(self.id, self.severity, loc, msg) for loc, msg in self.check(ctx)]
+
+
+def rule(rule_id: str, title: str, severity: Severity) -> Callable[[CheckFn], Rule]:
+    """Decorator turning a check function into a ``Rule``; list it in its module's ``RULES``."""
+
+    def wrap(check: CheckFn) -> Rule:
+        return Rule(rule_id, title, severity, check)
+
+    return wrap
+
+
+def fmt_day(day: date) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+def plural(n: int, one: str, few: str, many: str) -> str:
+    """Russian plural form: 1 отметка, 2 отметки, 5 отметок."""
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
