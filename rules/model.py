@@ -123,6 +123,7 @@ class PlanItem:
     number: int
     topic: str
     hours: int = 1
+    work_type: str | None = None  # planned work type code, e.g. "control" (assessment schedule)
 
 
 # --------------------------------------------------------------------------- calendar

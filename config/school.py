@@ -1,0 +1,172 @@
+"""The loaded school: one frozen object holding everything ``config/`` read and checked.
+
+``School`` bundles the domain objects of ``rules.model`` with the deployment settings that only the
+service needs (schedule of jobs, spreadsheet backend, ledger path). It is built by
+:func:`config.loader.load_school` and never mutated; lookups are small linear scans, which is
+plenty for a school of 1,500 pupils.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, time
+from enum import StrEnum
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from rules import calendar
+from rules.errors import Problem
+from rules.model import (
+    AcademicYear,
+    Assignment,
+    Lesson,
+    Parent,
+    PlanItem,
+    Policies,
+    Pupil,
+    SchoolClass,
+    Subject,
+    Teacher,
+    TimetableChange,
+    TimetableSlot,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Substitution:
+    """R9: on ``day`` the ``teacher_id`` substitutes in ``class_id``+``subject_id`` and may fill
+    that journal for that day only."""
+
+    day: date
+    class_id: str
+    subject_id: str
+    teacher_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSettings:
+    """When the daemon runs its jobs (school time zone)."""
+
+    sync_every_minutes: int = 5
+    lock_at: time = time(0, 15)  # nightly lock job: protect first, then read (after lock.day_end)
+    backup_at: time = time(2, 30)
+    backup_keep: int = 14  # rotated daily backups kept
+    weekly_report_weekday: int = 5  # 1=Mon … 7=Sun; the weekly analysis for the teachers' board
+    weekly_report_at: time = time(16, 0)
+    monthly_report_day: int = 1  # day of month for the previous month's report to the deputy
+    monthly_report_at: time = time(7, 0)
+
+
+class BackendKind(StrEnum):
+    LOCAL = "local"  # a folder of .xlsx files (on-premises)
+    GOOGLE = "google"  # Google Sheets + Drive via a service account
+
+
+@dataclass(frozen=True, slots=True)
+class BackendSettings:
+    """Where the spreadsheets live. Secrets are never read from the config files: the Google key
+    path comes from the environment variable named by ``credentials_env``."""
+
+    kind: BackendKind = BackendKind.LOCAL
+    folder: Path | None = None  # local: absolute folder of the .xlsx files
+    credentials_env: str = "EJOURNAL_GOOGLE_CREDENTIALS"
+    credentials_path: Path | None = None  # google: service-account key file, from the environment
+    shared_drive_folder_id: str | None = None  # google: where the spreadsheets are created
+    reads_per_minute: int = 60  # client-side token bucket, per principal
+    writes_per_minute: int = 60
+
+
+@dataclass(frozen=True, slots=True)
+class School:
+    """Everything the service knows about one school and one academic year."""
+
+    name: str
+    timezone: ZoneInfo
+    year: AcademicYear
+    policies: Policies
+    classes: tuple[SchoolClass, ...]
+    pupils: tuple[Pupil, ...]
+    parents: tuple[Parent, ...]
+    teachers: tuple[Teacher, ...]
+    subjects: tuple[Subject, ...]
+    assignments: tuple[Assignment, ...]
+    slots: tuple[TimetableSlot, ...]
+    changes: tuple[TimetableChange, ...]
+    plans: tuple[PlanItem, ...]
+    substitutions: tuple[Substitution, ...]
+    schedule: ScheduleSettings
+    backend: BackendSettings
+    ledger_path: Path  # absolute
+    config_dir: Path  # absolute folder of school.toml
+    config_version: str  # short sha256 of every config file read; reports state it
+    max_lesson_no: int = 8  # lessons per day the timetable may use
+    warnings: tuple[Problem, ...] = ()  # doubtful but accepted (e.g. a change into a taken slot)
+
+    # ------------------------------------------------------------------ lookups
+
+    def school_class(self, class_id: str) -> SchoolClass | None:
+        return next((c for c in self.classes if c.id == class_id), None)
+
+    def pupil(self, pupil_id: str) -> Pupil | None:
+        return next((p for p in self.pupils if p.id == pupil_id), None)
+
+    def teacher(self, teacher_id: str) -> Teacher | None:
+        return next((t for t in self.teachers if t.id == teacher_id), None)
+
+    def subject(self, subject_id: str) -> Subject | None:
+        return next((s for s in self.subjects if s.id == subject_id), None)
+
+    def pupils_in(self, class_id: str, on: date | None = None) -> tuple[Pupil, ...]:
+        """Pupils of a class (enrolled on ``on`` if given), in roster order."""
+        return tuple(
+            p for p in self.pupils if p.class_id == class_id and (on is None or p.enrolled_on(on))
+        )
+
+    def parents_of(self, pupil_id: str) -> tuple[Parent, ...]:
+        return tuple(p for p in self.parents if p.pupil_id == pupil_id)
+
+    def assignment(self, class_id: str, subject_id: str) -> Assignment | None:
+        return next(
+            (a for a in self.assignments if (a.class_id, a.subject_id) == (class_id, subject_id)),
+            None,
+        )
+
+    def teachers_of(self, class_id: str, subject_id: str) -> tuple[str, ...]:
+        """Teacher ids of a journal (several when the class is split into groups)."""
+        return tuple(
+            a.teacher_id
+            for a in self.assignments
+            if (a.class_id, a.subject_id) == (class_id, subject_id)
+        )
+
+    def plan(self, class_id: str, subject_id: str) -> tuple[PlanItem, ...]:
+        """The КТП of a class+subject (empty if none was configured)."""
+        return tuple(i for i in self.plans if (i.class_id, i.subject_id) == (class_id, subject_id))
+
+    def substitutes_on(self, day: date) -> tuple[Substitution, ...]:
+        return tuple(s for s in self.substitutions if s.day == day)
+
+    # ------------------------------------------------------------------ lessons
+
+    def lessons(self) -> dict[tuple[str, str], list[Lesson]]:
+        """Every lesson of the year per (class_id, subject_id), from the timetable and changes."""
+        return calendar.all_lessons(self.year, self.slots, self.changes)
+
+    def lessons_per_period(self, class_id: str | None = None) -> dict[str, int]:
+        """Number of lessons per period name (in calendar order), for the school or one class."""
+        counts: Counter[str] = Counter()
+        for (cls, _subject), lessons in self.lessons().items():
+            if class_id is None or cls == class_id:
+                counts.update(lesson.period for lesson in lessons)
+        return {p.name: counts.get(p.name, 0) for p in self.year.periods}
+
+    def weekly_lessons(self, class_id: str | None = None) -> int:
+        """Regular lessons per week (a split group counts once), for the school or one class."""
+        return len(
+            {
+                (s.class_id, s.weekday, s.lesson_no, s.subject_id)
+                for s in self.slots
+                if class_id is None or s.class_id == class_id
+            }
+        )

@@ -1,0 +1,224 @@
+"""From the parsed ``school.toml`` to domain objects, with the checks pydantic cannot express alone.
+
+Checks here: time zone exists; periods lie inside the year and do not overlap; holidays and extra
+school days lie inside the year; grace rules name an existing work type and their grade bands do not
+overlap; work type codes are unique; grading thresholds strictly increase; the backend's folder and
+credentials. Defaults come from the ``rules.model`` / ``config.school`` dataclasses: only keys the
+sysadmin wrote are passed on.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from config.problems import Problems, suggestion
+from config.schema import Loc, SchoolToml, locate
+from config.school import BackendKind, BackendSettings, ScheduleSettings
+from rules.model import (
+    AcademicYear,
+    GracePeriod,
+    GradingPolicy,
+    Holiday,
+    LockPolicy,
+    MarkGrammar,
+    Period,
+    PeriodKind,
+    Policies,
+    WorkType,
+)
+
+DEFAULT_CREDENTIALS_ENV: str = BackendSettings().credentials_env
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What ``school.toml`` alone yields (no CSV data yet)."""
+
+    name: str
+    timezone: ZoneInfo | None
+    year: AcademicYear
+    policies: Policies
+    schedule: ScheduleSettings
+    backend: BackendSettings
+    ledger_path: Path
+    max_lesson_no: int
+
+
+def _given(section: Any) -> dict[str, Any]:
+    """Only the keys the sysadmin wrote (unset keys fall back to the dataclass default)."""
+    data: dict[str, Any] = section.model_dump(exclude_none=True)
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+
+
+class _Where:
+    def __init__(self, file: str, lines: dict[Loc, int], problems: Problems) -> None:
+        self.file, self.lines, self.problems = file, lines, problems
+
+    def add(self, loc: Loc, message: str) -> None:
+        self.problems.add(self.file, locate(loc, self.lines), message)
+
+
+def build_settings(
+    doc: SchoolToml,
+    base: Path,
+    environ: Mapping[str, str],
+    file: str,
+    lines: dict[Loc, int],
+    problems: Problems,
+) -> Settings:
+    where = _Where(file, lines, problems)
+    return Settings(
+        name=doc.school.name,
+        timezone=_timezone(doc.school.timezone, where),
+        year=_year(doc, where),
+        policies=_policies(doc, where),
+        schedule=ScheduleSettings(**_given(doc.schedule)),
+        backend=_backend(doc, base, environ, where),
+        ledger_path=(base / doc.ledger.path).resolve(),
+        max_lesson_no=doc.school.max_lessons_per_day,
+    )
+
+
+def _timezone(name: str, where: _Where) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        where.add(("school", "timezone"), f"unknown time zone {name!r} (e.g. 'Europe/Moscow')")
+        return None
+
+
+def _year(doc: SchoolToml, where: _Where) -> AcademicYear:
+    y = doc.year
+    if y.start >= y.end:
+        where.add(("year", "end"), f"the year ends ({y.end}) before it starts ({y.start})")
+    periods = tuple(Period(p.name, p.start, p.end) for p in y.periods)
+    holidays = tuple(Holiday(h.name, h.start, h.end) for h in y.holidays)
+    ranges: tuple[tuple[str, tuple[Period | Holiday, ...]], ...] = (
+        ("periods", periods),
+        ("holidays", holidays),
+    )
+    for kind, items in ranges:
+        for i, item in enumerate(items):
+            if item.start > item.end:
+                where.add(("year", kind, i, "end"), f"{item.name!r} ends before it starts")
+            elif item.start < y.start or item.end > y.end:
+                where.add(
+                    ("year", kind, i),
+                    f"{item.name!r} ({item.start}..{item.end}) is outside the year "
+                    f"({y.start}..{y.end})",
+                )
+    ordered = sorted(enumerate(periods), key=lambda ip: ip[1].start)
+    for (_, a), (j, b) in itertools.pairwise(ordered):
+        if b.start <= a.end:
+            where.add(("year", "periods", j), f"period {b.name!r} overlaps period {a.name!r}")
+    names = [p.name for p in periods]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            where.add(("year", "periods", i, "name"), f"duplicate period name {name!r}")
+    for i, day in enumerate(y.extra_school_days):
+        if not y.start <= day <= y.end:
+            where.add(("year", "extra_school_days", i), f"{day} is outside the year")
+    extra: dict[str, Any] = {}
+    if y.week_days is not None:
+        extra["week_days"] = y.week_days
+    if y.period_kind is not None:
+        extra["period_kind"] = PeriodKind(y.period_kind)
+    return AcademicYear(
+        name=y.name,
+        start=y.start,
+        end=y.end,
+        periods=periods,
+        holidays=holidays,
+        extra_school_days=tuple(y.extra_school_days),
+        **extra,
+    )
+
+
+def _policies(doc: SchoolToml, where: _Where) -> Policies:
+    grading = GradingPolicy(**_given(doc.grading))
+    t = grading.thresholds
+    if not all(1 <= x <= 5 for x in t) or not t[0] < t[1] < t[2]:
+        where.add(
+            ("grading", "thresholds"),
+            f"thresholds for 3, 4, 5 must strictly increase within 1..5, got {list(t)}",
+        )
+    codes = [w.code for w in doc.work_types]
+    for i, code in enumerate(codes):
+        if code in codes[:i]:
+            where.add(("work_types", i, "code"), f"duplicate work type {code!r}")
+    bands: dict[str, list[tuple[int, GracePeriod]]] = {code: [] for code in codes}
+    for i, g in enumerate(doc.grace):
+        if g.work_type not in bands:
+            where.add(
+                ("grace", i, "work_type"),
+                f"unknown work type {g.work_type!r}{suggestion(g.work_type, codes)}",
+            )
+            continue
+        if g.min_grade > g.max_grade:
+            where.add(("grace", i, "max_grade"), "max_grade is below min_grade")
+            continue
+        band = GracePeriod(g.min_grade, g.max_grade, g.days)
+        for j, other in bands[g.work_type]:
+            if band.min_grade <= other.max_grade and other.min_grade <= band.max_grade:
+                where.add(
+                    ("grace", i),
+                    f"grades {band.min_grade}–{band.max_grade} of {g.work_type!r} overlap the "
+                    f"band {other.min_grade}–{other.max_grade} of grace[{j}]",
+                )
+        bands[g.work_type].append((i, band))
+    work_types = tuple(
+        WorkType(
+            code=w.code,
+            name=w.name,
+            grace=tuple(sorted((b for _, b in bands.get(w.code, [])), key=lambda b: b.min_grade)),
+            **_given(w.model_copy(update={"code": None, "name": None})),
+        )
+        for w in doc.work_types
+    )
+    return Policies(
+        grammar=MarkGrammar(**_given(doc.grammar)),
+        lock=LockPolicy(**_given(doc.lock)),
+        grading=grading,
+        work_types=work_types,
+    )
+
+
+def _backend(
+    doc: SchoolToml, base: Path, environ: Mapping[str, str], where: _Where
+) -> BackendSettings:
+    b = doc.backend
+    given = _given(b.model_copy(update={"kind": None, "folder": None}))
+    kind = BackendKind(b.kind)
+    if kind is BackendKind.LOCAL:
+        folder = (base / (b.folder or "var/sheets")).resolve()
+        if folder.exists() and not folder.is_dir():
+            where.add(("backend", "folder"), f"{folder} exists and is not a folder")
+        return BackendSettings(kind=kind, folder=folder, **given)
+    env_name = b.credentials_env or DEFAULT_CREDENTIALS_ENV
+    raw = environ.get(env_name, "").strip()
+    credentials: Path | None = None
+    if not raw:
+        where.add(
+            ("backend", "credentials_env"),
+            f"environment variable {env_name} is not set: it must hold the path of the "
+            "service-account key file (keys never go into the config files)",
+        )
+    else:
+        credentials = Path(raw).expanduser()
+        if not credentials.is_file():
+            where.add(
+                ("backend", "credentials_env"),
+                f"{env_name} points to {credentials}, which is not a file",
+            )
+    if not b.shared_drive_folder_id:
+        where.add(
+            ("backend", "shared_drive_folder_id"),
+            "the google backend needs the id of a shared-drive folder (service accounts have no "
+            "Drive storage of their own)",
+        )
+    return BackendSettings(kind=kind, credentials_path=credentials, **given)
