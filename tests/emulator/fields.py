@@ -97,7 +97,7 @@ def mask_mentions(tree: Tree, *path: str) -> bool:
 
 
 def leaf_paths(tree: Tree, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    """All selected leaf paths, e.g. ``gridProperties/rowCount`` -> [("gridProperties","rowCount")]."""
+    """All selected leaf paths: ``gridProperties/rowCount`` -> [("gridProperties", "rowCount")]."""
     out: list[tuple[str, ...]] = []
     for key, sub in tree.items():
         if sub is None:

@@ -79,7 +79,8 @@ def _check_editors(pr: dict[str, Any], where: str) -> None:
     eds = pr.get("editors") or {}
     if pr.get("warningOnly") and (eds.get("users") or eds.get("groups")
                                   or eds.get("domainUsersCanEdit")):
-        raise invalid_argument(f"{where}: ProtectedRange is warningOnly. Editors cannot be set on it.")
+        raise invalid_argument(
+            f"{where}: ProtectedRange is warningOnly. Editors cannot be set on it.")
 
 
 def add_protected_range(sp: Spreadsheet, req: dict[str, Any], where: str, principal: str,

@@ -39,7 +39,8 @@ def _enum(value: Any, allowed: set[str], name: str, default: str) -> str:
 def _bounds_for_read(sheet: Sheet, box: Any, text: str) -> tuple[int, int, int, int]:
     if (box.r1 is not None and box.r1 > sheet.rows) or (box.c1 is not None and box.c1 > sheet.cols):
         raise invalid_argument(
-            f"Range ({text}) exceeds grid limits. Max rows: {sheet.rows}, max columns: {sheet.cols}")
+            f"Range ({text}) exceeds grid limits. Max rows: {sheet.rows}, "
+            f"max columns: {sheet.cols}")
     return box.clip(sheet.rows, sheet.cols)
 
 
@@ -156,8 +157,8 @@ def _matrix(values: Any, major: str | None, field: str) -> list[list[Any]]:
 def write_range(sp: Spreadsheet, text: str, values: Any, major: str | None, input_opt: str,
                 guard: Guard, field: str = "data.values") -> dict[str, Any]:
     """Write a 2-D array at ``text`` (grid grows when needed); returns the update counts."""
+    matrix = _matrix(values, major, field)  # body errors come before range errors (cassette)
     sheet, box = resolve_a1(sp, text)
-    matrix = _matrix(values, major, field)
     if box.r1 is not None and box.c1 is not None and box.r1 - (box.r0 or 0) == 1 \
             and box.c1 - (box.c0 or 0) == 1:
         box.r1 = box.c1 = None  # a single cell is an anchor: the data extends from it
@@ -165,7 +166,8 @@ def write_range(sp: Spreadsheet, text: str, values: Any, major: str | None, inpu
     c0 = box.c0 or 0
     height = len(matrix)
     width = max((len(r) for r in matrix), default=0)
-    if (box.r1 is not None and height > box.r1 - r0) or (box.c1 is not None and width > box.c1 - c0):
+    too_tall = box.r1 is not None and height > box.r1 - r0
+    if too_tall or (box.c1 is not None and width > box.c1 - c0):
         raise invalid_argument(
             f"Requested writing within range [{text}], but tried writing to "
             f"{'row' if box.r1 is not None and height > box.r1 - r0 else 'column'} "
@@ -181,7 +183,8 @@ def write_range(sp: Spreadsheet, text: str, values: Any, major: str | None, inpu
     grid["columnCount"] = max(sheet.cols, c0 + width)
     locale = sp.locale
     layered = bool(sheet.formats)
-    cells = 0
+    rows_hit: set[int] = set()
+    cols_hit: set[int] = set()
     for i, row in enumerate(matrix):
         for j, raw in enumerate(row):
             r, c = r0 + i, c0 + j
@@ -198,10 +201,14 @@ def write_range(sp: Spreadsheet, text: str, values: Any, major: str | None, inpu
             if isinstance(old, Rich) and old.note is not None:
                 value = _keep_note(value, old.note)
             sheet.set(r, c, value)
-            cells += 1
-    out.update({"updatedRange": format_range(sheet.title, r0, r0 + height, c0, c0 + width),
-                "updatedRows": height, "updatedColumns": width,
-                "updatedCells": sum(len(r) for r in matrix)})
+            rows_hit.add(r)
+            cols_hit.add(c)
+    # counts cover written (non-null) cells only (cassette test_update_cells_noncontiguous)
+    written = sum(1 for row in matrix for v in row if v is not None)
+    out["updatedRange"] = format_range(sheet.title, r0, r0 + height, c0, c0 + width)
+    if written:
+        out.update({"updatedRows": len(rows_hit), "updatedColumns": len(cols_hit),
+                    "updatedCells": written})
     return out
 
 
@@ -228,7 +235,8 @@ def values_update(sp: Spreadsheet, text: str, query: dict[str, list[str]], body:
     upd = write_range(sp, text, body.get("values"), body.get("majorDimension"), input_opt, guard)
     if _flag(_one(query, "includeValuesInResponse")):
         upd["updatedData"] = _response_values(
-            sp, upd, _enum(_one(query, "responseValueRenderOption"), _RENDER, "r", "FORMATTED_VALUE"),
+            sp, upd,
+            _enum(_one(query, "responseValueRenderOption"), _RENDER, "r", "FORMATTED_VALUE"),
             _enum(_one(query, "responseDateTimeRenderOption"), _DT, "d", "SERIAL_NUMBER"))
     return upd
 
@@ -319,7 +327,8 @@ def values_append(sp: Spreadsheet, text: str, query: dict[str, list[str]], body:
         while run_start - 1 in sheet.cells[last_row]:
             run_start -= 1
         top = last_row
-        while top - 1 >= r0 and any(run_start <= c <= run_end for c in sheet.cells.get(top - 1, {})):
+        while top - 1 >= r0 and any(run_start <= c <= run_end
+                                    for c in sheet.cells.get(top - 1, {})):
             top -= 1
         out["tableRange"] = format_range(sheet.title, top, last_row + 1, run_start, run_end + 1)
         start_r, start_c = last_row + 1, run_start
