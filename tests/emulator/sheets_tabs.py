@@ -158,9 +158,9 @@ def update_sheet_properties(ctx: Ctx, req: dict[str, Any], where: str) -> dict[s
 def _truncate(sheet: Sheet, rows: int, cols: int) -> None:
     """Shrinking the grid drops the cut-off cells and properties."""
     if rows < sheet.rows:
-        sheets_dims.shiftget_sheet(sheet, "ROWS", rows, -(sheet.rows - rows))
+        sheets_dims.shift_sheet(sheet, "ROWS", rows, -(sheet.rows - rows))
     if cols < sheet.cols:
-        sheets_dims.shiftget_sheet(sheet, "COLUMNS", cols, -(sheet.cols - cols))
+        sheets_dims.shift_sheet(sheet, "COLUMNS", cols, -(sheet.cols - cols))
 
 
 def update_spreadsheet_properties(ctx: Ctx, req: dict[str, Any], where: str) -> dict[str, Any]:
