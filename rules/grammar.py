@@ -335,7 +335,10 @@ def _message(typed: str, problem: Problem, grammar: MarkGrammar, period: bool) -
         case Problem.PERIOD_ONLY:
             text = f"{q} ставится только в итоговую отметку за период, не за урок"
         case Problem.NOT_FOR_PERIOD:
-            text = f"{q} не ставится в итоговую отметку: пропуски и долги отмечают в клетках уроков"
+            text = (
+                f"{q} не ставится в итоговую отметку: пропуски, опоздания и долги отмечают "
+                "в клетках уроков"
+            )
         case _:
             text = f"{q} — нет такой отметки"
     return f"{text}; {allowed}."

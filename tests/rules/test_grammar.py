@@ -256,7 +256,12 @@ def test_period_cell_values(raw: str, value: CellValue, notes: tuple[str, ...]) 
     [
         ("н", DEFAULT, Problem.NOT_FOR_PERIOD, "«н» не ставится в итоговую отметку"),
         ("оп", DEFAULT, Problem.NOT_FOR_PERIOD, "допустимы 2, 3, 4, 5, н/а, осв, зач."),
-        ("•", DEFAULT, Problem.NOT_FOR_PERIOD, "пропуски и долги отмечают в клетках уроков"),
+        (
+            "•",
+            DEFAULT,
+            Problem.NOT_FOR_PERIOD,
+            "пропуски, опоздания и долги отмечают в клетках уроков",
+        ),
         ("5/4", DEFAULT, Problem.DOUBLE_IN_PERIOD, "итоговая отметка ставится одна"),
         ("5-", DEFAULT, Problem.MODIFIER_MISPLACED, "итоговая отметка ставится без «+» и «-»"),
         ("5-", MarkGrammar(allow_modifiers=True), Problem.MODIFIER_MISPLACED, "без «+» и «-»"),

@@ -70,7 +70,7 @@ def period_mark(raw: object, pupil: str = "p1") -> tuple[PeriodEntry, ...]:
     return (PeriodEntry(pupil, Q1, raw, "Z5"),)
 
 
-def info(day: date, **changes: str) -> tuple[LessonInfo, ...]:
+def info(day: date, **changes: Any) -> tuple[LessonInfo, ...]:
     """The filled "Уроки" rows with one lesson's fields changed."""
     return tuple(replace(i, **changes) if i.day == day else i for i in FILLED)
 
