@@ -378,3 +378,17 @@ def test_unknown_routes_are_google_404(svc: gspread.Client) -> None:
             svc.http_client.request("get", url)
         assert info.value.response.status_code == 404
         assert info.value.response.json()["error"]["status"] == "NOT_FOUND"
+
+
+def test_losing_access_is_reported_as_removed(emu: GoogleEmulator, svc: gspread.Client) -> None:
+    sid = mkfile(svc, "Дневник")
+    perm = call(svc, "post", f"/files/{sid}/permissions", {},
+                {"type": "user", "role": "reader", "emailAddress": PARENT})
+    parent = emu.client(PARENT)
+    token = call(parent, "get", "/changes/startPageToken", {})["startPageToken"]
+    svc.http_client.request("delete", f"{DRIVE}/files/{sid}/permissions/{perm['id']}")
+    feed = call(parent, "get", "/changes", {"pageToken": token})
+    assert [(c["fileId"], c["removed"], "file" in c) for c in feed["changes"]] == [
+        (sid, True, False)]
+    owner_view = call(svc, "get", "/changes", {"pageToken": token})
+    assert [(c["fileId"], c["removed"]) for c in owner_view["changes"]] == [(sid, False)]

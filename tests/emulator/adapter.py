@@ -9,7 +9,6 @@ server, as ``EJOURNAL_GOOGLE_EMULATOR_HOST`` will) and sends over real HTTP.
 from __future__ import annotations
 
 import io
-import threading
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -27,17 +26,16 @@ _REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized
 
 
 class EmulatorAdapter(BaseAdapter):
-    """Serve requests from ``emu`` in process (thread-safe through ``lock``)."""
+    """Serve requests from ``emu`` in process (thread-safe through ``emu.lock``)."""
 
-    def __init__(self, emu: GoogleEmulator, lock: threading.Lock | None = None) -> None:
+    def __init__(self, emu: GoogleEmulator) -> None:
         super().__init__()
         self.emu = emu
-        self.lock = lock or threading.Lock()
 
     def send(self, request: requests.PreparedRequest, stream: bool = False,
              timeout: Any = None, verify: Any = True, cert: Any = None,
              proxies: Any = None) -> requests.Response:
-        with self.lock:
+        with self.emu.lock:
             reply = self.emu.handle(request.method or "GET", request.url or "", request.headers,
                                     request.body)
         if reply.raise_ == "connect_timeout":

@@ -32,6 +32,7 @@ import json
 import logging
 import random
 import string
+import threading
 import traceback
 from collections import Counter
 from dataclasses import dataclass, field
@@ -115,6 +116,17 @@ class GoogleEmulator:
         self.log: list[CallRecord] = []
         self.bugs: list[str] = []
         self.current_principal: str | None = None
+        #: Serialises transports sharing this emulator (adapters of several clients, server).
+        self.lock = threading.RLock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.lock = threading.RLock()
 
     def reset(self) -> None:
         """Forget all files, drives, groups, changes, counters, faults and quota use."""
@@ -272,16 +284,22 @@ class GoogleEmulator:
         self._record_change(file)
         return file
 
-    def touch(self, file: DriveFile, principal: str | None = None) -> None:
-        """Record a change of ``file``: version+1, modifiedTime=now, changes feed entry."""
+    def touch(self, file: DriveFile, principal: str | None = None,
+              before: DriveFile | None = None) -> None:
+        """Record a change of ``file``: version+1, modifiedTime=now, changes feed entry.
+
+        ``before`` (a copy taken before an access change) lets the feed report the file as
+        removed to principals who could see it before and cannot any more.
+        """
         file.version += 1
         file.modified_time = self.clock.now()
         file.last_modifying_user = principal or self.current_principal or file.last_modifying_user
-        self._record_change(file)
+        self._record_change(file, before=before)
 
-    def _record_change(self, file: DriveFile, removed: bool = False) -> None:
+    def _record_change(self, file: DriveFile, removed: bool = False,
+                       before: DriveFile | None = None) -> None:
         self.changes.append(Change(len(self.changes) + 1, file.id, self.clock.now(), removed,
-                                   file if removed else None))
+                                   file if removed else before))
 
     def remove_file(self, file: DriveFile) -> None:
         """Delete ``file`` and everything inside it; the feed reports them as removed."""

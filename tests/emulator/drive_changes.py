@@ -4,7 +4,8 @@ Tokens are positions in ``emu.changes`` (they never expire, like Google's). A pa
 once, in its latest state, and only files the caller can see (removed files: if the caller could
 see them when they went). Shared-drive files need ``includeItemsFromAllDrives=true``. The last
 page carries ``newStartPageToken``; an idle feed answers an empty list with the same token.
-Known difference: losing access is not reported as ``removed`` (Google does report it).
+Losing access (permission deleted/downgraded, file moved) is reported as ``removed`` to those who
+could see the file before, when the handler passed a ``before`` snapshot to ``emu.touch``.
 """
 
 from __future__ import annotations
@@ -55,9 +56,16 @@ def list_changes(emu: GoogleEmulator, principal: str, query: Query, _: Any, __: 
             continue
         if drive_id is not None and f.drive_id != drive_id:
             continue
-        if emu.role_in(principal, f) is None or (change.removed and not include_removed):
+        removed = change.removed
+        if emu.role_in(principal, f) is None:
+            # lost access: reported as removed to whoever could see the file before
+            before = change.snapshot
+            if removed or before is None or emu.role_in(principal, before) is None:
+                continue
+            removed = True
+        if removed and not include_removed:
             continue
-        picked.append((change, f))
+        picked.append((change, f, removed))
     out: dict[str, Any] = {"kind": "drive#changeList"}
     if len(picked) > size:
         out["nextPageToken"] = str(picked[size][0].seq)
@@ -65,11 +73,11 @@ def list_changes(emu: GoogleEmulator, principal: str, query: Query, _: Any, __: 
     else:
         out["newStartPageToken"] = str(len(emu.changes) + 1)
     items = []
-    for change, f in picked:
+    for change, f, removed in picked:
         item: dict[str, Any] = {"kind": "drive#change", "changeType": "file",
-                                "time": rfc3339(change.time), "removed": change.removed,
+                                "time": rfc3339(change.time), "removed": removed,
                                 "fileId": change.file_id}
-        if not change.removed:
+        if not removed:
             item["file"] = file_json(emu, f, principal)
         items.append(item)
     out["changes"] = items

@@ -155,6 +155,7 @@ def update(emu: GoogleEmulator, principal: str, query: Query, body: Any, ids: li
     if rank < need:
         raise GoogleError(403, "The user does not have sufficient permissions for this file.",
                           reason="insufficientFilePermissions")
+    before = f.access_snapshot()
     add = [p for p in (qparam(query, "addParents") or "").split(",") if p]
     remove = [p for p in (qparam(query, "removeParents") or "").split(",") if p]
     if add or remove:
@@ -173,7 +174,7 @@ def update(emu: GoogleEmulator, principal: str, query: Query, body: Any, ids: li
     if body.get("trashed") is not None:
         f.trashed = bool(body["trashed"])
     _apply_meta(f, body)
-    emu.touch(f, principal)
+    emu.touch(f, principal, before=before)
     return 200, masked(file_json(emu, f, principal), query, FILE_DEFAULT_FIELDS)
 
 

@@ -142,8 +142,9 @@ def update(emu: GoogleEmulator, principal: str, query: Query, body: Any, ids: li
     role = (body or {}).get("role")
     if role not in ROLE_RANK or role == "owner":
         raise _invalid("role", role)
+    before = f.access_snapshot()
     perm.role = role
-    emu.touch(f, principal)
+    emu.touch(f, principal, before=before)
     return 200, masked(perm.to_json(), query, PERMISSION_DEFAULT_FIELDS)
 
 
@@ -158,6 +159,7 @@ def delete(emu: GoogleEmulator, principal: str, query: Query, _: Any, ids: list[
     if perm is None:
         raise GoogleError(403, "The authenticated user cannot delete an inherited permission.",
                           reason="cannotDeletePermission")
+    before = f.access_snapshot()
     f.permissions.remove(perm)
-    emu.touch(f, principal)
+    emu.touch(f, principal, before=before)
     return 204, None

@@ -5,7 +5,7 @@ No behaviour beyond small helpers; the rules live in ``core.py`` (access) and ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -111,6 +111,11 @@ class DriveFile:
     def permission(self, permission_id: str) -> Permission | None:
         return next((p for p in self.permissions if p.id == permission_id), None)
 
+    def access_snapshot(self) -> DriveFile:
+        """A shallow copy with its own permission list and parents (for the changes feed)."""
+        return replace(self, permissions=[replace(p) for p in self.permissions],
+                       parents=list(self.parents), spreadsheet=None)
+
 
 @dataclass
 class SharedDrive:
@@ -124,7 +129,11 @@ class SharedDrive:
 
 @dataclass
 class Change:
-    """One entry of the Drive changes feed; ``snapshot`` keeps a removed file for visibility."""
+    """One entry of the Drive changes feed.
+
+    ``snapshot`` is the removed file (``removed``) or the file as it was before an access change,
+    so the feed can tell who could see it.
+    """
 
     seq: int
     file_id: str

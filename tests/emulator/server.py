@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,7 +31,6 @@ class EmulatorServer(ThreadingHTTPServer):
                  timeout_delay: float = 0.0) -> None:
         super().__init__((host, port), _Handler)
         self.emu = emu
-        self.lock = threading.Lock()
         self.state_file = Path(state_file) if state_file else None
         self.timeout_delay = timeout_delay
 
@@ -46,7 +44,7 @@ class EmulatorServer(ThreadingHTTPServer):
         if self.state_file is None:
             return
         tmp = self.state_file.with_suffix(self.state_file.suffix + ".tmp")
-        with self.lock:
+        with self.emu.lock:
             data = pickle.dumps(self.emu)
         tmp.write_bytes(data)
         os.replace(tmp, self.state_file)
@@ -69,7 +67,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
-        with self.server.lock:
+        with self.server.emu.lock:
             reply = self.server.emu.handle(self.command, self.path, self.headers, body)
         if reply.raise_ is not None:
             if reply.raise_ in ("timeout", "timeout_after") and self.server.timeout_delay:
