@@ -169,3 +169,40 @@ def test_fault_times_principal_filter_and_counting() -> None:
         emu.faults.add("teapot")
     emu.reset_counters()
     assert emu.calls_total() == 0 and emu.log == [] and emu.faults.delivered == []
+
+
+def test_handler_bug_is_500_with_traceback_kept_out_of_the_body(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.emulator import drive_files
+
+    def boom(*args: object) -> None:
+        raise KeyError("emulator bug")
+
+    emu = GoogleEmulator()
+    sid = journal(emu)
+    monkeypatch.setattr(drive_files, "get", boom)
+    svc = emu.client(emu.service_principal)
+    with pytest.raises(gspread.exceptions.APIError) as err:
+        svc.http_client.request("get", f"{DRIVE}/files/{sid}")
+    assert err.value.response.json() == {"error": {
+        "code": 500, "message": "Internal error encountered.", "status": "INTERNAL"}}
+    assert len(emu.bugs) == 1 and "KeyError: 'emulator bug'" in emu.bugs[0]
+
+
+def test_concurrent_clients_share_one_consistent_state() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    users = [f"t{i}@school.ru" for i in range(4)]
+    emu = GoogleEmulator(quotas=False)
+    sid = journal(emu, *users)
+    version = emu.files[sid].version
+
+    def work(user: str) -> None:
+        gc = emu.client(user)
+        for _ in range(25):
+            write(gc, sid)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(work, users))
+    assert emu.files[sid].version == version + 100
+    assert emu.calls_total("sheets_write") == 100 and not emu.bugs

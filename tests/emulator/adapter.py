@@ -36,8 +36,9 @@ class EmulatorAdapter(BaseAdapter):
              timeout: Any = None, verify: Any = True, cert: Any = None,
              proxies: Any = None) -> requests.Response:
         with self.emu.lock:
+            body = request.body if isinstance(request.body, (bytes, str)) else None
             reply = self.emu.handle(request.method or "GET", request.url or "", request.headers,
-                                    request.body)
+                                    body)
         if reply.raise_ == "connect_timeout":
             raise requests.exceptions.ConnectTimeout("emulator: connect timed out",
                                                      request=request)
@@ -55,7 +56,7 @@ class EmulatorAdapter(BaseAdapter):
         resp.encoding = "utf-8"
         resp.url = request.url or ""
         resp.request = request
-        resp.connection = self
+        resp.connection = self  # type: ignore[assignment]
         resp.elapsed = timedelta(0)
         return resp
 
@@ -88,7 +89,7 @@ def gspread_client(emu: GoogleEmulator, principal: str, *, http_client: Any = No
     kw: dict[str, Any] = {}
     if http_client is not None:
         kw["http_client"] = http_client
-    gc = gspread.Client(auth=Credentials(token=principal), **kw)
+    gc = gspread.Client(auth=Credentials(token=principal), **kw)  # type: ignore[no-untyped-call]
     adapter = adapter or EmulatorAdapter(emu)
     gc.http_client.session.mount("https://", adapter)
     gc.http_client.session.mount("http://", adapter)

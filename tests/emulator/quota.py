@@ -27,7 +27,7 @@ def sheets_quota_error(kind: str, per_user: bool, limit: int) -> GoogleError:
     limit_id = f"{limit_name}PerMinute{'PerUser' if per_user else ''}PerProject"
     message = (f"Quota exceeded for quota metric '{label}' and limit '{label} {scope}' of service "
                f"'sheets.googleapis.com' for consumer 'project_number:{PROJECT_NUMBER}'.")
-    details = [{
+    details: list[dict[str, Any]] = [{
         "@type": "type.googleapis.com/google.rpc.ErrorInfo",
         "reason": "RATE_LIMIT_EXCEEDED",
         "domain": "googleapis.com",
