@@ -115,6 +115,7 @@ def test_quotas_can_be_disabled_and_drive_has_its_own_bucket() -> None:
     ("500", 500, "status", "INTERNAL"),
     ("503", 503, "status", "UNAVAILABLE"),
     ("drive_rate_limit", 403, "reason", "userRateLimitExceeded"),
+    ("drive_project_rate_limit", 403, "reason", "rateLimitExceeded"),
     ("storage_quota", 403, "reason", "storageQuotaExceeded"),
 ])
 def test_status_faults_reach_gspread_as_api_errors(kind: str, status: int, key: str,

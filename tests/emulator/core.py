@@ -19,6 +19,10 @@ Contract for the Sheets half (``sheets.py`` / ``spreadsheet.py``)
   ``Spreadsheet.new(id, name)`` unless ``spreadsheet=`` is passed in ``kw``.
 * ``emu.touch(file)``: call after every content change; bumps ``version`` and ``modifiedTime``,
   records ``lastModifyingUser`` (the current caller) and appends to the changes feed.
+  (``before=file.access_snapshot()`` is only for access changes: it makes the feed report the
+  file as removed to those who lost access.)
+* Concurrency: transports hold ``emu.lock`` (an RLock) around ``emu.handle``; handlers need no
+  locking of their own.
 * Titles: Drive renames set ``file.spreadsheet.title``; Sheets renames must set ``file.name``.
 * ``emu.new_id(kind)``: "file"/"spreadsheet" 44 chars, "folder" 33, "drive" 19, "permission"
   20 digits, "int" a decimal string < 2**31 (sheetId, protectedRangeId).

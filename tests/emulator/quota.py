@@ -137,7 +137,7 @@ class Quotas:
 
 #: Fault kinds; the error ones answer without applying the request.
 FAULT_KINDS = ("429", "500", "503", "timeout", "timeout_after", "connect_timeout", "reset",
-               "drive_rate_limit", "storage_quota")
+               "drive_rate_limit", "drive_project_rate_limit", "storage_quota")
 
 
 def fault_error(kind: str) -> GoogleError:
@@ -150,6 +150,8 @@ def fault_error(kind: str) -> GoogleError:
         return GoogleError(503, "The service is currently unavailable.", "UNAVAILABLE")
     if kind == "drive_rate_limit":
         return drive_rate_limit_error(per_user=True)
+    if kind == "drive_project_rate_limit":
+        return drive_rate_limit_error(per_user=False)
     if kind == "storage_quota":
         return storage_quota_error()
     raise ValueError(kind)
