@@ -150,3 +150,16 @@ def test_drive_view_of_the_journal(school: tuple[GoogleEmulator, str]) -> None:
         sid, "'Sheet1'!C2", params={"valueInputOption": "RAW"}, body={"values": [["4"]]})
     assert emu.files[sid].version == before + 1
     assert emu.files[sid].last_modifying_user == TEACHER
+
+
+def test_sheets_api_on_a_folder_is_refused_not_crashed() -> None:
+    emu = GoogleEmulator()
+    svc = emu.client(emu.service_principal)
+    folder = svc.http_client.request("post", f"{DRIVE}/files",
+                                     json={"name": "F", "mimeType": FOLDER_MIME}).json()["id"]
+    with pytest.raises(gspread.exceptions.APIError) as err:
+        svc.http_client.values_get(folder, "A1")
+    assert err.value.response.json() == {"error": {
+        "code": 400, "message": "This operation is not supported for this document",
+        "status": "FAILED_PRECONDITION"}}
+    assert not emu.bugs

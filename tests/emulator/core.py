@@ -253,6 +253,9 @@ class GoogleEmulator:
             raise sheets_not_found()
         if role is None or ROLE_RANK[role] < _NEED_RANK[need]:
             raise sheets_permission_denied()
+        if file.spreadsheet is None:  # a folder or other Drive file opened with the Sheets API
+            raise GoogleError(400, "This operation is not supported for this document",
+                              "FAILED_PRECONDITION")
         return file
 
     # ---- mutations shared by both halves ----------------------------------------------------
