@@ -95,6 +95,18 @@ def test_update_protected_range_moves_the_open_column(emu: GoogleEmulator,
     assert stored["editors"] == {"users": [SERVICE]}
 
 
+def test_writer_cannot_delete_protected_rows(emu: GoogleEmulator,
+                                            sh: gspread.Spreadsheet) -> None:
+    sh.sheet1.update(values=[["keep"]], range_name="A2")
+    sh.sheet1.add_protected_range("A2:B2")
+    teacher = _as(emu, TEACHER, sh)
+    rows = {"sheetId": 0, "dimension": "ROWS", "startIndex": 0, "endIndex": 3}
+    with pytest.raises(gspread.exceptions.APIError) as exc:
+        teacher.batch_update({"requests": [{"deleteDimension": {"range": rows}}]})
+    assert _error(exc)["message"].startswith(PROTECTED)
+    assert sh.sheet1.get("A2") == [["keep"]]
+
+
 def test_editors_warning_only_and_visibility(emu: GoogleEmulator, sh: gspread.Spreadsheet) -> None:
     sh.sheet1.add_protected_range("A1:A3", editor_users_emails=[TEACHER])
     sh.sheet1.add_protected_range("B1:B3", warning_only=True)

@@ -93,6 +93,21 @@ def _plain(fn: Callable[..., dict[str, Any]]) -> Callable[[Ctx, dict[str, Any], 
     return lambda ctx, req, where: fn(ctx.sp, req, where)
 
 
+def _guarded_delete(ctx: Ctx, req: dict[str, Any], where: str) -> dict[str, Any]:
+    """Deleting rows/columns edits every cell in them: plain writers pass the guard first."""
+    rng = req.get("range") or {}
+    sheet = ctx.sp.sheet_by_id(int(rng.get("sheetId", 0)))
+    if sheet is not None and rng.get("dimension") in ("ROWS", "COLUMNS"):
+        size = sheet.rows if rng["dimension"] == "ROWS" else sheet.cols
+        start, end = int(rng.get("startIndex", 0)), min(int(rng.get("endIndex", size)), size)
+        if start < end:
+            if rng["dimension"] == "ROWS":
+                ctx.guard(sheet, start, end, 0, sheet.cols)
+            else:
+                ctx.guard(sheet, 0, sheet.rows, start, end)
+    return sheets_dims.delete_dimension(ctx.sp, req, where)
+
+
 HANDLERS: dict[str, Callable[[Ctx, dict[str, Any], str], dict[str, Any]]] = {
     "addSheet": sheets_tabs.add_sheet, "deleteSheet": sheets_tabs.delete_sheet,
     "duplicateSheet": sheets_tabs.duplicate_sheet,
@@ -106,7 +121,7 @@ HANDLERS: dict[str, Callable[[Ctx, dict[str, Any], str], dict[str, Any]]] = {
     "updateProtectedRange": _protect(sheets_protect.update_protected_range),
     "deleteProtectedRange": _protect(sheets_protect.delete_protected_range),
     "insertDimension": _plain(sheets_dims.insert_dimension),
-    "deleteDimension": _plain(sheets_dims.delete_dimension),
+    "deleteDimension": lambda ctx, req, where: _guarded_delete(ctx, req, where),
     "appendDimension": _plain(sheets_dims.append_dimension),
     "updateDimensionProperties": _plain(sheets_dims.update_dimension_properties),
     "createDeveloperMetadata": _plain(sheets_meta.create_developer_metadata),
