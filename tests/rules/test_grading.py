@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rules.grading import MarkRecord, Recommendation, average, deviation, recommend
 from rules.model import GradingPolicy, Location, Severity, WorkType
@@ -220,3 +222,32 @@ def test_deviation_as_finding() -> None:
     assert (finding.rule, finding.severity, finding.location) == (
         "period_mark_deviation", Severity.WARNING, where)
     assert finding.message == found.message
+
+
+# --------------------------------------------------------------------------- properties
+
+VALUES = st.lists(st.integers(2, 5), min_size=3, max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(VALUES, st.integers(2, 5))
+def test_recommendation_lies_between_the_marks_and_a_better_mark_never_lowers_it(
+    values: list[int], extra: int
+) -> None:
+    rec = recommend(marks(*values), SIMPLE)
+    # thresholds k − 0.35 ≤ k: an average within [min, max] maps into [min, max]
+    assert min(values) <= int(rec.value) <= max(values)
+    better = recommend(marks(*values, 5), SIMPLE)
+    assert int(better.value) >= int(rec.value)
+    assert rec.max_mark == max(values) and rec.count == len(values)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(2, 5), st.sampled_from(["control", "answer", "homework",
+                                                                "quiz", None])), min_size=1,
+                max_size=20))
+def test_weighted_average_lies_between_the_marks(pairs: list[tuple[int, str | None]]) -> None:
+    result = average(typed(*pairs), WEIGHTED, WORK_TYPES)
+    assert result is not None
+    values = [v for v, _ in pairs]
+    assert min(values) - 1e-9 <= result <= max(values) + 1e-9

@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rules.locks import LockState, lock_state, lock_window, next_change, open_lessons
 from rules.model import CellKind, GracePeriod, Lesson, LockPolicy, Period, Policies, WorkType
@@ -226,3 +228,33 @@ def test_next_change() -> None:
     assert next_change(states, now=msk(9, 11)) == msk(9, 15)
     assert next_change(states, now=msk(9, 15, 12)) == msk(9, 15, 23, 59)
     assert next_change(states, now=msk(9, 16)) is None
+
+
+# --------------------------------------------------------------------------- properties
+
+ZONES = [MSK, BERLIN, ZoneInfo("America/New_York"), ZoneInfo("Australia/Sydney"), UTC]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dates(date(2026, 1, 1), date(2027, 12, 31)),
+    st.integers(-3 * 24 * 60, 20 * 24 * 60),
+    st.sampled_from(ZONES),
+    st.integers(1, 11),
+    st.sampled_from(["control", "answer", None]),
+)
+def test_lock_properties(day: date, minutes: int, tz: ZoneInfo, grade: int,
+                         work_type: str | None) -> None:
+    now = (datetime.combine(day, time(0, 0), tzinfo=tz) + timedelta(minutes=minutes))
+    kw = {"now": now, "tz": tz, "policy": POLICY, "grade": grade, "lesson_day": day,
+          "work_type": work_type}
+    mark = lock_state(CellKind.MARK, **kw)  # type: ignore[arg-type]
+    info = lock_state(CellKind.LESSON_INFO, **kw)  # type: ignore[arg-type]
+    opens, closes = lock_window(CellKind.MARK, tz=tz, policy=POLICY, grade=grade, lesson_day=day,
+                                work_type=work_type)
+    assert mark.open is (opens <= now < closes)
+    assert (mark.opens is None) is (now >= opens)
+    assert closes.astimezone(UTC).astimezone(tz).time() == time(23, 59)  # wall clock, any DST
+    assert info.closes <= mark.closes  # topic and homework never outlast the marks
+    assert info.open <= mark.open  # an open lesson row implies an open mark column
+    assert not mark.open or now.astimezone(tz).date() >= day  # never in advance
