@@ -174,8 +174,7 @@ def write_range(sp: Spreadsheet, text: str, values: Any, major: str | None, inpu
             f"[{r0 + height if height > (box.r1 or 0) - r0 else c0 + width}]")
     out: dict[str, Any] = {"spreadsheetId": sp.spreadsheet_id}
     if height == 0 or width == 0:
-        out["updatedRange"] = format_range(sheet.title, r0, r0 + 1, c0, c0 + 1).split("!")[0] + (
-            "!" + text.split("!")[-1] if "!" in text else "")
+        out["updatedRange"] = format_range(sheet.title, r0, r0 + 1, c0, c0 + 1)
         return out
     guard(sheet, r0, r0 + height, c0, c0 + width)
     grid = sheet.props["gridProperties"]

@@ -9,6 +9,7 @@ row/column properties are sparse dicts. Defaults are omitted on output as Google
 from __future__ import annotations
 
 import copy
+import functools
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -157,6 +158,7 @@ class Sheet:
         return copy.deepcopy(self)
 
 
+@functools.lru_cache(maxsize=256)
 def _mask_has(mask: str, name: str) -> bool:
     return mask == "*" or mask_mentions(parse_mask(mask), name)
 
@@ -256,8 +258,8 @@ class Spreadsheet:
         from .griddata import grid_data, resolve_ranges  # local: griddata imports this module
 
         tree = parse_mask(fields) if fields else None
-        want_data = include_grid_data or (tree is not None and mask_mentions(tree, "sheets", "data")
-                                          and "*" not in tree)
+        sheets_tree = (tree or {}).get("sheets")
+        want_data = include_grid_data or (isinstance(sheets_tree, dict) and "data" in sheets_tree)
         selected = resolve_ranges(self, ranges) if ranges else None
         out: dict[str, Any] = {"spreadsheetId": self.spreadsheet_id,
                                "properties": copy.deepcopy(self.properties), "sheets": []}
