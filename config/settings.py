@@ -108,14 +108,16 @@ def _year(doc: SchoolToml, where: _Where) -> AcademicYear:
                 where.add(("year", kind, i, "end"), f"{item.name!r} ends before it starts")
             elif item.start < y.start or item.end > y.end:
                 where.add(
-                    ("year", kind, i),
+                    ("year", kind, i, "start" if item.start < y.start else "end"),
                     f"{item.name!r} ({item.start}..{item.end}) is outside the year "
                     f"({y.start}..{y.end})",
                 )
     ordered = sorted(enumerate(periods), key=lambda ip: ip[1].start)
     for (_, a), (j, b) in itertools.pairwise(ordered):
         if b.start <= a.end:
-            where.add(("year", "periods", j), f"period {b.name!r} overlaps period {a.name!r}")
+            where.add(
+                ("year", "periods", j, "start"), f"period {b.name!r} overlaps period {a.name!r}"
+            )
     names = [p.name for p in periods]
     for i, name in enumerate(names):
         if name in names[:i]:
@@ -166,7 +168,7 @@ def _policies(doc: SchoolToml, where: _Where) -> Policies:
         for j, other in bands[g.work_type]:
             if band.min_grade <= other.max_grade and other.min_grade <= band.max_grade:
                 where.add(
-                    ("grace", i),
+                    ("grace", i, "min_grade"),
                     f"grades {band.min_grade}–{band.max_grade} of {g.work_type!r} overlap the "
                     f"band {other.min_grade}–{other.max_grade} of grace[{j}]",
                 )
