@@ -18,7 +18,7 @@ from rules.context import (
     plural,
     rule,
 )
-from rules.grammar import Parsed, Problem, ValueKind, quote
+from rules.grammar import Parsed, Refusal, ValueKind, quote
 from rules.model import Location, Severity
 
 
@@ -36,14 +36,14 @@ def _filled(ctx: ValidationContext) -> Iterator[tuple[CellEntry, Parsed, str]]:
 @rule("invalid_value", "Недопустимое значение в клетке урока", Severity.ERROR)
 def invalid_value(ctx: ValidationContext) -> Iterator[Hit]:
     for entry, parsed, who in _filled(ctx):
-        if parsed.error is not None and parsed.problem is not Problem.MARK_WITH_ABSENCE:
+        if parsed.error is not None and parsed.problem is not Refusal.MARK_WITH_ABSENCE:
             yield _location(ctx, entry), f"{who}: {parsed.error}"
 
 
 @rule("mark_with_absence", "Отметка и «н» в одной клетке", Severity.ERROR)
 def mark_with_absence(ctx: ValidationContext) -> Iterator[Hit]:
     for entry, parsed, who in _filled(ctx):
-        if parsed.problem is Problem.MARK_WITH_ABSENCE and parsed.error is not None:
+        if parsed.problem is Refusal.MARK_WITH_ABSENCE and parsed.error is not None:
             yield _location(ctx, entry), f"{who}: {parsed.error}"
 
 

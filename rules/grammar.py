@@ -13,7 +13,7 @@ Decisions where the design is silent:
 * a lone "." is the "точка" (work owed) → "•"; "·", "∙", "●", "⋅" likewise;
 * "5.0" / "5,0" (text) and 5.0 (number) are the mark 5; "4.5" is refused as a fractional mark;
 * a mark together with the absence code in one cell ("н5", "5н", "н/5", "5 н") is its own problem,
-  ``Problem.MARK_WITH_ABSENCE``, so validation can report it as a distinct finding;
+  ``Refusal.MARK_WITH_ABSENCE``, so validation can report it as a distinct finding;
 * modifiers ("5-", "4+") only on a single lesson mark, never on a double or a period mark;
 * inner spaces are removed, so "5 / 4" is 5/4 and "о п" is оп (codes must not contain spaces).
 
@@ -42,7 +42,7 @@ class ValueKind(StrEnum):
     PERIOD_CODE = "period_code"  # "н/а", "осв", "зач": period cells only
 
 
-class Problem(StrEnum):
+class Refusal(StrEnum):
     """Why a cell was refused; validation maps ``MARK_WITH_ABSENCE`` to its own rule."""
 
     UNKNOWN = "unknown"
@@ -81,7 +81,7 @@ class Parsed:
     normalized: str
     notes: tuple[str, ...] = ()
     error: str | None = None
-    problem: Problem | None = None
+    problem: Refusal | None = None
 
 
 # --------------------------------------------------------------------------- character tables
@@ -141,10 +141,10 @@ def parse_cell(raw: object, grammar: MarkGrammar, *, period: bool = False) -> Pa
         return Parsed(True, EMPTY_VALUE, "")
     if isinstance(raw, bool):
         shown = "ИСТИНА" if raw else "ЛОЖЬ"
-        return _refuse(shown, Problem.NOT_TEXT, grammar, period)
+        return _refuse(shown, Refusal.NOT_TEXT, grammar, period)
     if isinstance(raw, int):
         if not -1000 < raw < 1000:  # str() of a huge int may even raise
-            return _refuse("большое число", Problem.UNKNOWN, grammar, period)
+            return _refuse("большое число", Refusal.UNKNOWN, grammar, period)
         return _parse_text(str(raw), str(raw), grammar, period, [])
     if isinstance(raw, float):
         shown = repr(raw)
@@ -152,11 +152,11 @@ def parse_cell(raw: object, grammar: MarkGrammar, *, period: bool = False) -> Pa
             text = str(int(raw))
             note = f"число {shown} записано как «{text}»"
             return _parse_text(text, shown, grammar, period, [note])
-        problem = Problem.FRACTION if raw == raw and abs(raw) != float("inf") else Problem.UNKNOWN
+        problem = Refusal.FRACTION if raw == raw and abs(raw) != float("inf") else Refusal.UNKNOWN
         return _refuse(shown, problem, grammar, period)
     if isinstance(raw, str):
         return _parse_text(raw, raw, grammar, period, [])
-    return _refuse(str(raw), Problem.NOT_TEXT, grammar, period)
+    return _refuse(str(raw), Refusal.NOT_TEXT, grammar, period)
 
 
 # --------------------------------------------------------------------------- parsing steps
@@ -171,7 +171,7 @@ def _parse_text(
     if not s:
         return Parsed(True, EMPTY_VALUE, "", tuple(notes))
     if s.startswith("="):
-        return _refuse(typed, Problem.FORMULA, grammar, period)
+        return _refuse(typed, Refusal.FORMULA, grammar, period)
     s = _clean_punctuation(s, notes)
 
     for code, kind in _codes(grammar):
@@ -179,19 +179,19 @@ def _parse_text(
         if code_notes is None:
             continue
         if period and kind is not ValueKind.PERIOD_CODE:
-            return _refuse(typed, Problem.NOT_FOR_PERIOD, grammar, period)
+            return _refuse(typed, Refusal.NOT_FOR_PERIOD, grammar, period)
         if not period and kind is ValueKind.PERIOD_CODE:
-            return _refuse(typed, Problem.PERIOD_ONLY, grammar, period)
+            return _refuse(typed, Refusal.PERIOD_ONLY, grammar, period)
         return _accept(CellValue(kind, code=code), [*notes, *code_notes])
 
     match = _MARK_RE.fullmatch(s)
     if match is not None:
         return _parse_mark(match, typed, grammar, period, notes)
     if not period and _is_mark_with_absence(s, grammar.absent):
-        return _refuse(typed, Problem.MARK_WITH_ABSENCE, grammar, period)
+        return _refuse(typed, Refusal.MARK_WITH_ABSENCE, grammar, period)
     if _FRACTION_RE.fullmatch(s):
-        return _refuse(typed, Problem.FRACTION, grammar, period)
-    return _refuse(typed, Problem.UNKNOWN, grammar, period)
+        return _refuse(typed, Refusal.FRACTION, grammar, period)
+    return _refuse(typed, Refusal.UNKNOWN, grammar, period)
 
 
 def _clean_punctuation(s: str, notes: list[str]) -> str:
@@ -253,20 +253,20 @@ def _parse_mark(
     lowest = 1 if grammar.allow_one else 2
     for n in numbers:
         if n == 1 and not grammar.allow_one:
-            return _refuse(typed, Problem.ONE_DISABLED, grammar, period)
+            return _refuse(typed, Refusal.ONE_DISABLED, grammar, period)
         if not lowest <= n <= MAX_MARK:
-            return _refuse(typed, Problem.UNKNOWN, grammar, period)
+            return _refuse(typed, Refusal.UNKNOWN, grammar, period)
     if second is not None:
         if period:
-            return _refuse(typed, Problem.DOUBLE_IN_PERIOD, grammar, period)
+            return _refuse(typed, Refusal.DOUBLE_IN_PERIOD, grammar, period)
         if not grammar.allow_double:
-            return _refuse(typed, Problem.DOUBLE_DISABLED, grammar, period)
+            return _refuse(typed, Refusal.DOUBLE_DISABLED, grammar, period)
     modifier = mod1 or mod2 or ""
     if modifier:
         if not grammar.allow_modifiers and not period:
-            return _refuse(typed, Problem.MODIFIER_DISABLED, grammar, period)
+            return _refuse(typed, Refusal.MODIFIER_DISABLED, grammar, period)
         if period or second is not None:
-            return _refuse(typed, Problem.MODIFIER_MISPLACED, grammar, period)
+            return _refuse(typed, Refusal.MODIFIER_MISPLACED, grammar, period)
     value = CellValue(ValueKind.MARK, tuple(numbers), modifier)
     if format_value(value) != match.group(0):
         notes.append(f"«{match.group(0)}» записано как «{format_value(value)}»")  # "05" → "5"
@@ -300,41 +300,41 @@ def quote(typed: str) -> str:
     return f"«{shown}»"
 
 
-def _refuse(typed: str, problem: Problem, grammar: MarkGrammar, period: bool) -> Parsed:
+def _refuse(typed: str, problem: Refusal, grammar: MarkGrammar, period: bool) -> Parsed:
     return Parsed(False, None, typed, (), _message(typed, problem, grammar, period), problem)
 
 
-def _message(typed: str, problem: Problem, grammar: MarkGrammar, period: bool) -> str:
+def _message(typed: str, problem: Refusal, grammar: MarkGrammar, period: bool) -> str:
     q = quote(typed)
     allowed = f"допустимы {allowed_text(grammar, period=period)}"
     absent = grammar.absent
     match problem:
-        case Problem.MARK_WITH_ABSENCE:
+        case Refusal.MARK_WITH_ABSENCE:
             return (
                 f"{q} — отметка и «{absent}» в одной ячейке. Если ученик отсутствовал, оставьте "
                 f"«{absent}»; если он выполнил работу, оставьте только отметку."
             )
-        case Problem.FORMULA:
+        case Refusal.FORMULA:
             text = f"{q} — похоже на формулу; формулы в журнале не вычисляются, введите значение"
-        case Problem.NOT_TEXT:
+        case Refusal.NOT_TEXT:
             text = f"{q} — в ячейке флажок, а не отметка"
-        case Problem.FRACTION:
+        case Refusal.FRACTION:
             text = f"{q} — дробных отметок нет"
-        case Problem.ONE_DISABLED:
+        case Refusal.ONE_DISABLED:
             text = f"{q} — отметка «1» в школе не ставится"
-        case Problem.MODIFIER_DISABLED:
+        case Refusal.MODIFIER_DISABLED:
             text = f"{q} — отметки с «+» и «-» в школе не используются, поставьте отметку без знака"
-        case Problem.MODIFIER_MISPLACED if period:
+        case Refusal.MODIFIER_MISPLACED if period:
             text = f"{q} — итоговая отметка ставится без «+» и «-»"
-        case Problem.MODIFIER_MISPLACED:
+        case Refusal.MODIFIER_MISPLACED:
             text = f"{q} — у двойной отметки знаки «+» и «-» не ставятся"
-        case Problem.DOUBLE_DISABLED:
+        case Refusal.DOUBLE_DISABLED:
             text = f"{q} — двойные отметки в школе не используются, поставьте одну отметку"
-        case Problem.DOUBLE_IN_PERIOD:
+        case Refusal.DOUBLE_IN_PERIOD:
             text = f"{q} — итоговая отметка ставится одна, без «/»"
-        case Problem.PERIOD_ONLY:
+        case Refusal.PERIOD_ONLY:
             text = f"{q} ставится только в итоговую отметку за период, не за урок"
-        case Problem.NOT_FOR_PERIOD:
+        case Refusal.NOT_FOR_PERIOD:
             text = (
                 f"{q} не ставится в итоговую отметку: пропуски, опоздания и долги отмечают "
                 "в клетках уроков"

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from rules.grammar import (
     CellValue,
     Parsed,
-    Problem,
+    Refusal,
     ValueKind,
     allowed_text,
     format_value,
@@ -111,35 +111,35 @@ def test_two_normalisations_give_two_notes() -> None:
 @pytest.mark.parametrize(
     ("raw", "problem", "fragment"),
     [
-        ("6", Problem.UNKNOWN, "«6» — нет такой отметки; допустимы 2, 3, 4, 5, н, оп, •"),
-        ("0", Problem.UNKNOWN, "«0» — нет такой отметки"),
-        ("отл", Problem.UNKNOWN, "«отл» — нет такой отметки"),
-        ("5,", Problem.UNKNOWN, "«5,» — нет такой отметки"),
-        ("54", Problem.UNKNOWN, "«54» — нет такой отметки"),
-        ("5/6", Problem.UNKNOWN, "«5/6» — нет такой отметки"),
-        (6, Problem.UNKNOWN, "«6» — нет такой отметки"),
-        (10**6, Problem.UNKNOWN, "нет такой отметки"),
-        (float("nan"), Problem.UNKNOWN, "«nan» — нет такой отметки"),
-        ("1", Problem.ONE_DISABLED, "«1» — отметка «1» в школе не ставится"),
-        ("5-", Problem.MODIFIER_DISABLED, "«5-» — отметки с «+» и «-» в школе не используются"),
-        ("4+", Problem.MODIFIER_DISABLED, "«4+» — отметки с «+» и «-»"),
-        ("5\u2212", Problem.MODIFIER_DISABLED, "«5\u2212» — отметки с «+» и «-»"),
-        ("5\u2013", Problem.MODIFIER_DISABLED, "«5\u2013» — отметки с «+» и «-»"),
-        ("4.5", Problem.FRACTION, "«4.5» — дробных отметок нет"),
-        (4.5, Problem.FRACTION, "«4.5» — дробных отметок нет"),
-        ("н/а", Problem.PERIOD_ONLY, "«н/а» ставится только в итоговую отметку за период"),
-        ("осв", Problem.PERIOD_ONLY, "«осв» ставится только в итоговую отметку"),
-        ("зач", Problem.PERIOD_ONLY, "«зач» ставится только в итоговую отметку"),
-        ("=SUM(A1:A3)", Problem.FORMULA, "«=SUM(A1:A3)» — похоже на формулу"),
-        (True, Problem.NOT_TEXT, "«ИСТИНА» — в ячейке флажок"),
-        ("н5", Problem.MARK_WITH_ABSENCE, "«н5» — отметка и «н» в одной ячейке"),
-        ("5н", Problem.MARK_WITH_ABSENCE, "«5н» — отметка и «н» в одной ячейке"),
-        ("н/5", Problem.MARK_WITH_ABSENCE, "оставьте «н»"),
-        ("5 н", Problem.MARK_WITH_ABSENCE, "«5 н» — отметка и «н»"),
-        ("H4/3", Problem.MARK_WITH_ABSENCE, "оставьте только отметку"),
+        ("6", Refusal.UNKNOWN, "«6» — нет такой отметки; допустимы 2, 3, 4, 5, н, оп, •"),
+        ("0", Refusal.UNKNOWN, "«0» — нет такой отметки"),
+        ("отл", Refusal.UNKNOWN, "«отл» — нет такой отметки"),
+        ("5,", Refusal.UNKNOWN, "«5,» — нет такой отметки"),
+        ("54", Refusal.UNKNOWN, "«54» — нет такой отметки"),
+        ("5/6", Refusal.UNKNOWN, "«5/6» — нет такой отметки"),
+        (6, Refusal.UNKNOWN, "«6» — нет такой отметки"),
+        (10**6, Refusal.UNKNOWN, "нет такой отметки"),
+        (float("nan"), Refusal.UNKNOWN, "«nan» — нет такой отметки"),
+        ("1", Refusal.ONE_DISABLED, "«1» — отметка «1» в школе не ставится"),
+        ("5-", Refusal.MODIFIER_DISABLED, "«5-» — отметки с «+» и «-» в школе не используются"),
+        ("4+", Refusal.MODIFIER_DISABLED, "«4+» — отметки с «+» и «-»"),
+        ("5\u2212", Refusal.MODIFIER_DISABLED, "«5\u2212» — отметки с «+» и «-»"),
+        ("5\u2013", Refusal.MODIFIER_DISABLED, "«5\u2013» — отметки с «+» и «-»"),
+        ("4.5", Refusal.FRACTION, "«4.5» — дробных отметок нет"),
+        (4.5, Refusal.FRACTION, "«4.5» — дробных отметок нет"),
+        ("н/а", Refusal.PERIOD_ONLY, "«н/а» ставится только в итоговую отметку за период"),
+        ("осв", Refusal.PERIOD_ONLY, "«осв» ставится только в итоговую отметку"),
+        ("зач", Refusal.PERIOD_ONLY, "«зач» ставится только в итоговую отметку"),
+        ("=SUM(A1:A3)", Refusal.FORMULA, "«=SUM(A1:A3)» — похоже на формулу"),
+        (True, Refusal.NOT_TEXT, "«ИСТИНА» — в ячейке флажок"),
+        ("н5", Refusal.MARK_WITH_ABSENCE, "«н5» — отметка и «н» в одной ячейке"),
+        ("5н", Refusal.MARK_WITH_ABSENCE, "«5н» — отметка и «н» в одной ячейке"),
+        ("н/5", Refusal.MARK_WITH_ABSENCE, "оставьте «н»"),
+        ("5 н", Refusal.MARK_WITH_ABSENCE, "«5 н» — отметка и «н»"),
+        ("H4/3", Refusal.MARK_WITH_ABSENCE, "оставьте только отметку"),
     ],
 )
-def test_refusals_quote_the_text_and_explain(raw: object, problem: Problem, fragment: str) -> None:
+def test_refusals_quote_the_text_and_explain(raw: object, problem: Refusal, fragment: str) -> None:
     parsed = parse_cell(raw, DEFAULT)
     assert not parsed.ok
     assert parsed.value is None
@@ -186,15 +186,15 @@ def test_switches_enable_values(grammar: MarkGrammar, raw: str, value: CellValue
 @pytest.mark.parametrize(
     ("grammar", "raw", "problem", "fragment"),
     [
-        (MarkGrammar(allow_double=False), "5/4", Problem.DOUBLE_DISABLED, "двойные отметки"),
-        (MarkGrammar(allow_modifiers=True), "5-/4", Problem.MODIFIER_MISPLACED, "у двойной"),
-        (MarkGrammar(allow_one=True), "0", Problem.UNKNOWN, "допустимы 1, 2, 3, 4, 5, н"),
-        (MarkGrammar(absent="нб"), "н", Problem.UNKNOWN, "допустимы 2, 3, 4, 5, нб, оп, •"),
-        (MarkGrammar(absent="нб"), "нб5", Problem.MARK_WITH_ABSENCE, "отметка и «нб»"),
+        (MarkGrammar(allow_double=False), "5/4", Refusal.DOUBLE_DISABLED, "двойные отметки"),
+        (MarkGrammar(allow_modifiers=True), "5-/4", Refusal.MODIFIER_MISPLACED, "у двойной"),
+        (MarkGrammar(allow_one=True), "0", Refusal.UNKNOWN, "допустимы 1, 2, 3, 4, 5, н"),
+        (MarkGrammar(absent="нб"), "н", Refusal.UNKNOWN, "допустимы 2, 3, 4, 5, нб, оп, •"),
+        (MarkGrammar(absent="нб"), "нб5", Refusal.MARK_WITH_ABSENCE, "отметка и «нб»"),
     ],
 )
 def test_switches_change_refusals(
-    grammar: MarkGrammar, raw: str, problem: Problem, fragment: str
+    grammar: MarkGrammar, raw: str, problem: Refusal, fragment: str
 ) -> None:
     parsed = parse_cell(raw, grammar)
     assert parsed.problem is problem
@@ -254,24 +254,24 @@ def test_period_cell_values(raw: str, value: CellValue, notes: tuple[str, ...]) 
 @pytest.mark.parametrize(
     ("raw", "grammar", "problem", "fragment"),
     [
-        ("н", DEFAULT, Problem.NOT_FOR_PERIOD, "«н» не ставится в итоговую отметку"),
-        ("оп", DEFAULT, Problem.NOT_FOR_PERIOD, "допустимы 2, 3, 4, 5, н/а, осв, зач."),
+        ("н", DEFAULT, Refusal.NOT_FOR_PERIOD, "«н» не ставится в итоговую отметку"),
+        ("оп", DEFAULT, Refusal.NOT_FOR_PERIOD, "допустимы 2, 3, 4, 5, н/а, осв, зач."),
         (
             "•",
             DEFAULT,
-            Problem.NOT_FOR_PERIOD,
+            Refusal.NOT_FOR_PERIOD,
             "пропуски, опоздания и долги отмечают в клетках уроков",
         ),
-        ("5/4", DEFAULT, Problem.DOUBLE_IN_PERIOD, "итоговая отметка ставится одна"),
-        ("5-", DEFAULT, Problem.MODIFIER_MISPLACED, "итоговая отметка ставится без «+» и «-»"),
-        ("5-", MarkGrammar(allow_modifiers=True), Problem.MODIFIER_MISPLACED, "без «+» и «-»"),
-        ("6", DEFAULT, Problem.UNKNOWN, "«6» — нет такой отметки; допустимы 2, 3, 4, 5, н/а"),
-        ("н5", DEFAULT, Problem.UNKNOWN, "«н5» — нет такой отметки"),
-        ("свB", DEFAULT, Problem.UNKNOWN, "«свB» — нет такой отметки"),  # letters out of order
+        ("5/4", DEFAULT, Refusal.DOUBLE_IN_PERIOD, "итоговая отметка ставится одна"),
+        ("5-", DEFAULT, Refusal.MODIFIER_MISPLACED, "итоговая отметка ставится без «+» и «-»"),
+        ("5-", MarkGrammar(allow_modifiers=True), Refusal.MODIFIER_MISPLACED, "без «+» и «-»"),
+        ("6", DEFAULT, Refusal.UNKNOWN, "«6» — нет такой отметки; допустимы 2, 3, 4, 5, н/а"),
+        ("н5", DEFAULT, Refusal.UNKNOWN, "«н5» — нет такой отметки"),
+        ("свB", DEFAULT, Refusal.UNKNOWN, "«свB» — нет такой отметки"),  # letters out of order
     ],
 )
 def test_period_cell_refusals(
-    raw: str, grammar: MarkGrammar, problem: Problem, fragment: str
+    raw: str, grammar: MarkGrammar, problem: Refusal, fragment: str
 ) -> None:
     parsed = parse_cell(raw, grammar, period=True)
     assert parsed.problem is problem
