@@ -82,24 +82,26 @@ def load_school(path: Path | str, environ: Mapping[str, str] | None = None) -> S
     reader = _Reader(base, problems)
     toml_name = reader.name(path.resolve())
 
-    raw, doc = _read_toml(path, toml_name, problems)
+    raw, doc, dropped = _read_toml(path, toml_name, problems)
     if raw is not None:
         reader.read[toml_name] = raw
     settings: Settings | None = None
     if doc is not None:
         text = (raw or b"").decode("utf-8-sig")
         settings = build_settings(doc, base, environ, toml_name, key_lines(text), problems)
-    toml_ok = len(problems) == 0
-    files = doc.files if doc is not None else FilesSection()
-    data = _read_data(files, base, reader, problems)
+    if doc is None or "files" in dropped:  # file names unknown: read what exists under defaults
+        data = _read_data(FilesSection(), base, reader, problems, lenient=True)
+    else:
+        data = _read_data(doc.files, base, reader, problems)
 
     warnings: list[Problem] = []
     slots: list[Any] = []
     changes: list[Any] = []
+    policies = settings.policies if settings and "work_types" not in dropped else None
+    crosscheck.check_references(data, policies, problems)
     if settings is not None:
-        crosscheck.check_references(data, settings.policies, problems)
         slots = crosscheck.check_timetable(data, settings.year, settings.max_lesson_no, problems)
-        if toml_ok:  # the calendar needs a sound year
+        if settings.year_ok:  # the calendar needs a sound year
             changes = crosscheck.check_changes(
                 data, settings.year, slots, settings.max_lesson_no, problems, warnings
             )
@@ -140,30 +142,42 @@ def _items(located: list[At[Any]]) -> tuple[Any, ...]:
     return tuple(at.item for at in located)
 
 
-def _read_toml(path: Path, name: str, problems: Problems) -> tuple[bytes | None, SchoolToml | None]:
+def _read_toml(
+    path: Path, name: str, problems: Problems
+) -> tuple[bytes | None, SchoolToml | None, set[str]]:
+    """Bytes, model and the top-level tables dropped because they were invalid (reported).
+
+    Dropping a broken optional table (say ``[lock]`` with a typo) keeps the rest usable, so the
+    CSV files are still cross-checked against the year and the work types in the same run."""
     raw = read_bytes(path, name, problems)
     if raw is None:
-        return None, None
+        return None, None, set()
     text = decode(raw, name, problems)
     if text is None:
-        return raw, None
+        return raw, None, set()
     try:
         parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         where, message = toml_error_where(str(exc))
         problems.add(name, where, f"TOML syntax error: {message}")
-        return raw, None
+        return raw, None, set()
     try:
-        return raw, SchoolToml.model_validate(parsed)
+        return raw, SchoolToml.model_validate(parsed), set()
     except ValidationError as exc:
         report_validation_error(exc, name, key_lines(text), problems)
-    return raw, None
+        dropped = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+    try:
+        salvage = {k: v for k, v in parsed.items() if k not in dropped}
+        return raw, SchoolToml.model_validate(salvage), dropped
+    except ValidationError:  # a required table is broken: nothing to salvage
+        return raw, None, dropped
 
 
 def _read_data(
-    files: FilesSection, base: Path, reader: _Reader, problems: Problems
+    files: FilesSection, base: Path, reader: _Reader, problems: Problems, lenient: bool = False
 ) -> crosscheck.Data:
-    """Read every CSV file; an optional file that was not named in [files] may be absent."""
+    """Read every CSV file; an optional file that was not named in [files] may be absent (any
+    file when ``lenient``: the TOML that names them is broken)."""
     tables: dict[str, Table | None] = {}
     names: dict[str, str] = {}
     for kind in records.COLUMNS:
@@ -172,7 +186,8 @@ def _read_data(
         path = base / getattr(files, kind)
         names[kind] = reader.name(path)
         explicit = kind in files.model_fields_set
-        if kind in _OPTIONAL_FILES and not explicit and not path.exists():
+        optional = lenient or (kind in _OPTIONAL_FILES and not explicit)
+        if optional and not path.exists():
             tables[kind] = None
             continue
         tables[kind] = reader.table(kind, path)

@@ -140,6 +140,10 @@ class School:
             if (a.class_id, a.subject_id) == (class_id, subject_id)
         )
 
+    def journals(self) -> tuple[tuple[str, str], ...]:
+        """(class_id, subject_id) of every journal, in assignment order; a split group counts once."""
+        return tuple(dict.fromkeys((a.class_id, a.subject_id) for a in self.assignments))
+
     def plan(self, class_id: str, subject_id: str) -> tuple[PlanItem, ...]:
         """The КТП of a class+subject (empty if none was configured)."""
         return tuple(i for i in self.plans if (i.class_id, i.subject_id) == (class_id, subject_id))

@@ -47,6 +47,7 @@ class Settings:
     backend: BackendSettings
     ledger_path: Path
     max_lesson_no: int
+    year_ok: bool  # the year had no problems: the calendar can be computed
 
 
 def _given(section: Any) -> dict[str, Any]:
@@ -72,15 +73,19 @@ def build_settings(
     problems: Problems,
 ) -> Settings:
     where = _Where(file, lines, problems)
+    before = len(problems)
+    year = _year(doc, where)
+    year_ok = len(problems) == before
     return Settings(
         name=doc.school.name,
         timezone=_timezone(doc.school.timezone, where),
-        year=_year(doc, where),
+        year=year,
         policies=_policies(doc, where),
         schedule=ScheduleSettings(**_given(doc.schedule)),
         backend=_backend(doc, base, environ, where),
         ledger_path=(base / doc.ledger.path).resolve(),
         max_lesson_no=doc.school.max_lessons_per_day,
+        year_ok=year_ok,
     )
 
 

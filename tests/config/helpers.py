@@ -51,3 +51,8 @@ def find(problems: list[Problem], file: str, where: str, message: str) -> Proble
             return p
     listing = "\n".join(str(p) for p in problems)
     raise AssertionError(f"no problem {file}: {where}: …{message}… among\n{listing}")
+
+
+def has(problems: list[Problem], file: str, message: str) -> bool:
+    """Whether some problem of ``file`` mentions ``message`` (when the line does not matter)."""
+    return any(p.file == file and message in p.message for p in problems)

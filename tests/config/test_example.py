@@ -72,8 +72,9 @@ def test_parents_consent(school: School) -> None:
     assert date(2026, 12, 1) in consents  # a pending application is not a problem
 
 
-def test_group_split_has_two_teachers(school: School) -> None:
+def test_group_split_has_two_teachers_and_one_journal(school: School) -> None:
     assert school.teachers_of("7Б", "english") == ("lebedeva", "kovaleva")
+    assert len(school.journals()) == len(school.assignments) - 1 == 44
 
 
 def test_no_teacher_in_two_places(school: School) -> None:
