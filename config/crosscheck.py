@@ -72,7 +72,8 @@ class _Refs:
         if value is None or value in self.ids[kind]:
             return True
         hint = suggestion(value, self.ids[kind])
-        self.problems.add(file, line_where(line, column), f"unknown {kind} {value!r}{hint}")
+        where = line_where(line, column) if line else ""  # line 0: the file name itself
+        self.problems.add(file, where, f"unknown {kind} {value!r}{hint}")
         return False
 
 
@@ -100,7 +101,7 @@ def check_references(data: Data, policies: Policies | None, problems: Problems) 
     assigned = {(a.item.class_id, a.item.subject_id) for a in data.assignments}
     codes = [w.code for w in policies.work_types] if policies else []
     for file, (cid, sid) in data.plan_keys.items():
-        known = refs.known("class", cid, file, 1, "") & refs.known("subject", sid, file, 1, "")
+        known = refs.known("class", cid, file, 0, "") & refs.known("subject", sid, file, 0, "")
         if known and (cid, sid) not in assigned:
             problems.add(file, "", f"{cid}/{sid} has no teacher in {f['assignments']}")
         for at in data.plans.get(file, []):

@@ -101,6 +101,14 @@ def _grace_overlap(d: Path) -> Expect:
     return "school.toml", f"line {line + 1}, field grace[9].min_grade", "overlap the band 5–9"
 
 
+def _plan_file(name: str, message: str) -> Mutation:
+    def mutate(d: Path) -> Expect:
+        (d / "plans" / "7Б_algebra.csv").rename(d / "plans" / name)
+        return f"plans/{name}", "", message
+
+    return mutate
+
+
 def _plan_gap(d: Path) -> Expect:
     file = "plans/7Б_algebra.csv"
     line, text = line_starting(d / file, "5,")
@@ -225,6 +233,8 @@ CASES: dict[str, Mutation] = {
         "did you mean 'control'?",
     ),
     "plan numbering gap": _plan_gap,
+    "plan of an unknown class": _plan_file("8Б_algebra.csv", "unknown class '8Б'"),
+    "plan file badly named": _plan_file("algebra.csv", "name plan files <class>_<subject>.csv"),
 }
 
 
