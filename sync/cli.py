@@ -71,7 +71,7 @@ def check(config_path: Path) -> None:
     click.echo(
         f"Classes: {len(school.classes)} · pupils: {len(school.pupils)} · "
         f"parents: {len(school.parents)} · teachers: {len(school.teachers)} · "
-        f"subjects: {len(school.subjects)} · journals: {len(school.assignments)}"
+        f"subjects: {len(school.subjects)} · journals: {len(school.journals())}"
     )
     for cls in school.classes:
         click.echo(f"  {cls.id}: {pupils_per_class.get(cls.id, 0)} pupils")
@@ -79,6 +79,8 @@ def check(config_path: Path) -> None:
     for period, count in school.lessons_per_period().items():
         click.echo(f"  {period}: {count}")
     click.echo(f"Config version: {school.config_version}")
+    for warning in school.warnings:
+        click.echo(f"Warning: {warning}")
     click.echo("OK: configuration is valid.")
 
 

@@ -72,3 +72,42 @@ def copy_example(tmp_path: Path) -> Path:
     target = tmp_path / "school"
     shutil.copytree(EXAMPLE, target)
     return target
+
+
+def test_check_accepts_the_example_school(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--config", str(EXAMPLE / "school.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "Classes: 3 · pupils: 73" in out
+    assert "journals: 44" in out  # 45 assignment rows, 7Б English split into two groups
+    assert re.search(r"1 четверть: \d+", out)
+    assert "OK: configuration is valid." in out
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_check_names_four_mistakes_of_different_kinds_with_their_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    school = copy_example(tmp_path)
+    replace_in(school / "school.toml", 'timezone = "Europe/Moscow"', 'timezone = "Europe/Moskva"')
+    replace_in(school / "pupils.csv", "s0002,5А,", "s0001,5А,")  # duplicate pupil id
+    replace_in(school / "parents.csv", "antonova.kv.example@gmail.com", "antonova.kv.example@")
+    replace_in(school / "timetable.csv", "1,1,10А,algebra,", "1,1,10А,alchemy,")  # unknown subject
+
+    assert main(["check", "--config", str(school / "school.toml")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: configuration has")
+    lines = err.splitlines()
+    for file, fragment in [
+        ("school.toml", "Europe/Moskva"),
+        ("pupils.csv", "s0001"),
+        ("parents.csv", "antonova.kv.example@"),
+        ("timetable.csv", "alchemy"),
+    ]:
+        assert any(file in line and fragment in line for line in lines), (file, fragment, err)
+    assert "Hint:" in err
+    assert "Traceback" not in err
