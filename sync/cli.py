@@ -85,12 +85,10 @@ def check(config_path: Path) -> None:
 
 
 def _print_error(exc: EjournalError) -> None:
-    if isinstance(exc, ConfigError):
-        click.echo(f"Error: {exc.message}", err=True)
-        hint = exc.hint or "fix every problem listed above, then run `ejournal check` again"
-    else:
-        click.echo(f"Error: {exc.message}", err=True)
-        hint = exc.hint
+    click.echo(f"Error: {exc.message}", err=True)
+    hint = exc.hint
+    if hint is None and isinstance(exc, ConfigError):
+        hint = "fix every problem listed above, then run `ejournal check` again"
     if hint:
         click.echo(f"Hint: {hint}", err=True)
 
