@@ -66,7 +66,15 @@ class RateLimited(BackendError):
 
 
 class TransientError(BackendError):
-    """Server error, timeout or connection reset still failing after the bounded retries."""
+    """Server error, timeout or connection reset still failing after the bounded retries.
+
+    ``uncertain`` is True when a write failed after it was sent (timeout, connection reset): it may
+    have been applied, so re-read the state (e.g. protections) before trying it again.
+    """
+
+    def __init__(self, message: str, hint: str | None = None, *, uncertain: bool = False) -> None:
+        super().__init__(message, hint)
+        self.uncertain = uncertain
 
 
 class LayoutError(EjournalError):

@@ -9,8 +9,17 @@ Budgets (DESIGN.md §6) are part of the contract; the google backend's call cost
 ``create`` [1 Drive create + 1 Sheets write], ``read`` [1 Sheets read], ``write`` [1 Sheets write],
 ``set_open_ranges`` [1 Sheets write], ``changes`` [1 Drive call per 1000 changes], sharing calls
 [1 Drive call each]. Errors are the project's own (``rules.errors``): ``SheetAccessError`` (no such
-file / no permission), ``RateLimited``, ``TransientError``, ``BackendError``; a missing tab raises
-:class:`TabMissing` so the engine can repair the layout.
+file / no permission), ``RateLimited``, ``TransientError`` (``uncertain=True``: a write may have been
+applied — re-read with ``open_ranges`` before retrying a protection change), ``BackendError``; a
+missing tab raises :class:`TabMissing` so the engine can repair the layout.
+
+Protection ids (how ``set_open_ranges`` stays at ONE write with no read): ``create`` returns
+``FileInfo.protections`` (tab title → id of that tab's sheet protection; ``add_tabs`` returns the
+same for the tabs it adds). The engine stores them in the ledger and passes them back to
+``set_open_ranges(file_id, ranges, protections)``. The google backend chooses the ids itself (a
+sheet's protectedRangeId equals its sheetId, so one int locates both); without ``protections`` it
+falls back to its in-memory cache, then to one metadata read. The local backend needs no ids and
+returns an empty mapping.
 """
 
 from __future__ import annotations
@@ -40,6 +49,8 @@ class Role(StrEnum):
     COMMENTER = "commenter"
     WRITER = "writer"
     OWNER = "owner"
+    FILE_ORGANIZER = "fileOrganizer"  # shared drives: content manager (listed, never granted)
+    ORGANIZER = "organizer"  # shared drives: manager (listed, never granted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +146,8 @@ class FileInfo:
     modified: datetime | None = None
     by_me: bool = False  # the last change was made by this backend's own principal
     removed: bool = False  # deleted, trashed or no longer visible
+    # tab title -> protection id (from ``create``; see the module docstring); empty otherwise
+    protections: Mapping[str, int] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +158,7 @@ class Grant:
     email: str  # e-mail, or domain for domain grants, or "anyone"
     role: Role
     kind: str = "user"  # user | group | domain | anyone
+    inherited: bool = False  # from the shared drive's membership: cannot be revoked per file
 
 
 class Backend(Protocol):
@@ -168,8 +182,9 @@ class Backend(Protocol):
         """Titles of the file's tabs, in order (a metadata read; used only for repairs)."""
         ...
 
-    def add_tabs(self, file_id: str, tabs: Sequence[TabSpec]) -> None:
-        """Add missing tabs laid out as given (repair after a deleted tab)."""
+    def add_tabs(self, file_id: str, tabs: Sequence[TabSpec]) -> Mapping[str, int] | None:
+        """Add missing tabs laid out as given (repair after a deleted tab); returns the new
+        tabs' protection ids like ``FileInfo.protections`` (None/empty when not needed)."""
         ...
 
     def rename_tab(self, file_id: str, old: str, new: str) -> None:
@@ -186,8 +201,12 @@ class Backend(Protocol):
         """Write values in one call, as RAW text (a teacher's ``=…`` is never evaluated)."""
         ...
 
-    def set_open_ranges(self, file_id: str, open_ranges: Mapping[str, Sequence[CellRange]]) -> None:
-        """Replace each named tab's unprotected ranges (the tab stays protected) in one call."""
+    def set_open_ranges(self, file_id: str, open_ranges: Mapping[str, Sequence[CellRange]],
+                        protections: Mapping[str, int] | None = None) -> None:
+        """Replace each named tab's unprotected ranges (the tab stays protected) in one call.
+
+        ``protections``: the ids from ``FileInfo.protections`` (see the module docstring).
+        """
         ...
 
     def open_ranges(self, file_id: str) -> dict[str, list[CellRange]]:
