@@ -1,0 +1,408 @@
+"""The ``google`` backend: the :class:`sync.backend.Backend` protocol over gspread's HTTP client.
+
+Call budgets (counted by the emulator in the tests):
+
+* ``read``  = ONE ``values:batchGet`` (UNFORMATTED_VALUE, SERIAL_NUMBER), no metadata GET; a
+  missing tab makes Google answer 400 "Unable to parse range" → :class:`TabMissing`;
+* ``write`` = ONE ``values:batchUpdate`` with ``valueInputOption=RAW``;
+* ``create`` = ONE Drive ``files.create`` (shared-drive parent, ``writersCanShare`` and
+  ``copyRequiresWriterPermission`` in the same body) + ONE Sheets ``batchUpdate`` laying out
+  every tab (``sync.google_layout``); 0 Sheets reads;
+* ``set_open_ranges`` = ONE ``batchUpdate`` of ``updateProtectedRange`` when the protection ids are
+  known (passed from ``FileInfo.protections`` or cached); otherwise 1 metadata read first;
+* ``open_ranges``, ``tabs`` = one metadata read each; ``add_tabs``, ``rename_tab`` = one
+  ``batchUpdate`` (``rename_tab`` reads the tab ids first when this process has not seen them);
+* ``changes`` = one Drive call per 1000 changes; ``start_token``, ``info``, ``delete``,
+  ``grants`` (per 100), ``grant``, ``revoke`` = one Drive call each.
+
+Every error is already a ``rules.errors`` type when it leaves ``sync.google_http``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from gspread.urls import (
+    DRIVE_FILES_API_V3_URL,
+    SPREADSHEET_BATCH_UPDATE_URL,
+    SPREADSHEET_URL,
+    SPREADSHEET_VALUES_BATCH_UPDATE_URL,
+    SPREADSHEET_VALUES_BATCH_URL,
+)
+
+from rules.errors import BackendError
+from sync.backend import (
+    CellRange,
+    FileInfo,
+    Grant,
+    Grid,
+    Role,
+    SpreadsheetSpec,
+    TabMissing,
+    TabSpec,
+)
+from sync.google_auth import Connection, build_client
+from sync.google_http import BadRequest, ProjectHTTPClient
+from sync.google_layout import (
+    cell_range,
+    new_sheet_ids,
+    protections_from_replies,
+    tab_requests,
+    update_open_ranges,
+)
+
+log = logging.getLogger(__name__)
+
+SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
+DRIVE_CHANGES_URL = "https://www.googleapis.com/drive/v3/changes"
+FILE_FIELDS = "id,name,version,modifiedTime,trashed,lastModifyingUser(emailAddress,me)"
+CHANGE_FIELDS = ("nextPageToken,newStartPageToken,changes(fileId,removed,time,file(name,"
+                 "modifiedTime,version,trashed,lastModifyingUser(emailAddress,me)))")
+GRANTABLE = (Role.READER, Role.COMMENTER, Role.WRITER)
+ALL_DRIVES = {"supportsAllDrives": "true"}
+
+
+def _tab_a1(title: str) -> str:
+    return CellRange(title, 0, 0).a1()
+
+
+def _write_a1(r: CellRange) -> str:
+    """A write range: the whole rectangle, or just its top-left cell when it is open-ended."""
+    if r.end_col is not None:
+        return r.a1()
+    return CellRange(r.tab, r.start_row, r.start_col, r.start_row + 1, r.start_col + 1).a1()
+
+
+def _raw(value: Any) -> Any:
+    if value is None:
+        return ""  # Google skips nulls; the protocol's None means "empty"
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    raise BackendError(f"cannot write a {type(value).__name__} to a spreadsheet cell")
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+class GoogleBackend:
+    """Spreadsheets in Google Drive (a shared-drive folder), through one principal."""
+
+    def __init__(self, connection: Connection, *, folder: str | None = None,
+                 rng: random.Random | None = None) -> None:
+        self.client = connection.client
+        self.http: ProjectHTTPClient = connection.http
+        self.principal = connection.principal
+        self.folder = folder
+        self.rng = rng or random.Random()
+        self._sheet_ids: dict[str, dict[str, int]] = {}  # file → tab title → sheetId
+        self._protections: dict[str, dict[str, tuple[int, int]]] = {}  # → (sheetId, rangeId)
+
+    @classmethod
+    def from_settings(cls, settings: Any, environ: Mapping[str, str] | None = None
+                      ) -> GoogleBackend:
+        """Production construction from ``config.school.BackendSettings`` and the environment."""
+        return cls(build_client(settings, environ), folder=settings.shared_drive_folder_id)
+
+    def close(self) -> None:
+        self.http.session.close()
+
+    def __enter__(self) -> GoogleBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def stats(self) -> dict[str, float]:
+        """API calls per kind, retries and seconds slept (for the run summary)."""
+        return self.http.stats()
+
+    # ---- plumbing -------------------------------------------------------------------------
+
+    def _call(self, method: str, url: str, params: Mapping[str, Any] | None = None,
+              body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        response = self.http.request(method, url, params=dict(params or {}), json=body)
+        if not response.content:
+            return {}
+        data = response.json()
+        return data if isinstance(data, dict) else {}
+
+    def _batch(self, file_id: str, requests: list[dict[str, Any]]) -> dict[str, Any]:
+        return self._call("post", SPREADSHEET_BATCH_UPDATE_URL % file_id, body={"requests": requests})
+
+    def _info(self, file_id: str, f: Mapping[str, Any], removed: bool = False) -> FileInfo:
+        user = f.get("lastModifyingUser") or {}
+        by_me = bool(user.get("me")) or (
+            str(user.get("emailAddress", "")).lower() == self.principal.lower())
+        return FileInfo(id=file_id, name=str(f.get("name", "")), version=str(f.get("version", "")),
+                        modified=_when(f.get("modifiedTime")), by_me=by_me,
+                        removed=removed or bool(f.get("trashed")))
+
+    def _remember(self, file_id: str, sheets: Sequence[Mapping[str, Any]]) -> None:
+        ids = {s["properties"]["title"]: int(s["properties"].get("sheetId", 0)) for s in sheets}
+        self._sheet_ids[file_id] = ids
+
+    # ---- change feed ----------------------------------------------------------------------
+
+    def start_token(self) -> str:
+        data = self._call("get", DRIVE_CHANGES_URL + "/startPageToken", ALL_DRIVES)
+        return str(data["startPageToken"])
+
+    def changes(self, token: str) -> tuple[list[FileInfo], str]:
+        """Changed files since ``token`` (latest state per file) and the next token."""
+        found: dict[str, FileInfo] = {}
+        page: str | None = token
+        while page is not None:
+            data = self._call("get", DRIVE_CHANGES_URL, {
+                "pageToken": page, "pageSize": 1000, "includeItemsFromAllDrives": "true",
+                "supportsAllDrives": "true", "fields": CHANGE_FIELDS})
+            for change in data.get("changes", []):
+                fid = change["fileId"]
+                found.pop(fid, None)  # keep the order of the latest change
+                found[fid] = self._info(fid, change.get("file") or {}, bool(change.get("removed")))
+            if "newStartPageToken" in data:
+                return list(found.values()), str(data["newStartPageToken"])
+            page = data.get("nextPageToken")
+        raise BackendError("Drive's change list ended without a newStartPageToken")
+
+    # ---- files ----------------------------------------------------------------------------
+
+    def create(self, spec: SpreadsheetSpec) -> FileInfo:
+        """One Drive create + one batchUpdate; a half-made file is deleted again on failure."""
+        titles = [t.title for t in spec.tabs]
+        if not titles:
+            raise BackendError(f"spreadsheet spec {spec.name!r} has no tabs")
+        if len({t.lower() for t in titles}) != len(titles):
+            raise BackendError(f"spreadsheet spec {spec.name!r} repeats a tab title")
+        ids = new_sheet_ids(len(titles), self.rng)
+        requests: list[dict[str, Any]] = []
+        if "sheet1" in (t.lower() for t in titles):  # free the default tab's title first
+            requests.append({"updateSheetProperties": {
+                "properties": {"sheetId": 0, "title": "ejournal-default"}, "fields": "title"}})
+        for tab, sheet_id in zip(spec.tabs, ids, strict=True):
+            requests.extend(tab_requests(tab, sheet_id, self.principal))
+        requests.append({"deleteSheet": {"sheetId": 0}})  # a new spreadsheet's first sheet
+        body: dict[str, Any] = {"name": spec.name, "mimeType": SPREADSHEET_MIME,
+                                "writersCanShare": spec.writers_can_share,
+                                "copyRequiresWriterPermission": spec.readers_cannot_copy}
+        folder = spec.folder or self.folder
+        if folder:
+            body["parents"] = [folder]
+        meta = self._call("post", DRIVE_FILES_API_V3_URL,
+                          {**ALL_DRIVES, "fields": FILE_FIELDS}, body)
+        file_id = str(meta["id"])
+        try:
+            reply = self._batch(file_id, requests)
+        except BackendError:
+            self._discard(file_id)
+            raise
+        by_id = dict(zip(ids, titles, strict=True))
+        protections = protections_from_replies(requests, reply.get("replies", []), by_id)
+        self._sheet_ids[file_id] = {title: sid for sid, title in by_id.items()}
+        self._protections[file_id] = {t: (sid, protections[t]) for sid, t in by_id.items()
+                                      if t in protections}
+        log.info("created spreadsheet %s with %d tabs", file_id, len(titles))
+        info = self._info(file_id, meta)
+        return FileInfo(id=info.id, name=info.name, version=info.version, modified=info.modified,
+                        by_me=True, protections=protections)
+
+    def _discard(self, file_id: str) -> None:
+        try:
+            self.delete(file_id)
+        except BackendError as exc:
+            log.warning("could not delete half-created spreadsheet %s: %s", file_id, exc)
+
+    def info(self, file_id: str) -> FileInfo:
+        data = self._call("get", f"{DRIVE_FILES_API_V3_URL}/{quote(file_id, safe='')}",
+                          {**ALL_DRIVES, "fields": FILE_FIELDS})
+        return self._info(file_id, data)
+
+    def delete(self, file_id: str) -> None:
+        self._call("delete", f"{DRIVE_FILES_API_V3_URL}/{quote(file_id, safe='')}", ALL_DRIVES)
+        self._sheet_ids.pop(file_id, None)
+        self._protections.pop(file_id, None)
+
+    # ---- tabs -----------------------------------------------------------------------------
+
+    def tabs(self, file_id: str) -> list[str]:
+        data = self._call("get", SPREADSHEET_URL % file_id,
+                          {"fields": "sheets.properties(sheetId,title,index)"})
+        sheets = data.get("sheets", [])
+        self._remember(file_id, sheets)
+        return [s["properties"]["title"] for s in sheets]
+
+    def add_tabs(self, file_id: str, tabs: Sequence[TabSpec]) -> dict[str, int]:
+        """Add tabs laid out as given in one batchUpdate; returns their protection ids."""
+        if not tabs:
+            return {}
+        ids = new_sheet_ids(len(tabs), self.rng, self._sheet_ids.get(file_id, {}).values())
+        requests = [r for tab, sid in zip(tabs, ids, strict=True)
+                    for r in tab_requests(tab, sid, self.principal)]
+        reply = self._batch(file_id, requests)
+        by_id = {sid: tab.title for tab, sid in zip(tabs, ids, strict=True)}
+        protections = protections_from_replies(requests, reply.get("replies", []), by_id)
+        self._sheet_ids.setdefault(file_id, {}).update({t: sid for sid, t in by_id.items()})
+        self._protections.setdefault(file_id, {}).update(
+            {t: (sid, protections[t]) for sid, t in by_id.items() if t in protections})
+        return protections
+
+    def rename_tab(self, file_id: str, old: str, new: str) -> None:
+        if old not in self._sheet_ids.get(file_id, {}):
+            self.tabs(file_id)
+        sheet_id = self._sheet_ids.get(file_id, {}).get(old)
+        if sheet_id is None:
+            raise TabMissing(file_id, [old])
+        self._batch(file_id, [{"updateSheetProperties": {
+            "properties": {"sheetId": sheet_id, "title": new}, "fields": "title"}}])
+        self._sheet_ids[file_id][new] = self._sheet_ids[file_id].pop(old)
+        known = self._protections.get(file_id, {})
+        if old in known:
+            known[new] = known.pop(old)
+
+    # ---- values ---------------------------------------------------------------------------
+
+    def read(self, file_id: str, tabs: Sequence[str]) -> dict[str, Grid]:
+        """Whole tabs in one batchGet: unformatted values, dates as serial numbers."""
+        titles = list(dict.fromkeys(tabs))
+        if not titles:
+            return {}
+        try:
+            data = self._call("get", SPREADSHEET_VALUES_BATCH_URL % file_id, {
+                "ranges": [_tab_a1(t) for t in titles], "majorDimension": "ROWS",
+                "valueRenderOption": "UNFORMATTED_VALUE",
+                "dateTimeRenderOption": "SERIAL_NUMBER"})
+        except BadRequest as exc:
+            raise _tab_missing(file_id, titles, exc) from exc
+        ranges = data.get("valueRanges", [])
+        return {t: [list(row) for row in vr.get("values", [])]
+                for t, vr in zip(titles, ranges, strict=True)}
+
+    def write(self, file_id: str, updates: Sequence[tuple[CellRange, Grid]]) -> None:
+        """All updates in one RAW values:batchUpdate (``"=…"`` stays text)."""
+        data = [{"range": _write_a1(r), "majorDimension": "ROWS",
+                 "values": [[_raw(v) for v in row] for row in grid]} for r, grid in updates]
+        if not data:
+            return
+        try:
+            self._call("post", SPREADSHEET_VALUES_BATCH_UPDATE_URL % file_id,
+                       body={"valueInputOption": "RAW", "data": data})
+        except BadRequest as exc:
+            raise _tab_missing(file_id, [r.tab for r, _ in updates], exc) from exc
+
+    # ---- protection -----------------------------------------------------------------------
+
+    def open_ranges(self, file_id: str) -> dict[str, list[CellRange]]:
+        """Each protected tab's unprotected ranges, re-read from the file (one metadata read)."""
+        data = self._call("get", SPREADSHEET_URL % file_id,
+                          {"fields": "sheets(properties(title,sheetId),protectedRanges)"})
+        sheets = data.get("sheets", [])
+        self._remember(file_id, sheets)
+        out: dict[str, list[CellRange]] = {}
+        known: dict[str, tuple[int, int]] = {}
+        for sheet in sheets:
+            title, sheet_id = sheet["properties"]["title"], int(sheet["properties"].get("sheetId", 0))
+            for pr in sheet.get("protectedRanges", []):
+                if set(pr.get("range", {})) - {"sheetId"}:
+                    continue  # a partial range, not the tab's own protection
+                known[title] = (sheet_id, int(pr["protectedRangeId"]))
+                out[title] = [cell_range(title, gr) for gr in pr.get("unprotectedRanges", [])]
+        self._protections[file_id] = known
+        return out
+
+    def set_open_ranges(self, file_id: str, open_ranges: Mapping[str, Sequence[CellRange]],
+                        protections: Mapping[str, int] | None = None) -> None:
+        """Move the open cells of the named tabs in one batchUpdate (see the module budgets)."""
+        if not open_ranges:
+            return
+        ids = self._protection_ids(file_id, open_ranges, protections or {})
+        try:
+            self._batch(file_id, update_open_ranges(open_ranges, ids))
+        except BadRequest as exc:
+            if "No protected range with id" not in exc.google_message and \
+                    "No grid with id" not in exc.google_message:
+                raise
+            log.warning("file %s: stale protection ids, re-reading them", file_id)
+            self._protections.pop(file_id, None)
+            ids = self._protection_ids(file_id, open_ranges, {})
+            self._batch(file_id, update_open_ranges(open_ranges, ids))
+
+    def _protection_ids(self, file_id: str, tabs: Mapping[str, Any],
+                        given: Mapping[str, int]) -> dict[str, tuple[int, int]]:
+        """(sheetId, protectedRangeId) per tab: given ids (ours: equal), cache, then one read."""
+        known = self._protections.get(file_id, {})
+        ids = {t: (given[t], given[t]) if t in given else known[t]
+               for t in tabs if t in given or t in known}
+        missing = [t for t in tabs if t not in ids]
+        if missing:
+            self.open_ranges(file_id)
+            known = self._protections.get(file_id, {})
+            absent = [t for t in missing if t not in self._sheet_ids.get(file_id, {})]
+            if absent:
+                raise TabMissing(file_id, absent)
+            for t in missing:
+                if t not in known:
+                    raise BackendError(f"file {file_id}: tab {t!r} has no sheet protection",
+                                       hint="re-create the tab's protection (repair)")
+                ids[t] = known[t]
+        return ids
+
+    # ---- sharing --------------------------------------------------------------------------
+
+    def grants(self, file_id: str) -> list[Grant]:
+        out: list[Grant] = []
+        page: str | None = None
+        url = f"{DRIVE_FILES_API_V3_URL}/{quote(file_id, safe='')}/permissions"
+        while True:
+            params = {**ALL_DRIVES, "pageSize": 100, "fields": "nextPageToken,permissions(id,"
+                      "type,role,emailAddress,domain,permissionDetails(inherited))"}
+            if page:
+                params["pageToken"] = page
+            data = self._call("get", url, params)
+            for p in data.get("permissions", []):
+                kind = p.get("type", "user")
+                email = p.get("emailAddress") or p.get("domain") or kind
+                inherited = any(d.get("inherited") for d in p.get("permissionDetails", []))
+                out.append(Grant(str(p["id"]), str(email), Role(p["role"]), kind, inherited))
+            page = data.get("nextPageToken")
+            if not page:
+                return out
+
+    def grant(self, file_id: str, email: str, role: Role) -> Grant:
+        """Share with one Google account, without a notification e-mail; never ``anyone``."""
+        role = Role(role)
+        if role not in GRANTABLE:
+            raise BackendError(f"refusing to grant role {role.value!r} on file {file_id}",
+                               hint="only reader, commenter and writer are granted per file")
+        address = email.strip()
+        if "@" not in address or any(c.isspace() for c in address) or address.startswith("@"):
+            raise BackendError(f"refusing to share file {file_id} with {address!r}: not an "
+                               "e-mail address (files are never shared with anyone or domains)")
+        data = self._call(
+            "post", f"{DRIVE_FILES_API_V3_URL}/{quote(file_id, safe='')}/permissions",
+            {**ALL_DRIVES, "sendNotificationEmail": "false", "fields": "id,type,role,emailAddress"},
+            {"type": "user", "role": role.value, "emailAddress": address})
+        return Grant(str(data["id"]), str(data.get("emailAddress", address)),
+                     Role(data.get("role", role.value)), str(data.get("type", "user")))
+
+    def revoke(self, file_id: str, grant_id: str) -> None:
+        self._call("delete", f"{DRIVE_FILES_API_V3_URL}/{quote(file_id, safe='')}/permissions/"
+                   f"{quote(grant_id, safe='')}", ALL_DRIVES)
+
+
+def _tab_missing(file_id: str, titles: Sequence[str], exc: BadRequest) -> BackendError:
+    """TabMissing for Google's "Unable to parse range" (naming the tab when it can), else ``exc``."""
+    marker = "Unable to parse range:"
+    if marker not in exc.google_message:
+        return exc
+    bad = exc.google_message.split(marker, 1)[1].strip()
+    named = [t for t in dict.fromkeys(titles) if bad in (t, _tab_a1(t)) or
+             bad.startswith((_tab_a1(t) + "!", t + "!"))]
+    return TabMissing(file_id, named or list(dict.fromkeys(titles)))
+
+
+__all__ = ["GoogleBackend"]
