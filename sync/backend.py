@@ -11,7 +11,8 @@ Budgets (DESIGN.md §6) are part of the contract; the google backend's call cost
 [1 Drive call each]. Errors are the project's own (``rules.errors``): ``SheetAccessError`` (no such
 file / no permission), ``RateLimited``, ``TransientError`` (``uncertain=True``: a write may have been
 applied — re-read with ``open_ranges`` before retrying a protection change), ``BackendError``; a
-missing tab raises :class:`TabMissing` so the engine can repair the layout.
+missing tab raises :class:`TabMissing` so the engine can repair the layout; :class:`FileBusy` (local
+backend: the file is open in LibreOffice/Excel or mid-save) means skip that file this cycle.
 
 Protection ids (how ``set_open_ranges`` stays at ONE write with no read): ``create`` returns
 ``FileInfo.protections`` (tab title → id of that tab's sheet protection; ``add_tabs`` returns the
@@ -42,6 +43,19 @@ class TabMissing(BackendError):
         super().__init__(f"file {file_id}: tab(s) missing: {', '.join(titles)}")
         self.file_id = file_id
         self.titles = tuple(titles)
+
+
+class FileBusy(BackendError):
+    """The file cannot be touched right now: skip it this cycle and retry it in the next one.
+
+    Raised by the local backend when a spreadsheet program holds the file open (its lock file is
+    beside it) and a write was asked for, or when the file is mid-save (unreadable bytes, or changed
+    while being written). Nothing was written; nothing is lost.
+    """
+
+    def __init__(self, file_id: str, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.file_id = file_id
 
 
 class Role(StrEnum):
