@@ -1,0 +1,114 @@
+"""The ledger's database boundary: engine setup (PRAGMAs, explicit BEGIN) and error translation.
+
+SQLite runs in WAL mode (readers never block the writer), with foreign keys on, a busy timeout and
+``synchronous=FULL`` (the ledger is the master copy: a committed cycle must survive a power cut).
+pysqlite's own transaction handling is switched off and every transaction starts with an explicit
+``BEGIN IMMEDIATE`` (writers) or ``BEGIN`` (read snapshots), so a cycle that reads then writes
+never fails half-way with a stale snapshot, and DDL in migrations is transactional.
+
+Every SQLAlchemy or sqlite3 error leaving the ledger passes :func:`translate` and becomes a
+:class:`~rules.errors.StoreError` with a hint; its message carries the driver's text only, never the
+SQL statement or its parameters (they may hold pupils' marks).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from rules.errors import StoreError
+
+logger = logging.getLogger(__name__)
+
+BEGIN_OPTION = "ledger_begin"  # execution option: "IMMEDIATE" (default) or "DEFERRED"
+
+
+def make_engine(path: Path, busy_timeout: float) -> Engine:
+    """An engine on the SQLite file ``path`` with the ledger's PRAGMAs on every connection."""
+    engine = create_engine(f"sqlite+pysqlite:///{path}")
+    timeout_ms = max(0, int(busy_timeout * 1000))
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module docstring)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _driver_message(exc: BaseException) -> str:
+    """The driver's own text of an error, without SQL or parameters."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return str(exc.orig)
+    if isinstance(exc, SQLAlchemyError) and exc.__cause__ is not None:
+        return str(exc.__cause__)
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def store_error(exc: BaseException, path: Path | str) -> StoreError:
+    """The StoreError (message + hint) for a database error on the ledger at ``path``."""
+    text = _driver_message(exc)
+    low = text.lower()
+    if "append-only" in low:
+        return StoreError(
+            f"ledger {path}: the audit log is append-only ({text})",
+            "audit events are never changed or deleted; record a new event instead",
+        )
+    if "locked" in low or "busy" in low:
+        return StoreError(
+            f"ledger {path} is locked by another process (waited for the busy timeout)",
+            "is another ejournal (daemon, sync, restore) running on this ledger? Stop it or retry",
+        )
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return StoreError(
+            f"ledger {path} is not a SQLite database or is damaged ({text})",
+            "restore the newest good backup: ejournal restore BACKUP (the damaged file is kept)",
+        )
+    if "unable to open" in low or "readonly" in low or "read-only" in low:
+        return StoreError(
+            f"cannot open or write the ledger {path} ({text})",
+            "check that the folder exists and the service user may write to it",
+        )
+    if "disk" in low and ("full" in low or "i/o" in low):
+        return StoreError(
+            f"ledger {path}: disk problem ({text})",
+            "free disk space or check the disk; the last committed cycle is intact",
+        )
+    if "constraint" in low or "unique" in low or "foreign key" in low:
+        return StoreError(
+            f"ledger {path}: a write broke a consistency rule ({text})",
+            "this is a bug in ejournal; the cycle was rolled back — please report it",
+        )
+    return StoreError(
+        f"ledger {path}: database error ({text})", "see the log; the cycle was rolled back"
+    )
+
+
+@contextmanager
+def translate(path: Path | str) -> Iterator[None]:
+    """Turn SQLAlchemy/sqlite3 errors raised inside into StoreError (the one boundary)."""
+    try:
+        yield
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        error = store_error(exc, path)
+        logger.warning("ledger error: %s", error.message)
+        raise error from exc
