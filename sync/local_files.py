@@ -1,0 +1,140 @@
+"""Filesystem helpers of the local backend: safe file names, lock files, atomic replacement.
+
+A spreadsheet file is never half-written: new content goes to a hidden temp file in the same folder,
+is flushed to disk, and then replaces the old file with one ``os.replace`` (atomic on POSIX and
+Windows). The temp file keeps the replaced file's permission bits, so a teacher who could open the
+file before can still open it (``mkstemp`` would make it private).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import secrets
+import time
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+logger = logging.getLogger(__name__)
+
+TEMP_SUFFIX = ".ejournal-tmp"
+_FORBIDDEN = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
+_MAX_NAME_BYTES = 150  # leaves room for ".~lock.<name>#", temp suffixes and a " (2)" on any FS
+
+
+def safe_name(title: str, fallback: str = "spreadsheet") -> str:
+    """A file or folder name valid on Linux, macOS and Windows, as close to ``title`` as possible.
+
+    ``/\\:*?"<>|`` and control characters become ``-`` ("2026/27" → "2026-27"); leading dots and
+    tildes go (they would look like hidden or lock files); trailing dots and spaces go (Windows);
+    reserved device names get a leading ``_``; the result is NFC and at most 150 UTF-8 bytes.
+    """
+    name = _FORBIDDEN.sub("-", unicodedata.normalize("NFC", title))
+    name = " ".join(name.split()).lstrip(".~ ").rstrip(". ")
+    if name.split(".")[0].upper() in _WINDOWS_RESERVED:
+        name = "_" + name
+    encoded = name.encode("utf-8")[:_MAX_NAME_BYTES]
+    name = encoded.decode("utf-8", errors="ignore").rstrip(". ")
+    return name or fallback
+
+
+def unique_path(folder: Path, stem: str, suffix: str, taken: set[str]) -> Path:
+    """``folder/stem+suffix``, or ``stem (2)+suffix`` … when that name exists or is ``taken``.
+
+    Names compare case-insensitively (Windows and macOS shares fold case).
+    """
+    existing = {p.name.casefold() for p in folder.iterdir()} if folder.is_dir() else set()
+    existing |= {t.casefold() for t in taken}
+    candidate, n = stem + suffix, 1
+    while candidate.casefold() in existing:
+        n += 1
+        candidate = f"{stem} ({n}){suffix}"
+    return folder / candidate
+
+
+def lock_files(path: Path) -> list[Path]:
+    """Lock files a spreadsheet program keeps beside ``path`` while the file is open.
+
+    LibreOffice: ``.~lock.<name>#``. Excel: ``~$<name>`` (Word-style ``~$`` + name without its first
+    two characters is checked too, as Office shortens long names that way).
+    """
+    name = path.name
+    candidates = [f".~lock.{name}#", f"~${name}"]
+    if len(name) > 2:
+        candidates.append(f"~${name[2:]}")
+    return [path.parent / c for c in candidates if (path.parent / c).exists()]
+
+
+Writer = Callable[[BinaryIO], object]
+
+
+def atomic_write(path: Path, write: Writer, *, before_replace: Callable[[], None] | None = None) -> str:
+    """Write ``path`` atomically via a temp file in the same folder; returns the content's sha256.
+
+    ``write`` fills the temp file. ``before_replace`` runs after the temp file is on disk and may
+    raise to abort (the old file is then untouched). On any failure the temp file is removed.
+    """
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+    try:
+        mode = os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        mode = None
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        digest = file_sha256(tmp)
+        if before_replace is not None:
+            before_replace()
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return digest
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename durable (POSIX); Windows cannot open a directory, which is fine there."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def sweep_temp_files(folder: Path, older_than: float = 3600.0) -> int:
+    """Remove temp files a killed process left behind (only ours, only old ones); returns the count."""
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - older_than
+    removed = 0
+    for tmp in folder.rglob(f".*{TEMP_SUFFIX}"):
+        try:
+            if tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+                removed += 1
+        except OSError:
+            continue
+    if removed:
+        logger.info("removed %d stale temp file(s) in the sheets folder", removed)
+    return removed
