@@ -7,6 +7,7 @@ the local backend's engineer.
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,20 @@ class FakeTime:
         self.emu.clock.advance(seconds)
 
 
+class RecordingAdapter(EmulatorAdapter):
+    """The in-process emulator transport, remembering every request (method, url, JSON body)."""
+
+    def __init__(self, emu: GoogleEmulator) -> None:
+        super().__init__(emu)
+        self.wire: list[tuple[str, str, Any]] = []
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kw: Any) -> requests.Response:
+        raw = request.body
+        body = json.loads(raw) if isinstance(raw, (bytes, str)) and raw else None
+        self.wire.append((request.method or "", request.url or "", body))
+        return super().send(request, *args, **kw)
+
+
 @dataclass
 class GoogleRig:
     """A google backend acting as the service principal on an in-process emulator."""
@@ -49,6 +64,13 @@ class GoogleRig:
     backend: GoogleBackend
     time: FakeTime
     session: requests.Session
+
+    @property
+    def wire(self) -> list[tuple[str, str, Any]]:
+        """Requests the rig's backend sent: (method, url with query, JSON body)."""
+        adapter = self.session.get_adapter("https://sheets.googleapis.com")
+        assert isinstance(adapter, RecordingAdapter)
+        return adapter.wire
 
     def another_backend(self) -> GoogleBackend:
         """A second backend object (fresh process: empty caches) on the same emulator."""
@@ -61,7 +83,7 @@ class GoogleRig:
 def google_backend(emu: GoogleEmulator, drive: str, time: FakeTime,
                    policy: HttpPolicy | None = None, seed: int = 7) -> GoogleBackend:
     session = requests.Session()
-    session.mount("https://", EmulatorAdapter(emu))
+    session.mount("https://", RecordingAdapter(emu))
     conn = client_for_session(session, emu.service_principal, policy=policy, clock=time.now,
                               sleep=time.sleep, rng=random.Random(seed))
     return GoogleBackend(conn, folder=drive, rng=random.Random(seed))
@@ -118,7 +140,9 @@ def teacher_edit(backend: Backend, file_id: str, tab: str, row: int, col: int,
 def google_teacher_edit(backend: GoogleBackend, file_id: str, tab: str, row: int, col: int,
                         value: str) -> None:
     """The teacher gets writer access (if needed) and types in the browser (USER_ENTERED)."""
-    emu = backend.http.session.get_adapter("https://sheets.googleapis.com").emu
+    adapter = backend.http.session.get_adapter("https://sheets.googleapis.com")
+    assert isinstance(adapter, EmulatorAdapter)
+    emu = adapter.emu
     if emu.role_of(TEACHER, file_id) is None:
         emu.client(emu.service_principal).open_by_key(file_id).share(
             TEACHER, perm_type="user", role="writer", notify=False)
@@ -129,5 +153,29 @@ def google_teacher_edit(backend: GoogleBackend, file_id: str, tab: str, row: int
 
 def local_teacher_edit(backend: Backend, file_id: str, tab: str, row: int, col: int,
                        value: str) -> None:
-    """Local part (openpyxl edit of the file, as LibreOffice/Excel would save it)."""
-    raise NotImplementedError("the local backend's engineer adds the openpyxl edit here")
+    """The teacher types ``value`` in LibreOffice/Excel and saves: an openpyxl edit of the file in
+    place. Like the UI, a locked cell of a protected tab refuses the edit, a TEXT cell keeps the
+    text and a General cell turns a number into a number."""
+    import openpyxl
+
+    from sync.local_backend import LocalBackend
+
+    assert isinstance(backend, LocalBackend)
+    path = backend.path(file_id)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[tab]
+    cell = ws.cell(row + 1, col + 1)
+    if ws.protection.sheet and cell.protection.locked is not False:
+        raise PermissionError(f"{tab}!{cell.coordinate} is protected: the teacher cannot type here")
+    typed: str | int | float = value
+    if cell.number_format != "@":
+        for number in (int, float):
+            try:
+                typed = number(value.replace(",", "."))
+                break
+            except ValueError:
+                continue
+    cell.value = typed
+    if isinstance(typed, str):
+        cell.data_type = "s"  # typed text, never a formula
+    wb.save(path)
