@@ -176,6 +176,11 @@ class LocalBackend:
             log.info("created spreadsheet %s with %d tabs", file_id, len(titles))
             return manifest.files[file_id].info(file_id, self._files.versions[file_id])
 
+    def path(self, file_id: str) -> Path:
+        """Where the file lives (to tell a person which file to open)."""
+        with self._lock:
+            return self._path(self._entry(self._store.load(), file_id))
+
     def info(self, file_id: str) -> FileInfo:
         with self._lock:
             entry = self._entry(self._store.load(), file_id)
@@ -364,8 +369,7 @@ class LocalBackend:
             raise
 
     def _read(self, file_id: str) -> tuple[Path, bytes, Stamp]:
-        with self._lock:
-            path = self._path(self._entry(self._store.load(), file_id))
+        path = self.path(file_id)
         data, stamp = self._files.read(file_id, path)
         return path, data, stamp
 

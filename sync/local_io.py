@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 Serializer = Callable[[Workbook, IO[bytes]], None]
 Stamp = tuple[int, int]  # (mtime_ns, size) the bytes were read at
+RACY_SECONDS = 3.0
 _STALE_LOCK_HINT = ("it is retried next cycle; if nobody has it open (e.g. after a crash), delete the "
                     "stale lock file beside it: .~lock.<name># (LibreOffice) or ~$<name> (Excel)")
 
@@ -123,8 +124,11 @@ class SheetFiles:
         except OSError as exc:
             raise BackendError(f"file {file_id}: cannot stat it: {exc.strerror}") from exc
         prefix = f"{st.st_mtime_ns}-{st.st_size}-"
+        # a file modified within the last seconds may change again without moving mtime (coarse
+        # timestamps on FAT/SMB): hash it anyway, as git does for "racily clean" entries
+        settled = time.time() - st.st_mtime > RACY_SECONDS
         for known in (self.versions.get(file_id, ""), seen):
-            if known.startswith(prefix):
+            if settled and known.startswith(prefix):
                 return known
         try:
             version = prefix + file_sha256(path)[:16]
