@@ -35,7 +35,7 @@ from gspread.urls import (
     SPREADSHEET_VALUES_BATCH_URL,
 )
 
-from rules.errors import BackendError
+from rules.errors import BackendError, TransientError
 from sync.backend import (
     CellRange,
     FileInfo,
@@ -47,13 +47,16 @@ from sync.backend import (
     TabSpec,
 )
 from sync.google_auth import Connection, build_client
-from sync.google_http import BadRequest, ProjectHTTPClient
+from sync.google_http import BadRequest, ProjectHTTPClient, short_path
 from sync.google_layout import (
     cell_range,
     new_sheet_ids,
     protections_from_replies,
+    raw_value,
+    tab_a1,
     tab_requests,
     update_open_ranges,
+    write_a1,
 )
 
 log = logging.getLogger(__name__)
@@ -65,25 +68,6 @@ CHANGE_FIELDS = ("nextPageToken,newStartPageToken,changes(fileId,removed,time,fi
                  "modifiedTime,version,trashed,lastModifyingUser(emailAddress,me)))")
 GRANTABLE = (Role.READER, Role.COMMENTER, Role.WRITER)
 ALL_DRIVES = {"supportsAllDrives": "true"}
-
-
-def _tab_a1(title: str) -> str:
-    return CellRange(title, 0, 0).a1()
-
-
-def _write_a1(r: CellRange) -> str:
-    """A write range: the whole rectangle, or just its top-left cell when it is open-ended."""
-    if r.end_col is not None:
-        return r.a1()
-    return CellRange(r.tab, r.start_row, r.start_col, r.start_row + 1, r.start_col + 1).a1()
-
-
-def _raw(value: Any) -> Any:
-    if value is None:
-        return ""  # Google skips nulls; the protocol's None means "empty"
-    if isinstance(value, (str, int, float, bool)):
-        return value
-    raise BackendError(f"cannot write a {type(value).__name__} to a spreadsheet cell")
 
 
 def _when(text: str | None) -> datetime | None:
@@ -129,7 +113,11 @@ class GoogleBackend:
         response = self.http.request(method, url, params=dict(params or {}), json=body)
         if not response.content:
             return {}
-        data = response.json()
+        try:
+            data = response.json()
+        except ValueError:
+            raise TransientError(f"Google answered {method.upper()} {short_path(url)} with a "
+                                 "body that is not JSON", hint="the next cycle retries") from None
         return data if isinstance(data, dict) else {}
 
     def _batch(self, file_id: str, requests: list[dict[str, Any]]) -> dict[str, Any]:
@@ -273,7 +261,7 @@ class GoogleBackend:
             return {}
         try:
             data = self._call("get", SPREADSHEET_VALUES_BATCH_URL % file_id, {
-                "ranges": [_tab_a1(t) for t in titles], "majorDimension": "ROWS",
+                "ranges": [tab_a1(t) for t in titles], "majorDimension": "ROWS",
                 "valueRenderOption": "UNFORMATTED_VALUE",
                 "dateTimeRenderOption": "SERIAL_NUMBER"})
         except BadRequest as exc:
@@ -284,8 +272,8 @@ class GoogleBackend:
 
     def write(self, file_id: str, updates: Sequence[tuple[CellRange, Grid]]) -> None:
         """All updates in one RAW values:batchUpdate (``"=…"`` stays text)."""
-        data = [{"range": _write_a1(r), "majorDimension": "ROWS",
-                 "values": [[_raw(v) for v in row] for row in grid]} for r, grid in updates]
+        data = [{"range": write_a1(r), "majorDimension": "ROWS",
+                 "values": [[raw_value(v) for v in row] for row in grid]} for r, grid in updates]
         if not data:
             return
         try:
@@ -400,8 +388,8 @@ def _tab_missing(file_id: str, titles: Sequence[str], exc: BadRequest) -> Backen
     if marker not in exc.google_message:
         return exc
     bad = exc.google_message.split(marker, 1)[1].strip()
-    named = [t for t in dict.fromkeys(titles) if bad in (t, _tab_a1(t)) or
-             bad.startswith((_tab_a1(t) + "!", t + "!"))]
+    named = [t for t in dict.fromkeys(titles) if bad in (t, tab_a1(t)) or
+             bad.startswith((tab_a1(t) + "!", t + "!"))]
     return TabMissing(file_id, named or list(dict.fromkeys(titles)))
 
 

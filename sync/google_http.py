@@ -70,7 +70,7 @@ class HttpPolicy:
     max_delay: float = 64.0  # cap of one backoff sleep; a longer Retry-After is not waited for
     reads_per_minute: int = 60
     writes_per_minute: int = 60
-    drive_per_minute: int = 600
+    drive_per_minute: int = 300  # a few per second (sharing rate limits, platform.md §3.7)
     base_url: str | None = None  # "http://host:port": send Google traffic there (the emulator)
 
     @classmethod

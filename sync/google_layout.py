@@ -78,6 +78,26 @@ def color(hex_rgb: str) -> dict[str, float]:
     return {"red": r, "green": g, "blue": b}
 
 
+def tab_a1(title: str) -> str:
+    """``'Tab'``: a whole tab in A1 notation."""
+    return CellRange(title, 0, 0).a1()
+
+
+def write_a1(r: CellRange) -> str:
+    """A write range: the whole rectangle, or just its top-left cell when it is open-ended."""
+    if r.end_col is not None:
+        return r.a1()
+    return CellRange(r.tab, r.start_row, r.start_col, r.start_row + 1, r.start_col + 1).a1()
+
+
+def raw_value(value: Any) -> Any:
+    """A value for a RAW values write (None → "" so the cell is emptied, not skipped)."""
+    if value is None:
+        return ""  # Google skips nulls; the protocol's None means "empty"
+    cell_value(value)  # refuses what a cell cannot hold (non-finite numbers, dates, …)
+    return value
+
+
 def _own(tab: TabSpec, ranges: Sequence[CellRange], what: str) -> None:
     for r in ranges:
         if r.tab != tab.title:
@@ -168,4 +188,5 @@ def update_open_ranges(ranges: Mapping[str, Sequence[CellRange]],
 
 
 __all__ = ["cell_range", "cell_value", "color", "grid_range", "new_sheet_ids",
-           "protections_from_replies", "tab_requests", "update_open_ranges"]
+           "protections_from_replies", "raw_value", "tab_a1", "tab_requests",
+           "update_open_ranges", "write_a1"]

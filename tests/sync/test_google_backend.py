@@ -7,6 +7,7 @@ Retries, throttling, logging, error translation and client building: ``test_goog
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,8 +15,9 @@ import gspread
 import pytest
 
 from rules.errors import BackendError, SheetAccessError, TransientError
-from sync.backend import CellRange, Role, SpreadsheetSpec, TabMissing, TabSpec
+from sync.backend import CellRange, Highlight, Role, SpreadsheetSpec, TabMissing, TabSpec
 from sync.google_http import STORAGE_HINT, BadRequest
+from tests.emulator import SPREADSHEET_MIME
 from tests.sync.backend_helpers import (
     GRADES,
     LESSONS,
@@ -23,6 +25,7 @@ from tests.sync.backend_helpers import (
     TEACHER,
     GoogleRig,
     google_rig,
+    lessons_tab,
     sample_spec,
     teacher_edit,
 )
@@ -162,6 +165,32 @@ def test_rename_tab_after_tabs_is_one_write(rig: GoogleRig) -> None:
     fresh.close()
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), object(), [1]])
+def test_values_a_cell_cannot_hold_are_refused_before_any_call(rig: GoogleRig, value: Any) -> None:
+    fid, _ = created(rig)
+    with pytest.raises(BackendError, match="cannot"):
+        rig.backend.write(fid, [(CellRange(LESSONS, 1, 1), [["ok", value]])])
+    assert calls(rig) == {"drive": 0, "sheets_read": 0, "sheets_write": 0}
+
+
+@pytest.mark.parametrize("bad_tab, problem", [
+    (TabSpec("A", [], 5, 5, highlights=(Highlight(CellRange("A", 0, 0, 1, 1), "2", "red"),)),
+     "bad colour"),
+    (TabSpec("A", [], 5, 5, open_ranges=(CellRange("B", 0, 0, 1, 1),)), "names another tab"),
+    (TabSpec("A", [[datetime(2026, 9, 1, tzinfo=UTC)]], 5, 5), "cannot store a datetime"),
+])
+def test_bad_specs_are_refused_before_any_call(rig: GoogleRig, bad_tab: TabSpec,
+                                               problem: str) -> None:
+    for spec in (SpreadsheetSpec("X", (bad_tab,)), SpreadsheetSpec("X", ()),
+                 SpreadsheetSpec("X", (lessons_tab(), lessons_tab()))):
+        with pytest.raises(BackendError) as err:
+            rig.backend.create(spec)
+        assert err.value.message
+    with pytest.raises(BackendError, match=problem):
+        rig.backend.create(SpreadsheetSpec("X", (bad_tab,)))
+    assert calls(rig) == {"drive": 0, "sheets_read": 0, "sheets_write": 0}
+
+
 # ---- the layout as Google stores it ------------------------------------------------------------
 
 def layout(rig: GoogleRig, fid: str) -> dict[str, Any]:
@@ -277,6 +306,16 @@ def test_changes_by_me_and_trashed(rig: GoogleRig) -> None:
     got = {c.id: (c.by_me, c.removed) for c in changed}
     assert got == {other: (False, False), fid: (True, True)}
     assert rig.backend.changes(token) == ([], token)
+
+
+def test_changes_are_paged_by_1000(rig: GoogleRig) -> None:
+    token = rig.backend.start_token()
+    made = [rig.emu.create_file(TEACHER, f"Файл {i}", SPREADSHEET_MIME, [rig.drive]).id
+            for i in range(1001)]
+    rig.emu.reset_counters()
+    changed, _ = rig.backend.changes(token)
+    assert calls(rig)["drive"] == 2
+    assert [c.id for c in changed] == made and not any(c.by_me for c in changed)
 
 
 def test_grants_list_shared_drive_members_as_inherited(rig: GoogleRig) -> None:

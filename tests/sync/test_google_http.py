@@ -213,6 +213,12 @@ def test_non_json_gateway_errors_are_transient(rig: GoogleRig, fid: str) -> None
     assert len(rig.time.sleeps) == 5
 
 
+def test_a_200_that_is_not_json_is_transient(rig: GoogleRig, fid: str) -> None:
+    rig.session.mount("https://", Scripted(rig, [(200, {"Content-Type": "text/html"}, b"<html>")]))
+    with pytest.raises(TransientError, match="not JSON"):
+        rig.backend.info(fid)
+
+
 # ---- throttling ------------------------------------------------------------------------------
 
 def test_61_reads_in_a_minute_sleep_instead_of_hitting_429(rig: GoogleRig, fid: str) -> None:
@@ -267,7 +273,8 @@ def test_timeouts_are_always_set(rig: GoogleRig) -> None:
 # ---- building the client ---------------------------------------------------------------------
 
 def settings(**kw: Any) -> BackendSettings:
-    return BackendSettings(kind=BackendKind.GOOGLE, shared_drive_folder_id="0AfolderUk9PVA", **kw)
+    kw.setdefault("shared_drive_folder_id", "0AfolderUk9PVA")
+    return BackendSettings(kind=BackendKind.GOOGLE, **kw)
 
 
 def key_file(tmp_path: Path) -> Path:
@@ -339,7 +346,7 @@ def test_emulator_host_over_plain_http() -> None:
             drive = s.post(f"{base}/_emulator/drives", json={"name": "Школа", "organizers": [SVC]},
                            timeout=10).json()["id"]
         env = {EMULATOR_ENV: base.removeprefix("http://")}
-        with GoogleBackend(build_client(settings(), env), folder=drive) as backend:
+        with GoogleBackend.from_settings(settings(shared_drive_folder_id=drive), env) as backend:
             assert backend.principal == SVC and backend.http.policy.base_url == base
             info = backend.create(sample_spec())
             backend.write(info.id, [(CellRange(LESSONS, 1, 2), [["№ 9"]])])
