@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from rules.errors import StoreError
 from sync import store_schema as t
-from sync.store_db import store_error
+from sync.store_db import BEGIN_OPTION, store_error
 
 logger = logging.getLogger(__name__)
 
@@ -86,10 +86,11 @@ def migrate(
     """Apply pending migrations in order, each in its own transaction; return the final version."""
     _check(migrations)
     where = where or str(engine.url.database)
-    try:
-        with engine.begin() as connection:
-            t.schema_version.create(connection, checkfirst=True)
-            version = current_version(connection)
+    try:  # a read transaction: opening a current ledger never waits for the writer
+        with engine.connect() as connection:
+            connection.execution_options(**{BEGIN_OPTION: "DEFERRED"})
+            with connection.begin():
+                version = current_version(connection)
     except SQLAlchemyError as exc:
         raise store_error(exc, where) from exc
     known = len(migrations)
@@ -102,6 +103,9 @@ def migrate(
     for migration in migrations[version:]:
         try:
             with engine.begin() as connection:
+                t.schema_version.create(connection, checkfirst=True)
+                if current_version(connection) >= migration.number:
+                    continue  # another process applied it meanwhile
                 migration.apply(connection)
                 connection.execute(
                     insert(t.schema_version).values(
