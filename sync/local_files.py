@@ -30,12 +30,13 @@ _MAX_NAME_BYTES = 150  # leaves room for ".~lock.<name>#", temp suffixes and a "
 def safe_name(title: str, fallback: str = "spreadsheet") -> str:
     """A file or folder name valid on Linux, macOS and Windows, as close to ``title`` as possible.
 
-    ``/\\:*?"<>|`` and control characters become ``-`` ("2026/27" → "2026-27"); leading dots and
-    tildes go (they would look like hidden or lock files); trailing dots and spaces go (Windows);
-    reserved device names get a leading ``_``; the result is NFC and at most 150 UTF-8 bytes.
+    Runs of whitespace become one space; ``/\\:*?"<>|`` and control characters become ``-``
+    ("2026/27" → "2026-27"); leading dots and tildes go (they would look like hidden or lock
+    files); trailing dots and spaces go (Windows); reserved device names get a leading ``_``; the
+    result is NFC and at most 150 UTF-8 bytes.
     """
-    name = _FORBIDDEN.sub("-", unicodedata.normalize("NFC", title))
-    name = " ".join(name.split()).lstrip(".~ ").rstrip(". ")
+    name = " ".join(unicodedata.normalize("NFC", title).split())  # tabs, newlines → one space
+    name = _FORBIDDEN.sub("-", name).lstrip(".~ ").rstrip(". ")
     if name.split(".")[0].upper() in _WINDOWS_RESERVED:
         name = "_" + name
     encoded = name.encode("utf-8")[:_MAX_NAME_BYTES]
