@@ -161,7 +161,11 @@ class GoogleBackend:
     # ---- files ----------------------------------------------------------------------------
 
     def create(self, spec: SpreadsheetSpec) -> FileInfo:
-        """One Drive create + one batchUpdate; a half-made file is deleted again on failure."""
+        """One Drive create + one batchUpdate; a half-made file is deleted again on failure.
+
+        The returned ``version`` is Drive's at creation (the layout write moves it once more;
+        ``by_me`` tells the change feed's entry for it apart from a teacher's edit).
+        """
         titles = [t.title for t in spec.tabs]
         if not titles:
             raise BackendError(f"spreadsheet spec {spec.name!r} has no tabs")

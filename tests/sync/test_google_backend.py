@@ -84,6 +84,12 @@ def test_create_costs_one_drive_call_and_one_sheets_write(rig: GoogleRig) -> Non
     assert body2["requests"][-1] == {"deleteSheet": {"sheetId": 0}}
 
 
+def test_a_tab_named_like_the_default_sheet(rig: GoogleRig) -> None:
+    info = rig.backend.create(SpreadsheetSpec("X", (TabSpec("Sheet1", [["a"]], 3, 3),)))
+    assert rig.backend.tabs(info.id) == ["Sheet1"]
+    assert rig.backend.read(info.id, ["Sheet1"]) == {"Sheet1": [["a"]]}
+
+
 def test_diary_flags_go_into_the_create_body(rig: GoogleRig) -> None:
     spec = SpreadsheetSpec("Дневник · Иванов Иван · 7Б", sample_spec().tabs,
                            readers_cannot_copy=True, writers_can_share=False)
