@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import hashlib
 import io
 import json
 import logging
@@ -27,10 +28,17 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from rules.errors import BackendError, SheetAccessError
 from sync import local_xlsx
-from sync.backend import CellRange, Dropdown, FileBusy, Role, SpreadsheetSpec, TabSpec
+from sync.backend import CellRange, Dropdown, FileBusy, Grant, Role, SpreadsheetSpec, TabSpec
 from sync.local_backend import LocalBackend
 from sync.local_files import TEMP_SUFFIX, safe_name, unique_path
-from sync.local_manifest import MANIFEST_NAME
+from sync.local_manifest import (
+    MANIFEST_NAME,
+    FileEntry,
+    Manifest,
+    ManifestStore,
+    RemovedEntry,
+    TabState,
+)
 from tests.sync.backend_helpers import GRADES, LESSONS, TEACHER, local_teacher_edit, sample_spec
 
 NAME = "Журнал 7Б · Математика · 2026/27"
@@ -444,8 +452,6 @@ def test_version_is_mtime_size_and_content_hash(backend: LocalBackend, file_id: 
     st = path.stat()
     mtime_ns, size, digest = backend.info(file_id).version.split("-")
     assert (int(mtime_ns), int(size)) == (st.st_mtime_ns, st.st_size)
-    import hashlib
-
     assert hashlib.sha256(path.read_bytes()).hexdigest().startswith(digest)
 
 
@@ -618,3 +624,16 @@ def test_workbook_bytes_round_trip_helper() -> None:
     wb.save(with_formula)
     assert not local_xlsx.has_formulas(plain.getvalue())
     assert local_xlsx.has_formulas(with_formula.getvalue())
+
+
+def test_manifest_json_round_trips_every_field(folder: Path) -> None:
+    manifest = Manifest("abc", 7, files={"f1": FileEntry(
+        "Журнал", "a/Журнал.xlsx", "1-2-3", 5, "h" * 64, False,
+        [Grant("g1", TEACHER, Role.WRITER)],
+        {GRADES: TabState(True, [CellRange(GRADES, 2, 3, None, 4)], (10, 6))},
+        {"readers_cannot_copy": True})}, removed={"f0": RemovedEntry("Старый", ".trash/f0 x.xlsx", 6)})
+    folder.mkdir()
+    ManifestStore(folder).save(manifest)
+    assert ManifestStore(folder).load() == manifest
+    text = (folder / MANIFEST_NAME).read_text(encoding="utf-8")
+    assert text.count("\n") == 11 and '"f1": {"title":"Журнал"' in text  # one line per file
