@@ -169,9 +169,9 @@ class LocalBackend:
                 options={"readers_cannot_copy": spec.readers_cannot_copy,
                          "writers_can_share": spec.writers_can_share})
             try:
-                self._store.save(manifest)
+                self._save_manifest(manifest)
             except BaseException:
-                path.unlink(missing_ok=True)
+                path.unlink(missing_ok=True)  # an unlisted file would only confuse people
                 raise
             log.info("created spreadsheet %s with %d tabs", file_id, len(titles))
             return manifest.files[file_id].info(file_id, self._files.versions[file_id])
@@ -210,7 +210,7 @@ class LocalBackend:
             del manifest.files[file_id]
             manifest.seq += 1
             manifest.removed[file_id] = RemovedEntry(entry.title, trash_path, manifest.seq)
-            self._store.save(manifest)
+            self._save_manifest(manifest)
             self._files.versions.pop(file_id, None)
             log.info("moved spreadsheet %s to %s", file_id, TRASH)
 
