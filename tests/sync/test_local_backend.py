@@ -302,10 +302,13 @@ class Killed(BaseException):
 def test_a_crash_mid_save_leaves_the_old_file_and_no_temp_file(
         folder: Path, failure: BaseException) -> None:
     crash = False
+    during: list[Path] = []
 
     def serializer(wb: Workbook, out: IO[bytes]) -> None:
         if crash:
             out.write(b"PK\x03\x04 half a workbook")
+            out.flush()
+            during.extend(temp_files(folder))  # the half-written temp file, beside the real one
             raise failure
         local_xlsx.save(wb, out)
 
@@ -319,6 +322,7 @@ def test_a_crash_mid_save_leaves_the_old_file_and_no_temp_file(
     if isinstance(err.value, BackendError):
         assert "No space left" in str(err.value) and err.value.hint
     assert backend.path(file_id).read_bytes() == before
+    assert len(during) == 1 and during[0].parent == folder and not during[0].exists()
     assert temp_files(folder) == []
     assert backend.changes(token)[0] == []
     assert LocalBackend(folder).read(file_id, [GRADES])[GRADES][2][3] == "4"
