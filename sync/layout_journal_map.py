@@ -194,18 +194,18 @@ def open_ranges(
     ``open_days``: lesson days whose MARK cells are open (``rules.open_lessons``: the day itself and
     grace windows of written works); ``info_days``: days whose "Уроки" row is open (the lesson day
     only); ``period_mark_open_periods``: periods whose period-mark column is in its window. Every
-    mapped tab is listed, with [] when nothing is open, so stale openings are closed.
+    mapped tab is listed, with [] when nothing is open, so stale openings are closed. Adjacent open
+    columns share one range; non-pupil rows (junk typed between pupils) are never opened.
     """
     out: dict[str, list[CellRange]] = {}
     keys = [(x.day, x.lesson_no) for x in sorted(lessons, key=lambda x: (x.day, x.lesson_no))]
     for tab in journal.periods.values():
-        ranges: list[CellRange] = []
-        for key in keys:
-            if key[0] in open_days and key in tab.columns:
-                ranges.extend(tab.column(tab.columns[key]))
-        if tab.period in period_mark_open_periods:
-            ranges.extend(tab.column(tab.period_col))
-        out[tab.title] = ranges
+        cols = [tab.columns[k] for k in keys if k[0] in open_days and k in tab.columns]
+        if tab.period in period_mark_open_periods and tab.period_col is not None:
+            cols.append(tab.period_col)
+        out[tab.title] = [
+            CellRange(tab.title, r0, a, r1, b) for a, b in runs(cols) for r0, r1 in tab.pupil_runs()
+        ]
     if journal.lessons_tab is not None:
         out[journal.lessons_tab.title] = [
             r for key in keys if key[0] in info_days for r in journal.lesson_row(key)

@@ -755,3 +755,34 @@ def test_random_damage_never_misassigns(school, values, grids, steps) -> None:
         }
     assert ordinals(lessons(school))  # the lesson list itself is untouched
     assert all(isinstance(p.message, str) and p.message for p in reading.problems)
+
+
+# --------------------------------------------------------------------------- through the emulator
+
+
+def test_journal_through_the_google_backend(school, values) -> None:
+    """Create the journal on the Sheets emulator (real gspread underneath), let a teacher type into
+    today's open column and into a future (locked) one, read it back: the parse sees exactly the
+    accepted values plus the new mark, and the locked cell was refused by the protection."""
+    from tests.sync.backend_helpers import google_rig, google_teacher_edit
+
+    rig = google_rig()
+    try:
+        ls = lessons(school)
+        today = ls[1].day  # 02.09: its column is open
+        spec = journal_spec(school, CLASS, SUBJECT, ls, today=today, existing=values)
+        info = rig.backend.create(spec)
+        titles = [t.title for t in spec.tabs]
+        pupil = school.pupils_in(CLASS)[1]
+        reading = parse(school, rig.backend.read(info.id, titles))
+        cell = reading.map.cell(pupil.id, (today, ls[1].lesson_no))
+        google_teacher_edit(rig.backend, info.id, Q1, cell.start_row, cell.start_col, "5/4")
+        locked = reading.map.cell(pupil.id, (ls[10].day, ls[10].lesson_no))
+        with pytest.raises(Exception, match="protected"):
+            google_teacher_edit(rig.backend, info.id, Q1, locked.start_row, locked.start_col, "2")
+        after = parse(school, rig.backend.read(info.id, titles))
+        want = dict(values.entries) | {(pupil.id, today, ls[1].lesson_no): "5/4"}
+        assert read_entries(after) == want
+        assert after.problems == ()
+    finally:
+        rig.close()
