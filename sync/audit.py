@@ -157,13 +157,19 @@ class AuditLog:
 
     def _audit_many(self, events: Sequence[tuple[str, Mapping[str, Any]]], now: datetime) -> str:
         """Append several events stamped ``now`` with one INSERT; returns the new head."""
-        head = self.audit_head()
         if not events:
-            return head
+            return self.audit_head()
         at = event_time(now)
+        head = self.audit_head()
         rows = []
         for kind, payload in events:
-            text = canonical(payload)
+            try:
+                text = canonical(payload)
+            except (TypeError, ValueError) as exc:
+                raise StoreError(
+                    f"audit event {kind}: payload is not JSON-serialisable ({exc})",
+                    "pass str, int, float, bool, None, dates, lists and dicts only",
+                ) from exc
             new = event_hash(head, at, kind, text)
             rows.append({"at": at, "kind": kind, "payload": text, "prev_hash": head, "hash": new})
             head = new

@@ -56,6 +56,18 @@ def _stamp(now: datetime) -> str:
 
 
 @contextmanager
+def _files(what: str) -> Iterator[None]:
+    """Turn OSError (disk full, permissions) during file moves into StoreError."""
+    try:
+        yield
+    except OSError as exc:
+        raise StoreError(
+            f"{what} failed: {exc.strerror or exc} ({exc.filename or ''})",
+            "check free disk space and the service user's permissions; nothing was deleted",
+        ) from exc
+
+
+@contextmanager
 def _sqlite(path: Path, *, busy_timeout: float = 10.0) -> Iterator[sqlite3.Connection]:
     """A plain sqlite3 connection to an existing file, errors translated, always closed."""
     with translate(path), closing(sqlite3.connect(path, timeout=busy_timeout)) as connection:
@@ -93,24 +105,21 @@ def backup(
     if not source.is_file():
         raise StoreError(f"ledger {source} does not exist", "check [ledger] path in school.toml")
     dest = Path(dest_dir)
-    try:
+    with _files(f"creating the backup folder {dest}"):
         dest.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(
-            f"cannot create the backup folder {dest} ({exc.strerror})",
-            "check the backup path and permissions",
-        ) from exc
     final = dest / f"{source.stem}-{_stamp(now)}.sqlite3"
     if final.exists():
         raise StoreError(f"backup {final} already exists", "one backup per second at most; retry")
     partial = final.with_name(final.name + ".partial")
-    partial.unlink(missing_ok=True)
     try:
+        with _files("writing the backup"):
+            partial.unlink(missing_ok=True)
         with _sqlite(source) as src, _sqlite(partial) as dst:
             src.backup(dst)  # pages=-1: one step, a consistent snapshot
             dst.execute("PRAGMA journal_mode = DELETE")  # a self-contained single file
         report = check_file(partial)
-        os.replace(partial, final)
+        with _files("writing the backup"):
+            os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
     logger.info(
@@ -150,20 +159,31 @@ def restore(backup_path: Path | str, ledger_path: Path | str, now: datetime) -> 
     aware(now)
     source, target = Path(backup_path), Path(ledger_path)
     checked = check_file(source)
-    previous: Path | None = None
-    if target.exists():
-        _checkpoint(target)
-        previous = target.with_name(f"{target.name}.before-restore-{_stamp(now)}")
-        if previous.exists():
-            raise StoreError(f"{previous} already exists", "wait a second and retry the restore")
-        for suffix in ("-wal", "-shm"):
-            side = target.with_name(target.name + suffix)
-            if side.exists():
-                os.replace(side, previous.with_name(previous.name + suffix))
-        os.replace(target, previous)
     incoming = target.with_name(target.name + ".restoring")
-    shutil.copyfile(source, incoming)
-    os.replace(incoming, target)
+    with _files(
+        f"copying {source.name} next to the ledger"
+    ):  # first, so a full disk changes nothing
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, incoming)
+    previous: Path | None = None
+    try:
+        if target.exists():
+            _checkpoint(target)
+            previous = target.with_name(f"{target.name}.before-restore-{_stamp(now)}")
+            if previous.exists():
+                raise StoreError(
+                    f"{previous} already exists", "wait a second and retry the restore"
+                )
+            with _files(f"moving the current ledger aside to {previous.name}"):
+                for suffix in ("-wal", "-shm"):
+                    side = target.with_name(target.name + suffix)
+                    if side.exists():
+                        os.replace(side, previous.with_name(previous.name + suffix))
+                os.replace(target, previous)
+        with _files("putting the backup in place"):
+            os.replace(incoming, target)
+    finally:
+        incoming.unlink(missing_ok=True)
     with Ledger.open(target, now=now) as ledger, ledger.transaction() as tx:
         head = tx.audit_append(
             "restore",

@@ -200,3 +200,10 @@ def test_canonical_json_and_content_hash() -> None:
     assert content_hash([["5", "4"]]) != content_hash([["4", "5"]])
     with pytest.raises(ValueError):
         canonical({"x": float("nan")})
+
+
+def test_payload_that_is_not_json_is_refused(tmp_path: Path) -> None:
+    with Ledger.open(tmp_path / "l.sqlite3") as ledger:
+        with pytest.raises(StoreError, match="not JSON-serialisable"), ledger.transaction() as tx:
+            tx.audit_append("setup.created", {"file": object()}, at())
+        assert ledger.audit_verify().events == 0

@@ -198,3 +198,11 @@ def test_backup_of_a_missing_ledger(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="does not exist"):
         backup(tmp_path / "nope.sqlite3", tmp_path / "b", at())
     assert list_backups(tmp_path / "b") == []
+
+
+def test_backup_folder_that_is_a_file(ledger: Ledger, tmp_path: Path) -> None:
+    blocker = tmp_path / "backups"
+    blocker.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(StoreError, match="creating the backup folder") as caught:
+        backup(ledger, blocker, at())
+    assert caught.value.hint is not None and "permissions" in caught.value.hint
