@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +31,8 @@ from sync.layout_common import (
     parse_date_header,
 )
 from sync.layout_journal_map import ordinals
+
+log = logging.getLogger(__name__)
 
 CLEAR = "удалить"  # the new value that erases a cell
 _SIGNED = {"да", "+", "✓", "✔", "v", "подписано", "true", "истина"}
@@ -176,6 +179,7 @@ def parse_corrections(grid: Grid, school: School, *, labels: Labels = RU) -> lis
             problem = f"повторяет строку {first + 1}"
             found_row = dataclasses.replace(found_row, problems=(*found_row.problems, problem))
         rows.append(found_row)
+    log.debug("corrections read: %d rows, %d ready", len(rows), sum(r.ready for r in rows))
     return rows
 
 

@@ -10,6 +10,7 @@ late. Both tabs are read back by hidden ids and date headers (:func:`parse_class
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -51,6 +52,8 @@ __all__ = [
     "parse_class",
     "parse_reason",
 ]
+
+log = logging.getLogger(__name__)
 
 REASONS = tuple(r.value for r in AbsenceReason)  # б, у, н
 
@@ -173,6 +176,13 @@ def parse_class(
             roster_map, rows = parse_roster(grid, title, school, pupils, labels, out)
         else:
             attendance_map = parse_attendance(grid, title, school, pupils, labels, out)
+    log.debug(
+        "class %s read: %d roster rows, %d absences, %d problems",
+        class_id,
+        len(rows),
+        len(out.attendance),
+        len(out.problems),
+    )
     return ClassReading(
         roster=rows,
         attendance=tuple(out.attendance),

@@ -20,8 +20,14 @@ from rules.context import CellEntry, LessonInfo, PeriodEntry
 from rules.model import Lesson
 from sync.backend import Grid
 from sync.labels import RU, Labels
-from sync.layout_common import IgnoredCell, ProblemKind, StructureProblem, repair_tabs
-from sync.layout_journal_frame import JournalFrame
+from sync.layout_common import (
+    IgnoredCell,
+    ProblemKind,
+    StructureProblem,
+    find_header_row,
+    repair_tabs,
+)
+from sync.layout_journal_frame import JournalFrame, TabResult
 from sync.layout_journal_lessons import identify_tab, parse_lessons_tab
 from sync.layout_journal_map import JournalMap, LessonKey, PeriodTabMap
 from sync.layout_journal_tabs import parse_period_tab
@@ -132,6 +138,7 @@ def parse_journal(
     titles = [*expected, labels.lessons_tab, labels.findings_tab]
     found = {t: t for t in titles if isinstance(grids.get(t), list)}
     renames: dict[str, str] = {}
+    problems: list[StructureProblem] = []
     for title, grid in grids.items():
         if title in titles or not isinstance(grid, list):
             continue
@@ -139,9 +146,14 @@ def parse_journal(
         if target is not None:
             found[target] = title
             renames[title] = target
+        elif find_header_row(grid, labels.pupil_id) or find_header_row(grid, labels.date):
+            text = (
+                f"Лист «{title}» похож на лист журнала, но сервис его не читает: отметки и темы "
+                "вносите на основные листы."
+            )
+            problems.append(StructureProblem(ProblemKind.OUTSIDE_GRID, title, text))
 
-    problems: list[StructureProblem] = []
-    out = _Collected()
+    out = TabResult()
     periods: dict[str, PeriodTabMap] = {}
     for period in school.year.periods:
         source = found.get(period.name)
@@ -149,7 +161,7 @@ def parse_journal(
             problems.append(_missing_tab(period.name, labels))
             continue
         tab = parse_period_tab(grids[source], source, period, frame)
-        out.add(tab.result)
+        _merge(out, tab.result)
         if tab.map is not None:
             periods[period.name] = tab.map
     lessons_source = found.get(labels.lessons_tab)
@@ -159,7 +171,7 @@ def parse_journal(
         problems.append(_missing_tab(labels.lessons_tab, labels))
     else:
         lessons_tab = parse_lessons_tab(grids[lessons_source], lessons_source, frame)
-        out.add(lessons_tab.result)
+        _merge(out, lessons_tab.result)
         lessons_map = lessons_tab.map
         for key, (values, cells) in lessons_tab.facts.items():
             lesson_facts[key] = LessonFacts(*values, cells=cells)
@@ -200,21 +212,13 @@ def parse_journal(
     return reading
 
 
-class _Collected:
-    """Accumulates the per-tab results."""
-
-    def __init__(self) -> None:
-        self.entries: list[tuple[str, LessonKey, object, str]] = []
-        self.period_marks: list[tuple[str, str, object, str]] = []
-        self.stray: list[tuple[str, date, object, str]] = []
-        self.ignored: list[IgnoredCell] = []
-        self.problems: list[StructureProblem] = []
-        self.duplicates: set[str] = set()
-
-    def add(self, result: object) -> None:
-        for name in ("entries", "period_marks", "stray", "ignored", "problems"):
-            getattr(self, name).extend(getattr(result, name, ()))
-        self.duplicates.update(getattr(result, "duplicates", ()))
+def _merge(out: TabResult, result: TabResult) -> None:
+    out.entries.extend(result.entries)
+    out.period_marks.extend(result.period_marks)
+    out.stray.extend(result.stray)
+    out.ignored.extend(result.ignored)
+    out.problems.extend(result.problems)
+    out.duplicates.update(result.duplicates)
 
 
 def _missing_tab(title: str, labels: Labels) -> StructureProblem:

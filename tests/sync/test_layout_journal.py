@@ -379,6 +379,16 @@ def test_unrelated_extra_tab_is_ignored(school, values, grids) -> None:
     assert read_entries(reading) == dict(values.entries) and reading.problems == ()
 
 
+def test_copied_tab_is_reported_not_read(school, values, grids) -> None:
+    copy = [list(r) for r in grids[Q1]]
+    copy[2][3] = "2"  # a teacher typing into the copy
+    reading = parse(school, {**grids, "1 четверть (копия)": copy})
+    assert read_entries(reading) == dict(values.entries)
+    (problem,) = reading.problems
+    assert (problem.kind, problem.tab) == (ProblemKind.OUTSIDE_GRID, "1 четверть (копия)")
+    assert "не читает" in problem.message and not reading.needs_repair
+
+
 def test_deleted_id_column_makes_the_tab_unreadable(school, values, grids) -> None:
     reading = parse(school, damaged(grids, Q1, delete_col(grids[Q1], 0)))
     q1 = {(x.day, x.lesson_no) for x in lessons(school) if x.period == Q1}
