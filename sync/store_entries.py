@@ -25,7 +25,7 @@ from sync.store_types import (
     Change,
     EntryInput,
     EntryRecord,
-    LessonFacts,
+    LessonInput,
     LessonRecord,
     PeriodMarkInput,
     PeriodMarkRecord,
@@ -34,7 +34,7 @@ from sync.store_types import (
 
 logger = logging.getLogger(__name__)
 
-FACT_COLUMNS = ("period", "topic", "classwork", "work_type", "homework")
+FACT_COLUMNS = ("topic", "classwork", "work_type", "homework")  # what the teacher wrote
 
 
 def _entry(row: Any) -> EntryRecord:
@@ -68,8 +68,10 @@ def _period_mark(row: Any) -> PeriodMarkRecord:
     )
 
 
-def lesson_facts(row: Any) -> LessonFacts:
-    return LessonFacts(row.day, row.lesson_no, *(getattr(row, c) for c in FACT_COLUMNS))
+def lesson_facts(row: Any) -> LessonInput:
+    return LessonInput(
+        row.day, row.lesson_no, row.period, row.topic, row.classwork, row.work_type, row.homework
+    )
 
 
 class EntriesPart(AuditLog):
@@ -78,7 +80,7 @@ class EntriesPart(AuditLog):
     # ------------------------------------------------------------------ lessons
 
     def upsert_lessons(
-        self, journal: str, lessons: Iterable[LessonFacts], now: datetime
+        self, journal: str, lessons: Iterable[LessonInput], now: datetime
     ) -> list[Change]:
         """Offer the facts of lessons (one "Уроки" row each); one Change per lesson, in order."""
         aware(now)
@@ -102,23 +104,24 @@ class EntriesPart(AuditLog):
             where = {"journal": journal, "day": item.day, "lesson_no": item.lesson_no}
             if row is None:
                 self._db.execute(
-                    insert(t.lessons).values(**where, **new, first_seen=now, last_changed=now)
+                    insert(t.lessons).values(
+                        **where, **new, period=item.period, first_seen=now, last_changed=now
+                    )
                 )
                 changes.append(Change.NEW)
-                if any(new[c] for c in FACT_COLUMNS if c != "period"):
+                if any(new.values()):
                     events.append(("lesson.changed", {**where, "old": None, "new": new}))
                 continue
+            same_row = [t.lessons.c[k] == v for k, v in where.items()]
+            if item.period and item.period != row.period:  # calendar data: follows the config
+                self._db.execute(update(t.lessons).where(*same_row).values(period=item.period))
             old = {c: getattr(row, c) for c in FACT_COLUMNS}
             if old == new:
                 changes.append(Change.UNCHANGED)
             elif row.info_locked_at is not None:
                 changes.append(Change.LOCKED)
             else:
-                self._db.execute(
-                    update(t.lessons)
-                    .where(*(t.lessons.c[k] == v for k, v in where.items()))
-                    .values(**new, last_changed=now)
-                )
+                self._db.execute(update(t.lessons).where(*same_row).values(**new, last_changed=now))
                 diff = {c: new[c] for c in FACT_COLUMNS if new[c] != old[c]}
                 before = {c: old[c] for c in diff}
                 events.append(("lesson.changed", {**where, "old": before, "new": diff}))
@@ -126,7 +129,7 @@ class EntriesPart(AuditLog):
         self._audit_many(events, now)
         return changes
 
-    def upsert_lesson(self, journal: str, lesson: LessonFacts, now: datetime) -> Change:
+    def upsert_lesson(self, journal: str, lesson: LessonInput, now: datetime) -> Change:
         """Offer one lesson's facts (see ``upsert_lessons``)."""
         return self.upsert_lessons(journal, [lesson], now)[0]
 

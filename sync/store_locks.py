@@ -16,7 +16,7 @@ from sqlalchemy import and_, insert, select, update
 
 from sync import store_schema as t
 from sync.store_entries import EntriesPart, lesson_facts
-from sync.store_types import LessonFacts, LockCounts, LockedView, aware
+from sync.store_types import LessonInput, LockCounts, LockedView, aware
 
 
 class LocksPart(EntriesPart):
@@ -40,7 +40,7 @@ class LocksPart(EntriesPart):
         aware(now)
         if lesson_nos:
             have = {r.lesson_no for r in self._lessons_of(journal, day)}
-            missing = [LessonFacts(day, n) for n in lesson_nos if n not in have]
+            missing = [LessonInput(day, n) for n in lesson_nos if n not in have]
             self.upsert_lessons(journal, missing, now)
         les, e = t.lessons.c, t.entries.c
         same_day = and_(les.journal == journal, les.day == day)

@@ -90,8 +90,9 @@ class PeriodMarkInput:
 
 
 @dataclass(frozen=True, slots=True)
-class LessonFacts:
-    """What the teacher wrote about one lesson on the "Уроки" tab (and the period it belongs to)."""
+class LessonInput:
+    """What the teacher wrote about one lesson on the "Уроки" tab, and the period it belongs to
+    (from the calendar: stored, but neither audited nor locked)."""
 
     day: date
     lesson_no: int
@@ -102,9 +103,8 @@ class LessonFacts:
     homework: str = ""
 
     def facts(self) -> dict[str, str]:
-        """The comparable facts by column name."""
+        """What the teacher wrote, by column name (``period`` comes from the calendar, not here)."""
         return {
-            "period": self.period,
             "topic": self.topic,
             "classwork": self.classwork,
             "work_type": self.work_type,
@@ -173,7 +173,7 @@ class PeriodMarkRecord:
 @dataclass(frozen=True, slots=True)
 class LessonRecord:
     journal: str
-    facts: LessonFacts
+    facts: LessonInput
     first_seen: datetime
     last_changed: datetime
     info_locked_at: datetime | None
@@ -200,7 +200,7 @@ class LockedView:
 
     marks: dict[tuple[str, date, int], str]
     mark_lessons: frozenset[tuple[date, int]]
-    info: dict[tuple[date, int], LessonFacts]
+    info: dict[tuple[date, int], LessonInput]
     periods: frozenset[str]
     period_marks: dict[tuple[str, str], str]
 

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from rules.model import Finding, Location, Severity
 from sync.backup import backup
 from sync.store import Ledger
-from sync.store_types import EntryInput, LessonFacts
+from sync.store_types import EntryInput, LessonInput
 
 TZ = ZoneInfo("Europe/Moscow")
 CLASSES = [f"{grade}{letter}" for grade in range(1, 12) for letter in "АБВГДЕ"][:60]
@@ -73,12 +73,17 @@ def new_cells(rng: random.Random, class_id: str, day: date, slot: int) -> list[E
     return cells
 
 
-def cycle_inputs(rng: random.Random, day: date, slot: int, previous: dict[str, list[EntryInput]]):  # type: ignore[no-untyped-def]
+Work = list[tuple[str, LessonInput | None, list[EntryInput], list[Finding]]]
+
+
+def cycle_inputs(
+    rng: random.Random, day: date, slot: int, previous: dict[str, list[EntryInput]]
+) -> Work:
     """(journal, lesson facts, cells, findings) for one cycle; ``previous`` is updated in place."""
-    work = []
+    work: Work = []
     for index, class_id in enumerate(CLASSES):
         journal = f"{class_id}/{subject_of(index, day, slot)}"
-        facts = LessonFacts(day, slot, "1 четверть", f"Тема {slot}", "упражнения", "answer", "§ 3")
+        facts = LessonInput(day, slot, "1 четверть", f"Тема {slot}", "упражнения", "answer", "§ 3")
         cells = new_cells(rng, class_id, day, slot)
         findings = []
         if rng.random() < 0.1:

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sync.store import Ledger
-from sync.store_types import EntryInput, LessonFacts
+from sync.store_types import EntryInput, LessonInput
 
 MSK = ZoneInfo("Europe/Moscow")
 JOURNAL = "7Б/math"
@@ -33,8 +33,8 @@ def cell(
     return EntryInput(pupil, day, lesson_no, value if raw is None else raw, value, kind)
 
 
-def lesson(day: date = DAY, lesson_no: int = 1, **facts: str) -> LessonFacts:
-    return LessonFacts(day, lesson_no, period=facts.pop("period", "1 четверть"), **facts)
+def lesson(day: date = DAY, lesson_no: int = 1, **facts: str) -> LessonInput:
+    return LessonInput(day, lesson_no, period=facts.pop("period", "1 четверть"), **facts)
 
 
 def build_history(ledger: Ledger, events: int) -> int:

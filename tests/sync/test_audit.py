@@ -56,7 +56,7 @@ def event(path: Path, event_id: int) -> tuple[str, str, str, str, str]:
         ).fetchone()
     finally:
         connection.close()
-    return tuple(row)  # type: ignore[return-value]
+    return tuple(row)
 
 
 def entry_event(path: Path, from_id: int) -> int:

@@ -271,6 +271,18 @@ def test_grace_lock_info_first_marks_later(ledger: Ledger) -> None:
     assert view.info[(DAY, 1)].topic == "Контрольная"
 
 
+def test_period_is_calendar_data_not_a_locked_fact(ledger: Ledger) -> None:
+    with ledger.transaction() as tx:
+        tx.lock_day(JOURNAL, DAY, at(hour=23, minute=59), lesson_nos=[1])  # placeholder row
+        assert (
+            tx.upsert_lesson(JOURNAL, lesson(period="1 четверть"), at(NEXT_DAY)) is Change.UNCHANGED
+        )
+        assert tx.upsert_lesson(JOURNAL, lesson(topic="Поздно"), at(NEXT_DAY)) is Change.LOCKED
+        (record,) = tx.lessons(JOURNAL)
+    assert (record.facts.period, record.facts.topic) == ("1 четверть", "")
+    assert audit_kinds(ledger) == ["lock.applied"]
+
+
 def test_period_marks_accept_lock_and_view(ledger: Ledger) -> None:
     quarter = "1 четверть"
     with ledger.transaction() as tx:
@@ -565,3 +577,19 @@ def test_times_come_back_aware_and_equal(ledger: Ledger) -> None:
         (entry,) = tx.entries(JOURNAL)
     assert entry.first_seen == local and entry.first_seen.tzinfo is UTC
     assert entry.day == date(2026, 9, 8)
+
+
+def test_damaged_pages_give_store_error_with_hint(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    with Ledger.open(path) as ledger, ledger.transaction() as tx:
+        cells = [cell(f"p{i:03d}", "5", day=DAY + timedelta(days=i % 30)) for i in range(3000)]
+        tx.accept_entries(JOURNAL, cells, at())
+    data = bytearray(path.read_bytes())
+    page = 4096
+    data[2 * page : len(data) - page] = b"\xff" * (len(data) - 3 * page)  # keep the header page
+    path.write_bytes(bytes(data))
+    # opening or the first read notices it, whichever touches a damaged page first
+    with pytest.raises(StoreError) as caught, Ledger.open(path) as ledger, ledger.snapshot() as tx:
+        tx.entries(JOURNAL)
+    assert "damaged" in caught.value.message
+    assert caught.value.hint is not None and "restore" in caught.value.hint
