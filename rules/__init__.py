@@ -33,6 +33,7 @@ from rules.grading import (
     Recommendation,
     average,
     deviation,
+    format_average,
     recommend,
 )
 from rules.grammar import (
@@ -92,6 +93,7 @@ __all__ = [
     "check_changes",
     "class_summary",
     "deviation",
+    "format_average",
     "format_value",
     "is_school_day",
     "lessons",

@@ -27,10 +27,12 @@ def _location(ctx: ValidationContext, entry: CellEntry) -> Location:
 
 
 def _filled(ctx: ValidationContext) -> Iterator[tuple[CellEntry, Parsed, str]]:
-    """Non-empty lesson cells with the "Иванов Иван, 12.10.2026" prefix of their messages."""
+    """Non-empty lesson cells with the "Иванов Иван, 12.10.2026" prefix of their messages
+    ("12.10.2026 (2)" for the second of two lessons that day, so their findings stay apart)."""
     for entry, parsed in zip(ctx.entries, ctx.parsed, strict=True):
         if parsed.value is None or parsed.value.kind is not ValueKind.EMPTY:
-            yield entry, parsed, f"{ctx.pupil_name(entry.pupil_id)}, {fmt_day(entry.day)}"
+            when = ctx.lesson_label(entry.day, entry.lesson_no)
+            yield entry, parsed, f"{ctx.pupil_name(entry.pupil_id)}, {when}"
 
 
 @rule("invalid_value", "Недопустимое значение в клетке урока", Severity.ERROR)
@@ -49,15 +51,24 @@ def mark_with_absence(ctx: ValidationContext) -> Iterator[Hit]:
 
 @rule("not_a_lesson_date", "Запись в день, когда урока нет", Severity.ERROR)
 def not_a_lesson_date(ctx: ValidationContext) -> Iterator[Hit]:
+    """A cell whose ``(day, lesson_no)`` is no lesson: a day without the subject, or a lesson
+    number the subject does not have that day (a second lesson where there is one)."""
     for entry, parsed, who in _filled(ctx):
-        if ctx.lesson_period(entry.day) is None:
-            yield (
-                _location(ctx, entry),
-                (
-                    f"{who}: {quote(parsed.normalized)} — в этот день урока по расписанию нет; "
-                    "запись не принята. Отметки ставят только в дни уроков."
-                ),
+        if ctx.lesson_period(entry.day, entry.lesson_no) is not None:
+            continue
+        held = ctx.lessons_on(entry.day)
+        if not held:
+            why = (
+                "в этот день урока по расписанию нет; запись не принята. "
+                "Отметки ставят только в дни уроков."
             )
+        else:
+            why = (
+                f"{_ordinal(entry.lesson_no, genitive=True)} урока этого предмета в этот день по "
+                f"расписанию нет, есть только {_and_list([_ordinal(n) for n in held])}; запись "
+                "не принята."
+            )
+        yield _location(ctx, entry), f"{who}: {quote(parsed.normalized)} — {why}"
 
 
 @rule("future_entry", "Запись на дату, которая ещё не наступила", Severity.ERROR)
@@ -166,6 +177,33 @@ def duplicate_pupil_row(ctx: ValidationContext) -> Iterator[Hit]:
                 "строку убрали."
             ),
         )
+
+
+_ORDINALS = (
+    ("первый", "первого"),
+    ("второй", "второго"),
+    ("третий", "третьего"),
+    ("четвёртый", "четвёртого"),
+    ("пятый", "пятого"),
+    ("шестой", "шестого"),
+    ("седьмой", "седьмого"),
+    ("восьмой", "восьмого"),
+    ("девятый", "девятого"),
+    ("десятый", "десятого"),
+)
+
+
+def _ordinal(n: int, *, genitive: bool = False) -> str:
+    """2 → "второй" ("второго"); beyond ten (or below one) "11-й" ("11-го")."""
+    if 1 <= n <= len(_ORDINALS):
+        nominative, genitive_form = _ORDINALS[n - 1]
+        return genitive_form if genitive else nominative
+    return f"{n}-го" if genitive else f"{n}-й"
+
+
+def _and_list(words: list[str]) -> str:
+    """ "первый", "первый и третий", "первый, третий и пятый"."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} и {words[-1]}"
 
 
 RULES = (

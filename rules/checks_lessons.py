@@ -3,7 +3,9 @@ left without marks after their checking norm (R8). All are journal-keeping warni
 
 A lesson's topic, work type and homework are due on its day, so they are reported from the next day
 on. Any non-blank homework text counts as recorded, so "—", "нет" or "не задано" (no homework set,
-said explicitly) satisfy the rule; only an empty cell is reported.
+said explicitly) satisfy the rule; only an empty cell is reported. Lessons are ``(day, lesson_no)``:
+two lessons of the subject in one day are checked each on its own, and their messages name them as
+the journal does ("Урок 12.10.2026 (2)").
 """
 
 from __future__ import annotations
@@ -16,9 +18,14 @@ from rules.model import Location, Severity
 
 
 def _past_lessons(ctx: ValidationContext) -> Iterator[LessonInfo]:
-    for day in sorted(ctx.lesson_days):
+    for day, lesson_no in ctx.lesson_keys:
         if day < ctx.today:
-            yield ctx.info(day)
+            yield ctx.info(day, lesson_no)
+
+
+def _lesson(ctx: ValidationContext, info: LessonInfo) -> str:
+    """ "Урок 12.10.2026" ("Урок 12.10.2026 (2)" for a day's second lesson)."""
+    return f"Урок {ctx.lesson_label(info.day, info.lesson_no)}"
 
 
 def _where(ctx: ValidationContext, info: LessonInfo, what: EntryField) -> Location:
@@ -31,7 +38,7 @@ def lesson_missing_topic(ctx: ValidationContext) -> Iterator[Hit]:
         if not info.topic.strip():
             yield (
                 _where(ctx, info, EntryField.TOPIC),
-                (f"Урок {fmt_day(info.day)}: не записана тема урока."),
+                f"{_lesson(ctx, info)}: не записана тема урока.",
             )
 
 
@@ -41,7 +48,7 @@ def lesson_missing_work_type(ctx: ValidationContext) -> Iterator[Hit]:
         if not info.work_type.strip():
             yield (
                 _where(ctx, info, EntryField.WORK_TYPE),
-                (f"Урок {fmt_day(info.day)}: не указан тип работы (выберите его из списка)."),
+                f"{_lesson(ctx, info)}: не указан тип работы (выберите его из списка).",
             )
 
 
@@ -52,13 +59,13 @@ def unknown_work_type(ctx: ValidationContext) -> Iterator[Hit]:
     if not ctx.policies.work_types:
         return
     names = ", ".join(wt.name for wt in ctx.policies.work_types)
-    for day in sorted(ctx.lesson_days):
-        info = ctx.info(day)
+    for day, lesson_no in ctx.lesson_keys:
+        info = ctx.info(day, lesson_no)
         if day <= ctx.today and info.work_type.strip() and ctx.work_type(info.work_type) is None:
             yield (
                 _where(ctx, info, EntryField.WORK_TYPE),
                 (
-                    f"Урок {fmt_day(day)}: тип работы «{info.work_type.strip()[:40]}» не из "
+                    f"{_lesson(ctx, info)}: тип работы «{info.work_type.strip()[:40]}» не из "
                     f"списка; выберите один из: {names}."
                 ),
             )
@@ -71,7 +78,7 @@ def lesson_missing_homework(ctx: ValidationContext) -> Iterator[Hit]:
             yield (
                 _where(ctx, info, EntryField.HOMEWORK),
                 (
-                    f"Урок {fmt_day(info.day)}: не записано домашнее задание; если его нет, "
+                    f"{_lesson(ctx, info)}: не записано домашнее задание; если его нет, "
                     "напишите «не задано»."
                 ),
             )
@@ -84,22 +91,24 @@ def lesson_missing_homework(ctx: ValidationContext) -> Iterator[Hit]:
 )
 def control_work_without_marks(ctx: ValidationContext) -> Iterator[Hit]:
     """After the grace end of a lesson whose work type is an assessment: every pupil enrolled that
-    day whose cell is empty or only "оп" (late, but present). "н" and "•" (work owed) are answers;
-    refused values are reported by ``invalid_value``."""
-    for day in sorted(ctx.lesson_days):
-        work = ctx.work_type(ctx.info(day).work_type)
-        grace_end = ctx.grace_until.get(day, day)
+    day whose cell of that lesson is empty or only "оп" (late, but present). "н" and "•" (work owed)
+    are answers; refused values are reported by ``invalid_value``. Each lesson has its own work type
+    and grace end, so of two lessons in a day only the assessed one is checked."""
+    for day, lesson_no in ctx.lesson_keys:
+        work = ctx.work_type(ctx.info(day, lesson_no).work_type)
+        grace_end = ctx.grace_until.get((day, lesson_no), day)
         if work is None or not work.assessment or ctx.today <= grace_end:
             continue
+        when = ctx.lesson_label(day, lesson_no)
         for pupil in ctx.pupils:
-            cells = ctx.cells_of(pupil.id, day)
+            cells = ctx.cells_of(pupil.id, day, lesson_no)
             if not pupil.enrolled_on(day) or not _lacks_mark([p for _, p in cells]):
                 continue
             cell = cells[0][0].cell if cells else None
             yield (
                 Location(ctx.journal, pupil.id, day, EntryField.MARK, cell),
                 (
-                    f"{ctx.pupil_name(pupil.id)}, {fmt_day(day)}: нет отметки за работу "
+                    f"{ctx.pupil_name(pupil.id)}, {when}: нет отметки за работу "
                     f"«{work.name}»; срок выставления отметок истёк {fmt_day(grace_end)}."
                 ),
             )

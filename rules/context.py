@@ -17,6 +17,8 @@ from enum import StrEnum
 from rules.grammar import Parsed, ValueKind, parse_cell
 from rules.model import Finding, Lesson, Location, MarkGrammar, Policies, Pupil, Severity, WorkType
 
+LessonKey = tuple[date, int]  # (day, lesson_no): one lesson, as ``Lesson.day``/``Lesson.lesson_no``
+
 
 class EntryField(StrEnum):
     """``Location.field`` values used by the built-in rules."""
@@ -31,12 +33,18 @@ class EntryField(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CellEntry:
-    """One lesson cell as read: ``raw`` is str, int, float, bool or None; ``cell`` its A1 ref."""
+    """One lesson cell as read: ``raw`` is str, int, float, bool or None; ``cell`` its A1 ref.
+
+    ``lesson_no`` is the lesson's slot in the timetable, as in ``Lesson.lesson_no`` (not the "(2)"
+    of a day's second lesson in the journal header); with two lessons of the subject in a day it
+    tells their cells apart.
+    """
 
     pupil_id: str
     day: date
     raw: object
     cell: str | None = None
+    lesson_no: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +61,8 @@ class PeriodEntry:
 class LessonInfo:
     """A row of the "Уроки" tab as entered; ``work_type`` is a WorkType code or name as typed.
 
-    ``cells`` maps an ``EntryField`` value ("topic", "work_type", "homework") to its A1 reference.
+    ``cells`` maps an ``EntryField`` value ("topic", "work_type", "homework") to its A1 reference;
+    ``lesson_no`` is the lesson's timetable slot, as in ``Lesson.lesson_no``.
     """
 
     day: date
@@ -62,6 +71,7 @@ class LessonInfo:
     work_type: str = ""
     homework: str = ""
     cells: Mapping[str, str] = field(default_factory=dict)
+    lesson_no: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +90,11 @@ class PeriodWindow:
 class ValidationContext:
     """One journal ("7Б/math") with the precomputed facts its rules need.
 
-    ``grace_until`` maps a lesson day to the last day its marks may still be entered (the lesson
-    day itself when its work type has no grace); ``duplicate_rows`` holds pupil ids the grid parser
-    saw on more than one row. ``now`` (tz-aware) is there for rules that need the time of day.
+    A lesson is known by ``(day, lesson_no)`` (``LessonKey``), so two lessons of the subject in one
+    day keep their own cells and facts. ``grace_until`` maps a lesson to the last day its marks may
+    still be entered (the lesson day itself when its work type has no grace, or when the lesson is
+    missing from the mapping); ``duplicate_rows`` holds pupil ids the grid parser saw on more than
+    one row. ``now`` (tz-aware) is there for rules that need the time of day.
     """
 
     journal: str
@@ -96,29 +108,34 @@ class ValidationContext:
     entries: tuple[CellEntry, ...] = ()
     period_entries: tuple[PeriodEntry, ...] = ()
     period_windows: tuple[PeriodWindow, ...] = ()
-    grace_until: Mapping[date, date] = field(default_factory=dict)
+    grace_until: Mapping[LessonKey, date] = field(default_factory=dict)
     duplicate_rows: frozenset[str] = frozenset()
     # derived once in __post_init__
     parsed: tuple[Parsed, ...] = field(init=False, repr=False, compare=False)
     parsed_period: tuple[Parsed, ...] = field(init=False, repr=False, compare=False)
     _pupils: dict[str, Pupil] = field(init=False, repr=False, compare=False)
-    _lesson_periods: dict[date, str] = field(init=False, repr=False, compare=False)
-    _info: dict[date, LessonInfo] = field(init=False, repr=False, compare=False)
-    _cells: dict[tuple[str, date], list[int]] = field(init=False, repr=False, compare=False)
+    _lesson_periods: dict[LessonKey, str] = field(init=False, repr=False, compare=False)
+    _day_lessons: dict[date, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    _info: dict[LessonKey, LessonInfo] = field(init=False, repr=False, compare=False)
+    _cells: dict[tuple[str, date, int], list[int]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         grammar = self.policies.grammar
-        cells: dict[tuple[str, date], list[int]] = {}
+        cells: dict[tuple[str, date, int], list[int]] = {}
         for i, entry in enumerate(self.entries):
-            cells.setdefault((entry.pupil_id, entry.day), []).append(i)
+            cells.setdefault((entry.pupil_id, entry.day, entry.lesson_no), []).append(i)
+        day_lessons: dict[date, list[int]] = {}
+        for lesson in self.lessons:
+            day_lessons.setdefault(lesson.day, []).append(lesson.lesson_no)
         derived: dict[str, object] = {
             "parsed": tuple(parse_cell(e.raw, grammar) for e in self.entries),
             "parsed_period": tuple(
                 parse_cell(e.raw, grammar, period=True) for e in self.period_entries
             ),
             "_pupils": {p.id: p for p in self.pupils},
-            "_lesson_periods": {lesson.day: lesson.period for lesson in self.lessons},
-            "_info": {info.day: info for info in self.lesson_info},
+            "_lesson_periods": {(x.day, x.lesson_no): x.period for x in self.lessons},
+            "_day_lessons": {day: tuple(sorted(set(nos))) for day, nos in day_lessons.items()},
+            "_info": {(info.day, info.lesson_no): info for info in self.lesson_info},
             "_cells": cells,
         }
         for name, value in derived.items():
@@ -130,7 +147,12 @@ class ValidationContext:
 
     @property
     def lesson_days(self) -> frozenset[date]:
-        return frozenset(self._lesson_periods)
+        return frozenset(self._day_lessons)
+
+    @property
+    def lesson_keys(self) -> tuple[LessonKey, ...]:
+        """Every lesson as ``(day, lesson_no)``, in order."""
+        return tuple(sorted(self._lesson_periods))
 
     def pupil(self, pupil_id: str) -> Pupil | None:
         return self._pupils.get(pupil_id)
@@ -142,15 +164,29 @@ class ValidationContext:
             return f"ученик с кодом {pupil_id}"
         return f"{pupil.last_name} {pupil.first_name}".strip()
 
-    def lesson_period(self, day: date) -> str | None:
-        return self._lesson_periods.get(day)
+    def lesson_period(self, day: date, lesson_no: int) -> str | None:
+        """The period of the lesson ``(day, lesson_no)``; None when there is no such lesson."""
+        return self._lesson_periods.get((day, lesson_no))
 
-    def info(self, day: date) -> LessonInfo:
-        return self._info.get(day) or LessonInfo(day)
+    def lessons_on(self, day: date) -> tuple[int, ...]:
+        """The ``lesson_no`` of each of the day's lessons, ascending; () on a day without one."""
+        return self._day_lessons.get(day, ())
 
-    def cells_of(self, pupil_id: str, day: date) -> list[tuple[CellEntry, Parsed]]:
-        """The pupil's cells on that day (normally one) with their parses."""
-        return [(self.entries[i], self.parsed[i]) for i in self._cells.get((pupil_id, day), [])]
+    def lesson_label(self, day: date, lesson_no: int) -> str:
+        """The lesson as the journal heads it: "12.10.2026", "12.10.2026 (2)" for the day's second
+        lesson of the subject (the date alone for no lesson)."""
+        slots = self.lessons_on(day)
+        ordinal = slots.index(lesson_no) + 1 if lesson_no in slots else 1
+        return fmt_day(day) if ordinal == 1 else f"{fmt_day(day)} ({ordinal})"
+
+    def info(self, day: date, lesson_no: int) -> LessonInfo:
+        """What the teacher recorded for the lesson; an empty ``LessonInfo`` if nothing."""
+        return self._info.get((day, lesson_no)) or LessonInfo(day, lesson_no=lesson_no)
+
+    def cells_of(self, pupil_id: str, day: date, lesson_no: int) -> list[tuple[CellEntry, Parsed]]:
+        """The pupil's cells of that lesson (normally one) with their parses."""
+        found = self._cells.get((pupil_id, day, lesson_no), [])
+        return [(self.entries[i], self.parsed[i]) for i in found]
 
     def work_type(self, typed: str) -> WorkType | None:
         """The configured work type whose code or name is ``typed`` (case and spaces ignored)."""
@@ -170,7 +206,7 @@ class ValidationContext:
                 entry.pupil_id == pupil_id
                 and parsed.value is not None
                 and parsed.value.kind is ValueKind.MARK
-                and self._lesson_periods.get(entry.day) == period
+                and self._lesson_periods.get((entry.day, entry.lesson_no)) == period
                 and entry.day <= self.today
                 and pupil is not None
                 and pupil.enrolled_on(entry.day)

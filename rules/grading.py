@@ -82,18 +82,19 @@ def recommend(
     mean = None if exact is None else float(exact)
     if count < policy.min_marks or exact is None:
         why = "нет отметок с ненулевым весом" if count and exact is None else "меньше минимума"
-        shown = "" if exact is None else f"; {label} {_show(exact)}"
+        shown = "" if exact is None else f"; {label} {format_average(exact)}"
         rule = f"{counted} — {why} → {NOT_ATTESTED}{shown}{listed}"
         return Recommendation(NOT_ATTESTED, mean, rule, count, top)
     t3, t4, t5 = (_exact(t) for t in policy.thresholds)
+    show = format_average
     if exact >= t5:
-        value, relation = "5", f"{_show(exact, t5)} ≥ {_show(t5)}"
+        value, relation = "5", f"{show(exact, t5)} ≥ {show(t5)}"
     elif exact >= t4:
-        value, relation = "4", f"{_show(t4)} ≤ {_show(exact, t4, t5)} < {_show(t5)}"
+        value, relation = "4", f"{show(t4)} ≤ {show(exact, t4, t5)} < {show(t5)}"
     elif exact >= t3:
-        value, relation = "3", f"{_show(t3)} ≤ {_show(exact, t3, t4)} < {_show(t4)}"
+        value, relation = "3", f"{show(t3)} ≤ {show(exact, t3, t4)} < {show(t4)}"
     else:
-        value, relation = "2", f"{_show(exact, t3)} < {_show(t3)}"
+        value, relation = "2", f"{show(exact, t3)} < {show(t3)}"
     rule = f"{label} {relation} → {value}; {counted}{listed}"
     return Recommendation(value, mean, rule, count, top)
 
@@ -129,6 +130,26 @@ def deviation(period_mark: str, rec: Recommendation, policy: GradingPolicy) -> D
     if not reasons:
         return None
     return Deviation(mark, rec.value, f"отметка за период {value} " + " и ".join(reasons))
+
+
+def format_average(value: Fraction, *thresholds: Fraction) -> str:
+    """A non-negative ``value`` (an average, a threshold, a weight) as the service shows it.
+
+    Russian decimal comma, as few decimals as it needs (at most 2, rounded half up), or more when 2
+    would misstate its relation to one of ``thresholds``: 4,67; 4 (not 4,00); 4,647 against a 4,65
+    threshold (not 4,65, which would meet it). Pass the grading thresholds as exact fractions,
+    ``Fraction(repr(t))``, so 4.65 means the decimal 4.65.
+
+    Example: ``format_average(Fraction(4647, 1000), Fraction("4.65"))`` → "4,647".
+    """
+    for digits in range(2, 9):
+        scale = 10**digits
+        rounded = Fraction((value * scale * 2 + 1) // 2, scale)  # half up
+        if all((rounded >= t) == (value >= t) for t in thresholds):
+            break
+    text = f"{rounded.numerator * 10**digits // rounded.denominator:0{digits + 1}d}"
+    whole, frac = text[:-digits], text[-digits:].rstrip("0")
+    return f"{whole},{frac}" if frac else whole
 
 
 # --------------------------------------------------------------------------- internals
@@ -169,17 +190,4 @@ def _listing(
         return ""
     if not policy.weighted:
         return ": " + " ".join(str(m.value) for m in marks)
-    return ": " + " ".join(f"{m.value}×{_show(_weight(m, work_types))}" for m in marks)
-
-
-def _show(value: Fraction, *thresholds: Fraction) -> str:
-    """Non-negative ``value`` with a decimal comma: as few decimals as it needs (at most 2), or
-    more if 2 would misstate its relation to a threshold (4.647 is not shown as 4,65 vs 4,65)."""
-    for digits in range(2, 9):
-        scale = 10**digits
-        rounded = Fraction((value * scale * 2 + 1) // 2, scale)  # half up
-        if all((rounded >= t) == (value >= t) for t in thresholds):
-            break
-    text = f"{rounded.numerator * 10**digits // rounded.denominator:0{digits + 1}d}"
-    whole, frac = text[:-digits], text[-digits:].rstrip("0")
-    return f"{whole},{frac}" if frac else whole
+    return ": " + " ".join(f"{m.value}×{format_average(_weight(m, work_types))}" for m in marks)

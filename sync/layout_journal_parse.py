@@ -103,18 +103,21 @@ class JournalReading:
         return bool(self.repair_tabs or self.renames)
 
     def cell_entries(self) -> tuple[CellEntry, ...]:
-        """Entries (and stray values) as ``rules.ValidationContext`` takes them."""
-        marks = [CellEntry(e.pupil_id, e.day, e.raw, e.cell) for e in self.entries]
+        """Entries (and stray values) as ``rules.ValidationContext`` takes them, each with its
+        lesson's ``lesson_no``; a stray value is on a day without lessons, so it keeps the default."""
+        marks = [CellEntry(e.pupil_id, e.day, e.raw, e.cell, e.lesson_no) for e in self.entries]
         return (*marks, *(CellEntry(s.pupil_id, s.day, s.raw, s.cell) for s in self.stray))
 
     def period_entries(self) -> tuple[PeriodEntry, ...]:
         return tuple(PeriodEntry(p.pupil_id, p.period, p.raw, p.cell) for p in self.period_marks)
 
     def lesson_info(self) -> tuple[LessonInfo, ...]:
-        """One ``LessonInfo`` per lesson, in lesson order (rules key them by day)."""
+        """One ``LessonInfo`` per lesson, in lesson order (rules key them by ``(day, lesson_no)``)."""
         return tuple(
-            LessonInfo(key[0], f.topic, f.classwork, f.work_type, f.homework, dict(f.cells))
-            for key, f in sorted(self.lessons.items())
+            LessonInfo(
+                day, f.topic, f.classwork, f.work_type, f.homework, dict(f.cells), lesson_no=no
+            )
+            for (day, no), f in sorted(self.lessons.items())
         )
 
 

@@ -12,7 +12,7 @@ from datetime import date
 from fractions import Fraction
 
 from config.school import School
-from rules.grading import Recommendation, _show
+from rules.grading import Recommendation, format_average
 from rules.model import Finding
 from sync.backend import CellRange, Grid
 from sync.labels import RU, Labels
@@ -87,7 +87,7 @@ def _thresholds(school: School | None) -> tuple[Fraction, ...]:
 def _average_text(rec: Recommendation | None, thresholds: tuple[Fraction, ...]) -> str:
     if rec is None or rec.average is None:
         return ""
-    return _show(Fraction(repr(rec.average)), *thresholds)
+    return format_average(Fraction(repr(rec.average)), *thresholds)
 
 
 def _recommended_text(rec: Recommendation | None, thresholds: tuple[Fraction, ...]) -> str:

@@ -4,12 +4,21 @@ is worked out by hand in the comment next to it."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.grading import MarkRecord, Recommendation, average, deviation, recommend
+import rules
+from rules.grading import (
+    MarkRecord,
+    Recommendation,
+    average,
+    deviation,
+    format_average,
+    recommend,
+)
 from rules.model import GradingPolicy, Location, Severity, WorkType
 
 SIMPLE = GradingPolicy()
@@ -152,6 +161,23 @@ def test_weighted_explanation_shows_weights() -> None:
     assert rec.rule == (
         "средневзвешенный балл 3,65 ≤ 4,43 < 4,65 → 4; отметок: 3 (минимум 2): 5×2 3×1 5×0,5"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "thresholds", "shown"),
+    [
+        (Fraction(14, 3), (), "4,67"),  # 4.666… rounds half up to 2 decimals
+        (Fraction(4), (), "4"),  # no ",00"
+        (Fraction(9, 2), (), "4,5"),  # trailing zero dropped
+        (Fraction(4645, 1000), (), "4,65"),  # exactly half: up
+        (Fraction(4647, 1000), (Fraction("4.65"),), "4,647"),  # 4,65 would meet the threshold
+        (Fraction(4647, 1000), (Fraction("4.6"),), "4,65"),  # no threshold in the way
+        (Fraction(0), (), "0"),
+    ],
+)
+def test_format_average(value: Fraction, thresholds: tuple[Fraction, ...], shown: str) -> None:
+    assert format_average(value, *thresholds) == shown
+    assert rules.format_average is format_average
 
 
 def test_marks_are_listed_by_date() -> None:

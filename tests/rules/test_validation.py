@@ -35,12 +35,13 @@ SIDOROV = Pupil("p3", "Сидоров", "Пётр", "7Б", enrolled=date(2026, 9
 CONTROL = WorkType("control", "Контрольная работа", weight=2.0, assessment=True)
 ORAL = WorkType("oral", "Устный ответ")
 
+SLOT = 2  # math is the 2nd lesson of the day: lesson_no is the timetable slot, not the ordinal
 LESSONS = tuple(
-    Lesson("7Б", "math", day, 2, Q1, n, "t1")
+    Lesson("7Б", "math", day, SLOT, Q1, n, "t1")
     for n, day in enumerate((MON05, WED07, MON12, WED14, MON19), start=1)
 )
 FILLED = tuple(
-    LessonInfo(day, "Дроби", "Упр. 1–5", "oral", "§ 12, № 3", {"topic": f"D{row}"})
+    LessonInfo(day, "Дроби", "Упр. 1–5", "oral", "§ 12, № 3", {"topic": f"D{row}"}, SLOT)
     for row, day in enumerate((MON05, WED07, MON12, WED14), start=3)
 )
 OPEN_WINDOW = (PeriodWindow(Q1, date(2026, 10, 10), date(2026, 11, 2)),)
@@ -62,8 +63,8 @@ def make_context(**overrides: Any) -> ValidationContext:
 
 
 def marks(*cells: tuple[str, date, object]) -> tuple[CellEntry, ...]:
-    """Lesson cells as (pupil_id, day, raw); the A1 ref is "E5" for all of them."""
-    return tuple(CellEntry(pupil, day, raw, "E5") for pupil, day, raw in cells)
+    """Lesson cells as (pupil_id, day, raw) of the day's lesson in ``SLOT``; the A1 ref is "E5"."""
+    return tuple(CellEntry(pupil, day, raw, "E5", SLOT) for pupil, day, raw in cells)
 
 
 def period_mark(raw: object, pupil: str = "p1") -> tuple[PeriodEntry, ...]:
@@ -85,8 +86,8 @@ def lesson_at(day: date, field: str, cell: str | None = None) -> Location:
 
 ONLY_IVANOV = {"pupils": (IVANOV,)}
 CONTROL_ON_WED07 = {"lesson_info": info(WED07, work_type="Контрольная работа"), **ONLY_IVANOV}
-GRACE_OVER = {"grace_until": {WED07: MON12}}
-GRACE_RUNNING = {"grace_until": {WED07: WED14}}
+GRACE_OVER = {"grace_until": {(WED07, SLOT): MON12}}
+GRACE_RUNNING = {"grace_until": {(WED07, SLOT): WED14}}
 
 # rule id, context overrides, the one expected location, a message fragment
 FIRING = [
@@ -444,7 +445,7 @@ def test_clean_journal_has_no_findings() -> None:
         ),
         period_entries=period_mark("5"),
         period_windows=OPEN_WINDOW,
-        grace_until={MON05: WED07},
+        grace_until={(MON05, SLOT): WED07},
     )
     assert validate(ctx) == []
 
@@ -487,3 +488,164 @@ def test_context_counts_marks_of_enrolled_days_only() -> None:
         entries=marks(("p2", MON05, "5"), ("p2", MON12, "4/4"), ("p2", WED14, "н")),
     )
     assert ctx.counted_marks("p2", Q1) == 2  # 05.10 is before Петрова's enrolment
+
+
+# --------------------------------------------------------------------------- two lessons in a day
+
+SECOND = 4  # WED07 also has math as its 4th lesson: "07.10 (2)" in the journal
+TWO_ON_WED07 = {
+    "lessons": (*LESSONS, Lesson("7Б", "math", WED07, SECOND, Q1, 6, "t1")),
+    "lesson_info": (
+        *FILLED,
+        LessonInfo(WED07, "Проверка", "", "Контрольная работа", "—", {"topic": "D9"}, SECOND),
+    ),
+    **ONLY_IVANOV,
+}
+
+
+def cells_on_wed07(first: object, second: object) -> tuple[CellEntry, ...]:
+    """Ivanov's cells of both lessons of 07.10 (oral, then control work); None leaves one out."""
+    return tuple(
+        CellEntry("p1", WED07, raw, cell, no)
+        for raw, cell, no in ((first, "E5", SLOT), (second, "F5", SECOND))
+        if raw is not None
+    )
+
+
+@pytest.mark.parametrize(
+    ("entries", "grace", "expected"),
+    [
+        pytest.param(
+            cells_on_wed07("5", None),
+            {(WED07, SECOND): MON12},
+            [
+                (
+                    mark_at("p1", WED07, cell=None),
+                    "Иванов Иван, 07.10.2026 (2): нет отметки за работу «Контрольная работа»; "
+                    "срок выставления отметок истёк 12.10.2026.",
+                )
+            ],
+            id="mark-only-in-the-oral-lesson",
+        ),
+        pytest.param(
+            cells_on_wed07("5", "оп"),
+            {(WED07, SECOND): MON12},
+            [(mark_at("p1", WED07, cell="F5"), "Иванов Иван, 07.10.2026 (2): нет отметки")],
+            id="late-in-the-control-lesson",
+        ),
+        pytest.param(
+            cells_on_wed07("5", "4"), {(WED07, SECOND): MON12}, [], id="marked-in-the-control"
+        ),
+        pytest.param(
+            cells_on_wed07(None, "4"), {(WED07, SECOND): MON12}, [], id="oral-lesson-not-checked"
+        ),
+        pytest.param(
+            cells_on_wed07("5", None), {(WED07, SECOND): WED14}, [], id="control-grace-running"
+        ),
+        pytest.param(
+            cells_on_wed07("5", None),
+            {(WED07, SLOT): WED14},
+            [(mark_at("p1", WED07, cell=None), "срок выставления отметок истёк 07.10.2026")],
+            id="grace-of-the-other-lesson-does-not-apply",
+        ),
+    ],
+)
+def test_control_work_in_the_second_lesson_of_a_day(
+    entries: tuple[CellEntry, ...],
+    grace: dict[tuple[date, int], date],
+    expected: list[tuple[Location, str]],
+) -> None:
+    ctx = make_context(**TWO_ON_WED07, entries=entries, grace_until=grace)
+    findings = validate(ctx, enabled={"control_work_without_marks"})
+    assert len(findings) == len(expected)
+    for finding, (location, fragment) in zip(findings, expected, strict=True):
+        assert finding.location == location
+        assert fragment in finding.message
+
+
+@pytest.mark.parametrize(
+    ("slots", "lesson_no", "expected"),
+    [
+        pytest.param(
+            (1,),
+            2,
+            "Иванов Иван, 12.10.2026: «5» — второго урока этого предмета в этот день по "
+            "расписанию нет, есть только первый; запись не принята.",
+            id="second-lesson-on-a-day-with-one",
+        ),
+        pytest.param(
+            (SLOT,),
+            SECOND,
+            "«5» — четвёртого урока этого предмета в этот день по расписанию нет, есть только "
+            "второй;",
+            id="other-slot",
+        ),
+        pytest.param(
+            (SLOT, SECOND),
+            3,
+            "третьего урока этого предмета в этот день по расписанию нет, есть только второй и "
+            "четвёртый;",
+            id="between-two-lessons",
+        ),
+        pytest.param(
+            (SLOT,), 11, "11-го урока этого предмета в этот день по расписанию нет", id="slot-11"
+        ),
+        pytest.param(
+            (),
+            SLOT,
+            "«5» — в этот день урока по расписанию нет; запись не принята.",
+            id="no-lesson-that-day",
+        ),
+        pytest.param((SLOT,), SLOT, None, id="the-lesson"),
+        pytest.param((SLOT, SECOND), SECOND, None, id="the-second-lesson"),
+    ],
+)
+def test_not_a_lesson_date_checks_the_lesson_number(
+    slots: tuple[int, ...], lesson_no: int, expected: str | None
+) -> None:
+    lessons = [x for x in LESSONS if x.day != MON12]
+    lessons += [Lesson("7Б", "math", MON12, no, Q1, 3, "t1") for no in slots]
+    entry = CellEntry("p1", MON12, "5", "F5", lesson_no)
+    ctx = make_context(lessons=tuple(lessons), entries=(entry,))
+    findings = validate(ctx, enabled={"not_a_lesson_date"})
+    if expected is None:
+        assert findings == []
+    else:
+        [finding] = findings
+        assert finding.location == mark_at("p1", MON12, cell="F5")
+        assert expected in finding.message
+
+
+def test_two_lessons_in_a_day_keep_their_own_facts_and_findings() -> None:
+    ctx = make_context(
+        **TWO_ON_WED07,
+        entries=(
+            CellEntry("p1", WED07, "5", "E5", SLOT),
+            CellEntry("p1", WED07, "4/5", "F5", SECOND),
+            CellEntry("p1", MON12, "3", "G5", SECOND),  # no 2nd lesson on 12.10: not counted
+        ),
+    )
+    assert ctx.lesson_keys[1:3] == ((WED07, SLOT), (WED07, SECOND))
+    assert ctx.lessons_on(WED07) == (SLOT, SECOND)
+    assert ctx.info(WED07, SLOT).work_type == "oral"
+    assert ctx.info(WED07, SECOND).work_type == "Контрольная работа"
+    assert [e.raw for e, _ in ctx.cells_of("p1", WED07, SECOND)] == ["4/5"]
+    assert ctx.counted_marks("p1", Q1) == 3  # "5" and the double "4/5"; "3" is off the timetable
+
+    missing = replace(TWO_ON_WED07["lesson_info"][-1], topic="")
+    topics = validate(
+        replace(ctx, lesson_info=(*FILLED, missing)), enabled={"lesson_missing_topic"}
+    )
+    assert [(f.location, f.message) for f in topics] == [
+        (lesson_at(WED07, "topic", "D9"), "Урок 07.10.2026 (2): не записана тема урока.")
+    ]
+
+
+def test_same_mistake_in_both_lessons_of_a_day_gives_two_findings() -> None:
+    """Finding identity leaves out the A1 cell, so the messages themselves must differ."""
+    entries = (CellEntry("p1", WED07, "6", "E5", SLOT), CellEntry("p1", WED07, "6", "F5", SECOND))
+    findings = validate(make_context(**TWO_ON_WED07, entries=entries), enabled={"invalid_value"})
+    assert [f.message.split(":")[0] for f in findings] == [
+        "Иванов Иван, 07.10.2026",
+        "Иванов Иван, 07.10.2026 (2)",
+    ]

@@ -190,6 +190,55 @@ def test_second_lesson_of_a_day_gets_an_ordinal(school: School) -> None:
     assert "17.12.2026" in lessons_rows and "17.12.2026 (2)" in lessons_rows
 
 
+def test_two_lessons_of_a_day_stay_apart_through_validation(school: School) -> None:
+    """17.12 has algebra as the 5th and the 7th lesson ("17.12", "17.12 (2)"): cells and "Уроки"
+    facts keep their lesson_no into ValidationContext, so only the control work is checked."""
+    ls = lessons(school, "10А", "algebra")
+    day = date(2026, 12, 17)
+    assert [x.lesson_no for x in ls if x.day == day] == [5, 7]
+    first, second = school.pupils_in("10А")[:2]
+    values = JournalValues(
+        {(first.id, day, 5): "5", (second.id, day, 7): "4"},
+        lessons={
+            (day, 5): LessonFacts("Тема А", "", "Устный ответ", "§ 1"),
+            (day, 7): LessonFacts("Тема Б", "", "Контрольная работа", "—"),
+        },
+    )
+    spec = journal_spec(school, "10А", "algebra", ls, today=TODAY, existing=values)
+    reading = parse_journal(spec_grids(spec), school, "10А", "algebra", ls)
+
+    entries = [e for e in reading.cell_entries() if e.day == day]
+    assert sorted((e.pupil_id, e.lesson_no, e.raw) for e in entries) == [
+        (first.id, 5, "5"),
+        (second.id, 7, "4"),
+    ]
+    assert len({e.cell for e in entries}) == 2
+    infos = [i for i in reading.lesson_info() if i.day == day]
+    assert [(i.lesson_no, i.topic, i.work_type) for i in infos] == [
+        (5, "Тема А", "Устный ответ"),
+        (7, "Тема Б", "Контрольная работа"),
+    ]
+    assert infos[0].cells["topic"] != infos[1].cells["topic"]
+
+    today = date(2026, 12, 25)
+    ctx = ValidationContext(
+        journal="10А/algebra",
+        grade=10,
+        today=today,
+        now=datetime.combine(today, time(12), tzinfo=school.timezone),
+        policies=school.policies,
+        pupils=(first, second),
+        lessons=tuple(ls),
+        lesson_info=reading.lesson_info(),
+        entries=reading.cell_entries(),
+    )
+    findings = validate(ctx, enabled=["control_work_without_marks", "not_a_lesson_date"])
+    assert [(f.rule, f.location.pupil_id, f.location.day) for f in findings] == [
+        ("control_work_without_marks", first.id, day)
+    ]
+    assert findings[0].message.startswith(f"{first.last_name} {first.first_name}, 17.12.2026 (2):")
+
+
 def test_planned_topics_follow_the_plan_hours(school: School) -> None:
     grid = spec_grids(journal_spec(school, CLASS, SUBJECT, lessons(school), today=TODAY))["Уроки"]
     plan = school.plan(CLASS, SUBJECT)
