@@ -8,11 +8,13 @@ in one call, written in one call, and their open (unprotected) cells moved in on
 Budgets (DESIGN.md §6) are part of the contract; the google backend's call cost is in brackets:
 ``create`` [1 Drive create + 1 Sheets write], ``read`` [1 Sheets read], ``write`` [1 Sheets write],
 ``set_open_ranges`` [1 Sheets write], ``changes`` [1 Drive call per 1000 changes], sharing calls
-[1 Drive call each]. Errors are the project's own (``rules.errors``): ``SheetAccessError`` (no such
-file / no permission), ``RateLimited``, ``TransientError`` (``uncertain=True``: a write may have been
-applied — re-read with ``open_ranges`` before retrying a protection change), ``BackendError``; a
-missing tab raises :class:`TabMissing` so the engine can repair the layout; :class:`FileBusy` (local
-backend: the file is open in LibreOffice/Excel or mid-save) means skip that file this cycle.
+[1 Drive call each], ``replace_tabs`` [1 Sheets write; +1 metadata read when this process has not
+seen the file's tabs]. Errors are the project's own (``rules.errors``): ``SheetAccessError`` (no
+such file / no permission), ``RateLimited``, ``TransientError`` (``uncertain=True``: a write may
+have been applied — re-read with ``open_ranges`` before retrying a protection change),
+``BackendError``; a missing tab raises :class:`TabMissing` so the engine can repair the layout;
+:class:`FileBusy` (local backend: the file is open in LibreOffice/Excel or mid-save) means skip
+that file this cycle.
 
 Protection ids (how ``set_open_ranges`` stays at ONE write with no read): ``create`` returns
 ``FileInfo.protections`` (tab title → id of that tab's sheet protection; ``add_tabs`` returns the
@@ -199,6 +201,15 @@ class Backend(Protocol):
     def add_tabs(self, file_id: str, tabs: Sequence[TabSpec]) -> Mapping[str, int] | None:
         """Add missing tabs laid out as given (repair after a deleted tab); returns the new
         tabs' protection ids like ``FileInfo.protections`` (None/empty when not needed)."""
+        ...
+
+    def replace_tabs(self, file_id: str, tabs: Sequence[TabSpec]) -> Mapping[str, int]:
+        """Delete each named tab if present and add it fresh, laid out as given, in ONE write.
+
+        The repair of a damaged tab: the engine re-renders it from the ledger. A replaced tab
+        keeps its place among the tabs; a tab that was absent is added at the end. Returns the
+        tabs' protection ids like ``add_tabs`` (empty when not needed).
+        """
         ...
 
     def rename_tab(self, file_id: str, old: str, new: str) -> None:

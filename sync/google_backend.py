@@ -10,8 +10,9 @@ Call budgets (counted by the emulator in the tests):
   every tab (``sync.google_layout``); 0 Sheets reads;
 * ``set_open_ranges`` = ONE ``batchUpdate`` of ``updateProtectedRange`` when the protection ids are
   known (passed from ``FileInfo.protections`` or cached); otherwise 1 metadata read first;
-* ``open_ranges``, ``tabs`` = one metadata read each; ``add_tabs``, ``rename_tab`` = one
-  ``batchUpdate`` (``rename_tab`` reads the tab ids first when this process has not seen them);
+* ``open_ranges``, ``tabs`` = one metadata read each; ``add_tabs``, ``rename_tab``,
+  ``replace_tabs`` = one ``batchUpdate`` (the last two read the tab ids first when this process
+  has not seen them; ``replace_tabs`` re-reads them once if they turn out stale);
 * ``changes`` = one Drive call per 1000 changes; ``start_token``, ``info``, ``delete``,
   ``grants`` (per 100), ``grant``, ``revoke`` = one Drive call each.
 
@@ -53,6 +54,7 @@ from sync.google_layout import (
     new_sheet_ids,
     protections_from_replies,
     raw_value,
+    replace_requests,
     tab_a1,
     tab_requests,
     update_open_ranges,
@@ -67,6 +69,7 @@ FILE_FIELDS = "id,name,version,modifiedTime,trashed,lastModifyingUser(emailAddre
 CHANGE_FIELDS = ("nextPageToken,newStartPageToken,changes(fileId,removed,time,file(name,"
                  "modifiedTime,version,trashed,lastModifyingUser(emailAddress,me)))")
 GRANTABLE = (Role.READER, Role.COMMENTER, Role.WRITER)
+STALE_TAB_MESSAGES = ("No sheet with id", "No grid with id", "already exists")
 ALL_DRIVES = {"supportsAllDrives": "true"}
 
 
@@ -241,6 +244,45 @@ class GoogleBackend:
         self._sheet_ids.setdefault(file_id, {}).update({t: sid for sid, t in by_id.items()})
         self._protections.setdefault(file_id, {}).update(
             {t: (sid, protections[t]) for sid, t in by_id.items() if t in protections})
+        return protections
+
+    def replace_tabs(self, file_id: str, tabs: Sequence[TabSpec]) -> dict[str, int]:
+        """Re-lay out the named tabs in ONE batchUpdate: the old tab (if any) is renamed aside,
+        the new one added at its place, then the old one deleted (a file never has zero tabs)."""
+        if not tabs:
+            return {}
+        if len({t.title.casefold() for t in tabs}) != len(tabs):
+            raise BackendError(f"file {file_id}: replace_tabs repeats a tab title")
+        if file_id not in self._sheet_ids:
+            self.tabs(file_id)
+        try:
+            return self._replace_tabs(file_id, tabs)
+        except BadRequest as exc:
+            if not any(m in exc.google_message for m in STALE_TAB_MESSAGES):
+                raise
+            log.warning("file %s: stale tab ids, re-reading them", file_id)
+            self.tabs(file_id)
+            return self._replace_tabs(file_id, tabs)
+
+    def _replace_tabs(self, file_id: str, tabs: Sequence[TabSpec]) -> dict[str, int]:
+        known = self._sheet_ids.get(file_id, {})
+        folded = {t.casefold(): t for t in known}
+        old = {tab.title: folded[tab.title.casefold()] for tab in tabs
+               if tab.title.casefold() in folded}
+        ids = new_sheet_ids(len(tabs), self.rng, known.values())
+        requests = replace_requests(tabs, ids, known, old, self.principal)
+        reply = self._batch(file_id, requests)
+        fresh = {tab.title: sid for tab, sid in zip(tabs, ids, strict=True)}
+        protections = protections_from_replies(
+            requests, reply.get("replies", []), {sid: t for t, sid in fresh.items()})
+        inverse = {gone: title for title, gone in old.items()}  # the cache keeps the tab order
+        order = [inverse.get(t, t) for t in known] + [t for t in fresh if t not in old]
+        self._sheet_ids[file_id] = {t: fresh.get(t, known.get(t, 0)) for t in order}
+        cached = self._protections.setdefault(file_id, {})
+        for gone in old.values():
+            cached.pop(gone, None)
+        cached.update({t: (fresh[t], pid) for t, pid in protections.items()})
+        log.info("file %s: %d tab(s) replaced, %d added", file_id, len(old), len(tabs) - len(old))
         return protections
 
     def rename_tab(self, file_id: str, old: str, new: str) -> None:

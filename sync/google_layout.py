@@ -151,6 +151,32 @@ def tab_requests(tab: TabSpec, sheet_id: int, principal: str) -> list[Request]:
     return reqs
 
 
+def replace_requests(tabs: Sequence[TabSpec], ids: Sequence[int], known: Mapping[str, int],
+                     old: Mapping[str, str], principal: str) -> list[Request]:
+    """Requests that lay out ``tabs`` afresh (sheet ids ``ids``) in place of existing tabs.
+
+    ``known``: the file's tab titles → sheetIds in tab order; ``old``: new title → the existing
+    title it replaces. The old tab is renamed aside first (freeing its title), the new tab added
+    just before it, then the old tab deleted — so the file never has zero tabs and a replaced
+    tab keeps its place; a tab that replaces nothing goes to the end.
+    """
+    position = {title: i for i, title in enumerate(known)}
+    sheet_ids = {tab.title: sid for tab, sid in zip(tabs, ids, strict=True)}
+    reqs: list[Request] = [{"updateSheetProperties": {
+        "properties": {"sheetId": known[title], "title": f"ejournal-old-{known[title]}"},
+        "fields": "title"}} for title in old.values()]
+    replaced = sorted((t for t in tabs if t.title in old), key=lambda t: position[old[t.title]])
+    for rank, tab in enumerate(replaced):  # earlier insertions shift the later old tabs by one
+        added = tab_requests(tab, sheet_ids[tab.title], principal)
+        added[0]["addSheet"]["properties"]["index"] = position[old[tab.title]] + rank
+        reqs.extend(added)
+    for tab in tabs:
+        if tab.title not in old:
+            reqs.extend(tab_requests(tab, sheet_ids[tab.title], principal))
+    reqs += [{"deleteSheet": {"sheetId": known[title]}} for title in old.values()]
+    return reqs
+
+
 def _columns(sheet_id: int, col: int, props: dict[str, Any], fields: str) -> Request:
     return {"updateDimensionProperties": {
         "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": col,
@@ -188,5 +214,5 @@ def update_open_ranges(ranges: Mapping[str, Sequence[CellRange]],
 
 
 __all__ = ["cell_range", "cell_value", "color", "grid_range", "new_sheet_ids",
-           "protections_from_replies", "raw_value", "tab_a1", "tab_requests",
+           "protections_from_replies", "raw_value", "replace_requests", "tab_a1", "tab_requests",
            "update_open_ranges", "write_a1"]

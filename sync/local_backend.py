@@ -240,6 +240,28 @@ class LocalBackend:
         self._modify(file_id, change)
         return {}
 
+    def replace_tabs(self, file_id: str, tabs: Sequence[TabSpec]) -> dict[str, int]:
+        """Lay out the named tabs afresh in one atomic save; a replaced tab keeps its place."""
+        if not tabs:
+            return {}
+        if len({t.title.casefold() for t in tabs}) != len(tabs):
+            raise BackendError(f"file {file_id}: replace_tabs repeats a tab title")
+
+        def change(wb: Workbook, entry: FileEntry) -> None:
+            for tab in tabs:
+                xlsx.check_tab_title(tab.title)
+                old = next((t for t in wb.sheetnames if t.casefold() == tab.title.casefold()), None)
+                index = None if old is None else wb.sheetnames.index(old)
+                if old is not None:
+                    wb.remove(wb[old])
+                    entry.tabs.pop(old, None)
+                entry.tabs[tab.title] = xlsx.lay_out_tab(wb, tab)
+                if index is not None:
+                    wb.move_sheet(tab.title, index - (len(wb.sheetnames) - 1))
+
+        self._modify(file_id, change)
+        return {}
+
     def rename_tab(self, file_id: str, old: str, new: str) -> None:
         def change(wb: Workbook, entry: FileEntry) -> None:
             if old not in wb.sheetnames:

@@ -167,3 +167,23 @@ def test_errors_are_the_projects_own(backend: Backend) -> None:
             call()
         assert isinstance(err.value, SheetAccessError), err.value
         assert "no-such-file" in str(err.value)
+
+
+def test_replace_tabs_lays_out_afresh_in_place(backend: Backend, file_id: str) -> None:
+    from dataclasses import replace
+
+    from tests.sync.backend_helpers import grades_tab, lessons_tab
+
+    backend.write(file_id, [(CellRange(GRADES, 3, 3, 4, 4), [["2"]])])  # to be replaced
+    fresh = replace(grades_tab(), rows=[["id", "Ученик", "02.09"], ["p1", "Иванов Иван", "4"]],
+                    open_ranges=(CellRange(GRADES, 1, 2, 2, 3),))
+    ids = backend.replace_tabs(file_id, [fresh, TabSpec("Замечания", [["Ячейка"]], 10, 3)])
+    assert backend.tabs(file_id) == [GRADES, LESSONS, "Замечания"]  # replaced in place, added last
+    assert backend.read(file_id, [GRADES, "Замечания"]) == {
+        GRADES: [["id", "Ученик", "02.09"], ["p1", "Иванов Иван", "4"]], "Замечания": [["Ячейка"]]}
+    assert backend.open_ranges(file_id)[GRADES] == [CellRange(GRADES, 1, 2, 2, 3)]
+    backend.set_open_ranges(file_id, {GRADES: []}, ids)  # the returned ids locate the new tab
+    assert backend.open_ranges(file_id)[GRADES] == []
+    backend.replace_tabs(file_id, [lessons_tab(), grades_tab(), TabSpec("Замечания", [], 5, 3)])
+    assert backend.tabs(file_id) == [GRADES, LESSONS, "Замечания"]  # every tab at once
+    assert backend.read(file_id, [GRADES, LESSONS]) == {GRADES: GRADES_READ, LESSONS: LESSONS_READ}
