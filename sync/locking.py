@@ -1,0 +1,239 @@
+"""The nightly lock job (``ejournal lock``): protect first, then read, then lock in the ledger.
+
+For each registered journal (DESIGN.md "Lock model", the phase-2 contract):
+
+1. compute the cells open at ``now`` (``journal_open_state``: today's column and lesson row, grace
+   windows of written works, the period-mark window) at the positions of the EXPECTED layout — the
+   journal rendered from the config and the ledger (the cycle repairs damage, so they match);
+2. ``set_open_ranges`` ONLY when they differ from the ranges recorded in the ledger state
+   (``open_ranges:<file id>``): one Sheets write per journal whose open cells changed, none
+   otherwise. After ``TransientError(uncertain=True)`` the protection state is re-read
+   (``open_ranges()``) and the write repeated only if it did not land (protection requests are
+   not idempotent);
+3. if a day's lesson facts or marks, or a period's marks, are now due to lock in the ledger: ONE
+   read, the read taken into the ledger exactly as a cycle does (whatever a cell holds at the
+   first read after its protection was in place was entered in time and is accepted), then
+   ``tx.lock_day`` / ``tx.lock_period`` in the same transaction. The spreadsheet writes the read
+   calls for (findings, reverts, service cells) are left to the next cycle: the journal goes on the
+   dirty list, so this job writes nothing but protections.
+
+If the read's positions show the expected ones were wrong (a damaged layout not yet repaired), the
+protection is set again at the real positions (a second write, only then).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from rules.errors import BackendError, EjournalError, LayoutError, TransientError
+from rules.locks import lock_window
+from rules.model import CellKind
+from sync.app import Service
+from sync.backend import CellRange, FileBusy
+from sync.engine import describe, load_dirty, save_dirty
+from sync.journal_sync import JournalRef, journal_refs, ledger_values, read_journal, sync_journal
+from sync.labels import RU, Labels
+from sync.layout_common import spec_grids
+from sync.layout_journal import (
+    OpenState,
+    journal_open_state,
+    journal_spec,
+    open_ranges,
+    parse_journal,
+)
+from sync.layout_journal_map import JournalMap
+from sync.store import Tx
+from sync.store_types import FileKind
+from sync.summary import FileProblem, LockSummary, calls_delta
+
+log = logging.getLogger(__name__)
+
+RANGES_KEY = "open_ranges:{file_id}"  # ledger state: the open ranges last set on the file
+
+Ranges = Mapping[str, Sequence[CellRange]]
+
+
+def encode_ranges(ranges: Ranges) -> str:
+    """Canonical text of a file's open ranges (what the ledger state records)."""
+    data = {
+        tab: sorted([r.start_row, r.start_col, r.end_row, r.end_col] for r in cells)
+        for tab, cells in ranges.items()
+    }
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def record_open_ranges(tx: Tx, file_id: str, ranges: Ranges, now: datetime) -> None:
+    """Remember the ranges just set on a file (call after ``create``/``set_open_ranges``)."""
+    tx.state_set(RANGES_KEY.format(file_id=file_id), encode_ranges(ranges), now)
+
+
+def same_cells(a: Ranges, b: Ranges) -> bool:
+    """Whether two protection states open exactly the same cells of the tabs ``a`` names."""
+    return all(_cells(a.get(tab, ())) == _cells(b.get(tab, ())) for tab in a)
+
+
+def _cells(ranges: Sequence[CellRange]) -> set[tuple[int, int]] | list[CellRange]:
+    if any(r.end_row is None or r.end_col is None for r in ranges):
+        return sorted(ranges, key=repr)  # open-ended: compare as given
+    return {
+        (row, col)
+        for r in ranges
+        for row in range(r.start_row, r.end_row or 0)
+        for col in range(r.start_col, r.end_col or 0)
+    }
+
+
+@dataclass
+class _Due:
+    """What a journal must lock in the ledger now."""
+
+    info_days: set[date] = field(default_factory=set)
+    mark_days: set[date] = field(default_factory=set)
+    periods: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.info_days or self.mark_days or self.periods)
+
+
+def run_locks(svc: Service, *, labels: Labels = RU) -> LockSummary:
+    """The nightly lock job (see the module docstring); per-journal failures are counted, never
+    fatal; a failed journal is retried by the next run."""
+    now = svc.now()
+    before = svc.api_calls()
+    summary = LockSummary(started=now)
+    with svc.ledger.transaction() as tx:
+        run_id = tx.run_started("lock", now)
+        refs = journal_refs(svc.school, tx.files(FileKind.JOURNAL))
+    summary.journals = len(refs)
+    follow_up: set[str] = set()
+    for ref in refs.values():
+        try:
+            if _lock_journal(svc, ref, now, summary, labels):
+                follow_up.add(ref.file.id)
+        except (BackendError, LayoutError) as exc:
+            _failed(summary, ref.file.id, exc)
+    summary.follow_up = sorted(follow_up)
+    summary.api_calls = calls_delta(before, svc.api_calls())
+    summary.finished = svc.now()
+    with svc.ledger.transaction() as tx:
+        if follow_up:
+            save_dirty(tx, load_dirty(tx) | follow_up, now)
+        tx.run_finished(run_id, summary.finished, summary.counters(),
+                        "; ".join(summary.errors) or None)
+    log.info(
+        "lock run: %d journals, %d protections written, %d read, %d days and %d periods locked, "
+        "%d follow-ups, %d failed, %d busy",
+        summary.journals, summary.protections_written, summary.tally.journals_read,
+        summary.days_locked, summary.periods_locked, len(follow_up), len(summary.failed),
+        len(summary.skipped_busy),
+    )
+    return summary
+
+
+def _lock_journal(svc: Service, ref: JournalRef, now: datetime, summary: LockSummary,
+                  labels: Labels) -> bool:
+    """Protect, then (if anything is due) read and lock one journal; True if the next cycle must
+    write to it."""
+    file_id = ref.file.id
+    with svc.ledger.snapshot() as tx:
+        values = ledger_values(tx, ref.key)
+        recorded = tx.state_get(RANGES_KEY.format(file_id=file_id))
+        protections = tx.protections(file_id)
+        work_types = {k: f.work_type for k, f in values.lessons.items()}
+        state = journal_open_state(svc.school, ref.class_id, ref.lessons, now=now,
+                                   work_types=work_types)
+        due = _due(svc, ref, tx, now, state)
+    spec = journal_spec(svc.school, ref.class_id, ref.subject_id, ref.lessons, today=now.date(),
+                        existing=values, labels=labels)
+    expected = parse_journal(spec_grids(spec), svc.school, ref.class_id, ref.subject_id,
+                             ref.lessons, labels=labels).map
+    wanted = _open_ranges(expected, ref, state)
+    if encode_ranges(wanted) != recorded:
+        _protect(svc, file_id, wanted, protections, summary, now)
+    if not due:
+        return False
+
+    read = read_journal(svc, ref, labels)
+    with svc.ledger.transaction() as tx:
+        plan = sync_journal(tx, svc, read, now, labels)
+        summary.tally.add(plan.tally)
+        for day in sorted(due.info_days | due.mark_days):
+            counts = tx.lock_day(
+                ref.key, day, now, info=day in due.info_days, marks=day in due.mark_days,
+                lesson_nos=[x.lesson_no for x in ref.lessons if x.day == day],
+            )
+            summary.days_locked += 1
+            summary.lessons_locked += counts.lessons
+            summary.entries_locked += counts.entries
+        for period in due.periods:
+            counts = tx.lock_period(ref.key, period, now)
+            summary.periods_locked += 1
+            summary.period_marks_locked += counts.period_marks
+    if not read.reading.needs_repair:
+        actual = _open_ranges(read.reading.map, ref, state)
+        if encode_ranges(actual) != encode_ranges(wanted):
+            log.warning("journal file %s: positions differ from the layout; protecting again",
+                        file_id)
+            _protect(svc, file_id, actual, protections, summary, now)
+    return plan.needs_write or plan.error_findings > 0
+
+
+def _open_ranges(where: JournalMap, ref: JournalRef, state: OpenState) -> dict[str, list[CellRange]]:
+    return open_ranges(where, ref.lessons, state.mark_days, state.periods,
+                       info_days=state.info_days)
+
+
+def _due(svc: Service, ref: JournalRef, tx: Tx, now: datetime, state: OpenState) -> _Due:
+    """Days and periods whose window has closed at ``now`` but are not locked in the ledger."""
+    due = _Due()
+    today = now.date()
+    held = {(x.facts.day, x.facts.lesson_no): x for x in tx.lessons(ref.key)}
+    for lesson in ref.lessons:
+        if lesson.day > today:
+            continue
+        record = held.get((lesson.day, lesson.lesson_no))
+        if lesson.day not in state.info_days and (record is None or record.info_locked_at is None):
+            due.info_days.add(lesson.day)
+        if lesson.day not in state.mark_days and (
+            record is None or record.marks_locked_at is None
+        ):
+            due.mark_days.add(lesson.day)
+    locked_periods = tx.locked(ref.key).periods
+    school = svc.school
+    school_class = school.school_class(ref.class_id)
+    for period in school.year.periods:
+        _, closes = lock_window(CellKind.PERIOD_MARK, tz=school.timezone, policy=school.policies,
+                                grade=school_class.grade if school_class else 0, period=period)
+        if closes <= now and period.name not in locked_periods:
+            due.periods.append(period.name)
+    return due
+
+
+def _protect(svc: Service, file_id: str, ranges: Ranges, protections: Mapping[str, int],
+             summary: LockSummary, now: datetime) -> None:
+    """One ``set_open_ranges``; after an uncertain failure, re-read and repeat only if needed."""
+    try:
+        svc.backend.set_open_ranges(file_id, ranges, protections)
+    except TransientError as exc:
+        if not exc.uncertain:
+            raise
+        summary.protections_rechecked += 1
+        log.info("file %s: protection write uncertain; re-reading the protection state", file_id)
+        if not same_cells(ranges, svc.backend.open_ranges(file_id)):
+            svc.backend.set_open_ranges(file_id, ranges, protections)
+    summary.protections_written += 1
+    with svc.ledger.transaction() as tx:
+        record_open_ranges(tx, file_id, ranges, now)
+
+
+def _failed(summary: LockSummary, file_id: str, exc: EjournalError) -> None:
+    if isinstance(exc, FileBusy):
+        log.info("journal file %s busy: locked next run", file_id)
+        summary.skipped_busy.append(file_id)
+        return
+    log.warning("journal file %s: lock failed: %s", file_id, describe(exc))
+    summary.failed.append(FileProblem(file_id, describe(exc)))

@@ -1,0 +1,200 @@
+"""What one sync cycle or one nightly lock run did, as plain data (``ejournal sync --json``).
+
+Both summaries count ids and numbers only, never names or marks, so they can go to logs, the
+``runs`` table and the CLI as they are. ``to_json()`` gives a JSON-ready dict with a fixed set of
+keys (the shape is tested).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class FileProblem:
+    """A file that could not be handled this time, and why (English, no cell values)."""
+
+    file_id: str
+    error: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"file": self.file_id, "error": self.error}
+
+
+@dataclass
+class Tally:
+    """Counters shared by the cycle and the lock run (what the ledger took in)."""
+
+    journals_read: int = 0
+    entries_accepted: int = 0  # new or changed mark cells and period marks
+    lessons_changed: int = 0  # "Уроки" rows whose facts were new or changed
+    findings_opened: int = 0
+    findings_resolved: int = 0
+    findings_open: int = 0  # open findings of the journals handled, after this run
+    violations: int = 0  # locked cells found changed (tampering)
+
+    def add(self, other: Tally) -> None:
+        for name in Tally.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def counters(self) -> dict[str, int]:
+        return {name: int(getattr(self, name)) for name in Tally.__dataclass_fields__}
+
+
+@dataclass
+class CycleSummary:
+    """One sync cycle (``sync.engine.run_cycle``)."""
+
+    started: datetime
+    finished: datetime | None = None
+    first_cycle: bool = False  # no change token yet: every registered file was read
+    files_changed: int = 0  # registered files the change feed (or the dirty list) named
+    tally: Tally = field(default_factory=Tally)
+    reverts: int = 0  # locked cells written back
+    writes: int = 0  # spreadsheet write calls made by the cycle's own writes
+    repaired: list[str] = field(default_factory=list)  # file ids whose layout was repaired
+    rebuilt: list[str] = field(default_factory=list)  # file ids re-created from the ledger
+    corrections: dict[str, Any] | None = None  # process_corrections' summary, if it ran
+    skipped_busy: list[str] = field(default_factory=list)
+    failed: list[FileProblem] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # cycle-level problems (English)
+    api_calls: dict[str, float] = field(default_factory=dict)  # by kind, this cycle only
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.errors and not self.skipped_busy
+
+    def counters(self) -> dict[str, int]:
+        """Integer counters for the ledger's ``runs`` row."""
+        out = self.tally.counters()
+        out.update(
+            files_changed=self.files_changed,
+            reverts=self.reverts,
+            writes=self.writes,
+            repaired=len(self.repaired),
+            rebuilt=len(self.rebuilt),
+            skipped_busy=len(self.skipped_busy),
+            failed=len(self.failed),
+        )
+        out.update({f"api_{k}": int(v) for k, v in self.api_calls.items() if k in _API_KINDS})
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        t = self.tally
+        return {
+            "kind": "sync",
+            "ok": self.ok,
+            "started": self.started.isoformat(),
+            "finished": self.finished.isoformat() if self.finished else None,
+            "first_cycle": self.first_cycle,
+            "files_changed": self.files_changed,
+            "journals_read": t.journals_read,
+            "entries_accepted": t.entries_accepted,
+            "lessons_changed": t.lessons_changed,
+            "findings": {
+                "opened": t.findings_opened,
+                "resolved": t.findings_resolved,
+                "open": t.findings_open,
+            },
+            "violations": t.violations,
+            "reverts": self.reverts,
+            "writes": self.writes,
+            "repaired": list(self.repaired),
+            "rebuilt": list(self.rebuilt),
+            "corrections": self.corrections,
+            "skipped_busy": list(self.skipped_busy),
+            "failed": [p.to_json() for p in self.failed],
+            "errors": list(self.errors),
+            "api_calls": dict(self.api_calls),
+        }
+
+
+@dataclass
+class LockSummary:
+    """One nightly lock run (``sync.locking.run_locks``): protect first, then read and lock."""
+
+    started: datetime
+    finished: datetime | None = None
+    journals: int = 0  # registered journals considered
+    protections_written: int = 0  # set_open_ranges calls (journals whose open cells changed)
+    protections_rechecked: int = 0  # re-reads of the protection state after an uncertain write
+    tally: Tally = field(default_factory=Tally)
+    days_locked: int = 0  # (journal, day) pairs newly locked
+    lessons_locked: int = 0
+    entries_locked: int = 0
+    periods_locked: int = 0
+    period_marks_locked: int = 0
+    follow_up: list[str] = field(default_factory=list)  # journals the next cycle must re-write
+    skipped_busy: list[str] = field(default_factory=list)
+    failed: list[FileProblem] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    api_calls: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.errors and not self.skipped_busy
+
+    def counters(self) -> dict[str, int]:
+        out = self.tally.counters()
+        out.update(
+            journals=self.journals,
+            protections_written=self.protections_written,
+            protections_rechecked=self.protections_rechecked,
+            days_locked=self.days_locked,
+            lessons_locked=self.lessons_locked,
+            entries_locked=self.entries_locked,
+            periods_locked=self.periods_locked,
+            period_marks_locked=self.period_marks_locked,
+            follow_up=len(self.follow_up),
+            skipped_busy=len(self.skipped_busy),
+            failed=len(self.failed),
+        )
+        out.update({f"api_{k}": int(v) for k, v in self.api_calls.items() if k in _API_KINDS})
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        t = self.tally
+        return {
+            "kind": "lock",
+            "ok": self.ok,
+            "started": self.started.isoformat(),
+            "finished": self.finished.isoformat() if self.finished else None,
+            "journals": self.journals,
+            "protections_written": self.protections_written,
+            "protections_rechecked": self.protections_rechecked,
+            "journals_read": t.journals_read,
+            "entries_accepted": t.entries_accepted,
+            "lessons_changed": t.lessons_changed,
+            "findings": {
+                "opened": t.findings_opened,
+                "resolved": t.findings_resolved,
+                "open": t.findings_open,
+            },
+            "violations": t.violations,
+            "locks": {
+                "days": self.days_locked,
+                "lessons": self.lessons_locked,
+                "entries": self.entries_locked,
+                "periods": self.periods_locked,
+                "period_marks": self.period_marks_locked,
+            },
+            "follow_up": list(self.follow_up),
+            "skipped_busy": list(self.skipped_busy),
+            "failed": [p.to_json() for p in self.failed],
+            "errors": list(self.errors),
+            "api_calls": dict(self.api_calls),
+        }
+
+
+_API_KINDS = ("sheets_read", "sheets_write", "drive", "retries")
+
+
+def calls_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """API counters of one run: ``after`` minus ``before``, per kind (rounded seconds kept)."""
+    out: dict[str, float] = {}
+    for key, value in after.items():
+        diff = value - before.get(key, 0)
+        out[key] = round(diff, 3) if isinstance(diff, float) and not diff.is_integer() else diff
+    return out
