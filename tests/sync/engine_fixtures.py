@@ -188,33 +188,34 @@ def make_rig(tmp_path: Path, *, journals: Iterable[tuple[str, str]] | None = SMA
     fake = FakeTime(emu)
     rig = EngineRig(emu, drive, school, ledger, fake, svc=None)  # type: ignore[arg-type]
     rig.svc = Service.open(school, backend=rig.backend(), clock=rig.now)
-    setup_school(rig)
+    setup_school(rig.svc)
     emu.reset_counters()
     return rig
 
 
-def setup_school(rig: EngineRig) -> None:
+def setup_school(svc: Service) -> None:
     """Create and share every spreadsheet: engineer B's ``run_setup`` once it exists."""
     try:
         from sync.setup import run_setup
     except ImportError:
-        _interim_setup(rig)
+        _interim_setup(svc)
         return
-    run_setup(rig.svc)
+    run_setup(svc)
 
 
-def _interim_setup(rig: EngineRig) -> None:
+def _interim_setup(svc: Service) -> None:
     """INTERIM (until sync.setup.run_setup lands): journals from ``journal_spec`` and the admin
     spreadsheet, each created, registered in its own transaction and shared with its teachers."""
     from sync.backend import Role
     from sync.layout_admin import admin_spec
     from sync.layout_journal import journal_spec
 
-    svc, school = rig.svc, rig.school
-    today = rig.now().date()
+    school = svc.school
+    today = svc.now().date()
+    lessons = school.lessons()
     for class_id, subject_id in school.journals():
-        spec = journal_spec(school, class_id, subject_id, rig.lessons(class_id, subject_id),
-                            today=today)
+        ordered = sorted(lessons[(class_id, subject_id)], key=lambda x: (x.day, x.lesson_no))
+        spec = journal_spec(school, class_id, subject_id, ordered, today=today)
         info = svc.backend.create(spec)
         with svc.ledger.transaction() as tx:
             tx.register_file(info.id, FileKind.JOURNAL, journal_key(class_id, subject_id),
