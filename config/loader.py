@@ -135,6 +135,7 @@ def load_school(path: Path | str, environ: Mapping[str, str] | None = None) -> S
         config_version=reader.version(),
         max_lesson_no=settings.max_lesson_no,
         warnings=tuple(warnings),
+        deputy_emails=settings.deputy_emails,
     )
 
 

@@ -8,7 +8,7 @@ dates (``2026-09-01``).
 
 Layout (all tables optional except ``[school]`` and ``[year]``)::
 
-    [school]       name, timezone, max_lessons_per_day
+    [school]       name, timezone, max_lessons_per_day, deputy_emails
     [year]         name, start, end, week_days, period_kind, extra_school_days
     [[year.periods]] / [[year.holidays]]   name, start, end
     [grammar]      fields of rules.model.MarkGrammar
@@ -60,6 +60,7 @@ class SchoolSection(_Model):
     name: str = Field(min_length=1)
     timezone: str = "Europe/Moscow"
     max_lessons_per_day: Annotated[int, Field(ge=1, le=12)] = 8
+    deputy_emails: list[str] = []  # the admin spreadsheet ("Исправления") is shared with them
 
 
 class DateRange(_Model):

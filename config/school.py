@@ -102,6 +102,7 @@ class School:
     config_version: str  # short sha256 of every config file read; reports state it
     max_lesson_no: int = 8  # lessons per day the timetable may use
     warnings: tuple[Problem, ...] = ()  # doubtful but accepted (e.g. a change into a taken slot)
+    deputy_emails: tuple[str, ...] = ()  # deputy directors: the admin spreadsheet is theirs
 
     # ------------------------------------------------------------------ lookups
 

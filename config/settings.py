@@ -48,6 +48,7 @@ class Settings:
     ledger_path: Path
     max_lesson_no: int
     year_ok: bool  # the year had no problems: the calendar can be computed
+    deputy_emails: tuple[str, ...] = ()
 
 
 def _given(section: Any) -> dict[str, Any]:
@@ -86,7 +87,21 @@ def build_settings(
         ledger_path=(base / doc.ledger.path).resolve(),
         max_lesson_no=doc.school.max_lessons_per_day,
         year_ok=year_ok,
+        deputy_emails=_emails(doc.school.deputy_emails, ("school", "deputy_emails"), where),
     )
+
+
+def _emails(values: list[str], loc: Loc, where: _Where) -> tuple[str, ...]:
+    """Google account addresses (the admin spreadsheet is shared with them), each checked."""
+    out: list[str] = []
+    for i, raw in enumerate(values):
+        email = raw.strip()
+        name, at, domain = email.partition("@")
+        if not (name and at and "." in domain) or any(c.isspace() for c in email):
+            where.add((*loc, i), f"{raw!r} is not an e-mail address")
+        elif email.lower() not in (e.lower() for e in out):
+            out.append(email)
+    return tuple(out)
 
 
 def _timezone(name: str, where: _Where) -> ZoneInfo | None:
