@@ -26,6 +26,7 @@ from typing import Any
 from rules.errors import BackendError, LayoutError
 from sync.app import Service, split_journal_key
 from sync.backend import Grid
+from sync.journal_sync import ledger_values
 from sync.labels import RU, Labels
 from sync.layout_common import cell_text
 from sync.layout_journal import JournalReading, JournalValues, LessonFacts, parse_journal
@@ -35,7 +36,6 @@ from sync.spreadsheets import (
     expected_files,
     file_spec,
     is_present,
-    ledger_values,
 )
 from sync.store_types import FileKind, FileRecord, FileStatus, LockedView
 

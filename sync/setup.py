@@ -91,14 +91,18 @@ class SetupSummary:
         }
 
     def to_json(self) -> dict[str, Any]:
+        """Lists of files by outcome ("failed": [file, error] pairs), counters, why it stopped."""
         return {
-            **self.counters(),
+            "total": self.total,
+            "created": list(self.created),
+            "present": list(self.present),
+            "rebuilt": list(self.rebuilt),
+            "failed": [list(item) for item in self.failed],
+            "orphans_removed": list(self.orphans_removed),
+            "grants": self.grants,
+            "revokes": self.revokes,
             "complete": self.complete,
             "stopped": self.stopped,
-            "created_files": list(self.created),
-            "rebuilt_files": list(self.rebuilt),
-            "failed_files": [list(item) for item in self.failed],
-            "orphans_removed_ids": list(self.orphans_removed),
             "api_calls": dict(self.api_calls),
         }
 

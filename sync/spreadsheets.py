@@ -20,12 +20,12 @@ from rules.errors import LayoutError, SheetAccessError
 from rules.model import Lesson
 from sync.app import Service, journal_key, split_journal_key
 from sync.backend import SpreadsheetSpec
+from sync.journal_sync import ledger_values
 from sync.labels import RU, Labels
 from sync.layout_admin import admin_spec
 from sync.layout_class import ClassValues, class_spec
-from sync.layout_journal import JournalValues, LessonFacts, journal_spec
+from sync.layout_journal import JournalValues, journal_spec
 from sync.sharing import AclChanges, desired_roles, reconcile_acl
-from sync.store import Tx
 from sync.store_types import FileKind, FileRecord
 
 log = logging.getLogger(__name__)
@@ -53,19 +53,6 @@ def expected_name(school: School, kind: FileKind, key: str, labels: Labels = RU)
     if kind is FileKind.CLASS:
         return labels.class_name.format(class_id=key, year=year)
     return labels.admin_name.format(year=year)
-
-
-def ledger_values(tx: Tx, journal: str) -> JournalValues:
-    """A journal's accepted values from the ledger, for ``journal_spec(..., existing=…)``."""
-    entries = {(e.pupil_id, e.day, e.lesson_no): e.value for e in tx.entries(journal)}
-    periods = {(p.pupil_id, p.period): p.value for p in tx.period_marks(journal)}
-    lessons = {
-        (x.facts.day, x.facts.lesson_no): LessonFacts(
-            x.facts.topic, x.facts.classwork, x.facts.work_type, x.facts.homework
-        )
-        for x in tx.lessons(journal)
-    }
-    return JournalValues(entries, periods, lessons)
 
 
 def file_spec(
@@ -133,5 +120,4 @@ __all__ = [
     "expected_name",
     "file_spec",
     "is_present",
-    "ledger_values",
 ]
