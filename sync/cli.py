@@ -118,7 +118,7 @@ def cli() -> None:
 
     \b
     Example:
-        ejournal check --config config/example/school.toml
+        ejournal demo --dir demo-school
     """
 
 
@@ -504,7 +504,7 @@ def demo(directory: Path, days: int, verbose: int) -> None:
     Example:
         ejournal demo --dir demo-school
     """
-    configure_logging(verbose)
+    configure_logging(verbose, default=logging.ERROR)  # the demo tells its own story
     from sync.demo import run_demo
 
     run_demo(directory, days=days, echo=click.echo)
