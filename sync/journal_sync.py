@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from config.school import School
@@ -55,6 +55,7 @@ from sync.store_types import (
     FindingRecord,
     PeriodMarkInput,
 )
+from sync.substitutions import attributed_teacher
 from sync.summary import Tally
 
 log = logging.getLogger(__name__)
@@ -390,8 +391,7 @@ def write_plan(svc: Service, plan: JournalPlan, now: datetime) -> int:
     if plan.repair:
         from sync.repair import repair_journal
 
-        repair_journal(svc, plan.ref.file, plan.reading, now=now)
-        return 1
+        return repair_journal(svc, plan.ref.file, plan.reading, now=now).writes
     if not plan.updates:
         return 0
     try:
@@ -400,9 +400,8 @@ def write_plan(svc: Service, plan: JournalPlan, now: datetime) -> int:
         from sync.repair import repair_journal
 
         log.warning("journal file %s: a tab vanished before the write; repairing", plan.ref.file.id)
-        repair_journal(svc, plan.ref.file, None, now=now)
         plan.repair = True
-        return 1
+        return repair_journal(svc, plan.ref.file, None, now=now).writes
     return 1
 
 
@@ -432,19 +431,3 @@ def ledger_values(tx: Tx, journal: str) -> JournalValues:
         for x in tx.lessons(journal)
     }
     return JournalValues(entries, periods, lessons)
-
-
-# --------------------------------------------------------------------------- attribution
-
-
-def attributed_teacher(school: School, class_id: str, subject_id: str, day: date) -> str:
-    """Who is credited with the day's entries: the substitute of that day, else the teacher."""
-    try:
-        from sync.substitutions import attributed_teacher as attributed
-    except ImportError:  # TEMPORARY until engineer B's sync/substitutions.py lands
-        for sub in school.substitutes_on(day):
-            if (sub.class_id, sub.subject_id) == (class_id, subject_id):
-                return sub.teacher_id
-        teachers = school.teachers_of(class_id, subject_id)
-        return teachers[0] if teachers else ""
-    return attributed(school, class_id, subject_id, day)

@@ -32,6 +32,7 @@ from sync.google_backend import GoogleBackend
 from sync.journal_sync import journal_titles
 from sync.labels import RU
 from sync.layout_journal import JournalReading, parse_journal
+from sync.setup import run_setup
 from sync.store_types import FileKind, FileRecord
 from tests.emulator import EmulatorAdapter, GoogleEmulator
 from tests.sync.backend_helpers import FakeTime
@@ -194,41 +195,9 @@ def make_rig(tmp_path: Path, *, journals: Iterable[tuple[str, str]] | None = SMA
 
 
 def setup_school(svc: Service) -> None:
-    """Create and share every spreadsheet: engineer B's ``run_setup`` once it exists."""
-    try:
-        from sync.setup import run_setup
-    except ImportError:
-        _interim_setup(svc)
-        return
-    run_setup(svc)
-
-
-def _interim_setup(svc: Service) -> None:
-    """INTERIM (until sync.setup.run_setup lands): journals from ``journal_spec`` and the admin
-    spreadsheet, each created, registered in its own transaction and shared with its teachers."""
-    from sync.backend import Role
-    from sync.layout_admin import admin_spec
-    from sync.layout_journal import journal_spec
-
-    school = svc.school
-    today = svc.now().date()
-    lessons = school.lessons()
-    for class_id, subject_id in school.journals():
-        ordered = sorted(lessons[(class_id, subject_id)], key=lambda x: (x.day, x.lesson_no))
-        spec = journal_spec(school, class_id, subject_id, ordered, today=today)
-        info = svc.backend.create(spec)
-        with svc.ledger.transaction() as tx:
-            tx.register_file(info.id, FileKind.JOURNAL, journal_key(class_id, subject_id),
-                             spec.name, svc.now(), protections=info.protections)
-        for teacher_id in school.teachers_of(class_id, subject_id):
-            teacher = school.teacher(teacher_id)
-            assert teacher is not None
-            svc.backend.grant(info.id, teacher.email, Role.WRITER)
-    spec = admin_spec(school)
-    info = svc.backend.create(spec)
-    with svc.ledger.transaction() as tx:
-        tx.register_file(info.id, FileKind.ADMIN, "admin", spec.name, svc.now(),
-                         protections=info.protections)
+    """Create and share every spreadsheet (engineer B's ``run_setup``)."""
+    summary = run_setup(svc)
+    assert not summary.failed, summary.to_json()
 
 
 def journal_of(key: str) -> tuple[str, str]:
