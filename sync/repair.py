@@ -26,10 +26,12 @@ from typing import Any
 from rules.errors import BackendError, LayoutError
 from sync.app import Service, split_journal_key
 from sync.backend import Grid
+from sync.engine import load_dirty, mark_dirty, save_dirty
 from sync.journal_sync import ledger_values
 from sync.labels import RU, Labels
 from sync.layout_common import cell_text
 from sync.layout_journal import JournalReading, JournalValues, LessonFacts, parse_journal
+from sync.locking import RANGES_KEY
 from sync.repair_tabs import restore_tabs, tab_of
 from sync.spreadsheets import (
     create_file,
@@ -120,6 +122,10 @@ def _restore(
     with svc.ledger.transaction() as tx:
         if protections:
             tx.set_protections(file.id, protections)
+        if outcome.repaired:  # the next cycle re-reads it, though the service wrote it last
+            save_dirty(tx, load_dirty(tx) | {file.id}, now)
+        if outcome.replaced:  # the next lock run sets every tab's open cells again
+            tx.state_set(RANGES_KEY.format(file_id=file.id), "", now)
         if labels.findings_tab in outcome.replaced:
             tx.set_tab_hash(file.id, labels.findings_tab, "", now)  # the next cycle rewrites it
         if file.status is not FileStatus.OK:
@@ -193,7 +199,7 @@ def rebuild_file(svc: Service, file: FileRecord, *, now: datetime) -> FileRecord
     record, changes = create_file(svc, file.kind, file.key, spec, now=now)
     if changes.failed:
         log.warning("file %s rebuilt as %s, but not fully shared", file.id, record.id)
-    _mark_dirty(svc, {record.id})
+    mark_dirty(svc, {record.id})
     log.info("file %s rebuilt from the ledger as %s", file.id, record.id)
     return record
 
@@ -255,7 +261,7 @@ def rebuild_all(svc: Service, *, now: datetime, labels: Labels = RU) -> RebuildS
         except (BackendError, LayoutError) as exc:
             summary.failed.append((label, str(exc)))
             log.warning("rebuild: %s failed (%s)", label, type(exc).__name__)
-    _mark_dirty(svc, touched)
+    mark_dirty(svc, touched)
     log.info(
         "rebuild: %d re-rendered, %d rebuilt, %d created, %d intact, %d failed",
         len(summary.rerendered),
@@ -270,13 +276,6 @@ def rebuild_all(svc: Service, *, now: datetime, labels: Labels = RU) -> RebuildS
 def journal_titles(svc: Service, labels: Labels = RU) -> list[str]:
     """Every tab of a journal: the periods, "Уроки", "Замечания"."""
     return [p.name for p in svc.school.year.periods] + [labels.lessons_tab, labels.findings_tab]
-
-
-def _mark_dirty(svc: Service, ids: set[str]) -> None:
-    """Ask the next cycle to re-read these files although the service wrote them last."""
-    from sync.engine import mark_dirty
-
-    mark_dirty(svc, ids)
 
 
 __all__ = [

@@ -25,6 +25,7 @@ from sync.labels import RU, Labels
 from sync.layout_admin import admin_spec
 from sync.layout_class import ClassValues, class_spec
 from sync.layout_journal import JournalValues, journal_spec
+from sync.locking import record_open_ranges
 from sync.sharing import AclChanges, desired_roles, reconcile_acl
 from sync.store_types import FileKind, FileRecord
 
@@ -108,6 +109,8 @@ def create_file(
     with svc.ledger.transaction() as tx:
         record = tx.register_file(info.id, kind, key, info.name, now, protections=info.protections)
         tx.set_desired_acl(info.id, wanted, now)
+        if kind is FileKind.JOURNAL:  # the lock job moves them only when they differ from these
+            record_open_ranges(tx, info.id, {t.title: t.open_ranges for t in spec.tabs}, now)
     changes = reconcile_acl(svc, info.id, wanted, now)
     log.info("%s spreadsheet created as file %s", kind.value, info.id)
     return record, changes
