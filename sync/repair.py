@@ -157,10 +157,9 @@ def with_open_cells(
     changed or erased): re-rendering never takes back what a teacher may still edit."""
     entries = dict(values.entries)
     where = reading.map
-    for key in list(entries):
-        pupil, day, no = key
+    for pupil, day, no in list(entries):
         if locked.mark(pupil, day, no) is None and where.cell(pupil, (day, no)) is not None:
-            del entries[key]  # read and empty now: the teacher erased it
+            del entries[(pupil, day, no)]  # read and empty now: the teacher erased it
     for e in reading.entries:
         if locked.mark(e.pupil_id, e.day, e.lesson_no) is None:
             entries[(e.pupil_id, e.day, e.lesson_no)] = cell_text(e.raw)
@@ -172,9 +171,9 @@ def with_open_cells(
         if locked.period_mark(p.pupil_id, p.period) is None:
             periods[(p.pupil_id, p.period)] = cell_text(p.raw)
     lessons = dict(values.lessons)
-    for key, facts in reading.lessons.items():
-        if key not in locked.info:
-            lessons[key] = LessonFacts(
+    for lesson, facts in reading.lessons.items():
+        if lesson not in locked.info:
+            lessons[lesson] = LessonFacts(
                 facts.topic, facts.classwork, facts.work_type, facts.homework
             )
     return JournalValues(entries, periods, lessons)

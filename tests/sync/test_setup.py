@@ -5,11 +5,13 @@ resuming after a crash, an exhausted quota or a crash between create and registe
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from config import load_school
+from config.school import School
 from rules.errors import ConfigError
 from sync.backend import Role
 from sync.setup import SETUP_TOKEN_KEY, SetupProgress, run_setup
@@ -29,15 +31,16 @@ from tests.sync.setup_helpers import (
     small_school,
 )
 
-START = at(SUB_DAY, 8)  # the substitution day: 5А math is also shared with volkova
+START = at(SUB_DAY, 8)
+Plan = list[tuple[FileKind, str]]  # the substitution day: 5А math is also shared with volkova
 
 
-def grants_of(school, plan, moment) -> int:
+def grants_of(school: School, plan: Plan, moment: datetime) -> int:
     """Grants setup must make for ``plan``, from the configuration (who teaches what)."""
     return sum(len(desired_roles(school, kind, key, moment)) for kind, key in plan)
 
 
-def assert_complete(g: GoogleService, plan) -> None:
+def assert_complete(g: GoogleService, plan: Plan) -> None:
     """Every planned file registered once, present on the drive, shared as configured; no
     duplicate or unregistered spreadsheet on the drive."""
     with g.svc.ledger.snapshot() as tx:
@@ -112,7 +115,8 @@ def test_resume_after_a_crash_mid_way(tmp_path: Path) -> None:
         with g.svc.ledger.snapshot() as tx:
             assert len(tx.files()) == 3
             assert tx.state_get(SETUP_TOKEN_KEY)  # the unfinished run's change token
-            assert tx.last_run("setup").ok is None  # the run row shows the process died
+            run = tx.last_run("setup")
+            assert run is not None and run.ok is None  # the run row shows the process died
         g.emu.reset_counters()
         seen: list[SetupProgress] = []
         summary = run_setup(g.svc, progress=seen.append)
@@ -126,7 +130,8 @@ def test_resume_after_a_crash_mid_way(tmp_path: Path) -> None:
         assert [p.action for p in seen] == ["present"] * 3 + ["created"] * 4
         with g.svc.ledger.snapshot() as tx:
             assert tx.state_get(SETUP_TOKEN_KEY) == ""  # complete: nothing to sweep next time
-            assert tx.last_run("setup").ok is True
+            run = tx.last_run("setup")
+            assert run is not None and run.ok is True
 
 
 def test_orphan_of_a_crash_between_create_and_register_is_deleted(tmp_path: Path) -> None:
