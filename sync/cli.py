@@ -29,6 +29,7 @@ from sync.cli_show import (
     echo_lines,
     generic_lines,
     lock_lines,
+    setup_lines,
 )
 
 if TYPE_CHECKING:
@@ -175,11 +176,10 @@ def setup(config_path: Path, verbose: int) -> None:
     with _service(config_path) as svc, _setup_progress() as progress:
         summary = run_setup(svc, progress=progress)
     data = summary.to_json()
-    echo_lines(generic_lines("Setup", data))
-    failed = data.get("failed") or []
-    if failed:
+    echo_lines(setup_lines(data))
+    if not data.get("complete", True):
         raise EjournalError(
-            f"{len(failed)} spreadsheets could not be created or repaired",
+            "setup is incomplete: some spreadsheets could not be created or repaired",
             "run `ejournal setup` again: it resumes where it stopped",
         )
 
@@ -522,7 +522,8 @@ def _print_error(exc: EjournalError) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the CLI and map errors to the documented exit codes."""
     try:
-        cli.main(args=argv, prog_name="ejournal", standalone_mode=False)
+        # without standalone mode click returns an Exit's code (e.g. 3, violations) instead
+        code = cli.main(args=argv, prog_name="ejournal", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.Abort:
@@ -534,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     except EjournalError as exc:
         _print_error(exc)
         return EXIT_ERROR
-    return EXIT_OK
+    return code if isinstance(code, int) and not isinstance(code, bool) else EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

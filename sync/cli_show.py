@@ -98,6 +98,29 @@ def lock_lines(data: Mapping[str, Any]) -> list[str]:
     return lines + _problems(data)
 
 
+def setup_lines(data: Mapping[str, Any]) -> list[str]:
+    """``SetupSummary.to_json()`` as a few lines (outcomes may be counts or lists of files)."""
+    lines = [
+        f"Setup: {_n(data.get('total'))} spreadsheets: {_n(data.get('created'))} created, "
+        f"{_n(data.get('present'))} already there, {_n(data.get('rebuilt'))} rebuilt, "
+        f"{_n(data.get('failed'))} failed; shared {_n(data.get('grants'))}, "
+        f"unshared {_n(data.get('revokes'))}; API calls: {_calls(data.get('api_calls') or {})}"
+    ]
+    failed = data.get("failed")
+    for item in failed if isinstance(failed, list) else data.get("failed_files") or []:
+        lines.append("Failed: " + ": ".join(str(part) for part in item))
+    if data.get("stopped"):
+        lines.append(f"Stopped: {data['stopped']}")
+    return lines
+
+
+def _n(value: Any) -> int:
+    """A count given as a number or as the list of what was counted."""
+    if isinstance(value, list | tuple | dict):
+        return len(value)
+    return int(value or 0)
+
+
 def _problems(data: Mapping[str, Any]) -> list[str]:
     lines = []
     busy = data.get("skipped_busy") or []
