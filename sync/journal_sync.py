@@ -25,8 +25,6 @@ from datetime import datetime
 from typing import Any
 
 from config.school import School
-from rules.context import ValidationContext
-from rules.grading import MarkRecord, recommend
 from rules.grammar import ValueKind, format_value, parse_cell
 from rules.model import Finding, Lesson, Location, Severity
 from rules.validation import validate
@@ -34,18 +32,22 @@ from sync.app import Service, split_journal_key
 from sync.audit import content_hash
 from sync.backend import CellRange, Grid, TabMissing
 from sync.journal_cells import Comparison, OpenCell, compare, validation_context
+from sync.journal_service import (
+    deviation_findings,
+    recommendations,
+    service_values,
+    work_types,
+)
 from sync.labels import RU, Labels
 from sync.layout_common import StructureProblem, cell_text, stale_updates
 from sync.layout_journal import (
     JournalReading,
     JournalValues,
     LessonFacts,
-    ServiceValues,
     parse_journal,
     render_findings,
     render_service_columns,
 )
-from sync.layout_journal_map import JournalMap, LessonKey
 from sync.store import Tx
 from sync.store_types import (
     CellRef,
@@ -61,13 +63,6 @@ from sync.summary import Tally
 log = logging.getLogger(__name__)
 
 FINDINGS_ROWS_KEY = "findings_rows:{file_id}"  # ledger state: rows the findings tab was written with
-STATUS_TEXT = {  # "Статус" of a lesson on "Уроки": short forms of the lesson rules' findings
-    "lesson_missing_topic": "нет темы",
-    "lesson_missing_work_type": "нет вида работы",
-    "unknown_work_type": "вид работы не из списка",
-    "lesson_missing_homework": "нет ДЗ",
-    "control_work_without_marks": "нет отметок за работу",
-}
 
 
 # --------------------------------------------------------------------------- which journal
@@ -186,7 +181,13 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     offer = [x for k, x in cmp.lessons.items() if any(x.facts().values()) or k in held]
     plan.tally.lessons_changed = sum(c.changed for c in tx.upsert_lessons(key, offer, now))
 
-    findings = rule_findings + structure_findings(key, reading.problems)
+    names, codes = work_types(ctx, cmp.effective_facts)
+    recs = recommendations(school, ref.subject_id, ref.lessons, tx.entries(key), codes)
+    findings = [
+        *rule_findings,
+        *structure_findings(key, reading.problems),
+        *deviation_findings(school, ctx, ctx.period_entries, recs),
+    ]
     opened, resolved = tx.sync_findings(key, findings, now)
     open_now = tx.findings(key)
     plan.tally.findings_opened, plan.tally.findings_resolved = opened, resolved
@@ -198,7 +199,7 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     plan.reverts = len(cmp.reverts)
     plan.revert_targets = {target_key(r.target) for r in cmp.reverts}
     plan.updates.extend(_findings_update(tx, svc, ref, open_now, plan, now, labels))
-    service = service_values(school, ref, tx, cmp, ctx, rule_findings, reading.map)
+    service = service_values(names, recs, rule_findings, reading.map)
     plan.updates.extend(
         stale_updates(read.grids, render_service_columns(reading.map, service, school=school))
     )
@@ -311,72 +312,6 @@ def _findings_update(tx: Tx, svc: Service, ref: JournalRef, open_now: list[Findi
         tx.state_set(state_key, str(len(rows)), now)
     plan.findings_hash = digest
     return [(CellRange(labels.findings_tab, 0, 0, len(rows), 3), rows)]
-
-
-# --------------------------------------------------------------------------- service cells
-
-
-def service_values(school: School, ref: JournalRef, tx: Tx, cmp: Comparison,
-                   ctx: ValidationContext, findings: list[Finding], where: JournalMap
-                   ) -> ServiceValues:
-    """Work-type names under the dates, averages and recommendations from the ledger's accepted
-    marks, and each lesson's "Статус" (short remarks of the lesson rules)."""
-    names: dict[LessonKey, str] = {}
-    codes: dict[LessonKey, str | None] = {}
-    for key, facts in cmp.effective_facts.items():
-        wt = ctx.work_type(facts.work_type) if facts.work_type else None
-        names[key] = wt.name if wt else facts.work_type
-        codes[key] = wt.code if wt else None
-    recs = {}
-    subject = school.subject(ref.subject_id)
-    if subject is None or subject.marked:
-        recs = _recommendations(school, ref, tx, codes)
-    return ServiceValues(work_types=names, recommendations=recs,
-                         statuses=_statuses(findings, where))
-
-
-def _recommendations(school: School, ref: JournalRef, tx: Tx,
-                     codes: dict[LessonKey, str | None]) -> dict[tuple[str, str], Any]:
-    grammar, policy = school.policies.grammar, school.policies.grading
-    period_of = {(x.day, x.lesson_no): x.period for x in ref.lessons}
-    marks: dict[tuple[str, str], list[MarkRecord]] = {}
-    for e in tx.entries(ref.key):
-        period = period_of.get((e.day, e.lesson_no))
-        parsed = parse_cell(e.value, grammar)
-        if period is None or parsed.value is None or parsed.value.kind is not ValueKind.MARK:
-            continue
-        code = codes.get((e.day, e.lesson_no))
-        marks.setdefault((period, e.pupil_id), []).extend(
-            MarkRecord(m, code, e.day) for m in parsed.value.marks
-        )
-    work_types = {wt.code: wt for wt in school.policies.work_types}
-    return {k: recommend(v, policy, work_types) for k, v in marks.items()}
-
-
-def _statuses(findings: list[Finding], where: JournalMap) -> dict[LessonKey, str]:
-    tab = where.lessons_tab
-    if tab is None:
-        return {}
-    by_row = {row: key for key, row in tab.rows.items()}
-    texts: dict[LessonKey, list[str]] = {}
-    for f in findings:
-        text = STATUS_TEXT.get(f.rule)
-        row = _row_of(f.location.cell, tab.title)
-        key = by_row.get(row) if row is not None else None
-        if text and key is not None and text not in texts.get(key, []):
-            texts.setdefault(key, []).append(text)
-    return {k: "; ".join(v) for k, v in texts.items()}
-
-
-def _row_of(cell: str | None, title: str) -> int | None:
-    """0-based row of an A1 ref on tab ``title`` ("'Уроки'!D5" → 4), else None."""
-    if not cell:
-        return None
-    tab, _, ref = cell.rpartition("!")
-    if tab.strip("'").replace("''", "'") != title:
-        return None
-    digits = "".join(ch for ch in ref if ch.isdigit())
-    return int(digits) - 1 if digits else None
 
 
 # --------------------------------------------------------------------------- 3. writes

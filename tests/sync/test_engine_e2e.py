@@ -429,3 +429,38 @@ def test_first_seen_is_the_cycle_that_saw_it(rig: EngineRig) -> None:
     assert got[p[0]].first_seen == first.started
     assert got[p[1]].first_seen == second.started
     assert second.started - first.started == timedelta(hours=4)
+
+
+def test_a_period_mark_far_from_the_recommendation_is_remarked(rig: EngineRig) -> None:
+    """Marks 3, 3, 2 recommend a 3; a period mark of 5 is accepted (the teacher decides) and
+    remarked in "Замечания"; the recommendation column shows 3."""
+    p = pupils(rig, 1)[0]
+    for day, value in ((DAY, "3"), (NEXT, "3"), (date(2026, 9, 14), "2")):
+        if day != DAY:
+            lock_through(rig, day)
+        rig.set_now(at(day, 10))
+        type_mark(rig, teacher(rig), p, value, day=day)
+        assert run_cycle(rig.svc).tally.entries_accepted == 1
+    lock_through(rig, date(2026, 10, 16))  # the first quarter's period-mark window opens
+    run_cycle(rig.svc)
+    rig.set_now(at(date(2026, 10, 16), 12))
+    journal = rig.journal(CLASS, SUBJECT).id
+    reading = rig.reading(CLASS, SUBJECT)
+    where = reading.map.period_mark_cell(p, Q1)
+    assert where is not None
+    rig.type(teacher(rig), journal, where, "5")
+
+    summary = run_cycle(rig.svc)
+
+    assert summary.tally.entries_accepted == 1
+    with rig.svc.ledger.snapshot() as tx:
+        (mark,) = tx.period_marks(KEY)
+        remarks = [f for f in tx.findings(KEY) if f.rule == "period_mark_deviation"]
+    assert (mark.pupil_id, mark.value) == (p, "5")
+    assert len(remarks) == 1 and remarks[0].pupil_id == p
+    assert "отличается от рекомендуемой 3 на 2" in remarks[0].message
+    assert any(remarks[0].message == line[1] for line in rig.findings_tab(journal)[1:]
+               if len(line) > 1)
+    tab = reading.map.periods[Q1]
+    assert tab.recommended_col is not None
+    assert rig.grids(journal)[Q1][tab.rows[p]][tab.recommended_col] == "3"
