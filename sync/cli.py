@@ -474,6 +474,11 @@ def rebuild(config_path: Path, as_json: bool, verbose: int) -> None:
         _print_json(data)
     else:
         echo_lines(generic_lines("Rebuild", data))
+    if data.get("failed"):
+        raise EjournalError(
+            "rebuild is incomplete: some spreadsheets failed",
+            "run `ejournal rebuild` again (see `ejournal status` and the log with -v)",
+        )
 
 
 @cli.command()
