@@ -185,8 +185,7 @@ def _ensure(
             changes = reconcile_acl(svc, record.id, desired_roles(svc.school, kind, key, now), now)
             summary.grants += len(changes.granted)
             summary.revokes += len(changes.revoked)
-            if changes.failed:
-                raise BackendError(f"{label}: sharing failed", "run setup again")
+            _sharing_failed(summary, label, changes.failed)
             summary.present.append(label)
             return "present"
         rebuild_file(svc, record, now=now)
@@ -196,9 +195,15 @@ def _ensure(
     _, changes = create_file(svc, kind, key, spec, now=now)
     summary.created.append(label)
     summary.grants += len(changes.granted)
-    if changes.failed:
-        raise BackendError(f"{label}: created, but sharing failed", "run setup again")
+    _sharing_failed(summary, label, changes.failed)
     return "created"
+
+
+def _sharing_failed(summary: SetupSummary, label: str, failed: list[str]) -> None:
+    """A grant that failed leaves the run incomplete (the next run grants it) but does not stop
+    it: only failures to create or check files count towards ``MAX_FAILURES_IN_A_ROW``."""
+    if failed:
+        summary.failed.append((label, "sharing failed: " + "; ".join(failed)))
 
 
 def _sweep_orphans(

@@ -261,3 +261,21 @@ def test_deputy_emails_in_the_config(tmp_path: Path) -> None:
     toml.write_text(text.replace('deputy_emails = ["zamestitel.uvr.example@gmail.com"]', ""),
                     encoding="utf-8")
     assert load_school(toml, environ={}).deputy_emails == ()
+
+
+def test_the_same_error_for_every_file_stops_the_run(tmp_path: Path) -> None:
+    """A service account without a shared drive: every create is refused (403
+    storageQuotaExceeded, never retried); setup stops after three files and says why."""
+    school = small_school()
+    with google_service(tmp_path, school, START) as g:
+        g.emu.faults.add("storage_quota", times=None,
+                         match=lambda method, path: method == "POST" and path == "/drive/v3/files")
+        summary = run_setup(g.svc)
+        assert summary.stopped and "3 files failed in a row" in summary.stopped
+        assert [f for f, _ in summary.failed] == [f"{k.value} {key}"
+                                                  for k, key in expected_files(school)[:3]]
+        assert "shared drive" in summary.failed[0][1].lower()
+        assert g.drive_calls("POST", "/drive/v3/files") == 3 and g.calls("sheets_write") == 0
+        with g.svc.ledger.snapshot() as tx:
+            run = tx.last_run("setup")
+            assert tx.files() == [] and run is not None and run.ok is False
