@@ -245,3 +245,48 @@ def test_run_daemon_raises_when_the_service_cannot_open(school: School) -> None:
 
     with pytest.raises(StoreError):
         run_daemon(factory, stop=threading.Event(), scheduler=schedule.Scheduler())
+
+
+# --------------------------------------------------------------------------- the real jobs
+
+
+def test_the_real_jobs_on_the_emulator_accept_lock_and_back_up(tmp_path: Path) -> None:
+    """Default jobs (A's cycle and lock job, the backup) on a small school over the emulator."""
+    import gspread
+
+    from sync.store_types import FileKind
+    from tests.sync.engine_fixtures import DAY, at, make_rig
+
+    rig = make_rig(tmp_path)
+    try:
+        daemon = Daemon(rig.svc, default_jobs(rig.school))
+        pupil = rig.school.pupils_in("7Б", on=DAY)[0].id
+        teacher = rig.teacher_email("7Б", "algebra")
+        cell = rig.cell("7Б", "algebra", pupil, DAY)
+        rig.type(teacher, rig.journal("7Б", "algebra").id, cell, "5")
+
+        rig.set_now(at(DAY, 10))
+        assert daemon.tick() == [("lock", True), ("sync", True), ("backup", True)]
+        with rig.svc.ledger.snapshot() as tx:
+            (entry,) = [e for e in tx.entries("7Б/algebra") if e.pupil_id == pupil]
+        assert (entry.value, entry.locked_at) == ("5", None)
+
+        rig.set_now(at(DAY + timedelta(days=1), 0, 15))
+        assert daemon.tick() == [("lock", True), ("sync", True)]
+        with rig.svc.ledger.snapshot() as tx:
+            (entry,) = [e for e in tx.entries("7Б/algebra") if e.pupil_id == pupil]
+            journal = tx.file_for(FileKind.JOURNAL, "7Б/algebra")
+        assert entry.locked_at is not None
+        assert journal is not None
+        with pytest.raises(gspread.exceptions.APIError, match="protected cell"):
+            rig.type(teacher, journal.id, cell, "2")  # yesterday is closed to the teacher
+
+        rig.set_now(at(DAY + timedelta(days=1), 2, 30))
+        assert daemon.tick() == [("sync", True), ("backup", True)]
+        assert len(list(backups_dir(rig.school).glob("ledger-*.sqlite3"))) == 2
+        with rig.svc.ledger.snapshot() as tx:
+            kinds = [r.kind for r in tx.recent_runs()]
+        assert kinds.count("lock") == 2 and kinds.count("sync") == 3
+        assert not [k for k in kinds if k.startswith("daemon.")]  # nothing failed
+    finally:
+        rig.close()
