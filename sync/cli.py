@@ -7,7 +7,6 @@ Commands are thin: parse options, call one function, print its summary. Exit cod
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import sys
@@ -16,96 +15,32 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from rules.errors import ConfigError, EjournalError, StoreError
+from rules.errors import ConfigError, EjournalError
+from sync.cli_ledger import audit, backup, restore, status
+from sync.cli_options import (
+    CONTEXT_SETTINGS,
+    EXIT_ERROR,
+    EXIT_OK,
+    config_option,
+    exit_on_violations,
+    json_option,
+    print_json,
+    school_from,
+    service_for,
+    verbose_option,
+)
 from sync.cli_show import (
-    Status,
     configure_logging,
-    count_files,
     cycle_lines,
     echo_lines,
     generic_lines,
     lock_lines,
     setup_lines,
 )
-
-if TYPE_CHECKING:
-    from config.school import School
-    from sync.app import Service
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_VIOLATIONS = 3
-
-CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-def config_option(func: Any) -> Any:
-    """The shared ``--config PATH`` option (also ``EJOURNAL_CONFIG``)."""
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(path_type=Path),
-        envvar="EJOURNAL_CONFIG",
-        required=True,
-        help="Path to the school's school.toml (or set EJOURNAL_CONFIG).",
-    )(func)
-
-
-def verbose_option(func: Any) -> Any:
-    """The shared ``-v`` option: -v logs INFO lines (ids and counts), -vv DEBUG."""
-    return click.option(
-        "-v",
-        "--verbose",
-        "verbose",
-        count=True,
-        help="Log what happens to stderr: -v INFO (ids and counts), -vv DEBUG.",
-    )(func)
-
-
-def json_option(func: Any) -> Any:
-    """The shared ``--json`` option: print the job's summary as JSON instead of text."""
-    return click.option(
-        "--json", "as_json", is_flag=True, help="Print the summary as JSON (for scripts)."
-    )(func)
-
-
-def _school(config_path: Path) -> School:
-    from config import load_school
-
-    return load_school(config_path)
-
-
-@contextmanager
-def _service(config_path: Path) -> Iterator[Service]:
-    """The school's service (backend and ledger) for one command, closed afterwards."""
-    from sync.app import Service
-
-    with Service.open(_school(config_path)) as svc:
-        yield svc
-
-
-def _ledger_path(school: School) -> Path:
-    if not school.ledger_path.is_file():
-        raise StoreError(
-            f"no ledger at {school.ledger_path}",
-            "run `ejournal setup` first (or check [ledger] path in school.toml)",
-        )
-    return school.ledger_path
-
-
-def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def _exit_on_violations(violations: int) -> None:
-    """Exit code 3: the job finished but found violations (tampering with locked cells)."""
-    if violations:
-        raise click.exceptions.Exit(EXIT_VIOLATIONS)
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -135,9 +70,7 @@ def check(config_path: Path) -> None:
     Example:
         ejournal check --config config/example/school.toml
     """
-    from config import load_school
-
-    school = load_school(config_path)
+    school = school_from(config_path)
     click.echo(f"School: {school.name} · {school.year.name} · timezone {school.timezone.key}")
     pupils_per_class = Counter(p.class_id for p in school.pupils)
     click.echo(
@@ -173,7 +106,7 @@ def setup(config_path: Path, verbose: int) -> None:
     configure_logging(verbose)
     from sync.setup import run_setup
 
-    with _service(config_path) as svc, _setup_progress() as progress:
+    with service_for(config_path) as svc, _setup_progress() as progress:
         summary = run_setup(svc, progress=progress)
     data = summary.to_json()
     echo_lines(setup_lines(data))
@@ -225,14 +158,14 @@ def sync_command(config_path: Path, as_json: bool, verbose: int) -> None:
     configure_logging(verbose)
     from sync.engine import run_cycle
 
-    with _service(config_path) as svc:
+    with service_for(config_path) as svc:
         summary = run_cycle(svc)
     data = summary.to_json()
     if as_json:
-        _print_json(data)
+        print_json(data)
     else:
         echo_lines(cycle_lines(data))
-    _exit_on_violations(int(data.get("violations") or 0))
+    exit_on_violations(int(data.get("violations") or 0))
 
 
 @cli.command()
@@ -252,14 +185,14 @@ def lock(config_path: Path, as_json: bool, verbose: int) -> None:
     configure_logging(verbose)
     from sync.locking import run_locks
 
-    with _service(config_path) as svc:
+    with service_for(config_path) as svc:
         summary = run_locks(svc)
     data = summary.to_json()
     if as_json:
-        _print_json(data)
+        print_json(data)
     else:
         echo_lines(lock_lines(data))
-    _exit_on_violations(int(data.get("violations") or 0))
+    exit_on_violations(int(data.get("violations") or 0))
 
 
 @cli.command()
@@ -280,7 +213,7 @@ def run(config_path: Path, verbose: int) -> None:
     from sync.app import Service
     from sync.daemon import run_daemon
 
-    school = _school(config_path)
+    school = school_from(config_path)
     stop = threading.Event()
     with _stop_on_signals(stop):
         run_daemon(lambda: Service.open(school), stop=stop)
@@ -307,156 +240,6 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 @config_option
 @json_option
 @verbose_option
-def status(config_path: Path, as_json: bool, verbose: int) -> None:
-    """Show the ledger at a glance: spreadsheets, last runs, open findings, violations, audit head.
-
-    Reads the ledger only (no spreadsheet calls).
-
-    \b
-    Example:
-        ejournal status --config config/example/school.toml
-    """
-    configure_logging(verbose)
-    from sync.backup import list_backups
-    from sync.corrections import DEFERRED_STATE
-    from sync.daemon import backups_dir
-    from sync.store import Ledger
-    from sync.store_types import FileKind
-
-    school = _school(config_path)
-    with Ledger.open(_ledger_path(school)) as ledger:
-        with ledger.snapshot() as tx:
-            files = tx.files()
-            findings = {f.key: len(tx.findings(f.key)) for f in files if f.kind is FileKind.JOURNAL}
-            violations = tx.violations()
-            info = Status(
-                ledger=str(ledger.path),
-                schema=0,
-                files=count_files(files),
-                runs=[
-                    {
-                        "kind": r.kind,
-                        "started": r.started.astimezone(school.timezone).strftime("%d.%m %H:%M"),
-                        "ok": r.ok,
-                        "error": r.error,
-                    }
-                    for r in tx.recent_runs(10)
-                ],
-                findings_open=sum(findings.values()),
-                journals_with_findings=sum(1 for n in findings.values() if n),
-                violations=len(violations),
-                violations_unreverted=sum(1 for v in violations if v.reverted_at is None),
-                corrections_pending=len(tx.corrections(pending=True)),
-                corrections_deferred=int(tx.state_get(DEFERRED_STATE) or 0),
-                change_token=tx.state_get("changes_token") is not None,
-            )
-        info.schema = ledger.schema_version()
-        info.audit_head = ledger.audit_head()
-    info.backups = [b.path.name for b in list_backups(backups_dir(school))]
-    if as_json:
-        _print_json(info.to_json())
-    else:
-        echo_lines(info.lines())
-
-
-@cli.group()
-def audit() -> None:
-    """The audit log: an append-only SHA-256 hash chain of everything the ledger accepted.
-
-    \b
-    Example:
-        ejournal audit verify --config config/example/school.toml
-    """
-
-
-@audit.command(name="verify")
-@config_option
-@verbose_option
-def audit_verify(config_path: Path, verbose: int) -> None:
-    """Re-walk the whole audit chain; exit code 1 names the first event that does not fit.
-
-    \b
-    Example:
-        ejournal audit verify --config config/example/school.toml
-    """
-    configure_logging(verbose)
-    from sync.store import Ledger
-
-    school = _school(config_path)
-    with Ledger.open(_ledger_path(school)) as ledger:
-        report = ledger.audit_verify()
-    if not report.ok:
-        where = f"event {report.first_bad_id}" if report.first_bad_id is not None else "its end"
-        raise StoreError(
-            f"audit chain broken at {where}: {report.problem}",
-            "restore the newest good backup (`ejournal backup --list`, `ejournal restore PATH`)",
-        )
-    click.echo(f"Audit chain OK: {report.events} events, head {report.head}")
-
-
-@cli.command()
-@config_option
-@click.option("--list", "list_only", is_flag=True, help="List the backups instead of taking one.")
-@verbose_option
-def backup(config_path: Path, list_only: bool, verbose: int) -> None:
-    """Back up the ledger now (online, verified), keeping the newest [schedule] backup_keep.
-
-    Backups go to backups/ beside the ledger; the daemon takes one every day at backup_at.
-
-    \b
-    Example:
-        ejournal backup --config config/example/school.toml
-    """
-    configure_logging(verbose)
-    from sync.app import wall_clock
-    from sync.backup import backup as take_backup
-    from sync.backup import list_backups
-    from sync.daemon import backups_dir
-
-    school = _school(config_path)
-    folder = backups_dir(school)
-    if list_only:
-        found = list_backups(folder)
-        for item in found:
-            click.echo(f"{item.path}  {item.size} bytes")
-        click.echo(f"{len(found)} backups in {folder}")
-        return
-    keep = school.schedule.backup_keep
-    path = take_backup(_ledger_path(school), folder, wall_clock(school)(), keep=keep)
-    click.echo(f"Backup written: {path} (the newest {keep} are kept)")
-
-
-@cli.command()
-@config_option
-@click.argument("backup_path", metavar="PATH", type=click.Path(path_type=Path))
-@verbose_option
-def restore(config_path: Path, backup_path: Path, verbose: int) -> None:
-    """Replace the ledger by a verified backup; the current ledger is moved aside, never deleted.
-
-    Stop the daemon first. Afterwards, `ejournal rebuild` re-renders the spreadsheets from the
-    restored ledger.
-
-    \b
-    Example:
-        ejournal restore --config config/example/school.toml var/backups/ledger-20261020T233000Z.sqlite3
-    """
-    configure_logging(verbose)
-    from sync.app import wall_clock
-    from sync.backup import restore as do_restore
-
-    school = _school(config_path)
-    done = do_restore(backup_path, school.ledger_path, wall_clock(school)())
-    click.echo(f"Restored {done.ledger} from {backup_path}")
-    if done.previous is not None:
-        click.echo(f"The previous ledger is kept as {done.previous}")
-    click.echo(f"Audit chain head: {done.head}")
-    click.echo("Next: `ejournal rebuild` to re-render the spreadsheets from the restored ledger.")
-
-
-@cli.command()
-@config_option
-@json_option
-@verbose_option
 def rebuild(config_path: Path, as_json: bool, verbose: int) -> None:
     """Re-render every spreadsheet from the ledger: the answer to a deleted or vandalised file.
 
@@ -467,11 +250,11 @@ def rebuild(config_path: Path, as_json: bool, verbose: int) -> None:
     configure_logging(verbose)
     from sync.repair import rebuild_all
 
-    with _service(config_path) as svc:
+    with service_for(config_path) as svc:
         summary = rebuild_all(svc, now=svc.now())
     data = summary.to_json()
     if as_json:
-        _print_json(data)
+        print_json(data)
     else:
         echo_lines(generic_lines("Rebuild", data))
     if data.get("failed"):
@@ -513,6 +296,10 @@ def demo(directory: Path, days: int, verbose: int) -> None:
     from sync.demo import run_demo
 
     run_demo(directory, days=days, echo=click.echo)
+
+
+for _command in (status, audit, backup, restore):
+    cli.add_command(_command)
 
 
 def _print_error(exc: EjournalError) -> None:
