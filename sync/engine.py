@@ -95,6 +95,7 @@ class _Work:
     admin: FileRecord | None = None
     rebuild: list[FileRecord] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
+    readable: set[str] = field(default_factory=set)  # what a dirty mark can make the cycle read
 
 
 def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU) -> CycleSummary:
@@ -138,13 +139,12 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
             version = work.versions.get(read.ref.file.id)
             if version:
                 tx.file_seen(read.ref.file.id, version, now)
-        registered = {f.id for f in files}
         handled = {r.ref.file.id for r in reads}
         todo = {p.ref.file.id for p in plans if p.needs_write} | failed
         todo |= {f.id for f in work.rebuild}
         if work.admin is not None and admin_grid is not None:
             todo.add(work.admin.id)
-        save_dirty(tx, ((dirty & registered) - handled) | todo, now)
+        save_dirty(tx, ((dirty & work.readable) - handled) | todo, now)
         tx.state_set(TOKEN_KEY, new_token, now)
         step("commit")
     step("committed")
@@ -170,6 +170,7 @@ def _decide(svc: Service, files: list[FileRecord], feed: dict[str, FileInfo | No
             dirty: set[str], waiting: int) -> _Work:
     work = _Work()
     refs = journal_refs(svc.school, files)
+    work.readable = set(refs) | {f.id for f in files if f.kind is FileKind.ADMIN}
     for record in files:
         in_feed = record.id in feed
         info = feed.get(record.id)
