@@ -173,7 +173,17 @@ def audit_kinds(rig: Rig) -> list[str]:
 
 def test_a_signed_row_is_applied_to_the_ledger_the_journal_and_answered(rig: Rig) -> None:
     rig.deputy_types(1, row())
-    summary = rig.process()
+    grid = rig.admin_grid()
+    assert rig.emu is not None
+    rig.emu.reset_counters()
+    summary = process_corrections(rig.svc, grid, now=rig.now())
+    svc = rig.emu.service_principal
+    # budget: one read of the journal, one write to it, one write of the answers; no Drive call
+    assert [rig.emu.calls_total(k, svc) for k in ("sheets_read", "sheets_write", "drive")] == [
+        1,
+        2,
+        0,
+    ]
 
     assert (summary.applied, summary.rejected, summary.cells_written) == (1, 0, 1)
     with rig.svc.ledger.snapshot() as tx:
