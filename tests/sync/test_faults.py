@@ -184,12 +184,14 @@ API_FAULTS: dict[str, FaultPlan] = {
     "changes 500 persistent": _on("500", "/changes", times=None),
     "changes reset persistent": _on("reset", "/changes", times=None),
     "changes drive rate limit": _on("drive_rate_limit", "/changes", times=None),
+    "changes answer lost (retried)": _on("timeout_after", "/changes", times=1),
     # during: the reads
     "read 429 burst (retried)": _on("429", "values:batchGet", times=3),
     "read 429 persistent": _on("429", "values:batchGet", times=None),
     "second read 503 persistent": _on("503", "values:batchGet", times=None, file_of=B),
     "first read reset (retried)": _on("reset", "values:batchGet", times=1, file_of=A),
     "read timeout persistent": _on("timeout", "values:batchGet", times=None, file_of=A),
+    "read answer lost (retried)": _on("timeout_after", "values:batchGet", times=1, file_of=B),
     # after the commit: the writes
     "write 500 persistent": _on("500", "values:batchUpdate", times=None),
     "write 429 burst (retried)": _on("429", "values:batchUpdate", times=2),
