@@ -106,7 +106,6 @@ class JournalRead:
     ref: JournalRef
     grids: dict[str, Grid]
     reading: JournalReading
-    metadata_read: bool = False  # a tab was missing under its title: the tab list was read
 
 
 def journal_titles(school: School, labels: Labels = RU) -> list[str]:
@@ -117,12 +116,10 @@ def journal_titles(school: School, labels: Labels = RU) -> list[str]:
 def read_journal(svc: Service, ref: JournalRef, labels: Labels = RU) -> JournalRead:
     """One read of the journal (plus a tab list after TabMissing), parsed."""
     backend, file_id = svc.backend, ref.file.id
-    metadata = False
     try:
         grids = backend.read(file_id, journal_titles(svc.school, labels))
         grids.setdefault(labels.findings_tab, [])  # not read: only ever written by the service
     except TabMissing:
-        metadata = True
         present = backend.tabs(file_id)
         wanted = [t for t in present if t != labels.findings_tab]
         grids = backend.read(file_id, wanted) if wanted else {}
@@ -131,7 +128,7 @@ def read_journal(svc: Service, ref: JournalRef, labels: Labels = RU) -> JournalR
     reading = parse_journal(
         grids, svc.school, ref.class_id, ref.subject_id, ref.lessons, labels=labels
     )
-    return JournalRead(ref, grids, reading, metadata)
+    return JournalRead(ref, grids, reading)
 
 
 # --------------------------------------------------------------------------- 2. the ledger

@@ -192,9 +192,5 @@ _API_KINDS = ("sheets_read", "sheets_write", "drive", "retries")
 
 
 def calls_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """API counters of one run: ``after`` minus ``before``, per kind (rounded seconds kept)."""
-    out: dict[str, float] = {}
-    for key, value in after.items():
-        diff = value - before.get(key, 0)
-        out[key] = round(diff, 3) if isinstance(diff, float) and not diff.is_integer() else diff
-    return out
+    """API counters of one run: ``after`` minus ``before``, per kind (seconds to the millisecond)."""
+    return {key: round(value - before.get(key, 0), 3) for key, value in after.items()}
