@@ -223,9 +223,17 @@ def test_setup_sync_lock_and_audit_over_http(tmp_path: Path) -> None:
         assert done.stdout.startswith("Audit chain OK: ")
 
 
-def test_setup_without_a_running_emulator_is_a_clear_error(tmp_path: Path) -> None:
-    config, extra = google_school(tmp_path, "0AFakeDriveId")
-    env = {**os.environ, **extra, "EJOURNAL_GOOGLE_EMULATOR_HOST": "127.0.0.1:9"}  # discard port
-    done = cli(env, "setup", "--config", str(config))
+def test_setup_with_a_wrong_shared_drive_is_a_clear_error(tmp_path: Path) -> None:
+    with emulator(tmp_path) as base:
+        config, extra = google_school(tmp_path, "0ANoSuchDrive")
+        env = {**os.environ, **extra, "EJOURNAL_GOOGLE_EMULATOR_HOST": base.split("//")[1]}
+        done = cli(env, "setup", "--config", str(config))
+        files = control(base, "files")["files"]
     assert done.returncode == 1
-    assert "Error: " in done.stderr and "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error: ")]
+    assert errors == [
+        "Error: setup is incomplete: some spreadsheets could not be created or repaired"
+    ]
+    assert "Hint: run `ejournal setup` again" in done.stderr
+    assert "Stopped: " in done.stdout and "Traceback" not in done.stderr
+    assert files == []  # nothing half-made
