@@ -14,7 +14,8 @@ Order and crash story (DESIGN.md §2, the phase-2 contract):
 4. ``write``: per journal ONE write (reverts, "Замечания", service cells), only what changed; layout
    repairs; rebuilds; then the deputy's corrections (``sync.corrections.process_corrections``).
 5. ``record``: a small transaction: written tab hashes, reverted violations, the dirty list
-   shrunk, the run's counters.
+   shrunk (and grown by the journals a correction just changed: the next cycle re-reads them so
+   their findings and service cells follow the corrected value), the run's counters.
 
 A crash anywhere leaves the ledger at the last commit and the dirty list names what to re-read,
 so the next cycle converges: reverts and findings are re-derived from grid vs ledger. Per-file
@@ -46,7 +47,7 @@ from sync.journal_sync import (
 )
 from sync.labels import RU, Labels
 from sync.store import Tx
-from sync.store_types import FileKind, FileRecord
+from sync.store_types import CorrectionStatus, FileKind, FileRecord
 from sync.summary import CycleSummary, FileProblem, calls_delta
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,8 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
     with svc.ledger.transaction() as tx:
         for plan in written:
             record_plan(tx, plan, labels, now)
-        save_dirty(tx, load_dirty(tx) - done, now)
+        again = _corrected(tx, now) if (summary.corrections or {}).get("applied") else set()
+        save_dirty(tx, (load_dirty(tx) - done) | again, now)
     step("recorded")
     return _finish(svc, summary, run_id, before)
 
@@ -265,6 +267,17 @@ def _corrections(svc: Service, admin: FileRecord, grid: Grid, summary: CycleSumm
     summary.corrections = result.to_json()
     summary.writes += result.writes
     return not result.errors
+
+
+def _corrected(tx: Tx, now: datetime) -> set[str]:
+    """Journal files whose cells a correction changed in this cycle (processed at ``now``)."""
+    out: set[str] = set()
+    for c in tx.corrections():
+        if c.status is CorrectionStatus.APPLIED and c.processed_at == now:
+            record = tx.file_for(FileKind.JOURNAL, c.journal)
+            if record is not None:
+                out.add(record.id)
+    return out
 
 
 def _file_failed(summary: CycleSummary, file_id: str, what: str, exc: BaseException) -> None:

@@ -5,7 +5,8 @@ period-mark cells, the teacher's cells of each "Уроки" row) and sorts them 
 must hear: cells locked IN THE LEDGER whose sheet value differs (tampering: a violation and a
 revert with the ledger value), and open cells as candidates for acceptance. The grid validation
 sees is the grid as it will be after the reverts ("effective" values), so a reverted cell never
-raises a finding of its own.
+raises a finding of its own. A cell locked holding invalid text (a typo left when its day locked)
+is compared with that text and listed in ``sealed``: its findings stay, with a note.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class Comparison:
     effective_facts: dict[LessonKey, LessonInput] = field(default_factory=dict)
     fact_cells: dict[LessonKey, dict[str, str]] = field(default_factory=dict)
     matched: set[CellRef] = field(default_factory=set)  # locked cells read equal to the ledger
+    sealed: set[str] = field(default_factory=set)  # A1 cells locked holding invalid text
 
 
 def shown(raw: object, grammar: MarkGrammar, *, period: bool = False) -> str:
@@ -95,6 +97,8 @@ def compare(
                         out.effective_entries.append(CellEntry(pid, key[0], raw, cell, key[1]))
                     continue
                 _locked_cell(out, target, value, raw, grammar, False, row, col, tab.title)
+                if (pid, *key) in locked.invalid:
+                    out.sealed.add(cell)
                 if value:
                     out.effective_entries.append(CellEntry(pid, key[0], value, cell, key[1]))
     for stray in reading.stray:
@@ -143,6 +147,8 @@ def _period_marks(
                 continue
             target = CellRef(Field.PERIOD_MARK, pid, period=tab.period, cell=cell)
             _locked_cell(out, target, value, raw, grammar, True, row, col, tab.title)
+            if (pid, tab.period) in locked.invalid_periods:
+                out.sealed.add(cell)
             if value:
                 out.effective_periods.append(PeriodEntry(pid, tab.period, value, cell))
 

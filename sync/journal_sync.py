@@ -7,7 +7,9 @@ The three phases keep the cycle's crash story simple (DESIGN.md §2):
 2. :func:`sync_journal` — inside the cycle's single ledger transaction: tampering with cells locked
    in the ledger becomes violations (audited) and planned reverts; valid open cells are accepted
    (first-seen time, attributed teacher), erased ones recorded; lesson facts offered; findings
-   synced. Returns a :class:`JournalPlan` of spreadsheet writes; nothing is written here.
+   synced. Returns a :class:`JournalPlan` of spreadsheet writes; nothing is written here. Invalid
+   text in a cell the lock job locks is kept as typed (``INVALID_KIND``): no revert, no violation;
+   its finding stays, noting that only the deputy's correction can change it now.
 3. :func:`write_plan` after the commit — ONE ``backend.write`` (reverts, "Замечания" if its hash
    changed, service cells that differ from the read), or the layout repair; then
    :func:`record_plan` in a second small transaction (tab hash, violations reverted).
@@ -19,7 +21,7 @@ phases is healed by the next cycle (the engine keeps the file on its dirty list 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -48,9 +50,12 @@ from sync.layout_journal import (
     render_findings,
     render_service_columns,
 )
+from sync.layout_journal_map import LessonKey
 from sync.store import Tx
 from sync.store_types import (
+    INVALID_KIND,
     CellRef,
+    Change,
     EntryInput,
     FileKind,
     FileRecord,
@@ -63,6 +68,10 @@ from sync.summary import Tally
 log = logging.getLogger(__name__)
 
 FINDINGS_ROWS_KEY = "findings_rows:{file_id}"  # ledger state: rows the findings tab was written with
+SEALED_NOTE = (  # appended to the error findings of a cell locked holding invalid text
+    "Значение осталось недопустимым, а клетка уже закрыта: изменить его теперь можно только "
+    "исправлением заместителя директора (лист «{tab}»)."
+)
 
 
 # --------------------------------------------------------------------------- which journal
@@ -159,8 +168,10 @@ def target_key(target: CellRef) -> tuple[Any, ...]:
 
 
 def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
-                 labels: Labels = RU) -> JournalPlan:
-    """Take one journal's read into the ledger (see the module docstring); returns its plan."""
+                 labels: Labels = RU, *, locking: Collection[LessonKey] = (),
+                 locking_periods: Collection[str] = ()) -> JournalPlan:
+    """Take one journal's read into the ledger (see the module docstring); returns its plan.
+    ``locking`` / ``locking_periods``: lessons and periods whose marks the lock job locks in ``tx``."""
     school, ref, reading = svc.school, read.ref, read.reading
     key, grammar = ref.key, school.policies.grammar
     plan = JournalPlan(ref, reading, repair=reading.needs_repair, tally=Tally(journals_read=1))
@@ -172,16 +183,20 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     plan.error_findings = sum(f.severity is Severity.ERROR for f in rule_findings)
 
     _violations(tx, key, cmp, plan, now)
-    plan.tally.entries_accepted += _accept_marks(tx, school, ref, cmp.marks, bad, now)
-    plan.tally.entries_accepted += _accept_period_marks(tx, school, ref, cmp.period_marks, bad, now)
+    sealed = set(cmp.sealed)
+    plan.tally.entries_accepted += _accept_marks(tx, school, ref, cmp.marks, bad, now,
+                                                 set(locking), sealed)
+    plan.tally.entries_accepted += _accept_period_marks(tx, school, ref, cmp.period_marks, bad,
+                                                        now, set(locking_periods), sealed)
     held = {(x.facts.day, x.facts.lesson_no) for x in tx.lessons(key)}
     offer = [x for k, x in cmp.lessons.items() if any(x.facts().values()) or k in held]
     plan.tally.lessons_changed = sum(c.changed for c in tx.upsert_lessons(key, offer, now))
 
     names, codes = work_types(ctx, cmp.effective_facts)
     recs = recommendations(school, ref.subject_id, ref.lessons, tx.entries(key), codes)
+    note = SEALED_NOTE.format(tab=labels.corrections_tab)
     findings = [
-        *rule_findings,
+        *(_sealed(f, sealed, note) for f in rule_findings),
         *structure_findings(key, reading.problems),
         *deviation_findings(school, ctx, ctx.period_entries, recs),
     ]
@@ -216,59 +231,83 @@ def _violations(tx: Tx, key: str, cmp: Comparison, plan: JournalPlan, now: datet
             tx.violation_reverted(v.id, now)
 
 
+def _sealed(finding: Finding, sealed: set[str], note: str) -> Finding:
+    """An error finding of a cell locked holding invalid text, with the note on what to do now."""
+    if finding.severity is not Severity.ERROR or finding.location.cell not in sealed:
+        return finding
+    return Finding(finding.rule, finding.severity, finding.location, f"{finding.message} {note}")
+
+
 def _raw_text(raw: object) -> str:
     return raw if isinstance(raw, str) else cell_text(raw)
 
 
 def _accept_marks(tx: Tx, school: School, ref: JournalRef, cells: list[OpenCell], bad: set[str],
-                  now: datetime) -> int:
+                  now: datetime, locking: set[LessonKey], sealed: set[str]) -> int:
+    """Offer the open mark cells; a cell of a lesson in ``locking`` that cannot be accepted is
+    kept as invalid text (its A1 ref added to ``sealed``). Returns how many entries changed."""
     grammar = school.policies.grammar
     held = {(e.pupil_id, e.day, e.lesson_no) for e in tx.entries(ref.key)}
     by_teacher: dict[str, list[EntryInput]] = {}
     for c in cells:
         if c.day is None or c.lesson_no is None or c.period is None:
             continue
-        item = _entry(c, grammar, bad, (c.pupil_id, c.day, c.lesson_no) in held)
-        if item is not None:
-            teacher = attributed_teacher(school, ref.class_id, ref.subject_id, c.day)
-            by_teacher.setdefault(teacher, []).append(
-                EntryInput(c.pupil_id, c.day, c.lesson_no, *item)
-            )
+        item = _entry(c, grammar, bad, (c.pupil_id, c.day, c.lesson_no) in held,
+                      locking=(c.day, c.lesson_no) in locking)
+        if item is None:
+            continue
+        if item[2] == INVALID_KIND:
+            sealed.add(c.cell)
+        teacher = attributed_teacher(school, ref.class_id, ref.subject_id, c.day)
+        by_teacher.setdefault(teacher, []).append(EntryInput(c.pupil_id, c.day, c.lesson_no, *item))
     changed = 0
     for teacher, items in by_teacher.items():
         changes = tx.accept_entries(ref.key, items, now, accepted_by=teacher)
-        changed += sum(ch.changed for ch in changes)
+        changed += _accepted(items, changes)
     return changed
 
 
-def _entry(c: OpenCell, grammar: Any, bad: set[str], held: bool, *, period: bool = False
-           ) -> tuple[str, str, str] | None:
-    """(raw, value, kind) to offer for an open cell, or None (invalid, or empty and never held)."""
+def _accepted(items: Sequence[EntryInput | PeriodMarkInput], changes: Sequence[Change]) -> int:
+    """How many offered values the ledger took (invalid text kept at a lock is not accepted)."""
+    return sum(ch.changed and i.kind != INVALID_KIND for i, ch in zip(items, changes, strict=True))
+
+
+def _entry(c: OpenCell, grammar: Any, bad: set[str], held: bool, *, period: bool = False,
+           locking: bool = False) -> tuple[str, str, str] | None:
+    """(raw, value, kind) to offer for an open cell, or None (invalid, or empty and never held).
+
+    ``locking``: the cell locks in this transaction, so invalid text is offered as it stands
+    (``INVALID_KIND``, the text as the comparison shows it) instead of None.
+    """
     if c.raw is None:
         return ("", "", ValueKind.EMPTY.value) if held else None
-    if c.cell in bad:
-        return None
-    parsed = parse_cell(c.raw, grammar, period=period)
-    if not parsed.ok or parsed.value is None:
-        return None
-    return _raw_text(c.raw), format_value(parsed.value), parsed.value.kind.value
+    parsed = None if c.cell in bad else parse_cell(c.raw, grammar, period=period)
+    if parsed is not None and parsed.ok and parsed.value is not None:
+        return _raw_text(c.raw), format_value(parsed.value), parsed.value.kind.value
+    text = cell_text(c.raw)
+    return (text, "", INVALID_KIND) if locking and text else None
 
 
 def _accept_period_marks(tx: Tx, school: School, ref: JournalRef, cells: list[OpenCell],
-                         bad: set[str], now: datetime) -> int:
+                         bad: set[str], now: datetime, locking: set[str], sealed: set[str]) -> int:
+    """Offer the open period-mark cells, as :func:`_accept_marks` does for lessons."""
     grammar = school.policies.grammar
     held = {(p.pupil_id, p.period) for p in tx.period_marks(ref.key)}
     items = []
     for c in cells:
         if c.period is None:
             continue
-        item = _entry(c, grammar, bad, (c.pupil_id, c.period) in held, period=True)
-        if item is not None:
-            items.append(PeriodMarkInput(c.pupil_id, c.period, *item))
+        item = _entry(c, grammar, bad, (c.pupil_id, c.period) in held, period=True,
+                      locking=c.period in locking)
+        if item is None:
+            continue
+        if item[2] == INVALID_KIND:
+            sealed.add(c.cell)
+        items.append(PeriodMarkInput(c.pupil_id, c.period, *item))
     if not items:
         return 0
     teacher = attributed_teacher(school, ref.class_id, ref.subject_id, now.date())
-    return sum(ch.changed for ch in tx.accept_period_marks(ref.key, items, now, accepted_by=teacher))
+    return _accepted(items, tx.accept_period_marks(ref.key, items, now, accepted_by=teacher))
 
 
 def structure_findings(journal: str, problems: Sequence[StructureProblem]) -> list[Finding]:
@@ -353,9 +392,13 @@ def record_plan(tx: Tx, plan: JournalPlan, labels: Labels, now: datetime) -> Non
 
 
 def ledger_values(tx: Tx, journal: str) -> JournalValues:
-    """A journal's accepted values from the ledger, for ``journal_spec(..., existing=…)``."""
+    """A journal's accepted values from the ledger, for ``journal_spec(..., existing=…)``; a cell
+    locked holding invalid text gets that text back."""
     entries = {(e.pupil_id, e.day, e.lesson_no): e.value for e in tx.entries(journal)}
     periods = {(p.pupil_id, p.period): p.value for p in tx.period_marks(journal)}
+    locked = tx.locked(journal)
+    entries.update((k, locked.marks[k]) for k in locked.invalid)
+    periods.update((k, locked.period_marks[k]) for k in locked.invalid_periods)
     lessons = {
         (x.facts.day, x.facts.lesson_no): LessonFacts(
             x.facts.topic, x.facts.classwork, x.facts.work_type, x.facts.homework

@@ -12,8 +12,9 @@ For each registered journal (DESIGN.md "Lock model", the phase-2 contract):
    not idempotent);
 3. if a day's lesson facts or marks, or a period's marks, are now due to lock in the ledger: ONE
    read, the read taken into the ledger exactly as a cycle does (whatever a cell holds at the
-   first read after its protection was in place was entered in time and is accepted), then
-   ``tx.lock_day`` / ``tx.lock_period`` in the same transaction. The spreadsheet writes the read
+   first read after its protection was in place was entered in time and is accepted; a cell left
+   holding invalid text is kept as that text, ``INVALID_KIND`` — never reverted, no violation),
+   then ``tx.lock_day`` / ``tx.lock_period`` in the same transaction. The spreadsheet writes the read
    calls for (findings, reverts, service cells) are left to the next cycle: the journal goes on the
    dirty list, so this job writes nothing but protections.
 
@@ -158,8 +159,10 @@ def _lock_journal(svc: Service, ref: JournalRef, now: datetime, summary: LockSum
         return False
 
     read = read_journal(svc, ref, labels)
+    locking = {(x.day, x.lesson_no) for x in ref.lessons if x.day in due.mark_days}
     with svc.ledger.transaction() as tx:
-        plan = sync_journal(tx, svc, read, now, labels)
+        plan = sync_journal(tx, svc, read, now, labels, locking=locking,
+                            locking_periods=due.periods)
         summary.tally.add(plan.tally)
         for day in sorted(due.info_days | due.mark_days):
             counts = tx.lock_day(

@@ -17,7 +17,14 @@ from rules.errors import StoreError
 from sync import store_schema as t
 from sync.audit import AuditLog
 from sync.store_records import target_columns, target_of, target_problem
-from sync.store_types import CellRef, CorrectionRecord, CorrectionStatus, Field, aware
+from sync.store_types import (
+    INVALID_KIND,
+    CellRef,
+    CorrectionRecord,
+    CorrectionStatus,
+    Field,
+    aware,
+)
 
 
 def _correction(row: Any) -> CorrectionRecord:
@@ -217,7 +224,9 @@ class CorrectionsPart(AuditLog):
     ) -> str:
         value, kind, raw, by = cell
         where = [table.c[k] == v for k, v in keys.items()]
-        old = self._db.execute(select(table.c.value).where(*where)).scalar()
+        current = self._db.execute(
+            select(table.c.raw, table.c.value, table.c.kind).where(*where)
+        ).first()
         values = {
             "raw": raw,
             "value": value,
@@ -225,7 +234,7 @@ class CorrectionsPart(AuditLog):
             "last_changed": now,
             "accepted_by": by,
         }
-        if old is None:
+        if current is None:
             self._db.execute(
                 insert(table).values(
                     **keys, **values, first_seen=now, locked_at=now if locked else None
@@ -233,4 +242,5 @@ class CorrectionsPart(AuditLog):
             )
             return ""
         self._db.execute(update(table).where(*where).values(**values))
-        return str(old)
+        # a cell locked holding invalid text: the old value is that text
+        return str(current.raw if current.kind == INVALID_KIND else current.value)

@@ -6,7 +6,9 @@ appended to the audit chain in the same transaction; a locked cell is never over
 ``store_corrections`` changes a locked cell; locks are set in ``store_locks``. A fact is compared
 by its normalized value and kind, not by the raw text ("5 " and "5" are the same mark). An empty
 value offered for a cell the ledger never held is UNCHANGED (nothing stored); an erased cell that
-held a value is CHANGED to "" and audited.
+held a value is CHANGED to "" and audited. An entry of kind ``INVALID_KIND`` (text that is no valid
+value, kept as the lock job found it: value "", the text in ``raw``) is stored, compared by its raw
+text and audited as ``entry.locked_invalid`` / ``period_mark.locked_invalid``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rules.errors import StoreError
 from sync import store_schema as t
 from sync.audit import AuditLog
 from sync.store_types import (
+    INVALID_KIND,
     Change,
     EntryInput,
     EntryRecord,
@@ -168,7 +171,7 @@ class EntriesPart(AuditLog):
         days = {i.day for i in items}
         e, les = t.entries.c, t.lessons.c
         rows = self._db.execute(
-            select(e.pupil_id, e.day, e.lesson_no, e.value, e.kind, e.locked_at).where(
+            select(e.pupil_id, e.day, e.lesson_no, e.raw, e.value, e.kind, e.locked_at).where(
                 e.journal == journal, e.day.in_(days)
             )
         )
@@ -199,7 +202,7 @@ class EntriesPart(AuditLog):
                 "kind": item.kind,
                 "by": accepted_by,
             }
-            if (old_value, old_kind) == (item.value, item.kind) or (row is None and not item.value):
+            if _same(row, item) or (row is None and _nothing(item)):
                 changes.append(Change.UNCHANGED)
             elif locked or (row is not None and row.locked_at is not None):
                 changes.append(Change.LOCKED)
@@ -218,7 +221,7 @@ class EntriesPart(AuditLog):
                         "accepted_by": accepted_by,
                     }
                 )
-                events.append(("entry.accepted", fact))
+                events.append(_event("entry", fact, item.raw, None))
                 changes.append(Change.NEW)
             else:
                 updates.append(
@@ -233,7 +236,7 @@ class EntriesPart(AuditLog):
                         "accepted_by": accepted_by,
                     }
                 )
-                events.append(("entry.changed", {**fact, "old": old_value, "old_kind": old_kind}))
+                events.append(_event("entry", fact, item.raw, {"old": old_value, "old_kind": old_kind}))
                 changes.append(Change.CHANGED)
         if inserts:
             self._db.execute(insert(t.entries), inserts)
@@ -320,7 +323,7 @@ class EntriesPart(AuditLog):
         changes: list[Change] = []
         for item in items:
             row = current.get((item.pupil_id, item.period))
-            old_value, old_kind = (row.value, row.kind) if row is not None else ("", "empty")
+            old_value = row.value if row is not None else ""
             fact = {
                 "journal": journal,
                 "pupil": item.pupil_id,
@@ -336,7 +339,7 @@ class EntriesPart(AuditLog):
                 "last_changed": now,
                 "accepted_by": accepted_by,
             }
-            if (old_value, old_kind) == (item.value, item.kind) or (row is None and not item.value):
+            if _same(row, item) or (row is None and _nothing(item)):
                 changes.append(Change.UNCHANGED)
             elif item.period in locked_periods or (row is not None and row.locked_at is not None):
                 changes.append(Change.LOCKED)
@@ -350,7 +353,7 @@ class EntriesPart(AuditLog):
                         **values,
                     )
                 )
-                events.append(("period_mark.accepted", fact))
+                events.append(_event("period_mark", fact, item.raw, None))
                 changes.append(Change.NEW)
             else:
                 self._db.execute(
@@ -360,7 +363,7 @@ class EntriesPart(AuditLog):
                     )
                     .values(**values)
                 )
-                events.append(("period_mark.changed", {**fact, "old": old_value}))
+                events.append(_event("period_mark", fact, item.raw, {"old": old_value}))
                 changes.append(Change.CHANGED)
         self._audit_many(events, now)
         return changes
@@ -370,6 +373,27 @@ class EntriesPart(AuditLog):
         p = t.period_marks.c
         query = select(t.period_marks).where(p.journal == journal, p.value != "")
         return [_period_mark(r) for r in self._db.execute(query.order_by(p.period, p.pupil_id))]
+
+
+def _same(row: Any, item: EntryInput | PeriodMarkInput) -> bool:
+    """Whether the ledger row already holds the offered fact (an invalid one: the same text)."""
+    if row is None or (row.value, row.kind) != (item.value, item.kind):
+        return False
+    return item.kind != INVALID_KIND or row.raw == item.raw
+
+
+def _nothing(item: EntryInput | PeriodMarkInput) -> bool:
+    """An empty cell offered: nothing to store for a cell the ledger never held."""
+    return not item.value and item.kind != INVALID_KIND
+
+
+def _event(
+    what: str, fact: dict[str, Any], raw: str, old: dict[str, Any] | None
+) -> tuple[str, dict[str, Any]]:
+    """The audit event of a new (``old`` None) or changed entry / period mark."""
+    if fact["kind"] == INVALID_KIND:
+        return f"{what}.locked_invalid", {**fact, "raw": raw, **(old or {})}
+    return f"{what}.accepted" if old is None else f"{what}.changed", {**fact, **(old or {})}
 
 
 def _no_duplicates(journal: str, keys: list[tuple[Any, ...]]) -> None:

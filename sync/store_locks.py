@@ -3,7 +3,8 @@
 Locks are set once (``locked_at``) and never lifted; running a lock twice is a no-op (no second
 audit event). A lesson row whose marks are locked locks every mark cell of that lesson, including the
 empty ones, so a mark typed later into an empty locked cell is tampering too. :meth:`locked` gives the
-engine a journal's whole locked state to compare a freshly read grid against in memory.
+engine a journal's whole locked state to compare a freshly read grid against in memory; a cell
+locked holding invalid text (``INVALID_KIND``) must show that text.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import and_, insert, select, update
 
 from sync import store_schema as t
 from sync.store_entries import EntriesPart, lesson_facts
-from sync.store_types import LessonInput, LockCounts, LockedView, aware
+from sync.store_types import INVALID_KIND, LessonInput, LockCounts, LockedView, aware
 
 
 class LocksPart(EntriesPart):
@@ -115,46 +116,51 @@ class LocksPart(EntriesPart):
     def locked(self, journal: str) -> LockedView:
         """Everything locked in a journal, to compare a freshly read grid against (tampering)."""
         e, les, p = t.entries.c, t.lessons.c, t.period_marks.c
-        marks = {
-            (r.pupil_id, r.day, r.lesson_no): r.value
-            for r in self._db.execute(
-                select(e.pupil_id, e.day, e.lesson_no, e.value).where(
+        mark_rows = list(
+            self._db.execute(
+                select(e.pupil_id, e.day, e.lesson_no, e.raw, e.value, e.kind).where(
                     e.journal == journal, e.locked_at.is_not(None)
                 )
             )
-        }
+        )
+        marks = {(r.pupil_id, r.day, r.lesson_no): _locked_text(r) for r in mark_rows}
         lesson_rows = list(self._db.execute(select(t.lessons).where(les.journal == journal)))
         periods = frozenset(
             self._db.execute(
                 select(t.period_locks.c.period).where(t.period_locks.c.journal == journal)
             ).scalars()
         )
-        period_values = {
-            (r.pupil_id, r.period): r.value
-            for r in self._db.execute(
-                select(p.pupil_id, p.period, p.value).where(
+        period_rows = list(
+            self._db.execute(
+                select(p.pupil_id, p.period, p.raw, p.value, p.kind).where(
                     p.journal == journal, p.locked_at.is_not(None)
                 )
             )
-        }
+        )
         return LockedView(
             marks=marks,
             mark_lessons=frozenset((r.day, r.lesson_no) for r in lesson_rows if r.marks_locked_at),
             info={(r.day, r.lesson_no): lesson_facts(r) for r in lesson_rows if r.info_locked_at},
             periods=periods,
-            period_marks=period_values,
+            period_marks={(r.pupil_id, r.period): _locked_text(r) for r in period_rows},
+            invalid=frozenset(
+                (r.pupil_id, r.day, r.lesson_no) for r in mark_rows if r.kind == INVALID_KIND
+            ),
+            invalid_periods=frozenset(
+                (r.pupil_id, r.period) for r in period_rows if r.kind == INVALID_KIND
+            ),
         )
 
     def locked_value(self, journal: str, pupil_id: str, day: date, lesson_no: int) -> str | None:
         """The ledger value of a locked mark cell ("" = locked empty); None while it is open."""
         e, les = t.entries.c, t.lessons.c
         row = self._db.execute(
-            select(e.value, e.locked_at).where(
+            select(e.raw, e.value, e.kind, e.locked_at).where(
                 e.journal == journal, e.pupil_id == pupil_id, e.day == day, e.lesson_no == lesson_no
             )
         ).first()
         if row is not None and row.locked_at is not None:
-            return str(row.value)
+            return _locked_text(row)
         lesson_locked = self._db.execute(
             select(les.marks_locked_at).where(
                 les.journal == journal, les.day == day, les.lesson_no == lesson_no
@@ -162,4 +168,9 @@ class LocksPart(EntriesPart):
         ).scalar()
         if lesson_locked is None:
             return None
-        return str(row.value) if row is not None else ""
+        return _locked_text(row) if row is not None else ""
+
+
+def _locked_text(row: Any) -> str:
+    """What a locked cell must show: its value, or the text it locked with if that was invalid."""
+    return str(row.raw if row.kind == INVALID_KIND else row.value)

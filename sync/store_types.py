@@ -65,10 +65,19 @@ class CorrectionStatus(StrEnum):
 # --------------------------------------------------------------------------- inputs
 
 
+INVALID_KIND = "invalid"
+"""Entry kind of a cell that locked holding text that is no valid value (a typo left at day end):
+``raw`` keeps the text, ``value`` is "" — so it counts nowhere (averages, statistics, diaries read
+only non-empty values). Offered only by the lock job for cells locking in the same transaction;
+after that only the deputy's correction changes it, and any other change of the cell is tampering
+(reverted to ``raw``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class EntryInput:
     """One accepted lesson cell: ``raw`` as typed, ``value`` normalized (``format_value``), ``kind``
-    a ``rules.ValueKind`` value ("mark", "absent", …; "empty" for an erased cell)."""
+    a ``rules.ValueKind`` value ("mark", "absent", …; "empty" for an erased cell) or
+    :data:`INVALID_KIND`."""
 
     pupil_id: str
     day: date
@@ -196,6 +205,8 @@ class LockedView:
     ``marks``: values of locked mark cells; ``mark_lessons``: (day, lesson_no) whose marks are
     locked (a cell of such a lesson absent from ``marks`` is locked empty); ``info``: facts of
     lessons whose topic/homework are locked; ``periods`` / ``period_marks`` likewise for period marks.
+    Cells locked holding invalid text (:data:`INVALID_KIND`) are in ``invalid`` /
+    ``invalid_periods``; their value in ``marks`` / ``period_marks`` is that text.
     """
 
     marks: dict[tuple[str, date, int], str]
@@ -203,6 +214,8 @@ class LockedView:
     info: dict[tuple[date, int], LessonInput]
     periods: frozenset[str]
     period_marks: dict[tuple[str, str], str]
+    invalid: frozenset[tuple[str, date, int]] = frozenset()
+    invalid_periods: frozenset[tuple[str, str]] = frozenset()
 
     def mark(self, pupil_id: str, day: date, lesson_no: int) -> str | None:
         """The locked value of a mark cell ("" = locked empty), or None if the cell is open."""

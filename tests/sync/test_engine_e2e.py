@@ -1,8 +1,9 @@
 """End to end over the Google emulator with the real gspread client (and once on the local backend):
 teachers type into their journals as themselves, the cycle accepts or reports, the nightly lock job
 protects and locks, the emulator refuses a teacher's edit of yesterday, an owner-level edit of a
-locked cell is reverted and audited, a deputy's correction goes through the cycle, and the audit
-chain verifies — until one byte of it is altered.
+locked cell is reverted and audited (a typo left when the day locked is kept, not reverted), a
+deputy's correction goes through the cycle, and the audit chain verifies — until one byte of it
+is altered.
 """
 
 from __future__ import annotations
@@ -317,11 +318,27 @@ def test_a_deputys_correction_goes_through_the_cycle(rig: EngineRig) -> None:
     assert entries(rig)[p[0]].value == "4"
     assert value_at(rig.grids(rig.journal(CLASS, SUBJECT).id), where) == "4"
     assert "correction.applied" in [e[1] for e in audit_events(rig.svc)]
+    tab = rig.reading(CLASS, SUBJECT).map.periods[Q1]
+    assert tab.average_col is not None
+    average = (Q1, tab.rows[p[0]], tab.average_col)
+    assert _at(rig, average) == "3"  # derived from the ledger: follows at the next read
     rig.emu.reset_counters()
-    again = run_cycle(rig.svc)
-    assert (again.tally.violations, again.writes, again.corrections) == (0, 0, None)
+    again = run_cycle(rig.svc)  # the corrected journal is re-read once: its derived cells follow
+    assert (again.tally.journals_read, again.writes, again.corrections) == (1, 1, None)
+    assert again.tally.violations == 0
+    assert _at(rig, average) == "4"
+    assert rig.calls()["sheets_read"] == 1
+    rig.emu.reset_counters()
+    idle = run_cycle(rig.svc)
+    assert (idle.tally.journals_read, idle.writes) == (0, 0)
     assert rig.calls()["sheets_read"] == 0
     assert rig.svc.ledger.audit_verify().ok
+
+
+def _at(rig: EngineRig, where: tuple[str, int, int]) -> str:
+    tab, row, col = where
+    grid = rig.grids(rig.journal(CLASS, SUBJECT).id, findings=False)[tab]
+    return str(grid[row][col]) if row < len(grid) and col < len(grid[row]) else ""
 
 
 # --------------------------------------------------------------------------- audit chain
@@ -403,6 +420,47 @@ def test_the_same_story_on_the_local_backend(tmp_path: Path) -> None:
         with svc.ledger.snapshot() as tx:
             (violation,) = tx.violations(KEY)
         assert (violation.attempted_value, violation.reverted_at is not None) == ("2", True)
+        assert svc.ledger.audit_verify().ok
+
+
+def test_a_typo_locked_on_the_local_backend_is_kept_and_only_tampering_is_reverted(
+        tmp_path: Path) -> None:
+    """«отл» left at day end stays after the lock (no revert, no violation); an owner's later
+    edit of the cell is reverted to «отл»."""
+    school = school_for(tmp_path / "ledger.sqlite3", journals=[(CLASS, SUBJECT)])
+    clock = _Clock(at(DAY, 8))
+    backend = LocalBackend(tmp_path / "sheets", settle_seconds=0)
+    with Service.open(school, backend=backend, clock=clock) as svc:
+        setup_school(svc)
+        with svc.ledger.snapshot() as tx:
+            journal = tx.file_for(FileKind.JOURNAL, KEY)
+        assert journal is not None
+        lessons = sorted(school.lessons()[(CLASS, SUBJECT)], key=lambda x: (x.day, x.lesson_no))
+        reading = parse_journal(backend.read(journal.id, [Q1]), school, CLASS, SUBJECT, lessons)
+        pupil = school.pupils_in(CLASS)[0].id
+        where = reading.map.cell(pupil, (DAY, 5))
+        assert where is not None
+
+        clock.now = at(DAY, 10)
+        local_teacher_edit(backend, journal.id, where.tab, where.start_row, where.start_col, "отл")
+        assert run_cycle(svc).tally.entries_accepted == 0
+        clock.now = at(NEXT, 0, 15)
+        assert run_locks(svc).ok
+        clock.now = at(NEXT, 8)
+        summary = run_cycle(svc)
+        assert (summary.tally.violations, summary.reverts) == (0, 0)
+        assert backend.read(journal.id, [Q1])[Q1][where.start_row][where.start_col] == "отл"
+
+        _owner_edit(backend.path(journal.id), where, "5")
+        clock.now = at(NEXT, 10)
+        summary = run_cycle(svc)
+        assert (summary.tally.violations, summary.reverts) == (1, 1)
+        assert backend.read(journal.id, [Q1])[Q1][where.start_row][where.start_col] == "отл"
+        with svc.ledger.snapshot() as tx:
+            (violation,) = tx.violations(KEY)
+            (finding,) = [f for f in tx.findings(KEY) if f.pupil_id == pupil]
+        assert (violation.locked_value, violation.attempted_value) == ("отл", "5")
+        assert finding.rule == "invalid_value" and "«Исправления»" in finding.message
         assert svc.ledger.audit_verify().ok
 
 

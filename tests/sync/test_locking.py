@@ -1,21 +1,28 @@
 """The nightly lock job over the emulator: protect first, then read and lock; grace windows of
 written works; the period-mark window; uncertain protection writes re-checked before a retry; a
 failing journal retried the next night; what a cell holds at the first read after its protection
-is accepted; a layout whose positions moved is protected where the cells really are.
+is accepted — a typo left in it is kept as typed, not taken for tampering; a layout whose
+positions moved is protected where the cells really are.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import gspread
 import pytest
+from sqlalchemy import text
 
-from sync.engine import load_dirty, run_cycle
+from sync.backend import CellRange
+from sync.engine import run_cycle
+from sync.journal_sync import ledger_values
+from sync.labels import RU
 from sync.layout_journal_map import LessonField
 from sync.locking import RANGES_KEY, run_locks, same_cells
+from sync.store_types import INVALID_KIND, FileKind, FindingRecord
 from sync.summary import LockSummary
 from tests.sync.engine_fixtures import DAY, ORGANIZER, SVC, EngineRig, at, make_rig
 
@@ -197,21 +204,142 @@ def test_a_journal_whose_protection_fails_is_neither_read_nor_locked_and_is_retr
     assert refused(rig, lambda: teacher_types(rig, pupil(rig), DAY, "2"))
 
 
-def test_an_invalid_value_left_at_day_end_is_locked_out_by_the_next_cycle(rig: EngineRig) -> None:
-    """Bad input is never accepted; at the lock the cell keeps the last valid value (here: none),
-    the journal goes on the dirty list, and the next cycle writes the ledger value back."""
-    teacher_types(rig, pupil(rig), DAY, "6")
-    run_cycle(rig.svc)
-    summary = locks_at(rig, NEXT)
-    file_id = rig.journal(CLASS, SUBJECT).id
-    assert file_id in summary.follow_up
+def shown_at(rig: EngineRig, where: CellRange) -> str:
+    """What a cell shows now, as text ("" when empty)."""
+    grid = rig.grids(rig.journal(CLASS, SUBJECT).id, findings=False).get(where.tab, [])
+    row = grid[where.start_row] if where.start_row < len(grid) else []
+    return str(row[where.start_col] or "") if where.start_col < len(row) else ""
+
+
+def audit_kinds(rig: EngineRig) -> list[tuple[str, dict[str, object]]]:
+    with rig.svc.ledger.engine.connect() as db:
+        rows = db.execute(text("SELECT kind, payload FROM audit ORDER BY id"))
+        return [(r[0], json.loads(r[1])) for r in rows]
+
+
+def sealed_finding(rig: EngineRig, pupil_id: str) -> FindingRecord:
     with rig.svc.ledger.snapshot() as tx:
-        assert file_id in load_dirty(tx)
+        (found,) = [f for f in tx.findings(KEY) if (f.pupil_id, f.day) == (pupil_id, DAY)]
+    return found
+
+
+def test_a_typo_left_at_day_end_is_kept_as_typed_not_reverted_and_no_tampering(
+        rig: EngineRig) -> None:
+    """The teacher typed «отл» and never fixed it: the lock job keeps the text as an invalid entry
+    (no mark), the next cycle neither reverts it nor records a violation, the finding stays with a
+    note about «Исправления»; an owner's later edit IS tampering (reverted to «отл»); the deputy's
+    correction replaces it and the finding goes."""
+    p = pupil(rig)
+    teacher_types(rig, p, DAY, "отл")
+    run_cycle(rig.svc)
+    assert "«отл»" in sealed_finding(rig, p).message
+
+    locked = locks_at(rig, NEXT)
+    assert locked.ok and locked.tally.entries_accepted == 0 and locked.tally.violations == 0
     rig.set_now(at(NEXT, 8))
     cycle = run_cycle(rig.svc)
-    assert cycle.reverts == 1
-    assert rig.reading(CLASS, SUBJECT).map.cell(pupil(rig), (DAY, 5)) is not None
-    assert [e for e in rig.reading(CLASS, SUBJECT).entries if e.day == DAY] == []
+
+    assert (cycle.tally.violations, cycle.reverts) == (0, 0)
+    where = rig.cell(CLASS, SUBJECT, p, DAY)
+    assert shown_at(rig, where) == "отл"
+    finding = sealed_finding(rig, p)
+    assert finding.rule == "invalid_value" and finding.resolved is None
+    assert "«отл»" in finding.message and "клетка уже закрыта" in finding.message
+    assert "заместителя директора (лист «Исправления»)" in finding.message
+    tab = rig.findings_tab(rig.journal(CLASS, SUBJECT).id)
+    assert [line[1] for line in tab[1:] if len(line) > 1 and "отл" in line[1]] == [finding.message]
+    with rig.svc.ledger.snapshot() as tx:
+        assert tx.violations(KEY) == []
+        assert [e for e in tx.entries(KEY) if e.day == DAY] == []  # no mark: counts nowhere
+        assert tx.pupil_entries(p) == []  # nor in the diary
+        (kept,) = [e for e in tx.entries(KEY, include_empty=True) if e.day == DAY]
+        assert tx.locked(KEY).mark(p, DAY, kept.lesson_no) == "отл"
+        assert ledger_values(tx, KEY).entries[(p, DAY, kept.lesson_no)] == "отл"  # for repairs
+    assert (kept.pupil_id, kept.raw, kept.value, kept.kind) == (p, "отл", "", INVALID_KIND)
+    assert kept.locked_at == locked.started
+    events = [e for e in audit_kinds(rig) if e[0] == "entry.locked_invalid"]
+    assert [(e[1]["pupil"], e[1]["raw"], e[1]["value"]) for e in events] == [(p, "отл", "")]
+    assert not [e for e in audit_kinds(rig) if e[0].startswith("violation.")]
+    assert rig.svc.ledger.audit_verify().ok
+
+    rig.set_now(at(NEXT, 10))
+    journal = rig.journal(CLASS, SUBJECT).id
+    rig.type(ORGANIZER, journal, where, "5")  # owner-level: the protection lets it through
+    tampered = run_cycle(rig.svc)
+    assert (tampered.tally.violations, tampered.reverts) == (1, 1)
+    assert shown_at(rig, where) == "отл"
+    with rig.svc.ledger.snapshot() as tx:
+        (violation,) = tx.violations(KEY)
+    assert (violation.locked_value, violation.attempted_value) == ("отл", "5")
+    assert violation.reverted_at is not None
+    assert sealed_finding(rig, p).id == finding.id  # still open, unchanged
+
+    rig.set_now(at(NEXT, 11))
+    with rig.svc.ledger.snapshot() as tx:
+        (admin,) = tx.files(FileKind.ADMIN)
+    row = ["7Б · Алгебра", "08.09.2026", p, "отметка", "4", "ошибка при вводе", "45-к", "да"]
+    rig.client(ORGANIZER).http_client.values_update(
+        admin.id, CellRange(RU.corrections_tab, 1, 1, 2, 1 + len(row)).a1(),
+        params={"valueInputOption": "USER_ENTERED"}, body={"values": [row]})
+    corrected = run_cycle(rig.svc)
+    assert corrected.corrections is not None and corrected.corrections["applied"] == 1
+    assert corrected.tally.violations == 0
+    assert shown_at(rig, where) == "4"
+    with rig.svc.ledger.snapshot() as tx:
+        (entry,) = [e for e in tx.entries(KEY) if e.day == DAY]
+        (record,) = tx.corrections()
+    assert (entry.value, entry.kind, entry.locked_at) == ("4", "mark", kept.locked_at)
+    assert (record.old_value, record.new_value) == ("отл", "4")
+
+    after = run_cycle(rig.svc)  # the corrected journal is re-read: its finding goes
+    assert after.tally.journals_read == 1 and after.tally.findings_resolved == 1
+    assert after.tally.violations == 0
+    with rig.svc.ledger.snapshot() as tx:
+        assert [f for f in tx.findings(KEY) if f.pupil_id == p] == []
+        assert [f.id for f in tx.findings(KEY, include_resolved=True) if f.pupil_id == p
+                and f.resolved == after.started] == [finding.id]
+    assert all("отл" not in str(line) for line in rig.findings_tab(journal))
+
+
+def test_a_typo_over_an_accepted_mark_is_what_locks(rig: EngineRig) -> None:
+    """The teacher's own overwrite before day end wins over the mark accepted earlier."""
+    teacher_types(rig, pupil(rig), DAY, "5")
+    run_cycle(rig.svc)
+    rig.set_now(at(DAY, 20))
+    teacher_types(rig, pupil(rig), DAY, "5-")
+    locks_at(rig, NEXT)
+    cycle = run_cycle(rig.svc)
+
+    assert (cycle.tally.violations, cycle.reverts) == (0, 0)
+    assert shown_at(rig, rig.cell(CLASS, SUBJECT, pupil(rig), DAY)) == "5-"
+    with rig.svc.ledger.snapshot() as tx:
+        assert [e for e in tx.entries(KEY) if e.day == DAY] == []
+    (event,) = [e[1] for e in audit_kinds(rig) if e[0] == "entry.locked_invalid"]
+    assert (event["raw"], event["old"], event["old_kind"]) == ("5-", "5", "mark")
+
+
+def test_a_typo_in_a_period_mark_left_when_the_window_closes_is_kept_as_typed(
+        rig: EngineRig) -> None:
+    locks_at(rig, date(2026, 10, 16))  # the first quarter's period-mark window is open
+    rig.set_now(at(date(2026, 10, 16), 12))
+    where = rig.reading(CLASS, SUBJECT).map.period_mark_cell(pupil(rig), Q1)
+    assert where is not None
+    rig.type(rig.teacher_email(CLASS, SUBJECT), rig.journal(CLASS, SUBJECT).id, where, "отл")
+    run_cycle(rig.svc)
+
+    locked = locks_at(rig, date(2026, 10, 27))
+    assert locked.periods_locked == 3 and locked.tally.entries_accepted == 0
+    cycle = run_cycle(rig.svc)
+
+    assert (cycle.tally.violations, cycle.reverts) == (0, 0)
+    assert shown_at(rig, where) == "отл"
+    with rig.svc.ledger.snapshot() as tx:
+        assert tx.period_marks(KEY) == []  # no period mark: counts nowhere
+        assert tx.locked(KEY).period_mark(pupil(rig), Q1) == "отл"
+        (finding,) = [f for f in tx.findings(KEY) if f.pupil_id == pupil(rig)]
+    assert finding.rule == "period_mark_invalid" and "клетка уже закрыта" in finding.message
+    assert [e[1]["raw"] for e in audit_kinds(rig) if e[0] == "period_mark.locked_invalid"] == [
+        "отл"]
 
 
 def test_moved_columns_are_protected_where_the_cells_really_are(rig: EngineRig) -> None:
