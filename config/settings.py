@@ -3,8 +3,9 @@
 Checks here: time zone exists; periods lie inside the year and do not overlap; holidays and extra
 school days lie inside the year; grace rules name an existing work type and their grade bands do not
 overlap; work type codes are unique; grading thresholds strictly increase; the backend's folder and
-credentials. Defaults come from the ``rules.model`` / ``config.school`` dataclasses: only keys the
-sysadmin wrote are passed on.
+credentials (the google backend needs a service-account key file unless the environment names the
+emulator host or OAuth user credentials instead — see ``sync.google_auth``). Defaults come from the
+``rules.model`` / ``config.school`` dataclasses: only keys the sysadmin wrote are passed on.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ from rules.model import (
 )
 
 DEFAULT_CREDENTIALS_ENV: str = BackendSettings().credentials_env
+# the alternatives to a key file that ``sync.google_auth.build_client`` honours (same names there)
+EMULATOR_ENV = "EJOURNAL_GOOGLE_EMULATOR_HOST"
+OAUTH_ENV = "EJOURNAL_GOOGLE_OAUTH_TOKEN"
+PRINCIPAL_ENV = "EJOURNAL_GOOGLE_PRINCIPAL"
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,22 +226,7 @@ def _backend(
         if folder.exists() and not folder.is_dir():
             where.add(("backend", "folder"), f"{folder} exists and is not a folder")
         return BackendSettings(kind=kind, folder=folder, **given)
-    env_name = b.credentials_env or DEFAULT_CREDENTIALS_ENV
-    raw = environ.get(env_name, "").strip()
-    credentials: Path | None = None
-    if not raw:
-        where.add(
-            ("backend", "credentials_env"),
-            f"environment variable {env_name} is not set: it must hold the path of the "
-            "service-account key file (keys never go into the config files)",
-        )
-    else:
-        credentials = Path(raw).expanduser()
-        if not credentials.is_file():
-            where.add(
-                ("backend", "credentials_env"),
-                f"{env_name} points to {credentials}, which is not a file",
-            )
+    credentials = _credentials(b.credentials_env or DEFAULT_CREDENTIALS_ENV, environ, where)
     if not b.shared_drive_folder_id:
         where.add(
             ("backend", "shared_drive_folder_id"),
@@ -244,3 +234,32 @@ def _backend(
             "Drive storage of their own)",
         )
     return BackendSettings(kind=kind, credentials_path=credentials, **given)
+
+
+def _credentials(env_name: str, environ: Mapping[str, str], where: _Where) -> Path | None:
+    """The service-account key file named by ``env_name``: required unless the environment names
+    the emulator host or an OAuth token file instead (a key variable that is set is checked
+    anyway: a wrong path bites as soon as the alternative goes)."""
+    loc = ("backend", "credentials_env")
+    raw = environ.get(env_name, "").strip()
+    credentials = Path(raw).expanduser() if raw else None
+    if credentials is not None and not credentials.is_file():
+        where.add(loc, f"{env_name} points to {credentials}, which is not a file")
+    if environ.get(EMULATOR_ENV, "").strip():
+        return credentials
+    token = environ.get(OAUTH_ENV, "").strip()
+    if token:
+        if not Path(token).expanduser().is_file():
+            where.add(loc, f"{OAUTH_ENV} points to {Path(token).expanduser()}, which is not a file")
+        if not environ.get(PRINCIPAL_ENV, "").strip():
+            where.add(loc, f"{OAUTH_ENV} is set but {PRINCIPAL_ENV} is not: it must hold the "
+                      "e-mail of the Google user whose token it is")
+        return credentials
+    if credentials is None:
+        where.add(
+            loc,
+            f"environment variable {env_name} is not set: it must hold the path of the "
+            "service-account key file (keys never go into the config files); or set "
+            f"{OAUTH_ENV} to an OAuth user token file, or {EMULATOR_ENV} to an emulator's host",
+        )
+    return credentials

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from config import load_school
 from config.school import BackendKind
+from config.settings import EMULATOR_ENV, OAUTH_ENV, PRINCIPAL_ENV
 from rules.errors import ConfigError
+from sync import google_auth
 from tests.config.conftest import copy_example
 from tests.config.helpers import append_line, find, has, problems_of, replace_once
 
@@ -101,6 +103,41 @@ def test_missing_credentials_are_a_problem(school_dir: Path, tmp_path: Path) -> 
     missing = str(tmp_path / "nowhere.json")
     problems = problems_of(school_dir, {"EJOURNAL_GOOGLE_CREDENTIALS": missing})
     assert has(problems, "school.toml", "which is not a file")
+
+
+def test_no_key_is_needed_with_the_emulator_host(school_dir: Path, tmp_path: Path) -> None:
+    _google(school_dir)
+    school = load_school(school_dir, environ={EMULATOR_ENV: "127.0.0.1:8089"})
+    assert school.backend.kind is BackendKind.GOOGLE
+    assert school.backend.credentials_path is None
+    wrong = {EMULATOR_ENV: "127.0.0.1:8089", "EJOURNAL_GOOGLE_CREDENTIALS": str(tmp_path / "no")}
+    assert has(problems_of(school_dir, wrong), "school.toml", "which is not a file")  # still checked
+
+
+def test_no_key_is_needed_with_oauth_user_credentials(school_dir: Path, tmp_path: Path) -> None:
+    _google(school_dir)
+    token = tmp_path / "authorized_user.json"
+    token.write_text("{}", encoding="utf-8")
+    oauth = {OAUTH_ENV: str(token), PRINCIPAL_ENV: "zavuch@school.ru"}
+    assert load_school(school_dir, environ=oauth).backend.credentials_path is None
+    problems = problems_of(school_dir, {**oauth, OAUTH_ENV: str(tmp_path / "gone.json")})
+    assert [p.message for p in problems] == [
+        f"{OAUTH_ENV} points to {tmp_path / 'gone.json'}, which is not a file"]
+    problems = problems_of(school_dir, {OAUTH_ENV: str(token)})
+    assert len(problems) == 1 and f"{PRINCIPAL_ENV} is not" in problems[0].message
+
+
+def test_without_any_credentials_there_is_one_clear_problem(school_dir: Path) -> None:
+    _google(school_dir)
+    (problem,) = problems_of(school_dir, {})
+    assert problem.file == "school.toml" and "backend.credentials_env" in problem.where
+    for name in ("EJOURNAL_GOOGLE_CREDENTIALS is not set", OAUTH_ENV, EMULATOR_ENV):
+        assert name in problem.message
+
+
+def test_the_alternatives_are_the_ones_the_google_client_honours() -> None:
+    assert (EMULATOR_ENV, OAUTH_ENV, PRINCIPAL_ENV) == (
+        google_auth.EMULATOR_ENV, google_auth.OAUTH_ENV, google_auth.PRINCIPAL_ENV)
 
 
 def test_a_key_cannot_be_written_into_the_config(school_dir: Path) -> None:

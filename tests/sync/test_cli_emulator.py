@@ -4,10 +4,8 @@
 the emulator's control API, writes a copy of the example school with the google backend pointing at
 it, and runs ``ejournal setup``, ``sync --json``, ``lock`` and ``audit verify`` as subprocesses with
 ``EJOURNAL_GOOGLE_EMULATOR_HOST`` set. A teacher's edit of a locked day is refused by the emulator; a
-shared-drive manager's edit of a locked cell is reverted by the next ``sync`` (exit code 3).
-
-Note: the config loader insists on ``EJOURNAL_GOOGLE_CREDENTIALS`` naming an existing key file even
-when the emulator host is set (the client never reads it then), so the test writes a dummy one.
+shared-drive manager's edit of a locked cell is reverted by the next ``sync`` (exit code 3). No
+service-account key is needed (nor set) with the emulator host.
 """
 
 from __future__ import annotations
@@ -85,8 +83,9 @@ def sheets_calls(base: str) -> dict[str, int]:
     return {k: int(calls.get(k, 0)) for k in ("sheets_read", "sheets_write", "drive")}
 
 
-def google_school(tmp_path: Path, drive: str) -> tuple[Path, dict[str, str]]:
-    """A copy of the example school on the google backend; the environment for the CLI."""
+def google_school(tmp_path: Path, drive: str, base: str) -> tuple[Path, dict[str, str]]:
+    """A copy of the example school on the google backend; the environment for the CLI (the
+    emulator host at ``base``, no credentials)."""
     folder = tmp_path / "school"
     shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("var", "__pycache__"))
     config = folder / "school.toml"
@@ -98,9 +97,13 @@ def google_school(tmp_path: Path, drive: str) -> tuple[Path, dict[str, str]]:
         "reads_per_minute = 6000\nwrites_per_minute = 6000"
     )
     config.write_text(text.replace(local, google), encoding="utf-8")
-    key = tmp_path / "unused-key.json"
-    key.write_text("{}", encoding="utf-8")
-    return config, {"EJOURNAL_GOOGLE_CREDENTIALS": str(key)}
+    return config, {"EJOURNAL_GOOGLE_EMULATOR_HOST": base.split("//")[1]}
+
+
+def cli_env(extra: dict[str, str]) -> dict[str, str]:
+    """The process environment without any Google credentials of the developer's, plus ``extra``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("EJOURNAL_GOOGLE_")}
+    return {**clean, **extra}
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -144,8 +147,8 @@ def past_cell(school: School, today: date) -> tuple[Any, str, str]:
 def test_setup_sync_lock_and_audit_over_http(tmp_path: Path) -> None:
     with emulator(tmp_path) as base:
         drive = control(base, "drives", {"name": "Школа", "organizers": [SVC, DIRECTOR]})["id"]
-        config, extra = google_school(tmp_path, drive)
-        env = {**os.environ, **extra, "EJOURNAL_GOOGLE_EMULATOR_HOST": base.split("//")[1]}
+        config, extra = google_school(tmp_path, drive, base)
+        env = cli_env(extra)
 
         done = cli(env, "setup", "--config", str(config))
         assert done.returncode == 0, done.stderr
@@ -225,8 +228,8 @@ def test_setup_sync_lock_and_audit_over_http(tmp_path: Path) -> None:
 
 def test_setup_with_a_wrong_shared_drive_is_a_clear_error(tmp_path: Path) -> None:
     with emulator(tmp_path) as base:
-        config, extra = google_school(tmp_path, "0ANoSuchDrive")
-        env = {**os.environ, **extra, "EJOURNAL_GOOGLE_EMULATOR_HOST": base.split("//")[1]}
+        config, extra = google_school(tmp_path, "0ANoSuchDrive", base)
+        env = cli_env(extra)
         done = cli(env, "setup", "--config", str(config))
         files = control(base, "files")["files"]
     assert done.returncode == 1
