@@ -110,8 +110,8 @@ def test_a_control_works_marks_stay_open_for_its_grace_while_the_topic_locks(
 
     assert locks_at(rig, date(2026, 9, 15)).days_locked >= 1  # still in the grace window
     assert lesson_locks(rig, DAY) == (True, False)
-    summary = locks_at(rig, date(2026, 9, 16))  # 08.09 + 7 days ended at 23:59 on 15.09
-    assert summary.ok and lesson_locks(rig, DAY) == (True, True)
+    locked = locks_at(rig, date(2026, 9, 16))  # 08.09 + 7 days ended at 23:59 on 15.09
+    assert locked.ok and lesson_locks(rig, DAY) == (True, True)
     assert refused(rig, lambda: teacher_types(rig, pupil(rig, 1), DAY, "5"))
 
 
