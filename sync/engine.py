@@ -3,6 +3,8 @@ ledger in ONE transaction → the spreadsheet writes that are needed → a small
 
 Order and crash story (DESIGN.md §2, the phase-2 contract):
 
+0. ``substitutions``: the day's substitutes get (and lose) writer access to their journals
+   (``sync.substitutions``; no call unless one is due; a grant waits for the day's lock job).
 1. ``changes``: the ledger state ``changes_token`` holds the backend's token; without one (the first
    cycle) a token is taken and every registered file counts as changed. Own writes (``by_me``) are
    not re-read, unless the file is on the ledger's dirty list (``sync.dirty``: its last handling
@@ -30,7 +32,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 
 from rules.errors import BackendError, EjournalError, LayoutError, SheetAccessError
 from sync.app import Service
@@ -48,6 +50,7 @@ from sync.journal_sync import (
 from sync.labels import RU, Labels
 from sync.store import Tx
 from sync.store_types import CorrectionStatus, FileKind, FileRecord
+from sync.substitutions import sync_substitutions
 from sync.summary import CycleSummary, FileProblem, calls_delta
 
 log = logging.getLogger(__name__)
@@ -88,6 +91,27 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def run_substitutions(svc: Service, now: datetime, errors: list[str], *, grant: bool
+                      ) -> dict[str, int]:
+    """``sync_substitutions`` (no API call unless a grant or revoke is due), guarded: a failure
+    is an error of the run, never fatal to it. Returns the counts for the run's summary."""
+    try:
+        result = sync_substitutions(svc, now=now, grant=grant)
+    except EjournalError as exc:
+        log.warning("substitutions failed: %s", describe(exc))
+        errors.append(f"substitutions: {describe(exc)}")
+        return {}
+    errors.extend(f"substitutions: {problem}" for problem in result.failed)
+    return result.counts()
+
+
+def locked_today(tx: Tx, now: datetime) -> bool:
+    """Whether a lock job started today (school time): only then do the journals' open cells
+    belong to today, so a substitute may be let in (``sync_substitutions(grant=...)``)."""
+    last = tx.last_run("lock")
+    return last is not None and last.started >= datetime.combine(now.date(), time(0), now.tzinfo)
+
+
 @dataclass
 class _Work:
     """What one cycle decided to handle."""
@@ -111,6 +135,8 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
         files = tx.files()
         dirty = load_dirty(tx)
         waiting = int(tx.state_get(CORRECTIONS_WAITING_KEY) or 0)
+        grant = locked_today(tx, now)
+    summary.substitutions = run_substitutions(svc, now, summary.errors, grant=grant)
     step("start")
 
     try:

@@ -20,6 +20,10 @@ For each registered journal (DESIGN.md "Lock model", the phase-2 contract):
 
 If the read's positions show the expected ones were wrong (a damaged layout not yet repaired), the
 protection is set again at the real positions (a second write, only then).
+
+After every journal: substitutions (``sync.substitutions``) — the day's substitutes are let in
+once the protections opened today's cells (protect first, then grant), and yesterday's are let
+out after yesterday's lock.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from rules.locks import lock_window
 from rules.model import CellKind
 from sync.app import Service
 from sync.backend import CellRange, FileBusy
-from sync.engine import describe, load_dirty, save_dirty
+from sync.engine import describe, load_dirty, run_substitutions, save_dirty
 from sync.journal_sync import JournalRef, journal_refs, ledger_values, read_journal, sync_journal
 from sync.labels import RU, Labels
 from sync.layout_common import spec_grids
@@ -118,6 +122,7 @@ def run_locks(svc: Service, *, labels: Labels = RU) -> LockSummary:
         except (BackendError, LayoutError) as exc:
             _failed(summary, ref.file.id, exc)
     summary.follow_up = sorted(follow_up)
+    summary.substitutions = run_substitutions(svc, now, summary.errors, grant=True)
     summary.api_calls = calls_delta(before, svc.api_calls())
     summary.finished = svc.now()
     with svc.ledger.transaction() as tx:

@@ -31,6 +31,7 @@ class SubstitutionSummary:
 
     granted: list[tuple[str, str]] = field(default_factory=list)
     revoked: list[tuple[str, str]] = field(default_factory=list)
+    deferred: list[tuple[str, str]] = field(default_factory=list)  # grants held back (``grant``)
     not_set_up: list[str] = field(default_factory=list)  # journals without a spreadsheet yet
     failed: list[str] = field(default_factory=list)
 
@@ -38,8 +39,18 @@ class SubstitutionSummary:
         return {
             "granted": [list(item) for item in self.granted],
             "revoked": [list(item) for item in self.revoked],
+            "deferred": [list(item) for item in self.deferred],
             "not_set_up": list(self.not_set_up),
             "failed": list(self.failed),
+        }
+
+    def counts(self) -> dict[str, int]:
+        """Numbers only, for the cycle's and the lock job's summaries."""
+        return {
+            "granted": len(self.granted),
+            "revoked": len(self.revoked),
+            "deferred": len(self.deferred),
+            "failed": len(self.failed),
         }
 
 
@@ -58,9 +69,16 @@ def attributed_teacher(school: School, class_id: str, subject_id: str, day: date
     return teachers[0]
 
 
-def sync_substitutions(svc: Service, *, now: datetime) -> SubstitutionSummary:
+def sync_substitutions(
+    svc: Service, *, now: datetime, grant: bool = True
+) -> SubstitutionSummary:
     """Grant each running substitution's teacher writer access to its journal; revoke it once
-    the day is over. Journals without substitutions are not touched (0 calls, no ledger write)."""
+    the day is over. Journals without substitutions are not touched (0 calls, no ledger write).
+
+    ``grant=False`` only revokes (and keeps grants already held): the cycle passes it until the
+    day's lock job has moved the protections, since before that the journal's open cells are
+    still yesterday's, which a substitute must not be able to edit.
+    """
     school = svc.school
     summary = SubstitutionSummary()
     journals = dict.fromkeys((s.class_id, s.subject_id) for s in school.substitutions)
@@ -68,19 +86,23 @@ def sync_substitutions(svc: Service, *, now: datetime) -> SubstitutionSummary:
         key = journal_key(class_id, subject_id)
         with svc.ledger.snapshot() as tx:
             record = tx.file_for(FileKind.JOURNAL, key)
+            held = {a.email for a in tx.acl(record.id) if a.observed_role} if record else set()
         if record is None:
             summary.not_set_up.append(key)
             continue
-        changes = reconcile_acl(
-            svc, record.id, desired_roles(school, FileKind.JOURNAL, key, now), now
-        )
-        summary.failed += changes.failed
         subs = {
             s.teacher_id
             for s in school.substitutions
             if (s.class_id, s.subject_id) == (class_id, subject_id)
         }
         by_email = {t.email.lower(): t.id for t in school.teachers if t.id in subs}
+        wanted = desired_roles(school, FileKind.JOURNAL, key, now)
+        if not grant:
+            waiting = [e for e in wanted if e in by_email and e not in held]
+            summary.deferred += [(key, by_email[e]) for e in waiting]
+            wanted = {e: r for e, r in wanted.items() if e not in waiting}
+        changes = reconcile_acl(svc, record.id, wanted, now)
+        summary.failed += changes.failed
         summary.granted += [(key, by_email[e]) for e in changes.granted if e in by_email]
         summary.revoked += [(key, by_email[e]) for e in changes.revoked if e in by_email]
     if summary.granted or summary.revoked:
@@ -90,9 +112,10 @@ def sync_substitutions(svc: Service, *, now: datetime) -> SubstitutionSummary:
                     payload = {"journal": key, "teacher": teacher_id}
                     tx.audit_append(f"substitution.{kind}", payload, now)
     log.info(
-        "substitutions: %d granted, %d revoked, %d failed",
+        "substitutions: %d granted, %d revoked, %d deferred, %d failed",
         len(summary.granted),
         len(summary.revoked),
+        len(summary.deferred),
         len(summary.failed),
     )
     return summary

@@ -57,6 +57,7 @@ class CycleSummary:
     repaired: list[str] = field(default_factory=list)  # file ids whose layout was repaired
     rebuilt: list[str] = field(default_factory=list)  # file ids re-created from the ledger
     corrections: dict[str, Any] | None = None  # process_corrections' summary, if it ran
+    substitutions: dict[str, int] = field(default_factory=dict)  # sync_substitutions' counts
     skipped_busy: list[str] = field(default_factory=list)
     failed: list[FileProblem] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # cycle-level problems (English)
@@ -78,6 +79,7 @@ class CycleSummary:
             skipped_busy=len(self.skipped_busy),
             failed=len(self.failed),
         )
+        out.update({f"substitutions_{k}": v for k, v in self.substitutions.items()})
         out.update({f"api_{k}": int(v) for k, v in self.api_calls.items() if k in _API_KINDS})
         return out
 
@@ -104,6 +106,7 @@ class CycleSummary:
             "repaired": list(self.repaired),
             "rebuilt": list(self.rebuilt),
             "corrections": self.corrections,
+            "substitutions": dict(self.substitutions),
             "skipped_busy": list(self.skipped_busy),
             "failed": [p.to_json() for p in self.failed],
             "errors": list(self.errors),
@@ -127,6 +130,7 @@ class LockSummary:
     periods_locked: int = 0
     period_marks_locked: int = 0
     follow_up: list[str] = field(default_factory=list)  # journals the next cycle must re-write
+    substitutions: dict[str, int] = field(default_factory=dict)  # sync_substitutions' counts
     skipped_busy: list[str] = field(default_factory=list)
     failed: list[FileProblem] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -151,6 +155,7 @@ class LockSummary:
             skipped_busy=len(self.skipped_busy),
             failed=len(self.failed),
         )
+        out.update({f"substitutions_{k}": v for k, v in self.substitutions.items()})
         out.update({f"api_{k}": int(v) for k, v in self.api_calls.items() if k in _API_KINDS})
         return out
 
@@ -181,6 +186,7 @@ class LockSummary:
                 "period_marks": self.period_marks_locked,
             },
             "follow_up": list(self.follow_up),
+            "substitutions": dict(self.substitutions),
             "skipped_busy": list(self.skipped_busy),
             "failed": [p.to_json() for p in self.failed],
             "errors": list(self.errors),

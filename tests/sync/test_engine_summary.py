@@ -37,12 +37,14 @@ NEXT = date(2026, 9, 9)
 CYCLE_KEYS = {
     "kind", "ok", "started", "finished", "first_cycle", "files_changed", "journals_read",
     "entries_accepted", "lessons_changed", "findings", "violations", "reverts", "writes",
-    "repaired", "rebuilt", "corrections", "skipped_busy", "failed", "errors", "api_calls",
+    "repaired", "rebuilt", "corrections", "substitutions", "skipped_busy", "failed", "errors",
+    "api_calls",
 }
 LOCK_KEYS = {
     "kind", "ok", "started", "finished", "journals", "protections_written",
     "protections_rechecked", "journals_read", "entries_accepted", "lessons_changed", "findings",
-    "violations", "locks", "follow_up", "skipped_busy", "failed", "errors", "api_calls",
+    "violations", "locks", "follow_up", "substitutions", "skipped_busy", "failed", "errors",
+    "api_calls",
 }
 
 

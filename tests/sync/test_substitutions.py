@@ -6,6 +6,7 @@ the next day. Desired and observed grants are kept in the ledger and audited.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -111,24 +112,30 @@ def rig(tmp_path: Path) -> Iterator[EngineRig]:
 
 
 def test_the_substitute_fills_the_journal_for_that_day_only(rig: EngineRig) -> None:
+    """Through the jobs: the lock job lets the substitute in after protecting, the cycle credits
+    her, the next night's lock job lets her out after locking the day."""
     file = rig.journal(CLASS, SUBJECT)
     substitute, teacher = email("volkova"), email("kuznetsov")
     assert rig.emu.role_of(substitute, file.id) is None  # set up the day before: not shared
-    assert sync_substitutions(rig.svc, now=rig.now()).granted == []
+
+    rig.set_now(at(SUB_DAY, 0, 5))  # a cycle before the night's lock job: yesterday is still open
+    early = run_cycle(rig.svc)
+    assert early.substitutions == {"granted": 0, "revoked": 0, "deferred": 1, "failed": 0}
+    assert rig.emu.role_of(substitute, file.id) is None
 
     rig.set_now(at(SUB_DAY, 0, 15))  # the nightly job: protect (today's column opens), then grant
-    assert run_locks(rig.svc).ok
-    rig.emu.reset_counters()
-    summary = sync_substitutions(rig.svc, now=rig.now())
-    assert summary.granted == [(KEY, "volkova")] and summary.revoked == []
-    assert rig.calls() == {"drive": 1, "sheets_read": 0, "sheets_write": 0}  # one grant
+    night = run_locks(rig.svc)
+    assert night.ok and night.substitutions["granted"] == 1
+    assert night.to_json()["substitutions"]["granted"] == 1
     assert rig.emu.role_of(substitute, file.id) == "writer"
     assert acl(rig.svc)[substitute] == ("writer", "writer")
     assert acl(rig.svc)[teacher] == ("writer", "writer")
     assert rig.emu.role_of(substitute, rig.journal(CLASS, "russian").id) is None
+    run_cycle(rig.svc)  # the lock job's follow-ups
     rig.emu.reset_counters()
-    assert sync_substitutions(rig.svc, now=rig.now()).granted == []  # idempotent: no call
-    assert rig.calls() == {"drive": 0, "sheets_read": 0, "sheets_write": 0}
+    idle = run_cycle(rig.svc)  # an idle cycle on the day: nothing left to grant, no extra call
+    assert idle.substitutions == {"granted": 0, "revoked": 0, "deferred": 0, "failed": 0}
+    assert rig.calls() == {"drive": 1, "sheets_read": 0, "sheets_write": 0}
 
     rig.set_now(at(SUB_DAY, 10))
     pupil = rig.school.pupils_in(CLASS, on=SUB_DAY)[0].id
@@ -142,9 +149,9 @@ def test_the_substitute_fills_the_journal_for_that_day_only(rig: EngineRig) -> N
     assert (entry.pupil_id, entry.value, entry.accepted_by) == (pupil, "5", "volkova")
 
     rig.set_now(at(THE_DAY_AFTER, 0, 15))  # the day's lock first, then the revocation
-    assert run_locks(rig.svc).ok
-    summary = sync_substitutions(rig.svc, now=rig.now())
-    assert summary.revoked == [(KEY, "volkova")] and summary.granted == []
+    after = run_locks(rig.svc)
+    assert after.ok and after.days_locked >= 1
+    assert after.substitutions == {"granted": 0, "revoked": 1, "deferred": 0, "failed": 0}
     assert rig.emu.role_of(substitute, file.id) is None
     assert substitute not in acl(rig.svc) and acl(rig.svc)[teacher] == ("writer", "writer")
     today = rig.cell(CLASS, SUBJECT, pupil, THE_DAY_AFTER)
@@ -157,6 +164,30 @@ def test_the_substitute_fills_the_journal_for_that_day_only(rig: EngineRig) -> N
     granted = [p for k, p in audit(rig.svc, "acl.") if p["email"] == substitute]
     assert [p["role"] for p in granted] == ["writer", "writer"]
     assert rig.svc.ledger.audit_verify().ok
+
+
+def test_a_substitution_listed_after_the_nights_lock_is_granted_by_the_first_cycle(
+        rig: EngineRig) -> None:
+    file = rig.journal(CLASS, SUBJECT)
+    substitute = email("volkova")
+    full = rig.school
+    rig.svc.close()  # the night's lock job runs with a configuration that has no substitution yet
+    rig.svc = Service.open(dataclasses.replace(full, substitutions=()), backend=rig.backend(),
+                           clock=rig.now)
+    rig.set_now(at(SUB_DAY, 0, 15))
+    assert run_locks(rig.svc).substitutions["granted"] == 0
+    rig.svc.close()  # 07:30: the sysadmin adds substitutions.csv, the daemon restarts
+    rig.svc = Service.open(full, backend=rig.backend(), clock=rig.now)
+    rig.set_now(at(SUB_DAY, 7, 30))
+    rig.emu.reset_counters()
+
+    first = run_cycle(rig.svc)
+
+    assert first.ok and first.substitutions["granted"] == 1
+    assert first.to_json()["substitutions"]["granted"] == 1
+    assert rig.emu.role_of(substitute, file.id) == "writer"
+    assert rig.calls()["drive"] == 2  # the change list and one grant
+    assert run_cycle(rig.svc).substitutions["granted"] == 0
 
 
 def test_setup_on_the_day_shares_with_the_substitute_too(tmp_path: Path) -> None:
