@@ -9,11 +9,14 @@ Order and crash story (DESIGN.md §2, the phase-2 contract):
    cycle) a token is taken and every registered file counts as changed. Own writes (``by_me``) are
    not re-read, unless the file is on the ledger's dirty list (``sync.dirty``: its last handling
    is unfinished). A removed file is rebuilt from the ledger (``sync.repair.rebuild_file``).
-2. ``read``: one ``backend.read`` per journal to handle (``journal_sync.read_journal``) and of the
-   admin spreadsheet's "Исправления" when it changed or corrections wait; before any ledger work.
-3. ``commit``: one transaction takes every read into the ledger (``journal_sync.sync_journal``),
+2. ``read``: one ``backend.read`` per journal to handle (``journal_sync.read_journal``), per class
+   spreadsheet ("Посещаемость": ``class_sync.read_class``) and of the admin spreadsheet's
+   "Исправления" when it changed or corrections wait; before any ledger work.
+3. ``commit``: one transaction takes every read into the ledger (``journal_sync.sync_journal``,
+   ``class_sync.sync_class``: absence reasons, their findings and violations),
    stores the new token and the dirty list (every file that still needs a write or failed).
-4. ``write``: per journal ONE write (reverts, "Замечания", service cells), only what changed; layout
+4. ``write``: per journal ONE write (reverts, "Замечания", service cells), per class spreadsheet
+   one write of its reverts, only what changed; layout
    repairs; rebuilds; then the deputy's corrections (``sync.corrections.process_corrections``).
 5. ``record``: a small transaction: written tab hashes, reverted violations, the dirty list
    shrunk (and grown by the journals a correction just changed: the next cycle re-reads them so
@@ -30,13 +33,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from rules.errors import BackendError, EjournalError, LayoutError, SheetAccessError
 from sync.app import Service
 from sync.backend import FileBusy, FileInfo, Grid
+from sync.class_sync import ClassPlan, ClassRead, read_class, record_class, sync_class, write_class
 from sync.journal_sync import (
     JournalPlan,
     JournalRead,
@@ -117,6 +121,7 @@ class _Work:
     """What one cycle decided to handle."""
 
     journals: list[JournalRef] = field(default_factory=list)
+    classes: list[FileRecord] = field(default_factory=list)
     admin: FileRecord | None = None
     rebuild: list[FileRecord] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
@@ -154,20 +159,28 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
     step("changes")
 
     work = _decide(svc, files, feed, dirty, waiting)
-    summary.files_changed = len(work.journals) + len(work.rebuild) + (work.admin is not None)
+    summary.files_changed = (len(work.journals) + len(work.classes) + len(work.rebuild)
+                             + (work.admin is not None))
     reads, admin_grid, failed = _read_all(svc, work, summary, step, labels)
+    class_reads = _read_classes(svc, work, summary, failed, step, labels)
 
     plans: list[JournalPlan] = []
+    class_plans: list[ClassPlan] = []
     with svc.ledger.transaction() as tx:
         for read in reads:
             plan = sync_journal(tx, svc, read, now, labels)
             plans.append(plan)
             summary.tally.add(plan.tally)
-            version = work.versions.get(read.ref.file.id)
+        for class_read in class_reads:
+            class_plans.append(sync_class(tx, svc, class_read, now))
+            summary.tally.add(class_plans[-1].tally)
+        handled = {r.ref.file.id for r in reads} | {r.file.id for r in class_reads}
+        for file_id in handled:
+            version = work.versions.get(file_id)
             if version:
-                tx.file_seen(read.ref.file.id, version, now)
-        handled = {r.ref.file.id for r in reads}
+                tx.file_seen(file_id, version, now)
         todo = {p.ref.file.id for p in plans if p.needs_write} | failed
+        todo |= {p.file.id for p in class_plans if p.needs_write}
         todo |= {f.id for f in work.rebuild}
         if work.admin is not None and admin_grid is not None:
             todo.add(work.admin.id)
@@ -176,7 +189,7 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
         step("commit")
     step("committed")
 
-    done = _write_all(svc, plans, summary, step, now)
+    done = _write_all(svc, [*plans, *class_plans], summary, step, now)
     done |= _rebuild_all(svc, work.rebuild, summary, now)
     admin = work.admin
     if admin is not None and admin_grid is not None and _corrections(
@@ -188,6 +201,9 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
     with svc.ledger.transaction() as tx:
         for plan in written:
             record_plan(tx, plan, labels, now)
+        for class_plan in class_plans:
+            if class_plan.file.id in done:
+                record_class(tx, class_plan, now)
         again = _corrected(tx, now) if (summary.corrections or {}).get("applied") else set()
         save_dirty(tx, (load_dirty(tx) - done) | again, now)
     step("recorded")
@@ -198,7 +214,9 @@ def _decide(svc: Service, files: list[FileRecord], feed: dict[str, FileInfo | No
             dirty: set[str], waiting: int) -> _Work:
     work = _Work()
     refs = journal_refs(svc.school, files)
-    work.readable = set(refs) | {f.id for f in files if f.kind is FileKind.ADMIN}
+    classes = {f.id for f in files
+               if f.kind is FileKind.CLASS and svc.school.school_class(f.key) is not None}
+    work.readable = set(refs) | classes | {f.id for f in files if f.kind is FileKind.ADMIN}
     for record in files:
         in_feed = record.id in feed
         info = feed.get(record.id)
@@ -212,7 +230,8 @@ def _decide(svc: Service, files: list[FileRecord], feed: dict[str, FileInfo | No
             work.admin = record
         elif wanted and record.id in refs:
             work.journals.append(refs[record.id])
-        # class spreadsheets: the ledger has no place for attendance reasons yet (not read)
+        elif wanted and record.id in classes:
+            work.classes.append(record)
     return work
 
 
@@ -242,15 +261,36 @@ def _read_all(svc: Service, work: _Work, summary: CycleSummary, step: Step, labe
     return reads, admin_grid, failed
 
 
-def _write_all(svc: Service, plans: list[JournalPlan], summary: CycleSummary, step: Step,
-               now: datetime) -> set[str]:
+def _read_classes(svc: Service, work: _Work, summary: CycleSummary, failed: set[str], step: Step,
+                  labels: Labels) -> list[ClassRead]:
+    """One read per changed class spreadsheet; a file gone is rebuilt, a failure retried."""
+    reads: list[ClassRead] = []
+    for record in work.classes:
+        try:
+            reads.append(read_class(svc, record, labels))
+        except SheetAccessError:
+            log.warning("class file %s cannot be read: rebuilding it", record.id)
+            work.rebuild.append(record)
+        except (BackendError, LayoutError) as exc:
+            _file_failed(summary, record.id, "read", exc)
+            failed.add(record.id)
+        step("read")
+    return reads
+
+
+def _write_all(svc: Service, plans: Sequence[JournalPlan | ClassPlan], summary: CycleSummary,
+               step: Step, now: datetime) -> set[str]:
+    """Each journal's and class spreadsheet's ONE write (or layout repair); ids fully handled."""
     done: set[str] = set()
     for plan in plans:
-        file_id = plan.ref.file.id
+        file_id = plan.file.id
         if not plan.needs_write:
             continue
         try:
-            summary.writes += write_plan(svc, plan, now)
+            if isinstance(plan, JournalPlan):
+                summary.writes += write_plan(svc, plan, now)
+            else:
+                summary.writes += write_class(svc, plan, now)
         except (BackendError, LayoutError) as exc:
             _file_failed(summary, file_id, "repair" if plan.repair else "write", exc)
             continue
@@ -324,9 +364,11 @@ def _finish(svc: Service, summary: CycleSummary, run_id: int, before: dict[str, 
         tx.run_finished(run_id, summary.finished, summary.counters(), error)
     t = summary.tally
     log.info(
-        "sync cycle: %d files changed, %d journals read, %d entries accepted, %d findings "
-        "opened, %d resolved, %d violations, %d reverts, %d writes, %d failed, %d busy",
-        summary.files_changed, t.journals_read, t.entries_accepted, t.findings_opened,
+        "sync cycle: %d files changed, %d journals and %d classes read, %d entries and %d "
+        "absence reasons accepted, %d findings opened, %d resolved, %d violations, %d reverts, "
+        "%d writes, %d failed, %d busy",
+        summary.files_changed, t.journals_read, t.classes_read, t.entries_accepted,
+        t.absences_accepted, t.findings_opened,
         t.findings_resolved, t.violations, summary.reverts, summary.writes, len(summary.failed),
         len(summary.skipped_busy),
     )

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +33,7 @@ from rules.validation import validate
 from sync.app import Service, split_journal_key
 from sync.audit import content_hash
 from sync.backend import CellRange, Grid, TabMissing
-from sync.journal_cells import Comparison, OpenCell, compare, validation_context
+from sync.journal_cells import OpenCell, compare, validation_context
 from sync.journal_service import (
     deviation_findings,
     recommendations,
@@ -54,7 +54,6 @@ from sync.layout_journal_map import LessonKey
 from sync.store import Tx
 from sync.store_types import (
     INVALID_KIND,
-    CellRef,
     Change,
     EntryInput,
     FileKind,
@@ -64,6 +63,7 @@ from sync.store_types import (
 )
 from sync.substitutions import attributed_teacher
 from sync.summary import Tally
+from sync.tamper import SheetPlan, mark_reverted, record_violations
 
 log = logging.getLogger(__name__)
 
@@ -143,28 +143,14 @@ def read_journal(svc: Service, ref: JournalRef, labels: Labels = RU) -> JournalR
 # --------------------------------------------------------------------------- 2. the ledger
 
 
-@dataclass
-class JournalPlan:
-    """What a journal's spreadsheet needs after the commit."""
+@dataclass(kw_only=True)
+class JournalPlan(SheetPlan):
+    """What a journal's spreadsheet needs after the commit (a repair goes to ``sync.repair``)."""
 
     ref: JournalRef
     reading: JournalReading
-    updates: list[tuple[CellRange, Grid]] = field(default_factory=list)
-    revert_targets: set[tuple[Any, ...]] = field(default_factory=set)
-    reverts: int = 0
     findings_hash: str | None = None  # hash of "Замечания" to record once written
-    repair: bool = False  # the layout must be repaired (sync.repair) instead of written
-    tally: Tally = field(default_factory=Tally)
     error_findings: int = 0
-
-    @property
-    def needs_write(self) -> bool:
-        return self.repair or bool(self.updates)
-
-
-def target_key(target: CellRef) -> tuple[Any, ...]:
-    """A violation target without its A1 cell (rows and columns move; the cell's identity doesn't)."""
-    return (target.field.value, target.pupil_id, target.day, target.lesson_no, target.period)
 
 
 def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
@@ -174,7 +160,8 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     ``locking`` / ``locking_periods``: lessons and periods whose marks the lock job locks in ``tx``."""
     school, ref, reading = svc.school, read.ref, read.reading
     key, grammar = ref.key, school.policies.grammar
-    plan = JournalPlan(ref, reading, repair=reading.needs_repair, tally=Tally(journals_read=1))
+    plan = JournalPlan(file=ref.file, ref=ref, reading=reading, repair=reading.needs_repair,
+                       tally=Tally(journals_read=1))
     cmp = compare(reading, tx.locked(key), ref.lessons, grammar)
     ctx = validation_context(school, key, ref.class_id, ref.lessons, cmp, reading, now=now)
     rule_findings = validate(ctx)
@@ -182,7 +169,7 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
            if f.severity is Severity.ERROR and f.location.cell}
     plan.error_findings = sum(f.severity is Severity.ERROR for f in rule_findings)
 
-    _violations(tx, key, cmp, plan, now)
+    plan.tally.violations += record_violations(tx, key, cmp.reverts, cmp.matched, now)
     sealed = set(cmp.sealed)
     plan.tally.entries_accepted += _accept_marks(tx, school, ref, cmp.marks, bad, now,
                                                  set(locking), sealed)
@@ -207,28 +194,13 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     if plan.repair:
         return plan  # positions will move: the next cycle writes at the repaired ones
 
-    plan.updates.extend((r.where, [[r.locked]]) for r in cmp.reverts)
-    plan.reverts = len(cmp.reverts)
-    plan.revert_targets = {target_key(r.target) for r in cmp.reverts}
+    plan.plan_reverts(cmp.reverts)
     plan.updates.extend(_findings_update(tx, svc, ref, open_now, plan, now, labels))
     service = service_values(names, recs, rule_findings, reading.map)
     plan.updates.extend(
         stale_updates(read.grids, render_service_columns(reading.map, service, school=school))
     )
     return plan
-
-
-def _violations(tx: Tx, key: str, cmp: Comparison, plan: JournalPlan, now: datetime) -> None:
-    known = {v.id for v in tx.violations(key, unreverted=True)}
-    for r in cmp.reverts:
-        vid = tx.record_violation(key, r.target, r.locked, r.attempted, now)
-        if vid not in known:
-            plan.tally.violations += 1
-            known.add(vid)
-    matched = {target_key(t) for t in cmp.matched}
-    for v in tx.violations(key, unreverted=True):
-        if target_key(v.target) in matched:  # an earlier revert landed; its record did not
-            tx.violation_reverted(v.id, now)
 
 
 def _sealed(finding: Finding, sealed: set[str], note: str) -> Finding:
@@ -382,10 +354,7 @@ def record_plan(tx: Tx, plan: JournalPlan, labels: Labels, now: datetime) -> Non
         return
     if plan.findings_hash is not None:
         tx.set_tab_hash(plan.ref.file.id, labels.findings_tab, plan.findings_hash, now)
-    if plan.revert_targets:
-        for v in tx.violations(plan.ref.key, unreverted=True):
-            if target_key(v.target) in plan.revert_targets:
-                tx.violation_reverted(v.id, now)
+    mark_reverted(tx, plan.ref.key, plan.revert_targets, now)
 
 
 # --------------------------------------------------------------------------- ledger → layout

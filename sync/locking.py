@@ -21,6 +21,10 @@ For each registered journal (DESIGN.md "Lock model", the phase-2 contract):
 If the read's positions show the expected ones were wrong (a damaged layout not yet repaired), the
 protection is set again at the real positions (a second write, only then).
 
+Class spreadsheets the same way (``_lock_class``): their open attendance days (the last
+``lock.absence_reason_open_days`` days) set only when they moved, then ONE read when attendance
+days are due to lock, their reasons taken in (invalid text kept as typed) and the days locked.
+
 After every journal: substitutions (``sync.substitutions``) — the day's substitutes are let in
 once the protections opened today's cells (protect first, then grant), and yesterday's are let
 out after yesterday's lock.
@@ -30,7 +34,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -39,9 +43,11 @@ from rules.locks import lock_window
 from rules.model import CellKind
 from sync.app import Service
 from sync.backend import CellRange, FileBusy
+from sync.class_sync import read_class, sync_class
 from sync.engine import describe, load_dirty, run_substitutions, save_dirty
 from sync.journal_sync import JournalRef, journal_refs, ledger_values, read_journal, sync_journal
 from sync.labels import RU, Labels
+from sync.layout_class import attendance_days, class_open_ranges, class_spec
 from sync.layout_common import spec_grids
 from sync.layout_journal import (
     OpenState,
@@ -52,7 +58,7 @@ from sync.layout_journal import (
 )
 from sync.layout_journal_map import JournalMap
 from sync.store import Tx
-from sync.store_types import FileKind
+from sync.store_types import FileKind, FileRecord
 from sync.summary import FileProblem, LockSummary, calls_delta
 
 log = logging.getLogger(__name__)
@@ -113,7 +119,8 @@ def run_locks(svc: Service, *, labels: Labels = RU) -> LockSummary:
     with svc.ledger.transaction() as tx:
         run_id = tx.run_started("lock", now)
         refs = journal_refs(svc.school, tx.files(FileKind.JOURNAL))
-    summary.journals = len(refs)
+        classes = [f for f in tx.files(FileKind.CLASS) if svc.school.school_class(f.key)]
+    summary.journals, summary.classes = len(refs), len(classes)
     follow_up: set[str] = set()
     for ref in refs.values():
         try:
@@ -121,6 +128,12 @@ def run_locks(svc: Service, *, labels: Labels = RU) -> LockSummary:
                 follow_up.add(ref.file.id)
         except (BackendError, LayoutError) as exc:
             _failed(summary, ref.file.id, exc)
+    for record in classes:
+        try:
+            if _lock_class(svc, record, now, summary, labels):
+                follow_up.add(record.id)
+        except (BackendError, LayoutError) as exc:
+            _failed(summary, record.id, exc)
     summary.follow_up = sorted(follow_up)
     summary.substitutions = run_substitutions(svc, now, summary.errors, grant=True)
     summary.api_calls = calls_delta(before, svc.api_calls())
@@ -131,11 +144,14 @@ def run_locks(svc: Service, *, labels: Labels = RU) -> LockSummary:
         tx.run_finished(run_id, summary.finished, summary.counters(),
                         "; ".join(summary.errors) or None)
     log.info(
-        "lock run: %d journals, %d protections written, %d read, %d days and %d periods locked, "
-        "%d follow-ups, %d failed, %d busy",
-        summary.journals, summary.protections_written, summary.tally.journals_read,
-        summary.days_locked, summary.periods_locked, len(follow_up), len(summary.failed),
-        len(summary.skipped_busy),
+        "lock run: %d journals, %d classes, %d+%d protections written, %d journals and %d "
+        "classes read, %d days, %d periods and %d attendance days locked, %d follow-ups, "
+        "%d failed, %d busy",
+        summary.journals, summary.classes, summary.protections_written,
+        summary.class_protections_written,
+        summary.tally.journals_read, summary.tally.classes_read, summary.days_locked,
+        summary.periods_locked, summary.absence_days_locked, len(follow_up),
+        len(summary.failed), len(summary.skipped_busy),
     )
     return summary
 
@@ -160,6 +176,7 @@ def _lock_journal(svc: Service, ref: JournalRef, now: datetime, summary: LockSum
     wanted = _open_ranges(expected, ref, state)
     if encode_ranges(wanted) != recorded:
         _protect(svc, file_id, wanted, protections, summary, now)
+        summary.protections_written += 1
     if not due:
         return False
 
@@ -187,7 +204,60 @@ def _lock_journal(svc: Service, ref: JournalRef, now: datetime, summary: LockSum
             log.warning("journal file %s: positions differ from the layout; protecting again",
                         file_id)
             _protect(svc, file_id, actual, protections, summary, now)
+            summary.protections_written += 1
     return plan.needs_write or plan.error_findings > 0
+
+
+def _lock_class(svc: Service, file: FileRecord, now: datetime, summary: LockSummary,
+                labels: Labels) -> bool:
+    """A class spreadsheet as a journal: protect first (its open attendance days moved?), then,
+    if attendance days are due to lock, ONE read taken into the ledger and the days locked;
+    True if the next cycle must write to it (reverts)."""
+    school, today = svc.school, now.date()
+    with svc.ledger.snapshot() as tx:
+        recorded = tx.state_get(RANGES_KEY.format(file_id=file.id))
+        protections = tx.protections(file.id)
+        due = _absence_days_due(svc, file.key, now, tx.absence_locked(file.key).days)
+    spec = class_spec(school, file.key, today=today, labels=labels)
+    wanted = {t.title: list(t.open_ranges) for t in spec.tabs}
+    if encode_ranges(wanted) != recorded:
+        _protect(svc, file.id, wanted, protections, summary, now)
+        summary.class_protections_written += 1
+    if not due:
+        return False
+
+    read = read_class(svc, file, labels)
+    with svc.ledger.transaction() as tx:
+        plan = sync_class(tx, svc, read, now, locking=due)
+        summary.tally.add(plan.tally)
+        summary.absence_reasons_locked += tx.lock_absence_days(file.key, due, now)
+        summary.absence_days_locked += len(due)
+    if not read.reading.needs_repair:
+        open_days = school.policies.lock.absence_reason_open_days
+        actual = class_open_ranges(read.reading.map, today=today, open_days=open_days)
+        if encode_ranges(actual) != encode_ranges({t: wanted[t] for t in actual}):
+            log.warning("class file %s: positions differ from the layout; protecting again",
+                        file.id)
+            _protect(svc, file.id, {**wanted, **actual}, protections, summary, now)
+            summary.class_protections_written += 1
+    return plan.needs_write
+
+
+def _absence_days_due(svc: Service, class_id: str, now: datetime, locked: Collection[date]
+                      ) -> set[date]:
+    """Attendance days whose reason window has closed at ``now`` but are not locked yet."""
+    school = svc.school
+    school_class = school.school_class(class_id)
+    grade = school_class.grade if school_class else 0
+    due: set[date] = set()
+    for day in attendance_days(school):
+        if day > now.date():
+            break
+        _, closes = lock_window(CellKind.ABSENCE_REASON, tz=school.timezone,
+                                policy=school.policies, grade=grade, lesson_day=day)
+        if closes <= now and day not in locked:
+            due.add(day)
+    return due
 
 
 def _open_ranges(where: JournalMap, ref: JournalRef, state: OpenState) -> dict[str, list[CellRange]]:
@@ -233,15 +303,14 @@ def _protect(svc: Service, file_id: str, ranges: Ranges, protections: Mapping[st
         log.info("file %s: protection write uncertain; re-reading the protection state", file_id)
         if not same_cells(ranges, svc.backend.open_ranges(file_id)):
             svc.backend.set_open_ranges(file_id, ranges, protections)
-    summary.protections_written += 1
     with svc.ledger.transaction() as tx:
         record_open_ranges(tx, file_id, ranges, now)
 
 
 def _failed(summary: LockSummary, file_id: str, exc: EjournalError) -> None:
     if isinstance(exc, FileBusy):
-        log.info("journal file %s busy: locked next run", file_id)
+        log.info("file %s busy: locked next run", file_id)
         summary.skipped_busy.append(file_id)
         return
-    log.warning("journal file %s: lock failed: %s", file_id, describe(exc))
+    log.warning("file %s: lock failed: %s", file_id, describe(exc))
     summary.failed.append(FileProblem(file_id, describe(exc)))

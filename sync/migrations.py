@@ -5,9 +5,11 @@ the pending ones in order, each in its own transaction together with its ``schem
 failure rolls back that migration alone (SQLite DDL is transactional) and raises a StoreError naming
 it; earlier migrations stay applied. A database whose version is newer than the code is refused.
 
-Migration 1 creates the schema as declared in ``sync.store_schema`` plus the audit triggers. When a
-later migration changes a table, freeze that table's version-1 definition into migration 1 first
-(``test_migrations`` checks that a fresh database ends with exactly the declared schema).
+Migration 1 creates the schema as declared in ``sync.store_schema`` plus the audit triggers, minus
+the tables later migrations add (:data:`LATER_TABLES`). When a later migration changes a table,
+freeze that table's version-1 definition into migration 1 first (``test_migrations`` checks that a
+fresh database ends with exactly the declared schema). Migration 2 adds the class teacher's
+absence reasons and the locked attendance days.
 """
 
 from __future__ import annotations
@@ -52,13 +54,28 @@ def _create_schema(connection: Connection) -> None:
             f"the audit triggers are written for SQLite only, not {connection.dialect.name}",
             "PostgreSQL support (DESIGN.md §8) needs its own trigger DDL in migration 1",
         )
-    tables = [table for table in t.metadata.sorted_tables if table is not t.schema_version]
+    later = {table.name for table in LATER_TABLES}
+    tables = [
+        table
+        for table in t.metadata.sorted_tables
+        if table is not t.schema_version and table.name not in later
+    ]
     t.metadata.create_all(connection, tables=tables)
     for statement in AUDIT_TRIGGERS_SQLITE:
         connection.exec_driver_sql(statement)
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _create_schema),)
+def _absence_reasons(connection: Connection) -> None:
+    """Version 2: absence reasons from the class spreadsheets, and their locked days."""
+    t.metadata.create_all(connection, tables=[t.absence_reasons, t.absence_locks])
+
+
+LATER_TABLES = (t.absence_reasons, t.absence_locks)  # created by migrations after 1
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _create_schema),
+    Migration(2, "absence reasons", _absence_reasons),
+)
 
 
 def current_version(connection: Connection) -> int:

@@ -228,8 +228,8 @@ def rebuild_all(svc: Service, *, now: datetime, labels: Labels = RU) -> RebuildS
 
     Journals are re-laid out in place (same file, same sharing; renamed tabs renamed back) from
     the ledger, overlaid with their open cells as read now. Class and admin spreadsheets hold
-    what the ledger does not (rosters being edited, absence reasons, the deputy's rows): only
-    their damaged or missing tabs are re-laid out, carrying over the absence reasons read. A
+    what the ledger does not (rosters being edited, the deputy's rows): only their damaged or
+    missing tabs are re-laid out, absence reasons from the ledger (days still open as read). A
     file that is gone is rebuilt, one never made is created. Failures are per file.
     """
     summary = RebuildSummary()

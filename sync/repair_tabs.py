@@ -1,9 +1,9 @@
 """Repair of the class and admin spreadsheets: only their damaged or missing tabs are re-laid out.
 
-These files hold what the ledger does not (a roster the class teacher is correcting, absence
-reasons, the deputy's correction rows), so a tab that still reads is kept as it is. A damaged
-attendance tab is re-laid out with the reasons that could be read; whatever could not be placed
-is kept in the audit event ``repair.tabs``.
+These files hold what the ledger does not (a roster the class teacher is correcting, the
+deputy's correction rows), so a tab that still reads is kept as it is. A damaged attendance tab
+is re-laid out from the ledger's absence reasons, with the cells of days still open as they were
+read; whatever could not be placed is kept in the audit event ``repair.tabs``.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from datetime import datetime
 from rules.errors import LayoutError
 from sync.app import Service
 from sync.backend import Grid, TabSpec
+from sync.class_sync import ledger_reasons, with_open_reasons
 from sync.labels import RU, Labels
 from sync.layout_admin import parse_corrections
-from sync.layout_class import ClassValues, parse_class
+from sync.layout_class import parse_class
 from sync.layout_common import a1, cell_text, is_blank
 from sync.spreadsheets import file_spec
 from sync.store_types import FileKind, FileRecord
@@ -40,8 +41,11 @@ def restore_tabs(svc: Service, file: FileRecord, *, now: datetime, labels: Label
     if file.kind is FileKind.CLASS:
         reading = parse_class(grids, svc.school, file.key, labels=labels)
         broken = [t for t in reading.repair_tabs if t in titles]
-        reasons = {(a.pupil_id, a.day): cell_text(a.raw) for a in reading.attendance}
-        spec = file_spec(svc, file.kind, file.key, now=now, classes=ClassValues(reasons))
+        with svc.ledger.snapshot() as tx:
+            values = with_open_reasons(
+                ledger_reasons(tx, file.key), reading, tx.absence_locked(file.key)
+            )
+        spec = file_spec(svc, file.kind, file.key, now=now, classes=values)
         dropped = [
             {"cell": c.cell, "raw": cell_text(c.raw)}
             for c in reading.ignored

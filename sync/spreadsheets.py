@@ -4,8 +4,7 @@ configuration and the ledger, and how one is created, registered and shared.
 A school has one admin spreadsheet ("Исправления", key ``"admin"``), one class spreadsheet per
 class (key ``"7Б"``) and one journal per class+subject (key ``"7Б/math"``). Journals are
 rendered from the ledger's accepted values (the master copy); the class spreadsheet's roster
-comes from the configuration (the ledger keeps no attendance reasons yet, so a re-created class
-spreadsheet starts with empty reasons unless the caller passes what it could read); the admin
+comes from the configuration and its absence reasons from the ledger; the admin
 spreadsheet's rows start empty (its corrections live on in the ledger and the audit chain).
 """
 
@@ -20,6 +19,7 @@ from rules.errors import LayoutError, SheetAccessError
 from rules.model import Lesson
 from sync.app import Service, journal_key, split_journal_key
 from sync.backend import SpreadsheetSpec
+from sync.class_sync import ledger_reasons
 from sync.journal_sync import ledger_values
 from sync.labels import RU, Labels
 from sync.layout_admin import admin_spec
@@ -68,7 +68,8 @@ def file_spec(
 ) -> SpreadsheetSpec:
     """The spreadsheet of ``kind``/``key`` as the service lays it out at ``now``.
 
-    A journal's values come from the ledger unless ``journal`` is given; ``lessons`` saves
+    A journal's values (a class's absence reasons) come from the ledger unless ``journal``
+    (``classes``) is given; ``lessons`` saves
     recomputing the school's calendar for every file.
     """
     school, today = svc.school, now.date()
@@ -82,6 +83,9 @@ def file_spec(
             school, class_id, subject_id, found or [], today=today, existing=journal
         )
     if kind is FileKind.CLASS:
+        if classes is None:
+            with svc.ledger.snapshot() as tx:
+                classes = ledger_reasons(tx, key)
         return class_spec(school, key, today=today, existing=classes)
     if kind is FileKind.ADMIN:
         return admin_spec(school)
@@ -109,7 +113,8 @@ def create_file(
     with svc.ledger.transaction() as tx:
         record = tx.register_file(info.id, kind, key, info.name, now, protections=info.protections)
         tx.set_desired_acl(info.id, wanted, now)
-        if kind is FileKind.JOURNAL:  # the lock job moves them only when they differ from these
+        if kind in (FileKind.JOURNAL, FileKind.CLASS):  # the lock job moves them only when
+            # they differ from these
             record_open_ranges(tx, info.id, {t.title: t.open_ranges for t in spec.tabs}, now)
     changes = reconcile_acl(svc, info.id, wanted, now)
     log.info("%s spreadsheet created as file %s", kind.value, info.id)

@@ -14,7 +14,8 @@ Usage — one sync cycle is one unit of work, committed once after its reads::
 
 The transaction object :class:`Tx` carries every domain method, grouped by concept in
 ``store_files`` (registry, state, ACL, runs), ``store_entries`` (lessons, entries, period marks),
-``store_locks``, ``store_records`` (findings, violations) and ``store_corrections``, all on top of
+``store_locks``, ``store_records`` (findings, violations), ``store_corrections`` and
+``store_absences`` (the class teacher's absence reasons), all on top of
 ``audit.AuditLog``.
 Every time-dependent method takes ``now`` (tz-aware): the engine owns the clock.
 """
@@ -33,6 +34,7 @@ from sqlalchemy import Connection, Engine
 from rules.errors import StoreError
 from sync import audit
 from sync.migrations import MIGRATIONS, Migration, current_version, migrate
+from sync.store_absences import AbsencesPart
 from sync.store_corrections import CorrectionsPart
 from sync.store_db import BEGIN_OPTION, make_engine, translate
 from sync.store_files import AclPart, FilesPart, RunsPart
@@ -44,7 +46,16 @@ logger = logging.getLogger(__name__)
 DEFAULT_BUSY_TIMEOUT = 10.0  # seconds a transaction waits for another writer before giving up
 
 
-class Tx(FilesPart, AclPart, RunsPart, LocksPart, FindingsPart, ViolationsPart, CorrectionsPart):
+class Tx(
+    FilesPart,
+    AclPart,
+    RunsPart,
+    LocksPart,
+    FindingsPart,
+    ViolationsPart,
+    CorrectionsPart,
+    AbsencesPart,
+):
     """One unit of work on the ledger; valid only inside its ``with`` block."""
 
     def __init__(self, connection: Connection) -> None:

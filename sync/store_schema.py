@@ -206,6 +206,28 @@ corrections = Table(
     Column("processed_at", UtcDateTime),
 )
 
+absence_reasons = Table(  # migration 2: the class teacher's reason codes ("Посещаемость")
+    "absence_reasons",
+    metadata,
+    Column("class_id", String(50), primary_key=True),
+    Column("pupil_id", String(100), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("reason", String(10), nullable=False),  # б / у / н; "" erased (or invalid text kept)
+    Column("raw", Text, nullable=False),  # as typed
+    Column("first_seen", UtcDateTime, nullable=False),
+    Column("last_changed", UtcDateTime, nullable=False),
+    Column("locked_at", UtcDateTime),
+    Index("ix_absence_reasons_pupil", "pupil_id", "day"),
+)
+
+absence_locks = Table(  # migration 2: attendance days whose reason cells are locked (empty ones too)
+    "absence_locks",
+    metadata,
+    Column("class_id", String(50), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("locked_at", UtcDateTime, nullable=False),
+)
+
 acl = Table(
     "acl",
     metadata,

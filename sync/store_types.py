@@ -51,6 +51,7 @@ class Field(StrEnum):
     CLASSWORK = "classwork"
     WORK_TYPE = "work_type"
     HOMEWORK = "homework"
+    ABSENCE_REASON = "absence_reason"  # a class spreadsheet's "Посещаемость" cell (violations)
 
 
 LESSON_FIELDS = (Field.TOPIC, Field.CLASSWORK, Field.WORK_TYPE, Field.HOMEWORK)
@@ -119,6 +120,18 @@ class LessonInput:
             "work_type": self.work_type,
             "homework": self.homework,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceInput:
+    """One reason cell of "Посещаемость": ``reason`` a code (б, у, н), or "" with ``raw`` ""
+    (erased) or with the text as typed (invalid text kept when its day locks, like
+    :data:`INVALID_KIND` entries)."""
+
+    pupil_id: str
+    day: date
+    raw: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +243,40 @@ class LockedView:
         if value is not None:
             return value
         return "" if period in self.periods else None
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceRecord:
+    class_id: str
+    pupil_id: str
+    day: date
+    reason: str
+    raw: str
+    first_seen: datetime
+    last_changed: datetime
+    locked_at: datetime | None
+
+    @property
+    def shown(self) -> str:
+        """What the cell shows: the code, or the text kept when its day locked with a typo."""
+        return self.reason or self.raw
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceLockedView:
+    """A class's locked attendance: ``days`` locked (empty cells locked empty) and what each
+    locked non-empty cell must show (pupil, day) → code or kept text."""
+
+    days: frozenset[date]
+    shown: dict[tuple[str, date], str]
+    invalid: frozenset[tuple[str, date]] = frozenset()
+
+    def cell(self, pupil_id: str, day: date) -> str | None:
+        """The locked text of a cell ("" locked empty), or None while its day is open."""
+        value = self.shown.get((pupil_id, day))
+        if value is not None:
+            return value
+        return "" if day in self.days else None
 
 
 @dataclass(frozen=True, slots=True)

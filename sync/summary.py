@@ -34,6 +34,8 @@ class Tally:
     findings_resolved: int = 0
     findings_open: int = 0  # open findings of the journals handled, after this run
     violations: int = 0  # locked cells found changed (tampering)
+    classes_read: int = 0  # class spreadsheets read ("Посещаемость")
+    absences_accepted: int = 0  # new, changed or erased absence reasons
 
     def add(self, other: Tally) -> None:
         for name in Tally.__dataclass_fields__:
@@ -93,6 +95,8 @@ class CycleSummary:
             "first_cycle": self.first_cycle,
             "files_changed": self.files_changed,
             "journals_read": t.journals_read,
+            "classes_read": t.classes_read,
+            "absences_accepted": t.absences_accepted,
             "entries_accepted": t.entries_accepted,
             "lessons_changed": t.lessons_changed,
             "findings": {
@@ -121,7 +125,9 @@ class LockSummary:
     started: datetime
     finished: datetime | None = None
     journals: int = 0  # registered journals considered
+    classes: int = 0  # registered class spreadsheets considered
     protections_written: int = 0  # set_open_ranges calls (journals whose open cells changed)
+    class_protections_written: int = 0  # the same for class spreadsheets
     protections_rechecked: int = 0  # re-reads of the protection state after an uncertain write
     tally: Tally = field(default_factory=Tally)
     days_locked: int = 0  # (journal, day) pairs newly locked
@@ -129,7 +135,9 @@ class LockSummary:
     entries_locked: int = 0
     periods_locked: int = 0
     period_marks_locked: int = 0
-    follow_up: list[str] = field(default_factory=list)  # journals the next cycle must re-write
+    absence_days_locked: int = 0  # (class, day) pairs newly locked
+    absence_reasons_locked: int = 0
+    follow_up: list[str] = field(default_factory=list)  # files the next cycle must re-write
     substitutions: dict[str, int] = field(default_factory=dict)  # sync_substitutions' counts
     skipped_busy: list[str] = field(default_factory=list)
     failed: list[FileProblem] = field(default_factory=list)
@@ -144,13 +152,17 @@ class LockSummary:
         out = self.tally.counters()
         out.update(
             journals=self.journals,
+            classes=self.classes,
             protections_written=self.protections_written,
+            class_protections_written=self.class_protections_written,
             protections_rechecked=self.protections_rechecked,
             days_locked=self.days_locked,
             lessons_locked=self.lessons_locked,
             entries_locked=self.entries_locked,
             periods_locked=self.periods_locked,
             period_marks_locked=self.period_marks_locked,
+            absence_days_locked=self.absence_days_locked,
+            absence_reasons_locked=self.absence_reasons_locked,
             follow_up=len(self.follow_up),
             skipped_busy=len(self.skipped_busy),
             failed=len(self.failed),
@@ -168,8 +180,12 @@ class LockSummary:
             "finished": self.finished.isoformat() if self.finished else None,
             "journals": self.journals,
             "protections_written": self.protections_written,
+            "class_protections_written": self.class_protections_written,
             "protections_rechecked": self.protections_rechecked,
             "journals_read": t.journals_read,
+            "classes": self.classes,
+            "classes_read": t.classes_read,
+            "absences_accepted": t.absences_accepted,
             "entries_accepted": t.entries_accepted,
             "lessons_changed": t.lessons_changed,
             "findings": {
@@ -184,6 +200,8 @@ class LockSummary:
                 "entries": self.entries_locked,
                 "periods": self.periods_locked,
                 "period_marks": self.period_marks_locked,
+                "absence_days": self.absence_days_locked,
+                "absence_reasons": self.absence_reasons_locked,
             },
             "follow_up": list(self.follow_up),
             "substitutions": dict(self.substitutions),

@@ -4,8 +4,10 @@ the service principal, on the whole example school (44 journals, one admin sprea
 * idle cycle: 0 Sheets calls, ≤ 1 Drive call;
 * k journals changed by their teachers: exactly k Sheets reads, at most k writes;
 * a second identical cycle (or the same values typed again) writes nothing;
-* nightly locks: one Sheets write per journal whose open cells changed, none for the others;
-  one read per journal with a day to lock; a second run the same night calls nothing.
+* nightly locks: one Sheets write per journal (and class spreadsheet) whose open cells changed,
+  none for the others; one read per journal (class spreadsheet) with a day to lock; a second run
+  the same night calls nothing;
+* a class spreadsheet changed by its class teacher costs exactly one read.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 from sync.engine import run_cycle
 from sync.locking import run_locks
 from tests.sync.engine_fixtures import DAY, EngineRig, at, make_rig
+from tests.sync.test_engine_classes import type_reason
 
 NEXT, AFTER = date(2026, 9, 9), date(2026, 9, 10)
 
@@ -107,8 +110,12 @@ def test_nightly_locks_write_once_per_journal_whose_open_cells_changed(rig: Engi
     summary = run_locks(rig.svc)
 
     calls = rig.calls()
-    assert calls["sheets_write"] == len(moved) == summary.protections_written
-    assert calls["sheets_read"] == len(due) == summary.tally.journals_read
+    assert len(moved) == summary.protections_written
+    assert summary.class_protections_written == 3  # every class: 10.09 opens, 02.09 closes
+    assert calls["sheets_write"] == len(moved) + 3
+    assert len(due) == summary.tally.journals_read and summary.tally.classes_read == 3
+    assert calls["sheets_read"] == len(due) + 3  # 02.09's absence reasons lock: one read each
+    assert summary.absence_days_locked == 3
     assert calls["drive"] == 0
     assert summary.days_locked == len(due)
 
@@ -116,3 +123,19 @@ def test_nightly_locks_write_once_per_journal_whose_open_cells_changed(rig: Engi
     again = run_locks(rig.svc)  # the same night again: nothing moved, nothing due
     assert rig.calls() == {"drive": 0, "sheets_read": 0, "sheets_write": 0}
     assert (again.protections_written, again.days_locked) == (0, 0)
+
+
+def test_a_changed_class_spreadsheet_costs_exactly_one_read(rig: EngineRig) -> None:
+    rig.set_now(at(DAY, 10))
+    pupil = rig.school.pupils_in("7Б")[0].id
+    type_reason(rig, pupil, DAY, "б")  # the class teacher, as themselves
+    rig.emu.reset_counters()
+
+    summary = run_cycle(rig.svc)
+
+    assert rig.calls() == {"drive": 1, "sheets_read": 1, "sheets_write": 0}
+    assert summary.tally.classes_read == 1 and summary.tally.absences_accepted == 1
+    rig.emu.reset_counters()
+    idle = run_cycle(rig.svc)
+    assert rig.calls() == {"drive": 1, "sheets_read": 0, "sheets_write": 0}
+    assert idle.tally.classes_read == 0

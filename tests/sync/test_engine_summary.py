@@ -36,12 +36,14 @@ NEXT = date(2026, 9, 9)
 
 CYCLE_KEYS = {
     "kind", "ok", "started", "finished", "first_cycle", "files_changed", "journals_read",
+    "classes_read", "absences_accepted",
     "entries_accepted", "lessons_changed", "findings", "violations", "reverts", "writes",
     "repaired", "rebuilt", "corrections", "substitutions", "skipped_busy", "failed", "errors",
     "api_calls",
 }
 LOCK_KEYS = {
-    "kind", "ok", "started", "finished", "journals", "protections_written",
+    "kind", "ok", "started", "finished", "journals", "classes", "classes_read",
+    "absences_accepted", "protections_written", "class_protections_written",
     "protections_rechecked", "journals_read", "entries_accepted", "lessons_changed", "findings",
     "violations", "locks", "follow_up", "substitutions", "skipped_busy", "failed", "errors",
     "api_calls",
@@ -137,12 +139,16 @@ def test_lock_summary_json_shape_and_counts(rig: EngineRig) -> None:
     assert set(data) == LOCK_KEYS
     json.dumps(data)
     assert data["kind"] == "lock" and data["ok"] is True
-    assert data["journals"] == 3
+    assert data["journals"] == 3 and data["classes"] == 3
+    # 3 journals + 3 class spreadsheets (a new attendance day opens, 01.09 closes and is read)
     assert data["protections_written"] == 3 and data["journals_read"] == 3
-    assert set(data["locks"]) == {"days", "lessons", "entries", "periods", "period_marks"}
+    assert data["class_protections_written"] == 3
+    assert data["classes_read"] == 3 and data["locks"]["absence_days"] == 3
+    assert set(data["locks"]) == {"days", "lessons", "entries", "periods", "period_marks",
+                                 "absence_days", "absence_reasons"}
     assert data["locks"]["entries"] == 1
     assert data["locks"]["days"] == data["locks"]["lessons"] > 0
-    assert data["api_calls"]["sheets_write"] == rig.calls()["sheets_write"] == 3
+    assert data["api_calls"]["sheets_write"] == rig.calls()["sheets_write"] == 6
     assert set(data["follow_up"]) <= {rig.journal(c, s).id for c, s in
                                      (("7Б", "algebra"), ("7Б", "russian"), ("10А", "algebra"))}
     text = json.dumps(data, ensure_ascii=False)

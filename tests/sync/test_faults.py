@@ -26,10 +26,11 @@ from sqlalchemy import text
 
 from sync.app import Service
 from sync.engine import run_cycle
-from sync.journal_sync import journal_titles, target_key
+from sync.journal_sync import journal_titles
 from sync.labels import RU
 from sync.layout_journal_map import LessonField
 from sync.locking import run_locks
+from sync.tamper import target_key
 from tests.sync.engine_fixtures import DAY, ORGANIZER, SMALL, SVC, EngineRig, at, make_rig
 
 NEXT = date(2026, 9, 9)

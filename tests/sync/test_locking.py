@@ -164,8 +164,10 @@ def test_an_uncertain_protection_write_is_rechecked_before_any_retry(
 
     assert summary.ok, summary.to_json()
     assert (summary.protections_written, summary.protections_rechecked) == (3, 1)
-    assert rig.calls()["sheets_write"] == writes
-    assert rig.calls()["sheets_read"] == 3 + 1  # three journal reads, one protection re-read
+    classes = summary.class_protections_written  # the class spreadsheets' attendance days moved
+    assert classes == 3 and summary.tally.classes_read == 3  # 01.09's reasons locked: read
+    assert rig.calls()["sheets_write"] == writes + classes
+    assert rig.calls()["sheets_read"] == 3 + 1 + 3  # journal reads, one protection re-read, classes
     assert refused(rig, lambda: teacher_types(rig, pupil(rig), DAY, "2"))
     file_id = rig.journal(CLASS, SUBJECT).id
     with rig.svc.ledger.snapshot() as tx:
@@ -359,7 +361,8 @@ def test_moved_columns_are_protected_where_the_cells_really_are(rig: EngineRig) 
     rig.emu.reset_counters()
     summary = run_locks(rig.svc)
     assert summary.ok
-    assert rig.calls()["sheets_write"] == 3 + 1  # one more protection write, for the moved tab
+    assert summary.class_protections_written == 3  # the class spreadsheets' attendance days
+    assert rig.calls()["sheets_write"] == 3 + 1 + 3  # one more protection write, for the moved tab
     assert refused(rig, lambda: teacher_types(rig, pupil(rig), DAY, "2"))
     rig.set_now(at(NEXT, 9))
     teacher_types(rig, pupil(rig), NEXT, "4")  # today's real column is open

@@ -13,7 +13,7 @@ from rules.errors import StoreError
 from sync import store_schema
 from sync.migrations import MIGRATIONS, Migration
 from sync.store import Ledger
-from sync.store_types import Change
+from sync.store_types import AbsenceInput, Change
 from tests.sync.ledger_helpers import JOURNAL, at, cell
 
 
@@ -29,8 +29,11 @@ def half_then_fail(connection: Connection) -> None:
     raise RuntimeError("disk went away in the middle")
 
 
-UPGRADE = (*MIGRATIONS, Migration(2, "entry comments", add_comment_column))
-FAILING = (*MIGRATIONS, Migration(2, "half then fail", half_then_fail))
+LATEST = len(MIGRATIONS)
+NEXT = LATEST + 1
+UPGRADE = (*MIGRATIONS, Migration(NEXT, "entry comments", add_comment_column))
+FAILING = (*MIGRATIONS, Migration(NEXT, "half then fail", half_then_fail))
+APPLIED = [(m.number, m.name) for m in MIGRATIONS]
 
 
 def versions(path: Path) -> list[tuple[int, str]]:
@@ -64,7 +67,7 @@ def tables(path: Path) -> list[str]:
 
 def test_fresh_ledger_has_exactly_the_declared_schema(tmp_path: Path) -> None:
     with Ledger.open(tmp_path / "l.sqlite3", now=at()) as ledger:
-        assert ledger.schema_version() == 1
+        assert ledger.schema_version() == LATEST
         with ledger.engine.connect() as connection:
             found = inspect(connection)
             assert set(found.get_table_names()) == set(store_schema.metadata.tables)
@@ -80,14 +83,14 @@ def test_fresh_ledger_has_exactly_the_declared_schema(tmp_path: Path) -> None:
                 .all()
             )
     assert triggers == ["audit_no_delete", "audit_no_update"]
-    assert versions(tmp_path / "l.sqlite3") == [(1, "initial schema")]
+    assert versions(tmp_path / "l.sqlite3") == APPLIED
 
 
 def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite3"
     for _ in range(3):
         Ledger.open(path).close()
-    assert versions(path) == [(1, "initial schema")]
+    assert versions(path) == APPLIED
 
 
 def test_upgrade_keeps_the_data(tmp_path: Path) -> None:
@@ -98,7 +101,7 @@ def test_upgrade_keeps_the_data(tmp_path: Path) -> None:
             tx.state_set("drive.token", "77", at())
         head = ledger.audit_head()
     with Ledger.open(path, migrations=UPGRADE) as ledger:
-        assert ledger.schema_version() == 2
+        assert ledger.schema_version() == NEXT
         assert ledger.audit_verify().ok and ledger.audit_head() == head
         with ledger.transaction() as tx:
             assert [(e.pupil_id, e.value) for e in tx.entries(JOURNAL)] == [
@@ -113,7 +116,7 @@ def test_upgrade_keeps_the_data(tmp_path: Path) -> None:
                 .all()
             )
     assert comments == ["до обновления", "до обновления", ""]
-    assert versions(path) == [(1, "initial schema"), (2, "entry comments")]
+    assert versions(path) == [*APPLIED, (NEXT, "entry comments")]
 
 
 def test_failing_migration_is_rolled_back_and_named(tmp_path: Path) -> None:
@@ -122,10 +125,10 @@ def test_failing_migration_is_rolled_back_and_named(tmp_path: Path) -> None:
         tx.accept_entry(JOURNAL, cell("p1", "5"), at())
     with pytest.raises(StoreError) as caught:
         Ledger.open(path, migrations=FAILING)
-    assert "migration 0002 (half then fail) failed and was rolled back" in caught.value.message
+    assert f"migration {NEXT:04d} (half then fail) failed and was rolled back" in caught.value.message
     assert "disk went away" in caught.value.message
-    assert caught.value.hint is not None and "schema version 1" in caught.value.hint
-    assert versions(path) == [(1, "initial schema")]
+    assert caught.value.hint is not None and f"schema version {LATEST}" in caught.value.hint
+    assert versions(path) == APPLIED
     assert "oops" not in columns(path, "entries")
     assert "half_done" not in tables(path)
     with Ledger.open(path) as ledger, ledger.snapshot() as tx:  # the old code still works
@@ -137,9 +140,29 @@ def test_ledger_newer_than_the_code_is_refused(tmp_path: Path) -> None:
     Ledger.open(path, migrations=UPGRADE).close()
     with pytest.raises(StoreError) as caught:
         Ledger.open(path)
-    assert "schema version 2, newer than this ejournal knows (1)" in caught.value.message
+    assert f"schema version {NEXT}, newer than this ejournal knows ({LATEST})" in caught.value.message
     assert caught.value.hint is not None and "upgrade ejournal" in caught.value.hint
-    assert versions(path) == [(1, "initial schema"), (2, "entry comments")]  # untouched
+    assert versions(path) == [*APPLIED, (NEXT, "entry comments")]  # untouched
+
+
+def test_a_version_1_ledger_gains_the_absence_tables_and_keeps_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite3"
+    with Ledger.open(path, migrations=MIGRATIONS[:1]) as ledger:
+        with ledger.transaction() as tx:
+            tx.accept_entries(JOURNAL, [cell("p1", "5")], at())
+        head = ledger.audit_head()
+    assert "absence_reasons" not in tables(path)
+    with Ledger.open(path) as ledger:
+        assert ledger.schema_version() == 2 and ledger.audit_head() == head
+        with ledger.transaction() as tx:
+            assert [e.value for e in tx.entries(JOURNAL)] == ["5"]
+            tx.accept_absences("7Б", [AbsenceInput("p1", at().date(), "б", "б")], at(hour=11))
+            assert [a.reason for a in tx.absences("7Б")] == ["б"]
+        assert ledger.audit_verify().ok
+    assert columns(path, "absence_reasons") == [
+        c.name for c in store_schema.absence_reasons.columns
+    ]
+    assert versions(path) == [(1, "initial schema"), (2, "absence reasons")]
 
 
 @pytest.mark.parametrize("numbers", [(2,), (1, 3), (1, 1)], ids=["starts-at-2", "gap", "repeat"])

@@ -13,6 +13,7 @@ import pytest
 from rules.errors import StoreError
 from rules.model import Finding, Location, Severity
 from sync.backend import Grant, Role
+from sync.migrations import MIGRATIONS
 from sync.store import Ledger
 from sync.store_types import (
     CellRef,
@@ -53,7 +54,7 @@ def test_open_creates_folder_and_sets_wal_and_foreign_keys(tmp_path: Path) -> No
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
-        assert ledger.schema_version() == 1
+        assert ledger.schema_version() == len(MIGRATIONS)
 
 
 def test_closed_ledger_refuses_work(tmp_path: Path) -> None:
