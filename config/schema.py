@@ -9,7 +9,7 @@ dates (``2026-09-01``).
 Layout (all tables optional except ``[school]`` and ``[year]``)::
 
     [school]       name, timezone, max_lessons_per_day, deputy_emails
-    [year]         name, start, end, week_days, period_kind, extra_school_days
+    [year]         name, start, end, week_days, period_kind, extra_school_days, journal_start
     [[year.periods]] / [[year.holidays]]   name, start, end
     [grammar]      fields of rules.model.MarkGrammar
     [lock]         fields of rules.model.LockPolicy
@@ -76,6 +76,7 @@ class YearSection(_Model):
     week_days: Annotated[int, Field(ge=5, le=6)] | None = None
     period_kind: Literal["quarter", "trimester", "half_year"] | None = None
     extra_school_days: list[date] = []
+    journal_start: date | None = None  # go-live day; lessons before it were kept on paper
     periods: list[DateRange] = Field(min_length=1)
     holidays: list[DateRange] = []
 

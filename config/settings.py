@@ -1,11 +1,12 @@
 """From the parsed ``school.toml`` to domain objects, with the checks pydantic cannot express alone.
 
-Checks here: time zone exists; periods lie inside the year and do not overlap; holidays and extra
-school days lie inside the year; grace rules name an existing work type and their grade bands do not
-overlap; work type codes are unique; grading thresholds strictly increase; the backend's folder and
-credentials (the google backend needs a service-account key file unless the environment names the
-emulator host or OAuth user credentials instead — see ``sync.google_auth``). Defaults come from the
-``rules.model`` / ``config.school`` dataclasses: only keys the sysadmin wrote are passed on.
+Checks here: time zone exists; periods lie inside the year and do not overlap; holidays, extra
+school days and the go-live day (``journal_start``) lie inside the year; grace rules name an
+existing work type and their grade bands do not overlap; work type codes are unique; grading
+thresholds strictly increase; the backend's folder and credentials (the google backend needs a
+service-account key file unless the environment names the emulator host or OAuth user credentials
+instead — see ``sync.google_auth``). Defaults come from the ``rules.model`` / ``config.school``
+dataclasses: only keys the sysadmin wrote are passed on.
 """
 
 from __future__ import annotations
@@ -150,6 +151,11 @@ def _year(doc: SchoolToml, where: _Where) -> AcademicYear:
     for i, day in enumerate(y.extra_school_days):
         if not y.start <= day <= y.end:
             where.add(("year", "extra_school_days", i), f"{day} is outside the year")
+    if y.journal_start is not None and not y.start <= y.journal_start <= y.end:
+        where.add(
+            ("year", "journal_start"),
+            f"journal_start {y.journal_start} is outside the year ({y.start}..{y.end})",
+        )
     extra: dict[str, Any] = {}
     if y.week_days is not None:
         extra["week_days"] = y.week_days
@@ -162,6 +168,7 @@ def _year(doc: SchoolToml, where: _Where) -> AcademicYear:
         periods=periods,
         holidays=holidays,
         extra_school_days=tuple(y.extra_school_days),
+        journal_start=y.journal_start,
         **extra,
     )
 

@@ -163,6 +163,13 @@ class AcademicYear:
     week_days: int = 5  # 5- or 6-day school week
     period_kind: PeriodKind = PeriodKind.QUARTER
     extra_school_days: tuple[date, ...] = ()  # weekend days declared school days (перенос)
+    # go-live: the first day kept in ejournal (lessons before it were kept on paper); None = start
+    journal_start: date | None = None
+
+    @property
+    def journal_from(self) -> date:
+        """The first day the electronic journal is kept: ``journal_start``, else the year's start."""
+        return self.journal_start or self.start
 
 
 @dataclass(frozen=True, slots=True)
