@@ -134,10 +134,17 @@ def period_mark_outside_window(ctx: ValidationContext) -> Iterator[Hit]:
 @rule("too_few_marks", "Мало отметок для аттестации за период", Severity.WARNING)
 def too_few_marks(ctx: ValidationContext) -> Iterator[Hit]:
     """While a period's marks window is open: pupils below ``GradingPolicy.min_marks``, except those
-    whose period cell already says "н/а", "осв" or "зач"."""
+    whose period cell already says "н/а", "осв" or "зач".
+
+    A period with lessons before ``journal_start`` (the school went live during it) is skipped:
+    part of its marks are in the paper journal, so a count of the electronic ones would call
+    pupils short of marks who are not, and no scaled minimum would be fair to every subject. Every
+    lesson of a period that is checked lies on or after ``journal_start``, so the count is of
+    marks kept here only.
+    """
     minimum = ctx.policies.grading.min_marks
     for window in ctx.period_windows:
-        if not window.is_open(ctx.today):
+        if not window.is_open(ctx.today) or ctx.partly_on_paper(window.period):
             continue
         cells = {
             e.pupil_id: (e, p)

@@ -5,7 +5,8 @@ A lesson's topic, work type and homework are due on its day, so they are reporte
 on. Any non-blank homework text counts as recorded, so "—", "нет" or "не задано" (no homework set,
 said explicitly) satisfy the rule; only an empty cell is reported. Lessons are ``(day, lesson_no)``:
 two lessons of the subject in one day are checked each on its own, and their messages name them as
-the journal does ("Урок 12.10.2026 (2)").
+the journal does ("Урок 12.10.2026 (2)"). Lessons before the school's go-live day
+(``ValidationContext.journal_start``) were kept in the paper journal: no rule here checks them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from rules.model import Location, Severity
 
 def _past_lessons(ctx: ValidationContext) -> Iterator[LessonInfo]:
     for day, lesson_no in ctx.lesson_keys:
-        if day < ctx.today:
+        if day < ctx.today and ctx.in_journal(day):
             yield ctx.info(day, lesson_no)
 
 
@@ -61,7 +62,9 @@ def unknown_work_type(ctx: ValidationContext) -> Iterator[Hit]:
     names = ", ".join(wt.name for wt in ctx.policies.work_types)
     for day, lesson_no in ctx.lesson_keys:
         info = ctx.info(day, lesson_no)
-        if day <= ctx.today and info.work_type.strip() and ctx.work_type(info.work_type) is None:
+        if not ctx.in_journal(day) or day > ctx.today or not info.work_type.strip():
+            continue
+        if ctx.work_type(info.work_type) is None:
             yield (
                 _where(ctx, info, EntryField.WORK_TYPE),
                 (
@@ -97,7 +100,7 @@ def control_work_without_marks(ctx: ValidationContext) -> Iterator[Hit]:
     for day, lesson_no in ctx.lesson_keys:
         work = ctx.work_type(ctx.info(day, lesson_no).work_type)
         grace_end = ctx.grace_until.get((day, lesson_no), day)
-        if work is None or not work.assessment or ctx.today <= grace_end:
+        if work is None or not work.assessment or ctx.today <= grace_end or not ctx.in_journal(day):
             continue
         when = ctx.lesson_label(day, lesson_no)
         for pupil in ctx.pupils:

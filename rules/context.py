@@ -94,7 +94,10 @@ class ValidationContext:
     day keep their own cells and facts. ``grace_until`` maps a lesson to the last day its marks may
     still be entered (the lesson day itself when its work type has no grace, or when the lesson is
     missing from the mapping); ``duplicate_rows`` holds pupil ids the grid parser saw on more than
-    one row. ``now`` (tz-aware) is there for rules that need the time of day.
+    one row. ``now`` (tz-aware) is there for rules that need the time of day. ``journal_start``
+    is the school's go-live day (``AcademicYear.journal_start``; None: the journal was kept here
+    from the start): lessons before it were kept in the paper journal, so the journal-keeping
+    rules leave them alone, while every rule on what is typed still checks every cell.
     """
 
     journal: str
@@ -110,6 +113,7 @@ class ValidationContext:
     period_windows: tuple[PeriodWindow, ...] = ()
     grace_until: Mapping[LessonKey, date] = field(default_factory=dict)
     duplicate_rows: frozenset[str] = frozenset()
+    journal_start: date | None = None
     # derived once in __post_init__
     parsed: tuple[Parsed, ...] = field(init=False, repr=False, compare=False)
     parsed_period: tuple[Parsed, ...] = field(init=False, repr=False, compare=False)
@@ -153,6 +157,14 @@ class ValidationContext:
     def lesson_keys(self) -> tuple[LessonKey, ...]:
         """Every lesson as ``(day, lesson_no)``, in order."""
         return tuple(sorted(self._lesson_periods))
+
+    def in_journal(self, day: date) -> bool:
+        """Whether a lesson on ``day`` was kept in this journal (not before ``journal_start``)."""
+        return self.journal_start is None or day >= self.journal_start
+
+    def partly_on_paper(self, period: str) -> bool:
+        """Whether some lesson of ``period`` was held before ``journal_start`` (on paper)."""
+        return any(p == period and not self.in_journal(d) for (d, _), p in self._lesson_periods.items())
 
     def pupil(self, pupil_id: str) -> Pupil | None:
         return self._pupils.get(pupil_id)

@@ -200,7 +200,8 @@ def validation_context(
     *,
     now: datetime,
 ) -> ValidationContext:
-    """The rules' view of the journal as it will be after the reverts (``now`` in school time)."""
+    """The rules' view of the journal as it will be after the reverts (``now`` in school time),
+    with the school's go-live day (lessons before it were kept on paper)."""
     now_date = now.date()
     school_class = school.school_class(class_id)
     grade = school_class.grade if school_class else 0
@@ -246,4 +247,5 @@ def validation_context(
         period_windows=windows,
         grace_until=grace,
         duplicate_rows=reading.duplicate_rows,
+        journal_start=school.year.journal_start,
     )
