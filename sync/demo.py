@@ -8,15 +8,17 @@ day (``sync.demo_teachers``), at 16:00 a sync cycle runs and finds their typos, 
 them (one typo of the last day stays, to be seen in "Замечания") and at 18:00 the next cycle takes
 the fixes; at ``lock_at`` in the night the lock job runs. On the third day someone with owner
 rights changes a locked mark in the file: the next cycle reverts it and records a violation.
-Deterministic for a given seed and start day. The school starts mid-year, so the lessons before
-the first simulated day stay empty: they are locked on the first night and listed as findings
-(no topic, work type or homework), which the summary says.
+Deterministic for a given seed and start day. The school goes live on the first simulated day:
+the copied school.toml sets ``[year] journal_start`` to it, so the lessons before it (kept in the
+paper journal) are locked on the first night but raise no journal-keeping findings, and the
+summary lists only what the simulated days left open.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import re
 import shutil
 from collections import Counter
 from collections.abc import Callable
@@ -112,6 +114,8 @@ def run_demo(
     config = _copy_example(directory)
     school = load_school(config)
     when = demo_days(school, today or wall_clock(school)().date(), days)
+    _set_journal_start(config, when[0])
+    school = load_school(config)
     summary = DemoSummary(
         directory=directory,
         config=config,
@@ -121,6 +125,10 @@ def run_demo(
     )
     echo(f"Demo school in {directory}: {school.name}, {school.year.name}, local backend.")
     echo(f"Simulated days: {', '.join(d.strftime('%a %d.%m.%Y') for d in when)}")
+    echo(
+        f"The school goes live on {when[0].strftime('%d.%m.%Y')} ([year] journal_start): earlier "
+        "lessons were kept in the paper journal."
+    )
     clock = SimClock(_at(school, when[0], time(7, 30)))
     with Service.open(school, clock=clock) as svc:
         _setup(svc, summary, echo)
@@ -165,6 +173,19 @@ def _copy_example(directory: Path) -> Path:
         )
     config.write_text(text.replace(local, 'kind = "local"\nfolder = "sheets"'), encoding="utf-8")
     return config
+
+
+def _set_journal_start(config: Path, day: date) -> None:
+    """Uncomment ``[year] journal_start`` in the copied school.toml and set it to ``day``."""
+    text = config.read_text(encoding="utf-8")
+    documented = re.search(r"^# journal_start = \S+$", text, flags=re.MULTILINE)
+    if documented is None:
+        raise EjournalError(
+            "the example school.toml has no commented journal_start in [year] to set",
+            "restore config/example/school.toml from the repository",
+        )
+    line = f"journal_start = {day.isoformat()}"
+    config.write_text(text[: documented.start()] + line + text[documented.end() :], encoding="utf-8")
 
 
 def _at(school: School, day: date, moment: time) -> datetime:
@@ -277,11 +298,6 @@ def _print_summary(summary: DemoSummary, echo: Callable[[str], Any]) -> None:
     echo(f"  Findings open: {summary.findings_open}")
     for rule, count in summary.findings_by_rule.items():
         echo(f"    {count:>5}  {rule}")
-    first = summary.days[0].strftime("%d.%m.%Y")
-    echo(
-        f"    (the demo school starts mid-year: lessons before {first} were never filled in, so they"
-        " have no topic, work type or homework)"
-    )
     echo(
         f"  Locks: {summary.days_locked} journal-days locked, {summary.protections_written} "
         f"protection updates over {summary.cycles} sync cycles and {len(summary.days)} nights"

@@ -122,6 +122,38 @@ def test_the_typo_left_is_a_finding_in_the_journals_findings_tab(demo: DemoRun) 
     assert demo.summary.findings_by_rule["invalid_value"] == 1
 
 
+def test_lessons_before_the_go_live_raise_nothing_only_the_typo_left_is_open(
+    demo: DemoRun,
+) -> None:
+    s = demo.summary
+    school = load_school(s.config)
+    assert school.year.journal_start == s.days[0]  # the copied school.toml goes live on day one
+    every = [x for lessons in school.lessons().values() for x in lessons]
+    # 01.09–24.11, kept on paper: without journal_start each was 3 findings (no topic, work type,
+    # homework), 2,763 in all
+    assert sum(x.day < s.days[0] for x in every) == 921
+    with demo.ledger.snapshot() as tx:
+        journals = [f.key for f in tx.files(FileKind.JOURNAL)]
+        facts = [x.facts for key in journals for x in tx.lessons(key)]
+        findings = [f for key in journals for f in tx.findings(key)]
+    assert not any(f.topic or f.work_type or f.homework for f in facts if f.day < s.days[0])
+    # the simulated teachers typed topic, work type and homework of every lesson of their days
+    simulated = [x for x in every if x.day in s.days]
+    recorded = [f for f in facts if f.day in s.days]
+    assert len(simulated) == s.typed.lessons == len(recorded) == 50
+    assert all(f.topic and f.work_type and f.homework for f in recorded)
+    # their control works are within the checking norm (7 days in grades 5–11: every class here)
+    control = school.policies.work_type("control")
+    assert control is not None
+    assert {control.grace_days(c.grade) for c in school.classes} == {7}
+    # and the marks window of the 2nd quarter (too_few_marks) opens only on 22.12
+    assert s.findings_by_rule == {"invalid_value": 1} and s.findings_open == len(findings) == 1
+    text = "\n".join(demo.lines)
+    assert "Findings open: 1\n        1  invalid_value\n" in text
+    assert "The school goes live on 25.11.2026 ([year] journal_start)" in text
+    assert "mid-year" not in text
+
+
 def test_the_audit_chain_verifies_and_the_summary_says_so(demo: DemoRun) -> None:
     report = demo.ledger.audit_verify()
     assert report.ok
