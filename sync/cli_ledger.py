@@ -6,6 +6,7 @@ They read or replace the ledger only — no spreadsheet is touched — and are r
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -27,7 +28,8 @@ from sync.cli_show import Status, configure_logging, count_files, echo_lines
 @json_option
 @verbose_option
 def status(config_path: Path, as_json: bool, verbose: int) -> None:
-    """Show the ledger at a glance: spreadsheets, last runs, open findings, violations, audit head.
+    """Show the ledger at a glance: spreadsheets, last runs, open findings (journals and class
+    spreadsheets), absence reasons, violations, audit head.
 
     Reads the ledger only (no spreadsheet calls).
 
@@ -47,6 +49,9 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
         with ledger.snapshot() as tx:
             files = tx.files()
             findings = {f.key: len(tx.findings(f.key)) for f in files if f.kind is FileKind.JOURNAL}
+            classes = [f.key for f in files if f.kind is FileKind.CLASS]
+            class_findings = {key: len(tx.findings(key)) for key in classes}
+            reasons = [r for key in classes for r in tx.absences(key)]
             violations = tx.violations()
             info = Status(
                 ledger=str(ledger.path),
@@ -63,6 +68,10 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
                 ],
                 findings_open=sum(findings.values()),
                 journals_with_findings=sum(1 for n in findings.values() if n),
+                class_findings_open=sum(class_findings.values()),
+                classes_with_findings=sum(1 for n in class_findings.values() if n),
+                absence_reasons=dict(Counter(r.reason for r in reasons if r.reason)),
+                absences_kept_as_typed=sum(1 for r in reasons if not r.reason),
                 violations=len(violations),
                 violations_unreverted=sum(1 for v in violations if v.reverted_at is None),
                 corrections_pending=len(tx.corrections(pending=True)),

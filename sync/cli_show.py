@@ -164,6 +164,10 @@ class Status:
     runs: list[dict[str, Any]] = field(default_factory=list)
     findings_open: int = 0
     journals_with_findings: int = 0
+    class_findings_open: int = 0  # class spreadsheets: findings about "Посещаемость" (ledger only)
+    classes_with_findings: int = 0
+    absence_reasons: dict[str, int] = field(default_factory=dict)  # reason code → count
+    absences_kept_as_typed: int = 0  # text that is no reason, kept when its day locked
     violations: int = 0
     violations_unreverted: int = 0
     corrections_pending: int = 0
@@ -180,6 +184,10 @@ class Status:
             "runs": list(self.runs),
             "findings_open": self.findings_open,
             "journals_with_findings": self.journals_with_findings,
+            "class_findings_open": self.class_findings_open,
+            "classes_with_findings": self.classes_with_findings,
+            "absence_reasons": dict(self.absence_reasons),
+            "absences_kept_as_typed": self.absences_kept_as_typed,
             "violations": self.violations,
             "violations_unreverted": self.violations_unreverted,
             "corrections_pending": self.corrections_pending,
@@ -200,6 +208,11 @@ class Status:
             f"violations: {self.violations} ({self.violations_unreverted} not reverted yet)"
         )
         out.append(
+            f"Class spreadsheets: {self.class_findings_open} open findings in "
+            f"{self.classes_with_findings} class{'' if self.classes_with_findings == 1 else 'es'}; "
+            f"absence reasons: {self._reasons()}"
+        )
+        out.append(
             f"Corrections pending: {self.corrections_pending}; "
             f"waiting for their journal: {self.corrections_deferred}"
         )
@@ -216,6 +229,17 @@ class Status:
             + (f", newest {self.backups[0]}" if self.backups else "")
         )
         return out
+
+
+    def _reasons(self) -> str:
+        """ "12 (б 7, н 3, у 2; 1 kept as typed)": the total, then per code in code order."""
+        total = sum(self.absence_reasons.values()) + self.absences_kept_as_typed
+        parts = [f"{code} {n}" for code, n in sorted(self.absence_reasons.items())]
+        detail = ", ".join(parts)
+        if self.absences_kept_as_typed:
+            kept = f"{self.absences_kept_as_typed} kept as typed"
+            detail = f"{detail}; {kept}" if detail else kept
+        return f"{total} ({detail})" if detail else str(total)
 
 
 def count_files(records: list[Any]) -> dict[str, int]:

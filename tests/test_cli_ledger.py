@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from rules.model import Finding, Location, Severity
 from sync.cli import main
 from sync.store import Ledger
-from sync.store_types import CellRef, Field, FileKind
+from sync.store_types import AbsenceInput, CellRef, Field, FileKind
 from tests.sync.ledger_helpers import JOURNAL, build_history
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,6 +86,55 @@ def test_status_json(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert data["runs"][0]["kind"] == "sync" and data["runs"][0]["ok"] is True
     assert len(data["audit_head"]) == 64
+
+
+def test_status_counts_class_findings_and_absence_reasons(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_cli("status", "--config", str(config), capsys=capsys)
+    assert code == 0
+    assert "Class spreadsheets: 0 open findings in 0 classes; absence reasons: 0\n" in out
+
+    day, later = date(2026, 9, 14), date(2026, 9, 15)
+    path = config.parent / "var" / "ledger.sqlite3"
+    with Ledger.open(path) as ledger, ledger.transaction() as tx:
+        for class_id in ("7Б", "5А"):
+            tx.register_file(f"file-{class_id}", FileKind.CLASS, class_id, class_id, NOW)
+        tx.accept_absences(
+            "7Б",
+            [
+                AbsenceInput("p01", day, "б", "б"),
+                AbsenceInput("p02", day, "Б", "б"),
+                AbsenceInput("p03", day, "н", "н"),
+                AbsenceInput("p01", later, "у", "у"),
+                AbsenceInput("p04", later, "болел", ""),  # kept as typed at a lock
+                AbsenceInput("p05", later, "", ""),  # erased: no reason
+            ],
+            NOW,
+        )
+        tx.accept_absences("5А", [AbsenceInput("p21", day, "б", "б")], NOW)
+        where = Location("7Б", "p06", later, Field.ABSENCE_REASON.value, "E9")
+        tx.sync_findings(
+            "7Б",
+            [
+                Finding("absence_reason", Severity.ERROR, where, "«х» — нет такой причины"),
+                Finding("absence_outside", Severity.ERROR, Location("7Б"), "вне столбцов"),
+            ],
+            NOW,
+        )
+
+    code, out, _ = run_cli("status", "--config", str(config), capsys=capsys)
+    assert code == 0
+    assert (
+        "Class spreadsheets: 2 open findings in 1 class; "
+        "absence reasons: 6 (б 3, н 1, у 1; 1 kept as typed)\n"
+    ) in out
+    assert "Open findings: 0 in 0 journals" in out  # the class findings are not a journal's
+    code, out, _ = run_cli("status", "--config", str(config), "--json", capsys=capsys)
+    data = json.loads(out)
+    assert (data["class_findings_open"], data["classes_with_findings"]) == (2, 1)
+    assert data["absence_reasons"] == {"б": 3, "н": 1, "у": 1}
+    assert data["absences_kept_as_typed"] == 1
 
 
 def test_status_without_a_ledger_says_to_run_setup(
