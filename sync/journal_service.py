@@ -45,12 +45,18 @@ def work_types(ctx: ValidationContext, facts: Mapping[LessonKey, LessonInput]
 def recommendations(school: School, subject_id: str, lessons: Sequence[Lesson],
                     entries: Iterable[EntryRecord], codes: Mapping[LessonKey, str | None]
                     ) -> Recommendations:
-    """Recommended period marks from accepted marks (none for a subject without marks)."""
+    """Recommended period marks from accepted marks (none for a subject without marks).
+
+    None either for a period partly kept on paper (lessons before ``journal_start``): its
+    electronic marks are only part of the pupil's record, so a recommendation would mislead.
+    """
     subject = school.subject(subject_id)
     if subject is not None and not subject.marked:
         return {}
     grammar, policy = school.policies.grammar, school.policies.grading
-    period_of = {(x.day, x.lesson_no): x.period for x in lessons}
+    start = school.year.journal_from
+    on_paper = {x.period for x in lessons if x.day < start}
+    period_of = {(x.day, x.lesson_no): x.period for x in lessons if x.period not in on_paper}
     marks: dict[tuple[str, str], list[MarkRecord]] = {}
     for e in entries:
         period = period_of.get((e.day, e.lesson_no))
@@ -72,6 +78,8 @@ def deviation_findings(school: School, ctx: ValidationContext, periods: Iterable
     grammar = school.policies.grammar
     out: list[Finding] = []
     for entry in periods:
+        if ctx.partly_on_paper(entry.period):
+            continue  # no recommendation for a period partly kept on paper
         parsed = parse_cell(entry.raw, grammar, period=True)
         if not parsed.ok or parsed.value is None:
             continue  # the grammar rules report it
