@@ -24,9 +24,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from gspread.urls import (
     DRIVE_FILES_API_V3_URL,
@@ -37,6 +35,7 @@ from gspread.urls import (
 )
 
 from rules.errors import BackendError, TransientError
+from sync import google_drive as drive
 from sync.backend import (
     CellRange,
     FileInfo,
@@ -48,6 +47,7 @@ from sync.backend import (
     TabSpec,
 )
 from sync.google_auth import Connection, build_client
+from sync.google_drive import ALL_DRIVES, FILE_FIELDS, file_url
 from sync.google_http import BadRequest, ProjectHTTPClient, short_path
 from sync.google_layout import (
     cell_range,
@@ -64,17 +64,7 @@ from sync.google_layout import (
 log = logging.getLogger(__name__)
 
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
-DRIVE_CHANGES_URL = "https://www.googleapis.com/drive/v3/changes"
-FILE_FIELDS = "id,name,version,modifiedTime,trashed,lastModifyingUser(emailAddress,me)"
-CHANGE_FIELDS = ("nextPageToken,newStartPageToken,changes(fileId,removed,time,file(name,"
-                 "modifiedTime,version,trashed,lastModifyingUser(emailAddress,me)))")
-GRANTABLE = (Role.READER, Role.COMMENTER, Role.WRITER)
 STALE_TAB_MESSAGES = ("No sheet with id", "No grid with id", "already exists")
-ALL_DRIVES = {"supportsAllDrives": "true"}
-
-
-def _when(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
 
 
 class GoogleBackend:
@@ -126,40 +116,18 @@ class GoogleBackend:
     def _batch(self, file_id: str, requests: list[dict[str, Any]]) -> dict[str, Any]:
         return self._call("post", SPREADSHEET_BATCH_UPDATE_URL % file_id, body={"requests": requests})
 
-    def _info(self, file_id: str, f: Mapping[str, Any], removed: bool = False) -> FileInfo:
-        user = f.get("lastModifyingUser") or {}
-        by_me = bool(user.get("me")) or (
-            str(user.get("emailAddress", "")).lower() == self.principal.lower())
-        return FileInfo(id=file_id, name=str(f.get("name", "")), version=str(f.get("version", "")),
-                        modified=_when(f.get("modifiedTime")), by_me=by_me,
-                        removed=removed or bool(f.get("trashed")))
-
     def _remember(self, file_id: str, sheets: Sequence[Mapping[str, Any]]) -> None:
         ids = {s["properties"]["title"]: int(s["properties"].get("sheetId", 0)) for s in sheets}
         self._sheet_ids[file_id] = ids
 
-    # ---- change feed ----------------------------------------------------------------------
+    # ---- change feed (sync.google_drive) ------------------------------------------------
 
     def start_token(self) -> str:
-        data = self._call("get", DRIVE_CHANGES_URL + "/startPageToken", ALL_DRIVES)
-        return str(data["startPageToken"])
+        return drive.start_token(self._call)
 
     def changes(self, token: str) -> tuple[list[FileInfo], str]:
         """Changed files since ``token`` (latest state per file) and the next token."""
-        found: dict[str, FileInfo] = {}
-        page: str | None = token
-        while page is not None:
-            data = self._call("get", DRIVE_CHANGES_URL, {
-                "pageToken": page, "pageSize": 1000, "includeItemsFromAllDrives": "true",
-                "supportsAllDrives": "true", "fields": CHANGE_FIELDS})
-            for change in data.get("changes", []):
-                fid = change["fileId"]
-                found.pop(fid, None)  # keep the order of the latest change
-                found[fid] = self._info(fid, change.get("file") or {}, bool(change.get("removed")))
-            if "newStartPageToken" in data:
-                return list(found.values()), str(data["newStartPageToken"])
-            page = data.get("nextPageToken")
-        raise BackendError("Drive's change list ended without a newStartPageToken")
+        return drive.changes(self._call, token, self.principal)
 
     # ---- files ----------------------------------------------------------------------------
 
@@ -202,7 +170,7 @@ class GoogleBackend:
         self._protections[file_id] = {t: (sid, protections[t]) for sid, t in by_id.items()
                                       if t in protections}
         log.info("created spreadsheet %s with %d tabs", file_id, len(titles))
-        info = self._info(file_id, meta)
+        info = drive.file_info(file_id, meta, self.principal)
         return FileInfo(id=info.id, name=info.name, version=info.version, modified=info.modified,
                         by_me=True, protections=protections)
 
@@ -213,12 +181,11 @@ class GoogleBackend:
             log.warning("could not delete half-created spreadsheet %s: %s", file_id, exc)
 
     def info(self, file_id: str) -> FileInfo:
-        data = self._call("get", f"{DRIVE_FILES_API_V3_URL}/{quote(file_id, safe='')}",
-                          {**ALL_DRIVES, "fields": FILE_FIELDS})
-        return self._info(file_id, data)
+        data = self._call("get", file_url(file_id), {**ALL_DRIVES, "fields": FILE_FIELDS})
+        return drive.file_info(file_id, data, self.principal)
 
     def delete(self, file_id: str) -> None:
-        self._call("delete", f"{DRIVE_FILES_API_V3_URL}/{quote(file_id, safe='')}", ALL_DRIVES)
+        self._call("delete", file_url(file_id), ALL_DRIVES)
         self._sheet_ids.pop(file_id, None)
         self._protections.pop(file_id, None)
 
@@ -385,47 +352,17 @@ class GoogleBackend:
                 ids[t] = known[t]
         return ids
 
-    # ---- sharing --------------------------------------------------------------------------
+    # ---- sharing (sync.google_drive) -----------------------------------------------------
 
     def grants(self, file_id: str) -> list[Grant]:
-        out: list[Grant] = []
-        page: str | None = None
-        url = f"{DRIVE_FILES_API_V3_URL}/{quote(file_id, safe='')}/permissions"
-        while True:
-            params = {**ALL_DRIVES, "pageSize": 100, "fields": "nextPageToken,permissions(id,"
-                      "type,role,emailAddress,domain,permissionDetails(inherited))"}
-            if page:
-                params["pageToken"] = page
-            data = self._call("get", url, params)
-            for p in data.get("permissions", []):
-                kind = p.get("type", "user")
-                email = p.get("emailAddress") or p.get("domain") or kind
-                inherited = any(d.get("inherited") for d in p.get("permissionDetails", []))
-                out.append(Grant(str(p["id"]), str(email), Role(p["role"]), kind, inherited))
-            page = data.get("nextPageToken")
-            if not page:
-                return out
+        return drive.grants(self._call, file_id)
 
     def grant(self, file_id: str, email: str, role: Role) -> Grant:
         """Share with one Google account, without a notification e-mail; never ``anyone``."""
-        role = Role(role)
-        if role not in GRANTABLE:
-            raise BackendError(f"refusing to grant role {role.value!r} on file {file_id}",
-                               hint="only reader, commenter and writer are granted per file")
-        address = email.strip()
-        if "@" not in address or any(c.isspace() for c in address) or address.startswith("@"):
-            raise BackendError(f"refusing to share file {file_id} with {address!r}: not an "
-                               "e-mail address (files are never shared with anyone or domains)")
-        data = self._call(
-            "post", f"{DRIVE_FILES_API_V3_URL}/{quote(file_id, safe='')}/permissions",
-            {**ALL_DRIVES, "sendNotificationEmail": "false", "fields": "id,type,role,emailAddress"},
-            {"type": "user", "role": role.value, "emailAddress": address})
-        return Grant(str(data["id"]), str(data.get("emailAddress", address)),
-                     Role(data.get("role", role.value)), str(data.get("type", "user")))
+        return drive.grant(self._call, file_id, email, role)
 
     def revoke(self, file_id: str, grant_id: str) -> None:
-        self._call("delete", f"{DRIVE_FILES_API_V3_URL}/{quote(file_id, safe='')}/permissions/"
-                   f"{quote(grant_id, safe='')}", ALL_DRIVES)
+        drive.revoke(self._call, file_id, grant_id)
 
 
 def _tab_missing(file_id: str, titles: Sequence[str], exc: BadRequest) -> BackendError:
