@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 from openpyxl.workbook.workbook import Workbook
 
 from rules.errors import BackendError, SheetAccessError
+from sync import local_edits as edits
 from sync import local_xlsx as xlsx
 from sync.backend import (
     CellRange,
@@ -44,7 +45,6 @@ from sync.backend import (
     Grid,
     Role,
     SpreadsheetSpec,
-    TabMissing,
     TabSpec,
 )
 from sync.local_files import safe_name, sweep_temp_files, unique_path
@@ -54,7 +54,6 @@ from sync.local_manifest import (
     Manifest,
     ManifestStore,
     RemovedEntry,
-    TabState,
     new_grant,
 )
 
@@ -228,16 +227,7 @@ class LocalBackend:
         """Add tabs laid out as given; the local backend needs no protection ids (returns {})."""
         if not tabs:
             return {}
-
-        def change(wb: Workbook, entry: FileEntry) -> None:
-            seen = {t.casefold() for t in wb.sheetnames}
-            for tab in tabs:
-                if tab.title.casefold() in seen:
-                    raise BackendError(f"file {file_id}: tab {tab.title!r} already exists")
-                seen.add(tab.title.casefold())
-                entry.tabs[tab.title] = xlsx.lay_out_tab(wb, tab)
-
-        self._modify(file_id, change)
+        self._modify(file_id, lambda wb, entry: edits.add_tabs(file_id, wb, entry, tabs))
         return {}
 
     def replace_tabs(self, file_id: str, tabs: Sequence[TabSpec]) -> dict[str, int]:
@@ -246,36 +236,11 @@ class LocalBackend:
             return {}
         if len({t.title.casefold() for t in tabs}) != len(tabs):
             raise BackendError(f"file {file_id}: replace_tabs repeats a tab title")
-
-        def change(wb: Workbook, entry: FileEntry) -> None:
-            for tab in tabs:
-                xlsx.check_tab_title(tab.title)
-                old = next((t for t in wb.sheetnames if t.casefold() == tab.title.casefold()), None)
-                index = None if old is None else wb.sheetnames.index(old)
-                if old is not None:
-                    wb.remove(wb[old])
-                    entry.tabs.pop(old, None)
-                entry.tabs[tab.title] = xlsx.lay_out_tab(wb, tab)
-                if index is not None:
-                    wb.move_sheet(tab.title, index - (len(wb.sheetnames) - 1))
-
-        self._modify(file_id, change)
+        self._modify(file_id, lambda wb, entry: edits.replace_tabs(wb, entry, tabs))
         return {}
 
     def rename_tab(self, file_id: str, old: str, new: str) -> None:
-        def change(wb: Workbook, entry: FileEntry) -> None:
-            if old not in wb.sheetnames:
-                raise TabMissing(file_id, [old])
-            if new != old and new.casefold() in {t.casefold() for t in wb.sheetnames if t != old}:
-                raise BackendError(f"file {file_id}: cannot rename tab {old!r}: {new!r} exists")
-            xlsx.check_tab_title(new)
-            wb[old].title = new
-            state = entry.tabs.pop(old, None)
-            if state is not None:
-                entry.tabs[new] = TabState(state.protected, [xlsx.on_tab(new, r) for r in state.open],
-                                           state.extent)
-
-        self._modify(file_id, change)
+        self._modify(file_id, lambda wb, entry: edits.rename_tab(file_id, wb, entry, old, new))
 
     # ---- values ---------------------------------------------------------------------------
 
@@ -294,15 +259,7 @@ class LocalBackend:
         """Set values RAW (text stays text, ``"=…"`` is never a formula) and save atomically."""
         if not updates:
             return
-
-        def change(wb: Workbook, entry: FileEntry) -> None:
-            missing = [r.tab for r, _ in updates if r.tab not in wb.sheetnames]
-            if missing:
-                raise TabMissing(file_id, list(dict.fromkeys(missing)))
-            for rng, grid in updates:
-                xlsx.set_values(wb[rng.tab], rng, grid)
-
-        self._modify(file_id, change)
+        self._modify(file_id, lambda wb, _: edits.write_values(file_id, wb, updates))
 
     # ---- protection -----------------------------------------------------------------------
 
@@ -324,21 +281,7 @@ class LocalBackend:
         """Protect each named tab and unlock exactly its ``open_ranges`` (``protections`` unused)."""
         if not open_ranges:
             return
-
-        def change(wb: Workbook, entry: FileEntry) -> None:
-            missing = [t for t in open_ranges if t not in wb.sheetnames]
-            if missing:
-                raise TabMissing(file_id, missing)
-            for tab, ranges in open_ranges.items():
-                ws = wb[tab]
-                old = entry.tabs.get(tab)
-                extent = (max(old.extent[0] if old else 0, ws.max_row),
-                          max(old.extent[1] if old else 0, ws.max_column))
-                wanted = [xlsx.on_tab(tab, r) for r in ranges]
-                xlsx.apply_open_ranges(ws, wanted, extent)
-                entry.tabs[tab] = TabState(True, wanted, extent)
-
-        self._modify(file_id, change)
+        self._modify(file_id, lambda wb, entry: edits.protect(file_id, wb, entry, open_ranges))
 
     # ---- sharing (manifest only: the local stand-in for Drive permissions) ------------------
 
