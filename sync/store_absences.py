@@ -30,20 +30,8 @@ from sync.store_types import (
     AbsenceRecord,
     Change,
     aware,
+    from_rows,
 )
-
-
-def _record(row: Any) -> AbsenceRecord:
-    return AbsenceRecord(
-        class_id=row.class_id,
-        pupil_id=row.pupil_id,
-        day=row.day,
-        reason=row.reason,
-        raw=row.raw,
-        first_seen=row.first_seen,
-        last_changed=row.last_changed,
-        locked_at=row.locked_at,
-    )
 
 
 class AbsencesPart(AuditLog):
@@ -134,7 +122,7 @@ class AbsencesPart(AuditLog):
         query = select(t.absence_reasons).where(a.class_id == class_id)
         if not include_empty:
             query = query.where(a.raw != "")
-        return [_record(r) for r in self._db.execute(query.order_by(a.day, a.pupil_id))]
+        return from_rows(AbsenceRecord, self._db.execute(query.order_by(a.day, a.pupil_id)))
 
     def absence_locked(self, class_id: str) -> AbsenceLockedView:
         """Everything locked in a class's attendance, to compare a read grid against."""

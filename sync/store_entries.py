@@ -33,42 +33,12 @@ from sync.store_types import (
     PeriodMarkInput,
     PeriodMarkRecord,
     aware,
+    from_rows,
 )
 
 logger = logging.getLogger(__name__)
 
 FACT_COLUMNS = ("topic", "classwork", "work_type", "homework")  # what the teacher wrote
-
-
-def _entry(row: Any) -> EntryRecord:
-    return EntryRecord(
-        journal=row.journal,
-        pupil_id=row.pupil_id,
-        day=row.day,
-        lesson_no=row.lesson_no,
-        raw=row.raw,
-        value=row.value,
-        kind=row.kind,
-        first_seen=row.first_seen,
-        last_changed=row.last_changed,
-        accepted_by=row.accepted_by,
-        locked_at=row.locked_at,
-    )
-
-
-def _period_mark(row: Any) -> PeriodMarkRecord:
-    return PeriodMarkRecord(
-        journal=row.journal,
-        pupil_id=row.pupil_id,
-        period=row.period,
-        raw=row.raw,
-        value=row.value,
-        kind=row.kind,
-        first_seen=row.first_seen,
-        last_changed=row.last_changed,
-        accepted_by=row.accepted_by,
-        locked_at=row.locked_at,
-    )
 
 
 def lesson_facts(row: Any) -> LessonInput:
@@ -283,7 +253,8 @@ class EntriesPart(AuditLog):
             query = query.where(e.day <= until)
         if not include_empty:
             query = query.where(e.value != "")
-        return [_entry(r) for r in self._db.execute(query.order_by(e.day, e.lesson_no, e.pupil_id))]
+        rows = self._db.execute(query.order_by(e.day, e.lesson_no, e.pupil_id))
+        return from_rows(EntryRecord, rows)
 
     def pupil_entries(self, pupil_id: str, *, since: date | None = None) -> list[EntryRecord]:
         """One pupil's entries across journals (for the diary), by day, lesson, journal."""
@@ -291,7 +262,8 @@ class EntriesPart(AuditLog):
         query = select(t.entries).where(e.pupil_id == pupil_id, e.value != "")
         if since is not None:
             query = query.where(e.day >= since)
-        return [_entry(r) for r in self._db.execute(query.order_by(e.day, e.lesson_no, e.journal))]
+        rows = self._db.execute(query.order_by(e.day, e.lesson_no, e.journal))
+        return from_rows(EntryRecord, rows)
 
     # ------------------------------------------------------------------ period marks
 
@@ -372,7 +344,7 @@ class EntriesPart(AuditLog):
         """A journal's period marks, by period and pupil."""
         p = t.period_marks.c
         query = select(t.period_marks).where(p.journal == journal, p.value != "")
-        return [_period_mark(r) for r in self._db.execute(query.order_by(p.period, p.pupil_id))]
+        return from_rows(PeriodMarkRecord, self._db.execute(query.order_by(p.period, p.pupil_id)))
 
 
 def _same(row: Any, item: EntryInput | PeriodMarkInput) -> bool:

@@ -15,7 +15,15 @@ from sync import store_schema as t
 from sync.audit import AuditLog
 from sync.backend import Grant, Role
 from sync.store_state import get_state, put_state
-from sync.store_types import AclRecord, FileKind, FileRecord, FileStatus, RunRecord, aware
+from sync.store_types import (
+    AclRecord,
+    FileKind,
+    FileRecord,
+    FileStatus,
+    RunRecord,
+    aware,
+    from_rows,
+)
 
 
 def _file(row: Any) -> FileRecord:
@@ -159,17 +167,6 @@ class FilesPart(AuditLog):
         put_state(self._db, key, value, aware(now))
 
 
-def _acl(row: Any) -> AclRecord:
-    return AclRecord(
-        file_id=row.file_id,
-        email=row.email,
-        desired_role=row.desired_role,
-        observed_role=row.observed_role,
-        grant_id=row.grant_id,
-        updated_at=row.updated_at,
-    )
-
-
 class AclPart(AuditLog):
     """Who should (desired) and who does (observed) have which role on each file."""
 
@@ -225,13 +222,13 @@ class AclPart(AuditLog):
     def acl(self, file_id: str) -> list[AclRecord]:
         """A file's grants, desired and observed, by e-mail."""
         query = select(t.acl).where(t.acl.c.file_id == file_id).order_by(t.acl.c.email)
-        return [_acl(row) for row in self._db.execute(query)]
+        return from_rows(AclRecord, self._db.execute(query))
 
     def acl_drift(self) -> list[AclRecord]:
         """Every grant whose observed role differs from the desired one (to repair)."""
         a = t.acl.c
         query = select(t.acl).where(a.desired_role.is_distinct_from(a.observed_role))
-        return [_acl(row) for row in self._db.execute(query.order_by(a.file_id, a.email))]
+        return from_rows(AclRecord, self._db.execute(query.order_by(a.file_id, a.email)))
 
 
 def _run(row: Any) -> RunRecord:

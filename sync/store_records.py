@@ -20,6 +20,7 @@ from sync.store_types import (
     FindingRecord,
     ViolationRecord,
     aware,
+    from_rows,
 )
 
 
@@ -27,22 +28,6 @@ def fingerprint(finding: Finding) -> str:
     """A finding's identity: rule, pupil, day, field and message (not the A1 cell: rows move)."""
     loc = finding.location
     return content_hash([finding.rule, loc.pupil_id, loc.day, loc.field, finding.message])
-
-
-def _finding(row: Any) -> FindingRecord:
-    return FindingRecord(
-        id=row.id,
-        journal=row.journal,
-        rule=row.rule,
-        severity=row.severity,
-        pupil_id=row.pupil_id,
-        day=row.day,
-        field=row.field,
-        cell=row.cell,
-        message=row.message,
-        opened=row.opened,
-        resolved=row.resolved,
-    )
 
 
 def target_of(row: Any) -> CellRef:
@@ -138,7 +123,7 @@ class FindingsPart(AuditLog):
         query = select(t.findings).where(f.journal == journal)
         if not include_resolved:
             query = query.where(f.resolved.is_(None))
-        return [_finding(row) for row in self._db.execute(query.order_by(f.opened, f.id))]
+        return from_rows(FindingRecord, self._db.execute(query.order_by(f.opened, f.id)))
 
 
 class ViolationsPart(AuditLog):

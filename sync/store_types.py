@@ -6,11 +6,18 @@ the sync engine never sees SQL rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rules.errors import StoreError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+RecordT = TypeVar("RecordT", bound="DataclassInstance")
 
 
 class FileKind(StrEnum):
@@ -354,3 +361,9 @@ def aware(now: datetime) -> datetime:
             "pass timezone-aware times (the school's zone), e.g. datetime.now(ZoneInfo(tz))",
         )
     return now
+
+
+def from_rows(record: type[RecordT], rows: Iterable[Any]) -> list[RecordT]:
+    """Records from database rows whose columns carry the record's field names (all of them)."""
+    names = [f.name for f in fields(record)]
+    return [record(**{name: getattr(row, name) for name in names}) for row in rows]
