@@ -9,7 +9,7 @@ plenty for a school of 1,500 pupils.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
@@ -103,6 +103,10 @@ class School:
     max_lesson_no: int = 8  # lessons per day the timetable may use
     warnings: tuple[Problem, ...] = ()  # doubtful but accepted (e.g. a change into a taken slot)
     deputy_emails: tuple[str, ...] = ()  # deputy directors: the admin spreadsheet is theirs
+    # every lesson of the year, computed on first use (School is immutable, so it never goes stale)
+    _lessons: dict[tuple[str, str], list[Lesson]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     # ------------------------------------------------------------------ lookups
 
@@ -155,8 +159,16 @@ class School:
     # ------------------------------------------------------------------ lessons
 
     def lessons(self) -> dict[tuple[str, str], list[Lesson]]:
-        """Every lesson of the year per (class_id, subject_id), from the timetable and changes."""
-        return calendar.all_lessons(self.year, self.slots, self.changes)
+        """Every lesson of the year per (class_id, subject_id), from the timetable and changes.
+
+        Computed once per School (every cycle asks for it; a big school's year takes ~0.1 s);
+        callers must not modify the result.
+        """
+        lessons = self._lessons
+        if lessons is None:
+            lessons = calendar.all_lessons(self.year, self.slots, self.changes)
+            object.__setattr__(self, "_lessons", lessons)  # frozen: a cache, not state
+        return lessons
 
     def lessons_per_period(self, class_id: str | None = None) -> dict[str, int]:
         """Number of lessons per period name (in calendar order), for the school or one class."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from collections import Counter
@@ -12,6 +13,7 @@ import pytest
 
 from config import ScheduleSettings, School, load_school
 from config.school import BackendKind
+from rules import calendar
 from rules.model import GradingPolicy, LockPolicy, MarkGrammar
 from tests.config.conftest import EXAMPLE
 
@@ -150,3 +152,13 @@ def test_config_version_follows_the_bytes(school_dir: Path, school: School) -> N
     with (school_dir / "teachers.csv").open("a", encoding="utf-8") as fh:
         fh.write("ivanov,Иванов Пётр Ильич,ivanov.pi.teacher.example@gmail.com\n")
     assert load_school(school_dir, environ={}).config_version != school.config_version
+
+
+def test_lessons_are_computed_once_per_school_and_anew_for_a_changed_one() -> None:
+    school = load_school(EXAMPLE)
+    first = school.lessons()
+    assert school.lessons() is first
+    assert first == calendar.all_lessons(school.year, school.slots, school.changes)
+    fewer = dataclasses.replace(school, changes=())
+    assert fewer.lessons() is not first
+    assert fewer.lessons() == calendar.all_lessons(school.year, school.slots, ())
