@@ -5,7 +5,7 @@ school days and the go-live day (``journal_start``) lie inside the year; grace r
 existing work type and their grade bands do not overlap; work type codes are unique; grading
 thresholds strictly increase; the backend's folder and credentials (the google backend needs a
 service-account key file unless the environment names the emulator host or OAuth user credentials
-instead — see ``sync.google_auth``). Defaults come from the ``rules.model`` / ``config.school``
+instead — see ``sync.backends.google.auth``). Defaults come from the ``rules.model`` / ``config.school``
 dataclasses: only keys the sysadmin wrote are passed on.
 """
 
@@ -35,7 +35,7 @@ from rules.model import (
 )
 
 DEFAULT_CREDENTIALS_ENV: str = BackendSettings().credentials_env
-# the alternatives to a key file that ``sync.google_auth.build_client`` honours (same names there)
+# the alternatives to a key file that ``sync.backends.google.auth.build_client`` honours (same names there)
 EMULATOR_ENV = "EJOURNAL_GOOGLE_EMULATOR_HOST"
 OAUTH_ENV = "EJOURNAL_GOOGLE_OAUTH_TOKEN"
 PRINCIPAL_ENV = "EJOURNAL_GOOGLE_PRINCIPAL"

@@ -27,9 +27,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rules.model import Finding, Location, Severity
-from sync.backup import backup
-from sync.store import Ledger
-from sync.store_types import EntryInput, LessonInput
+from sync.ledger.backup import backup
+from sync.ledger.ledger import Ledger
+from sync.ledger.model import EntryInput, LessonInput
 
 TZ = ZoneInfo("Europe/Moscow")
 CLASSES = [f"{grade}{letter}" for grade in range(1, 12) for letter in "АБВГДЕ"][:60]

@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sync.backend import CellRange, Dropdown, Highlight, SpreadsheetSpec, TabSpec
-from sync.local_backend import LocalBackend
-from sync.local_manifest import FileEntry, Manifest, ManifestStore, TabState
+from sync.backends.local.backend import LocalBackend
+from sync.backends.local.manifest import FileEntry, Manifest, ManifestStore, TabState
+from sync.backends.protocol import CellRange, Dropdown, Highlight, SpreadsheetSpec, TabSpec
 
 PUPILS, LESSONS = 30, 70
 GRADES, LESSONS_TAB, FINDINGS = "1 четверть", "Уроки", "Замечания"

@@ -14,7 +14,7 @@ from config import load_school
 from config.school import BackendKind
 from config.settings import EMULATOR_ENV, OAUTH_ENV, PRINCIPAL_ENV
 from rules.errors import ConfigError
-from sync import google_auth
+from sync.backends.google import auth as google_auth
 from tests.config.conftest import copy_example
 from tests.config.helpers import append_line, find, has, problems_of, replace_once
 

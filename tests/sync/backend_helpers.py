@@ -14,10 +14,10 @@ from typing import Any
 
 import requests
 
-from sync.backend import Backend, CellRange, Dropdown, Highlight, SpreadsheetSpec, TabSpec
-from sync.google_auth import client_for_session
-from sync.google_backend import GoogleBackend
-from sync.google_http import HttpPolicy
+from sync.backends.google.auth import client_for_session
+from sync.backends.google.backend import GoogleBackend
+from sync.backends.google.http import HttpPolicy
+from sync.backends.protocol import Backend, CellRange, Dropdown, Highlight, SpreadsheetSpec, TabSpec
 from tests.emulator import EmulatorAdapter, GoogleEmulator
 
 SVC = "service@ejournal.iam.gserviceaccount.com"
@@ -158,7 +158,7 @@ def local_teacher_edit(backend: Backend, file_id: str, tab: str, row: int, col: 
     text and a General cell turns a number into a number."""
     import openpyxl
 
-    from sync.local_backend import LocalBackend
+    from sync.backends.local.backend import LocalBackend
 
     assert isinstance(backend, LocalBackend)
     path = backend.path(file_id)

@@ -1,7 +1,7 @@
 """Shared rig of the engine tests: the example school on the Google emulator, the real gspread
 client underneath, a ledger in ``tmp_path``, teachers as their own principals, a fake clock.
 
-The service principal works through :class:`~sync.google_backend.GoogleBackend` on a shared drive
+The service principal works through :class:`~sync.backends.google.backend.GoogleBackend` on a shared drive
 (it has no Drive storage of its own); each teacher types through a real ``gspread.Client`` acting
 as the teacher's e-mail from the config, as a browser would (USER_ENTERED); the drive's organizer
 (``ORGANIZER``, an owner-level principal) can edit protected cells — the tampering the engine must
@@ -25,15 +25,15 @@ import requests
 
 from config.school import BackendKind, School
 from rules.model import Lesson
-from sync.app import Service, journal_key, split_journal_key
-from sync.backend import CellRange, Grid
-from sync.google_auth import client_for_session
-from sync.google_backend import GoogleBackend
-from sync.journal_sync import journal_titles
-from sync.labels import RU
-from sync.layout_journal import JournalReading, parse_journal
-from sync.setup import run_setup
-from sync.store_types import FileKind, FileRecord
+from sync.backends.google.auth import client_for_session
+from sync.backends.google.backend import GoogleBackend
+from sync.backends.protocol import CellRange, Grid
+from sync.jobs.journal_sync import journal_titles
+from sync.jobs.service import Service, journal_key, split_journal_key
+from sync.jobs.setup import run_setup
+from sync.layout.journal.spec import JournalReading, parse_journal
+from sync.layout.labels import RU
+from sync.ledger.model import FileKind, FileRecord
 from tests.emulator import EmulatorAdapter, GoogleEmulator
 from tests.sync.backend_helpers import FakeTime
 from tests.sync.layout_helpers import example_school

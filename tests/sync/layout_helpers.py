@@ -13,8 +13,8 @@ from typing import Any
 
 from config import load_school
 from config.school import School
-from sync.backend import Grid
-from sync.layout_common import trimmed
+from sync.backends.protocol import Grid
+from sync.layout.common import trimmed
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example" / "school.toml"
 

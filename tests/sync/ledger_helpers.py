@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sync.store import Ledger
-from sync.store_types import EntryInput, LessonInput
+from sync.ledger.ledger import Ledger
+from sync.ledger.model import EntryInput, LessonInput
 
 MSK = ZoneInfo("Europe/Moscow")
 JOURNAL = "7Б/math"

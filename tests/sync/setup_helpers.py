@@ -17,9 +17,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from config.school import School
-from sync.app import Service
-from sync.local_backend import LocalBackend
-from sync.store import Ledger
+from sync.backends.local.backend import LocalBackend
+from sync.jobs.service import Service
+from sync.ledger.ledger import Ledger
 from tests.sync.backend_helpers import GoogleRig, google_rig
 from tests.sync.layout_helpers import example_school
 

@@ -1,0 +1,218 @@
+"""Pure translation of :class:`TabSpec` layouts into Sheets ``batchUpdate`` requests (no I/O).
+
+One tab becomes: ``addSheet`` (explicit sheetId, grid size), ``updateCells`` (values with RAW
+semantics: text stays text, ``"=1+1"`` is a string), ``repeatCell`` TEXT number format,
+``setDataValidation`` ONE_OF_LIST (``showCustomUi``), ``addConditionalFormatRule`` TEXT_EQ,
+``updateSheetProperties`` frozen rows/columns, ``updateDimensionProperties`` hidden columns and
+widths, and ``addProtectedRange`` (whole tab, editors = the service principal, unprotected =
+the open ranges) whose ``protectedRangeId`` we choose equal to the sheetId (Sheets allows a
+caller-chosen id on add), so the engine can later move the open ranges with no metadata read.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from rules.errors import BackendError
+from sync.backends.protocol import CellRange, TabSpec
+
+Request = dict[str, Any]
+MAX_ID = 2**31 - 1
+
+
+def new_sheet_ids(count: int, rng: random.Random, taken: Iterable[int] = ()) -> list[int]:
+    """``count`` distinct fresh sheet ids (also used as the tabs' protection ids)."""
+    used = set(taken) | {0}  # 0 is the default first sheet of a new spreadsheet
+    out: list[int] = []
+    while len(out) < count:
+        candidate = rng.randrange(1_000_000, MAX_ID)
+        if candidate not in used:
+            used.add(candidate)
+            out.append(candidate)
+    return out
+
+
+def grid_range(sheet_id: int, r: CellRange) -> dict[str, int]:
+    """A CellRange as a Sheets GridRange (open ends omitted)."""
+    out = {"sheetId": sheet_id, "startRowIndex": r.start_row, "startColumnIndex": r.start_col}
+    if r.end_row is not None:
+        out["endRowIndex"] = r.end_row
+    if r.end_col is not None:
+        out["endColumnIndex"] = r.end_col
+    return out
+
+
+def cell_range(tab: str, gr: Mapping[str, Any]) -> CellRange:
+    """A GridRange (proto3: zero starts omitted) as a CellRange of ``tab``."""
+    return CellRange(tab, int(gr.get("startRowIndex", 0)), int(gr.get("startColumnIndex", 0)),
+                     gr.get("endRowIndex"), gr.get("endColumnIndex"))
+
+
+def cell_value(value: Any) -> dict[str, Any]:
+    """One value as CellData with RAW semantics; None/"" → an empty cell."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise BackendError(f"cannot store the non-finite number {value!r} in a spreadsheet")
+        return {"userEnteredValue": {"numberValue": value}}
+    if isinstance(value, str):
+        return {"userEnteredValue": {"stringValue": value}}
+    raise BackendError(f"cannot store a {type(value).__name__} in a spreadsheet cell")
+
+
+def color(hex_rgb: str) -> dict[str, float]:
+    """``"#RRGGBB"`` → a Sheets Color."""
+    text = hex_rgb.lstrip("#")
+    if len(text) != 6:
+        raise BackendError(f"bad colour {hex_rgb!r}: expected #RRGGBB")
+    try:
+        r, g, b = (int(text[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    except ValueError:
+        raise BackendError(f"bad colour {hex_rgb!r}: expected #RRGGBB") from None
+    return {"red": r, "green": g, "blue": b}
+
+
+def tab_a1(title: str) -> str:
+    """``'Tab'``: a whole tab in A1 notation."""
+    return CellRange(title, 0, 0).a1()
+
+
+def write_a1(r: CellRange) -> str:
+    """A write range: the whole rectangle, or just its top-left cell when it is open-ended."""
+    if r.end_col is not None:
+        return r.a1()
+    return CellRange(r.tab, r.start_row, r.start_col, r.start_row + 1, r.start_col + 1).a1()
+
+
+def raw_value(value: Any) -> Any:
+    """A value for a RAW values write (None → "" so the cell is emptied, not skipped)."""
+    if value is None:
+        return ""  # Google skips nulls; the protocol's None means "empty"
+    cell_value(value)  # refuses what a cell cannot hold (non-finite numbers, dates, …)
+    return value
+
+
+def _own(tab: TabSpec, ranges: Sequence[CellRange], what: str) -> None:
+    for r in ranges:
+        if r.tab != tab.title:
+            raise BackendError(f"tab {tab.title!r}: {what} range {r.a1()} names another tab")
+
+
+def tab_requests(tab: TabSpec, sheet_id: int, principal: str) -> list[Request]:
+    """Every request that lays out ``tab`` as a new sheet with id ``sheet_id``."""
+    _own(tab, tab.text_ranges, "text")
+    _own(tab, [d.range for d in tab.dropdowns] + [h.range for h in tab.highlights], "format")
+    _own(tab, tab.open_ranges, "open")
+    reqs: list[Request] = [{"addSheet": {"properties": {
+        "sheetId": sheet_id, "title": tab.title,
+        "gridProperties": {"rowCount": tab.row_count, "columnCount": tab.col_count}}}}]
+    rows = [{"values": [cell_value(v) for v in row]} for row in tab.rows]
+    if any(row["values"] for row in rows):
+        reqs.append({"updateCells": {"rows": rows, "fields": "userEnteredValue",
+                                     "start": {"sheetId": sheet_id, "rowIndex": 0,
+                                               "columnIndex": 0}}})
+    for r in tab.text_ranges:
+        reqs.append({"repeatCell": {
+            "range": grid_range(sheet_id, r),
+            "cell": {"userEnteredFormat": {"numberFormat": {"type": "TEXT"}}},
+            "fields": "userEnteredFormat.numberFormat"}})
+    for d in tab.dropdowns:
+        reqs.append({"setDataValidation": {"range": grid_range(sheet_id, d.range), "rule": {
+            "condition": {"type": "ONE_OF_LIST",
+                          "values": [{"userEnteredValue": v} for v in d.values]},
+            "strict": d.strict, "showCustomUi": True}}})
+    for i, h in enumerate(tab.highlights):
+        reqs.append({"addConditionalFormatRule": {"index": i, "rule": {
+            "ranges": [grid_range(sheet_id, h.range)],
+            "booleanRule": {"condition": {"type": "TEXT_EQ",
+                                          "values": [{"userEnteredValue": h.equals}]},
+                            "format": {"backgroundColor": color(h.color)}}}}})
+    if tab.frozen_rows or tab.frozen_cols:
+        reqs.append({"updateSheetProperties": {
+            "properties": {"sheetId": sheet_id, "gridProperties": {
+                "frozenRowCount": tab.frozen_rows, "frozenColumnCount": tab.frozen_cols}},
+            "fields": "gridProperties.frozenRowCount,gridProperties.frozenColumnCount"}})
+    for col in sorted(set(tab.hidden_cols)):
+        reqs.append(_columns(sheet_id, col, {"hiddenByUser": True}, "hiddenByUser"))
+    for col, width in sorted(tab.col_widths.items()):
+        reqs.append(_columns(sheet_id, col, {"pixelSize": width}, "pixelSize"))
+    if tab.protected:
+        reqs.append({"addProtectedRange": {"protectedRange": {
+            "protectedRangeId": sheet_id, "range": {"sheetId": sheet_id},
+            "description": "ejournal", "warningOnly": False,
+            "editors": {"users": [principal]},
+            "unprotectedRanges": [grid_range(sheet_id, r) for r in tab.open_ranges]}}})
+    return reqs
+
+
+def replace_requests(tabs: Sequence[TabSpec], ids: Sequence[int], known: Mapping[str, int],
+                     old: Mapping[str, str], principal: str) -> list[Request]:
+    """Requests that lay out ``tabs`` afresh (sheet ids ``ids``) in place of existing tabs.
+
+    ``known``: the file's tab titles → sheetIds in tab order; ``old``: new title → the existing
+    title it replaces. The old tab is renamed aside first (freeing its title), the new tab added
+    just before it, then the old tab deleted — so the file never has zero tabs and a replaced
+    tab keeps its place; a tab that replaces nothing goes to the end.
+    """
+    position = {title: i for i, title in enumerate(known)}
+    sheet_ids = {tab.title: sid for tab, sid in zip(tabs, ids, strict=True)}
+    reqs: list[Request] = [{"updateSheetProperties": {
+        "properties": {"sheetId": known[title], "title": f"ejournal-old-{known[title]}"},
+        "fields": "title"}} for title in old.values()]
+    replaced = sorted((t for t in tabs if t.title in old), key=lambda t: position[old[t.title]])
+    for rank, tab in enumerate(replaced):  # earlier insertions shift the later old tabs by one
+        added = tab_requests(tab, sheet_ids[tab.title], principal)
+        added[0]["addSheet"]["properties"]["index"] = position[old[tab.title]] + rank
+        reqs.extend(added)
+    for tab in tabs:
+        if tab.title not in old:
+            reqs.extend(tab_requests(tab, sheet_ids[tab.title], principal))
+    reqs += [{"deleteSheet": {"sheetId": known[title]}} for title in old.values()]
+    return reqs
+
+
+def _columns(sheet_id: int, col: int, props: dict[str, Any], fields: str) -> Request:
+    return {"updateDimensionProperties": {
+        "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": col,
+                  "endIndex": col + 1},
+        "properties": props, "fields": fields}}
+
+
+def protections_from_replies(requests: Sequence[Request], replies: Sequence[Any],
+                             titles: Mapping[int, str]) -> dict[str, int]:
+    """Tab title → protectedRangeId, from a batchUpdate's replies (Google's word, not ours)."""
+    out: dict[str, int] = {}
+    for req, reply in zip(requests, replies, strict=False):
+        if "addProtectedRange" not in req:
+            continue
+        pr = (reply or {}).get("addProtectedRange", {}).get("protectedRange", {})
+        sheet_id = int(pr.get("range", {}).get("sheetId", 0))
+        out[titles[sheet_id]] = int(pr["protectedRangeId"])
+    return out
+
+
+def update_open_ranges(ranges: Mapping[str, Sequence[CellRange]],
+                       ids: Mapping[str, tuple[int, int]]) -> list[Request]:
+    """``updateProtectedRange`` requests; ``ids`` maps a tab to (sheetId, protectedRangeId)."""
+    reqs: list[Request] = []
+    for tab, cells in ranges.items():
+        sheet_id, range_id = ids[tab]
+        for r in cells:
+            if r.tab != tab:
+                raise BackendError(f"open range {r.a1()} is listed under tab {tab!r}")
+        reqs.append({"updateProtectedRange": {
+            "protectedRange": {"protectedRangeId": range_id,
+                               "unprotectedRanges": [grid_range(sheet_id, r) for r in cells]},
+            "fields": "unprotectedRanges"}})
+    return reqs
+
+
+__all__ = ["cell_range", "cell_value", "color", "grid_range", "new_sheet_ids",
+           "protections_from_replies", "raw_value", "replace_requests", "tab_a1", "tab_requests",
+           "update_open_ranges", "write_a1"]

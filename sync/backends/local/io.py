@@ -1,0 +1,147 @@
+"""File-level I/O of the local backend: reading, atomic saving, busy and damage detection, versions.
+
+Every method speaks of one spreadsheet file by id and path and raises only ``rules.errors`` types:
+:class:`~sync.backends.protocol.FileBusy` when the file must be skipped this cycle (a spreadsheet
+program holds it open, it changed while we wrote it, or its bytes do not parse yet because it is
+mid-save),
+``SheetAccessError`` when it is gone or not readable by the service, ``BackendError`` otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from openpyxl.workbook.workbook import Workbook
+
+from rules.errors import BackendError, SheetAccessError
+from sync.backends.local import xlsx
+from sync.backends.local.files import atomic_write, file_sha256, lock_files
+from sync.backends.protocol import FileBusy
+
+log = logging.getLogger(__name__)
+
+Serializer = Callable[[Workbook, IO[bytes]], None]
+Stamp = tuple[int, int]  # (mtime_ns, size) the bytes were read at
+RACY_SECONDS = 3.0
+_STALE_LOCK_HINT = ("it is retried next cycle; if nobody has it open (e.g. after a crash), delete the "
+                    "stale lock file beside it: .~lock.<name># (LibreOffice) or ~$<name> (Excel)")
+
+
+class SheetFiles:
+    """Reads and writes the ``.xlsx`` files; remembers each file's version after our own writes.
+
+    ``settle_seconds``: unparsable bytes younger than this are taken to be mid-save (FileBusy), older
+    ones to be damage. ``serializer`` writes a workbook into a binary file (a seam for tests that
+    simulate a crash mid-save).
+    """
+
+    def __init__(self, settle_seconds: float, serializer: Serializer) -> None:
+        self.settle_seconds = settle_seconds
+        self.serializer = serializer
+        self.versions: dict[str, str] = {}  # file id → version after our own last write or hash
+
+    def read(self, file_id: str, path: Path) -> tuple[bytes, Stamp]:
+        """The file's bytes, read in one go (a consistent snapshot), and their stamp."""
+        try:
+            with path.open("rb") as f:
+                st = os.fstat(f.fileno())
+                data = f.read()
+        except FileNotFoundError as exc:
+            raise missing_file(file_id) from exc
+        except PermissionError as exc:
+            raise SheetAccessError(f"file {file_id}: permission denied",
+                                   hint="let the service's user read and write the sheets folder"
+                                   ) from exc
+        except OSError as exc:
+            raise BackendError(f"file {file_id}: cannot read it: {exc.strerror}") from exc
+        return data, (st.st_mtime_ns, st.st_size)
+
+    def parse(self, file_id: str, path: Path, data: bytes, stamp: Stamp, *,
+              read_only: bool = False) -> Workbook:
+        try:
+            return xlsx.load(data, read_only=read_only)
+        except xlsx.UnreadableFile as exc:
+            raise self.unreadable(file_id, path, stamp, exc) from exc
+
+    def save(self, file_id: str, path: Path, wb: Workbook, stamp: Stamp | None) -> str:
+        """Atomic save; refused if a lock file appeared or the file moved since ``stamp`` was read
+        (None: the file must not exist yet). Returns the content's sha256."""
+
+        def unchanged() -> None:
+            self.refuse_busy(file_id, path)
+            try:
+                st = path.stat()
+                now: Stamp | None = (st.st_mtime_ns, st.st_size)
+            except FileNotFoundError:
+                now = None
+            if now != stamp:
+                raise FileBusy(file_id, f"file {file_id} changed while it was being written; "
+                               "not written this cycle", hint="it is retried next cycle")
+
+        try:
+            digest = atomic_write(path, lambda out: self.serializer(wb, out),
+                                  before_replace=unchanged)
+            st = path.stat()
+        except OSError as exc:
+            raise BackendError(f"cannot write file {file_id}: {exc.strerror or exc}",
+                               hint="check that the sheets folder is writable and the disk is "
+                                    "not full") from exc
+        self.versions[file_id] = f"{st.st_mtime_ns}-{st.st_size}-{digest[:16]}"
+        log.debug("wrote file %s", file_id)
+        return digest
+
+    def refuse_busy(self, file_id: str, path: Path) -> None:
+        locks = lock_files(path)
+        if locks:
+            raise FileBusy(file_id, f"file {file_id} is open in a spreadsheet program "
+                           f"({len(locks)} lock file(s) beside it); not written this cycle",
+                           hint=_STALE_LOCK_HINT)
+
+    def unreadable(self, file_id: str, path: Path, stamp: Stamp,
+                   exc: xlsx.UnreadableFile) -> BackendError:
+        """Mid-save (locked or fresh) → FileBusy; settled → damaged. The parser's text may quote
+        cell content, so only its exception type goes into the message."""
+        kind = str(exc).split(":", 1)[0]
+        age = time.time() - stamp[0] / 1e9
+        if lock_files(path) or age < self.settle_seconds:
+            return FileBusy(file_id, f"file {file_id} cannot be parsed right now ({kind}; "
+                            "probably mid-save); skipped this cycle", hint="it is retried next cycle")
+        return BackendError(f"file {file_id} is damaged: not a readable .xlsx ({kind})",
+                            hint="restore it from a backup or .trash/, or delete it and re-create "
+                                 "it from the ledger (ejournal rebuild)")
+
+    def version(self, file_id: str, path: Path, seen: str = "") -> str | None:
+        """``<mtime_ns>-<size>-<sha256[:16]>``, hashing only when mtime or size moved since a known
+        version (ours, or ``seen`` from the manifest). None: the file is gone."""
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise BackendError(f"file {file_id}: cannot stat it: {exc.strerror}") from exc
+        prefix = f"{st.st_mtime_ns}-{st.st_size}-"
+        # a file modified within the last seconds may change again without moving mtime (coarse
+        # timestamps on FAT/SMB): hash it anyway, as git does for "racily clean" entries
+        settled = time.time() - st.st_mtime > RACY_SECONDS
+        for known in (self.versions.get(file_id, ""), seen):
+            if settled and known.startswith(prefix):
+                return known
+        try:
+            version = prefix + file_sha256(path)[:16]
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise BackendError(f"file {file_id}: cannot read it: {exc.strerror}") from exc
+        self.versions[file_id] = version
+        return version
+
+
+def missing_file(file_id: str) -> SheetAccessError:
+    return SheetAccessError(f"file {file_id}: its .xlsx is missing from the sheets folder",
+                            hint="restore the file from .trash/ or a backup, or re-create it from "
+                                 "the ledger (ejournal rebuild)")

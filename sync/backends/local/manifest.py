@@ -1,0 +1,233 @@
+"""The local backend's sidecar manifest ``ejournal-manifest.json``: what Drive would know.
+
+Per spreadsheet id: the title and the file's path in the folder, the "permissions" (the local stand-in
+for Drive sharing), each tab's protection state, the content hash after the backend's own last write
+(to recognise its own writes), and the version seen at the last scan with the change sequence number
+of that observation. The change feed is a single counter, as in Drive: every observed change of a file
+stamps it with the next sequence number, and a token is ``<instance>:<seq>``, so "changed since the
+token" is "stamped later than the token" and old tokens never expire.
+
+The manifest is small JSON (human-readable, UTF-8) and is rewritten atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rules.errors import BackendError
+from sync.backends.local.files import atomic_write
+from sync.backends.protocol import CellRange, FileInfo, Grant, Role
+
+logger = logging.getLogger(__name__)
+
+MANIFEST_NAME = "ejournal-manifest.json"
+FORMAT = 1
+
+
+@dataclass(slots=True)
+class TabState:
+    """A tab's protection as the backend last set it. ``extent`` = (rows, cols) open-ended ranges
+    were unlocked up to (an xlsx has no grid size; cell locks exist only cell by cell)."""
+
+    protected: bool
+    open: list[CellRange] = field(default_factory=list)
+    extent: tuple[int, int] = (0, 0)
+
+
+@dataclass(slots=True)
+class FileEntry:
+    title: str  # the spreadsheet's name, as the spec gave it
+    path: str  # relative to the folder, "/"-separated
+    seen: str = ""  # version at the last scan
+    seq: int = 0  # change sequence number of the last observed change
+    own_hash: str = ""  # sha256 of the content after this backend's last write
+    missing: bool = False  # the file vanished from the folder (seen by a scan)
+    grants: list[Grant] = field(default_factory=list)
+    tabs: dict[str, TabState] = field(default_factory=dict)
+    options: dict[str, bool] = field(default_factory=dict)
+
+    def info(self, file_id: str, version: str | None = None) -> FileInfo:
+        """What the backend reports: ``version`` (default: the one seen at the last scan); by_me
+        when the content hash in the version is the hash of the backend's own last write."""
+        if self.missing and version is None:
+            return FileInfo(file_id, self.title, "", removed=True)
+        version = version or self.seen
+        if not version:  # not scanned yet
+            return FileInfo(file_id, self.title, "")
+        mtime_ns, _, digest = version.split("-")
+        return FileInfo(id=file_id, name=self.title, version=version,
+                        modified=datetime.fromtimestamp(int(mtime_ns) / 1e9, tz=UTC),
+                        by_me=bool(self.own_hash) and self.own_hash.startswith(digest))
+
+
+@dataclass(slots=True)
+class RemovedEntry:
+    title: str
+    trash_path: str
+    seq: int
+
+
+@dataclass(slots=True)
+class Manifest:
+    instance: str  # random id of this folder's change feed: tokens of another folder are foreign
+    seq: int = 0
+    files: dict[str, FileEntry] = field(default_factory=dict)
+    removed: dict[str, RemovedEntry] = field(default_factory=dict)
+
+    def new_id(self) -> str:
+        """A fresh random file id (16 hex digits), never one in use or in the trash."""
+        while True:
+            file_id = secrets.token_hex(8)
+            if file_id not in self.files and file_id not in self.removed:
+                return file_id
+
+
+GRANTABLE = (Role.READER, Role.COMMENTER, Role.WRITER)
+
+
+def new_grant(file_id: str, email: str, role: Role) -> Grant:
+    """A grant for one e-mail address (its id is stable per address, as Drive's); refuses the
+    owner/organizer roles and anything that is not an e-mail address (``anyone``, domains)."""
+    role = Role(role)
+    if role not in GRANTABLE:
+        raise BackendError(f"refusing to grant role {role.value!r} on file {file_id}",
+                           hint="only reader, commenter and writer are granted per file")
+    address = email.strip().lower()
+    if "@" not in address or address.startswith("@") or any(c.isspace() for c in address):
+        raise BackendError(f"refusing to share file {file_id}: not an e-mail address "
+                           "(files are never shared with anyone or domains)")
+    return Grant("g" + hashlib.sha256(address.encode()).hexdigest()[:12], address, role)
+
+
+# ---------------------------------------------------------------------------------- JSON codec
+
+
+def _range_to_json(r: CellRange) -> list[int | None]:
+    return [r.start_row, r.start_col, r.end_row, r.end_col]
+
+
+def _range_from_json(tab: str, v: list[int | None]) -> CellRange:
+    r0, c0, r1, c1 = v
+    if r0 is None or c0 is None:
+        raise ValueError("range start must be set")
+    return CellRange(tab, int(r0), int(c0), r1, c1)
+
+
+def to_json(m: Manifest) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "instance": m.instance,
+        "seq": m.seq,
+        "files": {
+            fid: {
+                "title": e.title, "path": e.path, "seen": e.seen, "seq": e.seq,
+                "own_hash": e.own_hash, "missing": e.missing, "options": e.options,
+                "grants": [{"id": g.id, "email": g.email, "role": g.role.value, "kind": g.kind}
+                           for g in e.grants],
+                "tabs": {t: {"protected": s.protected, "open": [_range_to_json(r) for r in s.open],
+                             "extent": list(s.extent)} for t, s in e.tabs.items()},
+            }
+            for fid, e in m.files.items()
+        },
+        "removed": {fid: {"title": r.title, "trash_path": r.trash_path, "seq": r.seq}
+                    for fid, r in m.removed.items()},
+    }
+
+
+def from_json(data: dict[str, Any]) -> Manifest:
+    if data.get("format") != FORMAT:
+        raise ValueError(f"unknown manifest format {data.get('format')!r}")
+    files = {}
+    for fid, e in data["files"].items():
+        tabs = {t: TabState(bool(s["protected"]), [_range_from_json(t, r) for r in s["open"]],
+                            (int(s["extent"][0]), int(s["extent"][1])))
+                for t, s in e["tabs"].items()}
+        grants = [Grant(g["id"], g["email"], Role(g["role"]), g["kind"]) for g in e["grants"]]
+        files[str(fid)] = FileEntry(
+            title=str(e["title"]), path=str(e["path"]), seen=str(e["seen"]), seq=int(e["seq"]),
+            own_hash=str(e["own_hash"]), missing=bool(e["missing"]), grants=grants, tabs=tabs,
+            options={str(k): bool(v) for k, v in e["options"].items()})
+    removed = {str(fid): RemovedEntry(str(r["title"]), str(r["trash_path"]), int(r["seq"]))
+               for fid, r in data["removed"].items()}
+    return Manifest(instance=str(data["instance"]), seq=int(data["seq"]), files=files,
+                    removed=removed)
+
+
+def dumps(data: dict[str, Any]) -> str:
+    """JSON with one line per top-level key and per file: readable with ``grep``/``less`` and ~4×
+    faster than ``indent=`` (which falls back to the pure-Python encoder)."""
+
+    def one(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def block(mapping: dict[str, Any]) -> str:
+        if not mapping:
+            return "{}"
+        return "{\n" + ",\n".join(f"  {one(k)}: {one(v)}" for k, v in mapping.items()) + "\n }"
+
+    parts = [f" {one(k)}: {block(v) if k in ('files', 'removed') else one(v)}"
+             for k, v in data.items()]
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+# ---------------------------------------------------------------------------------- the store
+
+
+class ManifestStore:
+    """Loads the manifest (re-parsing only when the file changed on disk) and saves it atomically.
+
+    Callers mutate the loaded :class:`Manifest` and call :meth:`save`; if saving fails the cached copy
+    is dropped, so the next :meth:`load` sees what is really on disk.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / MANIFEST_NAME
+        self._cached: Manifest | None = None
+        self._stamp: tuple[int, int] | None = None
+
+    def load(self) -> Manifest:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            if self._cached is None or self._stamp is not None:
+                self._cached = Manifest(instance=secrets.token_hex(6))
+                self._stamp = None
+            return self._cached
+        stamp = (st.st_mtime_ns, st.st_size)
+        if self._cached is not None and stamp == self._stamp:
+            return self._cached
+        try:
+            manifest = from_json(json.loads(self.path.read_bytes()))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise BackendError(
+                f"the sheets folder's manifest {self.path} is damaged: {exc}",
+                hint="restore ejournal-manifest.json from a backup of the sheets folder; "
+                "without it the spreadsheet ids cannot be matched to files",
+            ) from exc
+        self._cached, self._stamp = manifest, stamp
+        return manifest
+
+    def forget(self) -> None:
+        """Drop the cached copy (after a failed change): the next load reads the disk again."""
+        self._cached = self._stamp = None
+
+    def save(self, manifest: Manifest) -> None:
+        payload = dumps(to_json(manifest)).encode("utf-8")
+        try:
+            atomic_write(self.path, lambda out: out.write(payload))
+        except OSError as exc:
+            self.forget()
+            raise BackendError(
+                f"cannot write the sheets folder's manifest {self.path}: {exc.strerror}",
+                hint="check that the folder is writable and the disk is not full",
+            ) from exc
+        st = os.stat(self.path)
+        self._cached, self._stamp = manifest, (st.st_mtime_ns, st.st_size)

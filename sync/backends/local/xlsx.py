@@ -1,0 +1,335 @@
+"""Workbook layout and cell access for the local backend (openpyxl), with Sheets semantics.
+
+What the google backend gets from Sheets, this module reproduces in an ``.xlsx``: values are RAW (a
+string is always a string: openpyxl would otherwise store ``"=SUM(A1)"`` as a formula and ``"#N/A"``
+as an error), reads are unformatted (numbers, text, booleans; dates as Sheets serial numbers, days
+since 1899-12-30; trailing empty cells and rows trimmed), and protection is whole-sheet protection with
+the open cells unlocked (``Protection(locked=False)``) — the xlsx equivalent of ``unprotectedRanges``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import math
+import re
+import warnings
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import IO, Any
+
+import openpyxl
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import PatternFill, Protection
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.protection import SheetProtection
+from openpyxl.worksheet.worksheet import Worksheet
+
+from rules.errors import BackendError
+from sync.backends.local.manifest import TabState
+from sync.backends.protocol import CellRange, Grid, TabMissing, TabSpec
+
+logger = logging.getLogger(__name__)
+
+Cells = set[tuple[int, int]]  # 0-based (row, col)
+UNLOCKED = Protection(locked=False)
+LOCKED = Protection(locked=True)
+_BAD_TAB = re.compile(r"[\[\]:*?/\\]")
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a cell formula element, not <formula1>/<fill>
+_EPOCH = dt.datetime(1899, 12, 30)  # noqa: DTZ001 - serial numbers are naive by definition
+
+
+class UnreadableFile(Exception):
+    """The bytes are not a readable workbook (damaged, or caught mid-save). Never leaves the backend."""
+
+
+# ------------------------------------------------------------------------------- load / save
+
+
+def load(data: bytes, *, data_only: bool = False, read_only: bool = False) -> Workbook:
+    """Parse workbook bytes; openpyxl's warnings about unsupported extensions go to DEBUG."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            wb = openpyxl.load_workbook(io.BytesIO(data), data_only=data_only, read_only=read_only)
+        except Exception as exc:  # any failure to parse untrusted bytes means "unreadable"
+            raise UnreadableFile(f"{type(exc).__name__}: {exc}") from exc
+    for w in caught:
+        logger.debug("openpyxl: %s", w.message)
+    return wb
+
+
+def save(wb: Workbook, out: IO[bytes]) -> None:
+    """The default serializer: the workbook as xlsx into ``out``."""
+    wb.save(out)
+
+
+def has_formulas(data: bytes) -> bool:
+    """Whether any worksheet holds a cell formula (e.g. typed by a teacher in LibreOffice)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return any(_FORMULA.search(z.read(n)) for n in z.namelist()
+                   if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+
+
+# ------------------------------------------------------------------------------- values
+
+
+def put(cell: Cell, value: Any) -> None:
+    """Set one cell RAW: ``None`` or ``""`` clears it (as the google backend), text stays text."""
+    if value is None or value == "":
+        cell.value = None
+    elif isinstance(value, str):
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # xlsx cannot hold control chars
+        cell.data_type = "s"  # never a formula ("=…") or an error value ("#N/A")
+    elif isinstance(value, bool | int) or (isinstance(value, float) and math.isfinite(value)):
+        cell.value = value
+    else:
+        raise BackendError(f"cannot store a {type(value).__name__} value in a cell",
+                           hint="cells take str, int, finite float, bool, '' or None")
+
+
+def set_values(ws: Worksheet, rng: CellRange, grid: Grid, *, skip_empty: bool = False) -> None:
+    """Write ``grid`` at ``rng`` like a RAW ``values.update`` (a 1×1 range is just an anchor).
+
+    ``skip_empty`` leaves empty values alone instead of clearing (laying out a new tab)."""
+    height, width = len(grid), max((len(r) for r in grid), default=0)
+    anchor = rng.end_row == rng.start_row + 1 and rng.end_col == rng.start_col + 1
+    too_tall = rng.end_row is not None and height > rng.end_row - rng.start_row
+    too_wide = rng.end_col is not None and width > rng.end_col - rng.start_col
+    if not anchor and (too_tall or too_wide):
+        raise BackendError(f"tab {rng.tab!r}: {height}×{width} values do not fit the range",
+                           hint="the update's grid is larger than its range")
+    for i, row in enumerate(grid):
+        for j, value in enumerate(row):
+            if not (skip_empty and (value is None or value == "")):
+                put(ws.cell(rng.start_row + i + 1, rng.start_col + j + 1), value)
+
+
+def unformatted(value: Any) -> Any:
+    """A cell value as Sheets' UNFORMATTED_VALUE + SERIAL_NUMBER would give it ("" when empty)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, dt.datetime):
+        value = (value.replace(tzinfo=None) - _EPOCH) / dt.timedelta(days=1)
+    elif isinstance(value, dt.date):
+        value = (value - _EPOCH.date()).days
+    elif isinstance(value, dt.time):
+        value = (dt.datetime.combine(_EPOCH, value) - _EPOCH) / dt.timedelta(days=1)
+    elif isinstance(value, dt.timedelta):
+        value = value / dt.timedelta(days=1)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, int | float):
+        return value
+    return str(value)  # e.g. an ArrayFormula object: its text
+
+
+def trimmed(rows: Iterable[Sequence[Any]]) -> Grid:
+    """Rows of unformatted values without trailing empty cells and rows (what Sheets returns)."""
+    out: Grid = []
+    last = 0
+    for raw in rows:
+        row = [unformatted(v) for v in raw]
+        while row and row[-1] == "":
+            row.pop()
+        out.append(row)
+        if row:
+            last = len(out)
+    return out[:last]
+
+
+def read_tabs(file_id: str, data: bytes, titles: Sequence[str]) -> dict[str, Grid]:
+    """Whole tabs' values. A formula reads as its cached value, or as its text when the file has no
+    cached value (a second parse, done only when the file holds formulas at all)."""
+    wb = load(data, data_only=True, read_only=True)
+    try:
+        missing = [t for t in titles if t not in wb.sheetnames]
+        if missing:
+            raise TabMissing(file_id, missing)
+        grids = {t: [list(r) for r in wb[t].iter_rows(values_only=True)] for t in titles}
+    except TabMissing:
+        raise
+    except Exception as exc:  # read-only parsing is lazy: damage can surface here
+        raise UnreadableFile(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        wb.close()
+    try:
+        formulas = bool(titles) and has_formulas(data)
+    except Exception as exc:
+        raise UnreadableFile(f"{type(exc).__name__}: {exc}") from exc
+    if formulas:
+        _fill_formula_text(data, grids)
+    return {t: trimmed(rows) for t, rows in grids.items()}
+
+
+def _fill_formula_text(data: bytes, grids: dict[str, list[list[Any]]]) -> None:
+    wb = load(data, read_only=True)
+    try:
+        for title, rows in grids.items():
+            for i, raw in enumerate(wb[title].iter_rows(values_only=True)):
+                for j, formula in enumerate(raw):
+                    if formula is not None and i < len(rows) and j < len(rows[i]) \
+                            and rows[i][j] is None:
+                        rows[i][j] = str(getattr(formula, "text", formula))
+    except Exception as exc:
+        raise UnreadableFile(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        wb.close()
+
+
+# ------------------------------------------------------------------------------- layout
+
+
+def check_tab_title(title: str) -> None:
+    """xlsx tab titles: 1–31 characters, none of ``[]:*?/\\``, no quote at either end."""
+    if not title or len(title) > 31 or _BAD_TAB.search(title) or title[0] == "'" or title[-1] == "'":
+        raise BackendError(f"tab title {title!r} is not allowed in an xlsx file",
+                           hint="use 1–31 characters without []:*?/\\ and no quote at either end")
+
+
+def cells_of(ranges: Iterable[CellRange], extent: tuple[int, int]) -> Cells:
+    """The cells of ``ranges``; open ends stop at ``extent`` (rows, cols)."""
+    rows, cols = extent
+    out: Cells = set()
+    for rg in ranges:
+        r1 = rg.end_row if rg.end_row is not None else rows
+        c1 = rg.end_col if rg.end_col is not None else cols
+        out.update((r, c) for r in range(rg.start_row, r1) for c in range(rg.start_col, c1))
+    return out
+
+
+def _sqref(rg: CellRange, extent: tuple[int, int]) -> str | None:
+    r1 = rg.end_row if rg.end_row is not None else extent[0]
+    c1 = rg.end_col if rg.end_col is not None else extent[1]
+    if r1 <= rg.start_row or c1 <= rg.start_col:
+        return None
+    return (f"{get_column_letter(rg.start_col + 1)}{rg.start_row + 1}:"
+            f"{get_column_letter(c1)}{r1}")
+
+
+def extent_of(tab: TabSpec) -> tuple[int, int]:
+    return (max(tab.row_count, len(tab.rows)),
+            max(tab.col_count, max((len(r) for r in tab.rows), default=0)))
+
+
+def lay_out_tab(wb: Workbook, tab: TabSpec) -> TabState:
+    """Add ``tab`` to ``wb`` as the spec lays it out; returns its protection state."""
+    check_tab_title(tab.title)
+    ws = wb.create_sheet(tab.title)
+    extent = extent_of(tab)
+    set_values(ws, CellRange(tab.title, 0, 0), tab.rows, skip_empty=True)
+    for r, c in cells_of(tab.text_ranges, extent):
+        ws.cell(r + 1, c + 1).number_format = "@"
+    if tab.frozen_rows or tab.frozen_cols:
+        ws.freeze_panes = ws.cell(tab.frozen_rows + 1, tab.frozen_cols + 1)
+    for col in tab.hidden_cols:
+        ws.column_dimensions[get_column_letter(col + 1)].hidden = True
+    for col, px in tab.col_widths.items():
+        ws.column_dimensions[get_column_letter(col + 1)].width = round(max(px - 5, 0) / 7, 2)
+    for dd in tab.dropdowns:
+        _add_dropdown(ws, dd.range, dd.values, dd.strict, extent)
+    for hl in tab.highlights:
+        ref = _sqref(hl.range, extent)
+        if ref:
+            color = "FF" + hl.color.lstrip("#").upper()
+            fill = PatternFill(start_color=color, end_color=color, fill_type="solid")
+            literal = '"' + hl.equals.replace('"', '""') + '"'
+            ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=[literal],
+                                                          fill=fill))
+    open_ranges = [on_tab(tab.title, r) for r in tab.open_ranges] if tab.protected else []
+    if tab.protected:
+        apply_open_ranges(ws, open_ranges, extent)
+    return TabState(tab.protected, open_ranges, extent)
+
+
+def _add_dropdown(ws: Worksheet, rng: CellRange, values: Sequence[str], strict: bool,
+                  extent: tuple[int, int]) -> None:
+    ref = _sqref(rng, extent)
+    formula = '"' + ",".join(v.replace('"', '""') for v in values) + '"'
+    if any("," in v for v in values) or len(formula) > 257:
+        # an xlsx list literal cannot hold commas and is limited to 255 characters; the dropdown
+        # only suggests values (non-strict), so the tab works without it
+        logger.warning("tab %s: dropdown at %s skipped (values with commas or too long a list)",
+                       ws.title, ref)
+        return
+    if ref:
+        dv = DataValidation(type="list", formula1=formula, allow_blank=True,
+                            showErrorMessage=strict, errorStyle="stop")
+        dv.add(ref)
+        ws.add_data_validation(dv)
+
+
+def on_tab(tab: str, rg: CellRange) -> CellRange:
+    """``rg`` placed on ``tab`` (ranges inside a TabSpec belong to that tab, whatever they say)."""
+    return rg if rg.tab == tab else CellRange(tab, rg.start_row, rg.start_col, rg.end_row, rg.end_col)
+
+
+# ------------------------------------------------------------------------------- protection
+
+
+def apply_open_ranges(ws: Worksheet, ranges: Sequence[CellRange], extent: tuple[int, int]) -> None:
+    """Protect the whole sheet (no password) and unlock exactly the cells of ``ranges``."""
+    ws.protection = SheetProtection(sheet=True)
+    wanted = cells_of(ranges, extent)
+    for row in ws.iter_rows():
+        for cell in row:
+            key = (cell.row - 1, cell.column - 1)
+            if cell.protection.locked is False and key not in wanted:
+                cell.protection = LOCKED
+    for r, c in wanted:
+        ws.cell(r + 1, c + 1).protection = UNLOCKED
+
+
+def file_open_ranges(ws: Worksheet, state: TabState | None) -> list[CellRange] | None:
+    """The tab's open ranges as the file itself says (None when the sheet is not protected).
+
+    When the unlocked cells are exactly what the manifest recorded, the recorded ranges are returned
+    (keeping their open ends); otherwise rectangles covering the unlocked cells found.
+    """
+    if not ws.protection.sheet:
+        return None
+    unlocked = {(c.row - 1, c.column - 1) for row in ws.iter_rows() for c in row
+                if c.protection.locked is False}
+    if state is not None and state.protected and unlocked == cells_of(state.open, state.extent):
+        return list(state.open)
+    return rectangles(ws.title, unlocked)
+
+
+def rectangles(tab: str, cells: Cells) -> list[CellRange]:
+    """Cover ``cells`` with rectangles: column runs per row, merged down while they repeat."""
+    by_row: dict[int, list[int]] = defaultdict(list)
+    for r, c in cells:
+        by_row[r].append(c)
+    out: list[CellRange] = []
+    growing: dict[tuple[int, int], int] = {}  # (c0, c1) → first row
+    prev = -2
+    for r in sorted(by_row):
+        runs = set(_runs(sorted(by_row[r])))
+        kept = {}
+        for run, r0 in growing.items():
+            if prev == r - 1 and run in runs:
+                kept[run] = r0
+            else:
+                out.append(CellRange(tab, r0, run[0], prev + 1, run[1]))
+        for run in runs:
+            kept.setdefault(run, r)
+        growing, prev = kept, r
+    out.extend(CellRange(tab, r0, run[0], prev + 1, run[1]) for run, r0 in growing.items())
+    return sorted(out, key=lambda g: (g.start_row, g.start_col))
+
+
+def _runs(cols: list[int]) -> Iterable[tuple[int, int]]:
+    start = prev = cols[0]
+    for c in cols[1:]:
+        if c != prev + 1:
+            yield start, prev + 1
+            start = c
+        prev = c
+    yield start, prev + 1

@@ -1,0 +1,181 @@
+"""The CLI's ledger commands: ``status``, ``audit verify``, ``backup`` and ``restore``.
+
+They read or replace the ledger only — no spreadsheet is touched — and are registered on the
+``ejournal`` group by ``sync.cli.main``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from rules.errors import StoreError
+from sync.cli.options import (
+    config_option,
+    json_option,
+    ledger_path_of,
+    print_json,
+    school_from,
+    verbose_option,
+)
+from sync.cli.show import Status, configure_logging, count_files, echo_lines
+
+
+@click.command()
+@config_option
+@json_option
+@verbose_option
+def status(config_path: Path, as_json: bool, verbose: int) -> None:
+    """Show the ledger at a glance: spreadsheets, last runs, open findings (journals and class
+    spreadsheets), absence reasons, violations, audit head.
+
+    Reads the ledger only (no spreadsheet calls).
+
+    \b
+    Example:
+        ejournal status --config config/example/school.toml
+    """
+    configure_logging(verbose)
+    from sync.jobs.corrections import DEFERRED_STATE
+    from sync.jobs.daemon import backups_dir
+    from sync.ledger.backup import list_backups
+    from sync.ledger.ledger import Ledger
+    from sync.ledger.model import FileKind
+
+    school = school_from(config_path)
+    with Ledger.open(ledger_path_of(school)) as ledger:
+        with ledger.snapshot() as tx:
+            files = tx.files()
+            findings = {f.key: len(tx.findings(f.key)) for f in files if f.kind is FileKind.JOURNAL}
+            classes = [f.key for f in files if f.kind is FileKind.CLASS]
+            class_findings = {key: len(tx.findings(key)) for key in classes}
+            reasons = [r for key in classes for r in tx.absences(key)]
+            violations = tx.violations()
+            info = Status(
+                ledger=str(ledger.path),
+                schema=0,
+                files=count_files(files),
+                runs=[
+                    {
+                        "kind": r.kind,
+                        "started": r.started.astimezone(school.timezone).strftime("%d.%m %H:%M"),
+                        "ok": r.ok,
+                        "error": r.error,
+                    }
+                    for r in tx.recent_runs(10)
+                ],
+                findings_open=sum(findings.values()),
+                journals_with_findings=sum(1 for n in findings.values() if n),
+                class_findings_open=sum(class_findings.values()),
+                classes_with_findings=sum(1 for n in class_findings.values() if n),
+                absence_reasons=dict(Counter(r.reason for r in reasons if r.reason)),
+                absences_kept_as_typed=sum(1 for r in reasons if not r.reason),
+                violations=len(violations),
+                violations_unreverted=sum(1 for v in violations if v.reverted_at is None),
+                corrections_pending=len(tx.corrections(pending=True)),
+                corrections_deferred=int(tx.state_get(DEFERRED_STATE) or 0),
+                change_token=tx.state_get("changes_token") is not None,
+            )
+        info.schema = ledger.schema_version()
+        info.audit_head = ledger.audit_head()
+    info.backups = [b.path.name for b in list_backups(backups_dir(school))]
+    if as_json:
+        print_json(info.to_json())
+    else:
+        echo_lines(info.lines())
+
+
+@click.group()
+def audit() -> None:
+    """The audit log: an append-only SHA-256 hash chain of everything the ledger accepted.
+
+    \b
+    Example:
+        ejournal audit verify --config config/example/school.toml
+    """
+
+
+@audit.command(name="verify")
+@config_option
+@verbose_option
+def audit_verify(config_path: Path, verbose: int) -> None:
+    """Re-walk the whole audit chain; exit code 1 names the first event that does not fit.
+
+    \b
+    Example:
+        ejournal audit verify --config config/example/school.toml
+    """
+    configure_logging(verbose)
+    from sync.ledger.ledger import Ledger
+
+    school = school_from(config_path)
+    with Ledger.open(ledger_path_of(school)) as ledger:
+        report = ledger.audit_verify()
+    if not report.ok:
+        where = f"event {report.first_bad_id}" if report.first_bad_id is not None else "its end"
+        raise StoreError(
+            f"audit chain broken at {where}: {report.problem}",
+            "restore the newest good backup (`ejournal backup --list`, `ejournal restore PATH`)",
+        )
+    click.echo(f"Audit chain OK: {report.events} events, head {report.head}")
+
+
+@click.command()
+@config_option
+@click.option("--list", "list_only", is_flag=True, help="List the backups instead of taking one.")
+@verbose_option
+def backup(config_path: Path, list_only: bool, verbose: int) -> None:
+    """Back up the ledger now (online, verified), keeping the newest [schedule] backup_keep.
+
+    Backups go to backups/ beside the ledger; the daemon takes one every day at backup_at.
+
+    \b
+    Example:
+        ejournal backup --config config/example/school.toml
+    """
+    configure_logging(verbose)
+    from sync.jobs.daemon import backups_dir
+    from sync.jobs.service import wall_clock
+    from sync.ledger.backup import backup as take_backup
+    from sync.ledger.backup import list_backups
+
+    school = school_from(config_path)
+    folder = backups_dir(school)
+    if list_only:
+        found = list_backups(folder)
+        for item in found:
+            click.echo(f"{item.path}  {item.size} bytes")
+        click.echo(f"{len(found)} backups in {folder}")
+        return
+    keep = school.schedule.backup_keep
+    path = take_backup(ledger_path_of(school), folder, wall_clock(school)(), keep=keep)
+    click.echo(f"Backup written: {path} (the newest {keep} are kept)")
+
+
+@click.command()
+@config_option
+@click.argument("backup_path", metavar="PATH", type=click.Path(path_type=Path))
+@verbose_option
+def restore(config_path: Path, backup_path: Path, verbose: int) -> None:
+    """Replace the ledger by a verified backup; the current ledger is moved aside, never deleted.
+
+    Stop the daemon first. Afterwards, `ejournal rebuild` re-renders the spreadsheets from the
+    restored ledger.
+
+    \b
+    Example:
+        ejournal restore --config config/example/school.toml var/backups/ledger-20261020T233000Z.sqlite3
+    """
+    configure_logging(verbose)
+    from sync.jobs.service import wall_clock
+    from sync.ledger.backup import restore as do_restore
+
+    school = school_from(config_path)
+    done = do_restore(backup_path, school.ledger_path, wall_clock(school)())
+    click.echo(f"Restored {done.ledger} from {backup_path}")
+    if done.previous is not None:
+        click.echo(f"The previous ledger is kept as {done.previous}")
+    click.echo(f"Audit chain head: {done.head}")
+    click.echo("Next: `ejournal rebuild` to re-render the spreadsheets from the restored ledger.")

@@ -1,0 +1,334 @@
+"""The ``ejournal`` command line.
+
+Commands are thin: parse options, call one function, print its summary. Exit codes are a contract
+(README "Exit codes"): 0 ok; 1 an :class:`~rules.errors.EjournalError` (printed as ``Error: …`` and
+``Hint: …``, no traceback); 2 usage; 3 finished but found violations.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rules.errors import ConfigError, EjournalError
+from sync.cli.ledger import audit, backup, restore, status
+from sync.cli.options import (
+    CONTEXT_SETTINGS,
+    EXIT_ERROR,
+    EXIT_OK,
+    config_option,
+    exit_on_violations,
+    json_option,
+    print_json,
+    school_from,
+    service_for,
+    verbose_option,
+)
+from sync.cli.show import (
+    configure_logging,
+    cycle_lines,
+    echo_lines,
+    generic_lines,
+    lock_lines,
+    setup_lines,
+)
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(package_name="ejournal")
+def cli() -> None:
+    """ejournal: a grade journal and parent diary for Russian schools, kept in spreadsheets.
+
+    Teachers fill in one spreadsheet per class and subject; ejournal validates every entry, locks past
+    dates, keeps the master copy in its own ledger, builds read-only diaries for parents and writes
+    the reports the deputy director needs.
+
+    \b
+    Example:
+        ejournal demo --dir demo-school
+    """
+
+
+@cli.command()
+@config_option
+def check(config_path: Path) -> None:
+    """Check the school's configuration and print a short summary.
+
+    Every problem in school.toml and the CSV files is listed at once, with its file and line or
+    field. Exit code 0 when the configuration is valid, 1 otherwise.
+
+    \b
+    Example:
+        ejournal check --config config/example/school.toml
+    """
+    school = school_from(config_path)
+    click.echo(f"School: {school.name} · {school.year.name} · timezone {school.timezone.key}")
+    pupils_per_class = Counter(p.class_id for p in school.pupils)
+    click.echo(
+        f"Classes: {len(school.classes)} · pupils: {len(school.pupils)} · "
+        f"parents: {len(school.parents)} · teachers: {len(school.teachers)} · "
+        f"subjects: {len(school.subjects)} · journals: {len(school.journals())}"
+    )
+    for cls in school.classes:
+        click.echo(f"  {cls.id}: {pupils_per_class.get(cls.id, 0)} pupils")
+    click.echo("Lessons per period (all journals):")
+    for period, count in school.lessons_per_period().items():
+        click.echo(f"  {period}: {count}")
+    click.echo(f"Config version: {school.config_version}")
+    for warning in school.warnings:
+        click.echo(f"Warning: {warning}")
+    click.echo("OK: configuration is valid.")
+
+
+@cli.command()
+@config_option
+@verbose_option
+def setup(config_path: Path, verbose: int) -> None:
+    """Create (or repair) every spreadsheet of the school: journals, class sheets, the admin sheet.
+
+    Resumable: files already created are skipped, so after a crash or an exhausted quota just run
+    it again. A progress bar shows the files done and the time left at the quota's pace. Exit code
+    1 when some files could not be created (run it again).
+
+    \b
+    Example:
+        ejournal setup --config config/example/school.toml
+    """
+    configure_logging(verbose)
+    from sync.jobs.setup import run_setup
+
+    with service_for(config_path) as svc, _setup_progress() as progress:
+        summary = run_setup(svc, progress=progress)
+    data = summary.to_json()
+    echo_lines(setup_lines(data))
+    if not data.get("complete", True):
+        raise EjournalError(
+            "setup is incomplete: some spreadsheets could not be created or repaired",
+            "run `ejournal setup` again: it resumes where it stopped",
+        )
+
+
+@contextmanager
+def _setup_progress() -> Iterator[Callable[[Any], None]]:
+    """A rich progress bar fed by ``run_setup``'s progress callback (on stderr)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("ETA {task.fields[eta]}"),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task("Setup", total=None, eta="…")
+
+        def update(p: Any) -> None:
+            eta = getattr(p, "eta_seconds", None)
+            shown = "…" if eta is None else f"{int(eta) // 60}:{int(eta) % 60:02d}"
+            bar.update(task, total=p.total, completed=p.done, eta=shown)
+
+        yield update
+
+
+@cli.command(name="sync")
+@config_option
+@json_option
+@verbose_option
+def sync_command(config_path: Path, as_json: bool, verbose: int) -> None:
+    """Run one sync cycle: read the changed journals, accept valid entries, revert tampering.
+
+    Prints what the cycle did (entries accepted, findings, violations, writes, API calls by kind);
+    --json prints the cycle summary as JSON. Exit code 3 when locked cells were found changed
+    (violations: reverted and audited).
+
+    \b
+    Example:
+        ejournal sync --config config/example/school.toml --json
+    """
+    configure_logging(verbose)
+    from sync.jobs.cycle import run_cycle
+
+    with service_for(config_path) as svc:
+        summary = run_cycle(svc)
+    data = summary.to_json()
+    if as_json:
+        print_json(data)
+    else:
+        echo_lines(cycle_lines(data))
+    exit_on_violations(int(data.get("violations") or 0))
+
+
+@cli.command()
+@config_option
+@json_option
+@verbose_option
+def lock(config_path: Path, as_json: bool, verbose: int) -> None:
+    """Run the lock job now: protect the cells whose time is over, then read and lock them.
+
+    The daemon runs it every night at [schedule] lock_at; running it by hand is harmless (a journal
+    whose open cells did not change is not written). Exit code 3 when violations were found.
+
+    \b
+    Example:
+        ejournal lock --config config/example/school.toml
+    """
+    configure_logging(verbose)
+    from sync.jobs.locking import run_locks
+
+    with service_for(config_path) as svc:
+        summary = run_locks(svc)
+    data = summary.to_json()
+    if as_json:
+        print_json(data)
+    else:
+        echo_lines(lock_lines(data))
+    exit_on_violations(int(data.get("violations") or 0))
+
+
+@cli.command()
+@config_option
+@verbose_option
+def run(config_path: Path, verbose: int) -> None:
+    """Run the daemon: sync every N minutes, lock every night, back up the ledger every day.
+
+    Times come from [schedule] in school.toml (school time). A failing job is logged and retried,
+    never fatal. SIGTERM or Ctrl-C stops it cleanly after the job in progress. Logs go to stderr
+    (INFO by default; -v is the same, -vv adds DEBUG).
+
+    \b
+    Example:
+        ejournal run --config /etc/ejournal/school.toml
+    """
+    configure_logging(verbose, default=logging.INFO)
+    from sync.jobs.daemon import run_daemon
+    from sync.jobs.service import Service
+
+    school = school_from(config_path)
+    stop = threading.Event()
+    with _stop_on_signals(stop):
+        run_daemon(lambda: Service.open(school), stop=stop)
+    click.echo("Stopped.", err=True)
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM/SIGINT set ``stop`` while the daemon runs; the previous handlers come back after."""
+
+    def handler(signum: int, frame: Any) -> None:
+        logging.getLogger(__name__).info("signal %d: stopping after the current job", signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@cli.command()
+@config_option
+@json_option
+@verbose_option
+def rebuild(config_path: Path, as_json: bool, verbose: int) -> None:
+    """Re-render every spreadsheet from the ledger: the answer to a deleted or vandalised file.
+
+    \b
+    Example:
+        ejournal rebuild --config config/example/school.toml
+    """
+    configure_logging(verbose)
+    from sync.jobs.repair import rebuild_all
+
+    with service_for(config_path) as svc:
+        summary = rebuild_all(svc, now=svc.now())
+    data = summary.to_json()
+    if as_json:
+        print_json(data)
+    else:
+        echo_lines(generic_lines("Rebuild", data))
+    if data.get("failed"):
+        raise EjournalError(
+            "rebuild is incomplete: some spreadsheets failed",
+            "run `ejournal rebuild` again (see `ejournal status` and the log with -v)",
+        )
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="A new (or empty) folder for the demo school.",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 30),
+    default=5,
+    show_default=True,
+    help="School days to simulate.",
+)
+@verbose_option
+def demo(directory: Path, days: int, verbose: int) -> None:
+    """Build a demo school in a folder and simulate teachers entering a few school days.
+
+    The example school is copied into DIR with the local backend (spreadsheets in DIR/sheets as
+    .xlsx files, the ledger in DIR/var); teachers enter marks (a double mark and a few typos among
+    them), absences, topics and homework; sync and the nightly locks run on a simulated clock.
+    Open DIR/sheets in LibreOffice or Excel afterwards.
+
+    \b
+    Example:
+        ejournal demo --dir demo-school
+    """
+    configure_logging(verbose, default=logging.ERROR)  # the demo tells its own story
+    from sync.demo.run import run_demo
+
+    run_demo(directory, days=days, echo=click.echo)
+
+
+for _command in (status, audit, backup, restore):
+    cli.add_command(_command)
+
+
+def _print_error(exc: EjournalError) -> None:
+    click.echo(f"Error: {exc.message}", err=True)
+    hint = exc.hint
+    if hint is None and isinstance(exc, ConfigError):
+        hint = "fix every problem listed above, then run `ejournal check` again"
+    if hint:
+        click.echo(f"Hint: {hint}", err=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: run the CLI and map errors to the documented exit codes."""
+    try:
+        # without standalone mode click returns an Exit's code (e.g. 3, violations) instead
+        code = cli.main(args=argv, prog_name="ejournal", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        return EXIT_ERROR
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except EjournalError as exc:
+        _print_error(exc)
+        return EXIT_ERROR
+    return code if isinstance(code, int) and not isinstance(code, bool) else EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Shared pieces of the CLI: exit codes, the reusable ``--config``/``-v``/``--json`` options and
+how a command finds its school, service and ledger (so ``sync.cli.main`` and ``sync.cli.ledger`` agree)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from rules.errors import StoreError
+
+if TYPE_CHECKING:
+    from config.school import School
+    from sync.jobs.service import Service
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_VIOLATIONS = 3
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def config_option(func: Any) -> Any:
+    """The shared ``--config PATH`` option (also ``EJOURNAL_CONFIG``)."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        envvar="EJOURNAL_CONFIG",
+        required=True,
+        help="Path to the school's school.toml (or set EJOURNAL_CONFIG).",
+    )(func)
+
+
+def verbose_option(func: Any) -> Any:
+    """The shared ``-v`` option: -v logs INFO lines (ids and counts), -vv DEBUG."""
+    return click.option(
+        "-v",
+        "--verbose",
+        "verbose",
+        count=True,
+        help="Log what happens to stderr: -v INFO (ids and counts), -vv DEBUG.",
+    )(func)
+
+
+def json_option(func: Any) -> Any:
+    """The shared ``--json`` option: print the job's summary as JSON instead of text."""
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print the summary as JSON (for scripts)."
+    )(func)
+
+
+def school_from(config_path: Path) -> School:
+    """The school's configuration (a ConfigError lists every problem)."""
+    from config import load_school
+
+    return load_school(config_path)
+
+
+@contextmanager
+def service_for(config_path: Path) -> Iterator[Service]:
+    """The school's service (backend and ledger) for one command, closed afterwards."""
+    from sync.jobs.service import Service
+
+    with Service.open(school_from(config_path)) as svc:
+        yield svc
+
+
+def ledger_path_of(school: School) -> Path:
+    if not school.ledger_path.is_file():
+        raise StoreError(
+            f"no ledger at {school.ledger_path}",
+            "run `ejournal setup` first (or check [ledger] path in school.toml)",
+        )
+    return school.ledger_path
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def exit_on_violations(violations: int) -> None:
+    """Exit code 3: the job finished but found violations (tampering with locked cells)."""
+    if violations:
+        raise click.exceptions.Exit(EXIT_VIOLATIONS)

@@ -1,0 +1,247 @@
+"""What the CLI prints: one-screen summaries of the jobs' JSON, the status page, logging set-up.
+
+Kept apart from ``sync.cli.main`` so the commands stay thin (parse options, call one function, print).
+Everything printed here comes from counts and ids — never a pupil's name or mark.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import click
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Logs to whatever ``sys.stderr`` is at the moment (tests swap it between commands)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
+_handler: _StderrHandler | None = None
+
+
+def configure_logging(verbosity: int, *, default: int = logging.WARNING) -> None:
+    """stdlib logging for this process: WARNING (``default``), -v INFO, -vv DEBUG; to stderr."""
+    global _handler
+    level = default if verbosity <= 0 else (logging.INFO if verbosity == 1 else logging.DEBUG)
+    if verbosity == 1 and default < logging.INFO:
+        level = default
+    root = logging.getLogger()
+    if _handler is None:
+        _handler = _StderrHandler()
+        _handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        root.addHandler(_handler)
+    _handler.setLevel(level)
+    root.setLevel(level)
+    for noisy in ("urllib3", "google", "gspread"):  # their DEBUG lines may carry URLs and bodies
+        logging.getLogger(noisy).setLevel(max(level, logging.INFO))
+
+
+# --------------------------------------------------------------------------- job summaries
+
+
+def _calls(api: Mapping[str, Any]) -> str:
+    shown = [f"{k} {v:g}" for k, v in sorted(api.items()) if isinstance(v, int | float) and v]
+    return ", ".join(shown) or "none"
+
+
+def cycle_lines(data: Mapping[str, Any]) -> list[str]:
+    """``CycleSummary.to_json()`` as a few lines."""
+    findings = data.get("findings") or {}
+    lines = [
+        f"Sync: {data.get('files_changed', 0)} files changed, "
+        f"{data.get('journals_read', 0)} journals read, "
+        f"{data.get('entries_accepted', 0)} entries accepted, "
+        f"{data.get('lessons_changed', 0)} lessons changed",
+        f"Findings: {findings.get('opened', 0)} opened, {findings.get('resolved', 0)} resolved, "
+        f"{findings.get('open', 0)} open",
+        f"Violations: {data.get('violations', 0)} (reverted {data.get('reverts', 0)}); "
+        f"writes: {data.get('writes', 0)}; API calls: {_calls(data.get('api_calls') or {})}",
+    ]
+    lines += _problems(data)
+    corrections = data.get("corrections")
+    if corrections:
+        lines.append(
+            f"Corrections: {corrections.get('applied', 0)} applied, "
+            f"{corrections.get('rejected', 0)} rejected, {corrections.get('deferred', 0)} deferred"
+        )
+    return lines
+
+
+def lock_lines(data: Mapping[str, Any]) -> list[str]:
+    """``LockSummary.to_json()`` as a few lines."""
+    locks = data.get("locks") or {}
+    lines = [
+        f"Locks: {data.get('journals', 0)} journals, "
+        f"{data.get('protections_written', 0)} protections written, "
+        f"{locks.get('days', 0)} days / {locks.get('entries', 0)} entries / "
+        f"{locks.get('periods', 0)} periods newly locked",
+        f"Entries accepted at the lock: {data.get('entries_accepted', 0)}; "
+        f"violations: {data.get('violations', 0)}; API calls: {_calls(data.get('api_calls') or {})}",
+    ]
+    return lines + _problems(data)
+
+
+def setup_lines(data: Mapping[str, Any]) -> list[str]:
+    """``SetupSummary.to_json()`` as a few lines (outcomes may be counts or lists of files)."""
+    lines = [
+        f"Setup: {_n(data.get('total'))} spreadsheets: {_n(data.get('created'))} created, "
+        f"{_n(data.get('present'))} already there, {_n(data.get('rebuilt'))} rebuilt, "
+        f"{_n(data.get('failed'))} failed; shared {_n(data.get('grants'))}, "
+        f"unshared {_n(data.get('revokes'))}; API calls: {_calls(data.get('api_calls') or {})}"
+    ]
+    failed = data.get("failed")
+    for item in failed if isinstance(failed, list) else data.get("failed_files") or []:
+        lines.append("Failed: " + ": ".join(str(part) for part in item))
+    if data.get("stopped"):
+        lines.append(f"Stopped: {data['stopped']}")
+    return lines
+
+
+def _n(value: Any) -> int:
+    """A count given as a number or as the list of what was counted."""
+    if isinstance(value, list | tuple | dict):
+        return len(value)
+    return int(value or 0)
+
+
+def _problems(data: Mapping[str, Any]) -> list[str]:
+    lines = []
+    busy = data.get("skipped_busy") or []
+    if busy:
+        lines.append(f"Skipped (file busy, retried next time): {', '.join(busy)}")
+    for failed in data.get("failed") or []:
+        lines.append(f"Failed: {failed.get('file')}: {failed.get('error')}")
+    for error in data.get("errors") or []:
+        lines.append(f"Error: {error}")
+    return lines
+
+
+def generic_lines(title: str, data: Mapping[str, Any]) -> list[str]:
+    """Any summary's scalar counters on one line, lists by their length."""
+    parts = []
+    for key, value in data.items():
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, int | float):
+            parts.append(f"{key.replace('_', ' ')} {value:g}")
+        elif isinstance(value, list | tuple):
+            parts.append(f"{key.replace('_', ' ')} {len(value)}")
+    return [f"{title}: " + (", ".join(parts) or "done")]
+
+
+def echo_lines(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line)
+
+
+# --------------------------------------------------------------------------- status
+
+
+@dataclass
+class Status:
+    """The ledger at a glance (``ejournal status``)."""
+
+    ledger: str
+    schema: int
+    files: dict[str, int] = field(default_factory=dict)  # "journal ok" → count
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    findings_open: int = 0
+    journals_with_findings: int = 0
+    class_findings_open: int = 0  # class spreadsheets: findings about "Посещаемость" (ledger only)
+    classes_with_findings: int = 0
+    absence_reasons: dict[str, int] = field(default_factory=dict)  # reason code → count
+    absences_kept_as_typed: int = 0  # text that is no reason, kept when its day locked
+    violations: int = 0
+    violations_unreverted: int = 0
+    corrections_pending: int = 0
+    corrections_deferred: int = 0
+    audit_head: str = ""
+    change_token: bool = False
+    backups: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ledger": self.ledger,
+            "schema": self.schema,
+            "files": dict(self.files),
+            "runs": list(self.runs),
+            "findings_open": self.findings_open,
+            "journals_with_findings": self.journals_with_findings,
+            "class_findings_open": self.class_findings_open,
+            "classes_with_findings": self.classes_with_findings,
+            "absence_reasons": dict(self.absence_reasons),
+            "absences_kept_as_typed": self.absences_kept_as_typed,
+            "violations": self.violations,
+            "violations_unreverted": self.violations_unreverted,
+            "corrections_pending": self.corrections_pending,
+            "corrections_deferred": self.corrections_deferred,
+            "audit_head": self.audit_head,
+            "change_token": self.change_token,
+            "backups": list(self.backups),
+        }
+
+    def lines(self) -> list[str]:
+        out = [f"Ledger: {self.ledger} (schema {self.schema})"]
+        files = ", ".join(f"{k}: {v}" for k, v in sorted(self.files.items())) or "none"
+        out.append(f"Spreadsheets: {files}")
+        if not self.files:
+            out.append("  (none registered yet: run `ejournal setup`)")
+        out.append(
+            f"Open findings: {self.findings_open} in {self.journals_with_findings} journals; "
+            f"violations: {self.violations} ({self.violations_unreverted} not reverted yet)"
+        )
+        out.append(
+            f"Class spreadsheets: {self.class_findings_open} open findings in "
+            f"{self.classes_with_findings} class{'' if self.classes_with_findings == 1 else 'es'}; "
+            f"absence reasons: {self._reasons()}"
+        )
+        out.append(
+            f"Corrections pending: {self.corrections_pending}; "
+            f"waiting for their journal: {self.corrections_deferred}"
+        )
+        out.append("Last runs:")
+        for run in self.runs:
+            state = {True: "ok", False: "FAILED", None: "unfinished"}[run["ok"]]
+            error = f" — {run['error']}" if run.get("error") else ""
+            out.append(f"  {run['started']}  {run['kind']:<14} {state}{error}")
+        if not self.runs:
+            out.append("  none yet")
+        out.append(f"Audit chain head: {self.audit_head}")
+        out.append(
+            f"Backups: {len(self.backups)}"
+            + (f", newest {self.backups[0]}" if self.backups else "")
+        )
+        return out
+
+
+    def _reasons(self) -> str:
+        """ "12 (б 7, н 3, у 2; 1 kept as typed)": the total, then per code in code order."""
+        total = sum(self.absence_reasons.values()) + self.absences_kept_as_typed
+        parts = [f"{code} {n}" for code, n in sorted(self.absence_reasons.items())]
+        detail = ", ".join(parts)
+        if self.absences_kept_as_typed:
+            kept = f"{self.absences_kept_as_typed} kept as typed"
+            detail = f"{detail}; {kept}" if detail else kept
+        return f"{total} ({detail})" if detail else str(total)
+
+
+def count_files(records: list[Any]) -> dict[str, int]:
+    counts = Counter(f"{r.kind.value} {r.status.value}" for r in records)
+    return dict(counts)

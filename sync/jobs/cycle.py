@@ -1,0 +1,382 @@
+"""The sync cycle (``ejournal sync``): Drive's change list → one read per changed journal → the
+ledger in ONE transaction → the spreadsheet writes that are needed → a small record transaction.
+
+Order and crash story (DESIGN.md §2, the phase-2 contract):
+
+0. ``substitutions``: the day's substitutes get (and lose) writer access to their journals
+   (``sync.jobs.substitutions``; no call unless one is due; a grant waits for the day's lock job).
+1. ``changes``: the ledger state ``changes_token`` holds the backend's token; without one (the first
+   cycle) a token is taken and every registered file counts as changed. Own writes (``by_me``) are
+   not re-read, unless the file is on the ledger's dirty list (``sync.dirty``: its last handling
+   is unfinished). A removed file is rebuilt from the ledger (``sync.jobs.repair.rebuild_file``).
+2. ``read``: one ``backend.read`` per journal to handle (``journal_sync.read_journal``), per class
+   spreadsheet ("Посещаемость": ``class_sync.read_class``) and of the admin spreadsheet's
+   "Исправления" when it changed or corrections wait; before any ledger work.
+3. ``commit``: one transaction takes every read into the ledger (``journal_sync.sync_journal``,
+   ``class_sync.sync_class``: absence reasons, their findings and violations),
+   stores the new token and the dirty list (every file that still needs a write or failed).
+4. ``write``: per journal ONE write (reverts, "Замечания", service cells), per class spreadsheet
+   one write of its reverts, only what changed; layout
+   repairs; rebuilds; then the deputy's corrections (``sync.jobs.corrections.process_corrections``).
+5. ``record``: a small transaction: written tab hashes, reverted violations, the dirty list
+   shrunk (and grown by the journals a correction just changed: the next cycle re-reads them so
+   their findings and service cells follow the corrected value), the run's counters.
+
+A crash anywhere leaves the ledger at the last commit and the dirty list names what to re-read,
+so the next cycle converges: reverts and findings are re-derived from grid vs ledger. Per-file
+failures (busy, no access, quota, transient, layout) are counted with the file id and retried
+next cycle; they never stop the other files. ``on_step`` is called after each step (and after
+each file's read and write) with the step's name — a seam for tests that kill the process there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from rules.errors import BackendError, EjournalError, LayoutError, SheetAccessError
+from sync.backends.protocol import FileBusy, FileInfo, Grid
+from sync.jobs.class_sync import (
+    ClassPlan,
+    ClassRead,
+    read_class,
+    record_class,
+    sync_class,
+    write_class,
+)
+from sync.jobs.journal_sync import (
+    JournalPlan,
+    JournalRead,
+    JournalRef,
+    journal_refs,
+    read_journal,
+    record_plan,
+    sync_journal,
+    write_plan,
+)
+from sync.jobs.service import Service
+from sync.jobs.substitutions import sync_substitutions
+from sync.jobs.summary import CycleSummary, FileProblem, calls_delta
+from sync.layout.labels import RU, Labels
+from sync.ledger.ledger import Tx
+from sync.ledger.model import CorrectionStatus, FileKind, FileRecord
+
+log = logging.getLogger(__name__)
+
+TOKEN_KEY = "changes_token"  # ledger state: the backend's change-feed token
+DIRTY_KEY = "sync.dirty"  # ledger state: JSON list of file ids whose handling is unfinished
+CORRECTIONS_WAITING_KEY = "corrections.deferred"  # set by sync.jobs.corrections
+
+Step = Callable[[str], None]
+
+
+def _no_step(name: str) -> None:
+    del name
+
+
+def load_dirty(tx: Tx) -> set[str]:
+    """File ids the next cycle must re-read even without a change in the feed."""
+    text = tx.state_get(DIRTY_KEY)
+    return set(json.loads(text)) if text else set()
+
+
+def save_dirty(tx: Tx, ids: set[str], now: datetime) -> None:
+    text = json.dumps(sorted(ids))
+    if tx.state_get(DIRTY_KEY) != text:
+        tx.state_set(DIRTY_KEY, text, now)
+
+
+def mark_dirty(svc: Service, ids: set[str]) -> None:
+    """Put files on the dirty list in their own transaction (the lock job's follow-ups)."""
+    if not ids:
+        return
+    with svc.ledger.transaction() as tx:
+        save_dirty(tx, load_dirty(tx) | ids, svc.now())
+
+
+def describe(exc: BaseException) -> str:
+    """An error for the summary and the log: its type and message (ids, never cell values)."""
+    return f"{type(exc).__name__}: {exc}"
+
+
+def run_substitutions(svc: Service, now: datetime, errors: list[str], *, grant: bool
+                      ) -> dict[str, int]:
+    """``sync_substitutions`` (no API call unless a grant or revoke is due), guarded: a failure
+    is an error of the run, never fatal to it. Returns the counts for the run's summary."""
+    try:
+        result = sync_substitutions(svc, now=now, grant=grant)
+    except EjournalError as exc:
+        log.warning("substitutions failed: %s", describe(exc))
+        errors.append(f"substitutions: {describe(exc)}")
+        return {}
+    errors.extend(f"substitutions: {problem}" for problem in result.failed)
+    return result.counts()
+
+
+def locked_today(tx: Tx, now: datetime) -> bool:
+    """Whether a lock job started today (school time): only then do the journals' open cells
+    belong to today, so a substitute may be let in (``sync_substitutions(grant=...)``)."""
+    last = tx.last_run("lock")
+    return last is not None and last.started >= datetime.combine(now.date(), time(0), now.tzinfo)
+
+
+@dataclass
+class _Work:
+    """What one cycle decided to handle."""
+
+    journals: list[JournalRef] = field(default_factory=list)
+    classes: list[FileRecord] = field(default_factory=list)
+    admin: FileRecord | None = None
+    rebuild: list[FileRecord] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)
+    readable: set[str] = field(default_factory=set)  # what a dirty mark can make the cycle read
+
+
+def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU) -> CycleSummary:
+    """One sync cycle (see the module docstring); never raises for a per-file failure."""
+    step = on_step or _no_step
+    now = svc.now()
+    before = svc.api_calls()
+    summary = CycleSummary(started=now)
+    with svc.ledger.transaction() as tx:
+        run_id = tx.run_started("sync", now)
+        token = tx.state_get(TOKEN_KEY)
+        files = tx.files()
+        dirty = load_dirty(tx)
+        waiting = int(tx.state_get(CORRECTIONS_WAITING_KEY) or 0)
+        grant = locked_today(tx, now)
+    summary.substitutions = run_substitutions(svc, now, summary.errors, grant=grant)
+    step("start")
+
+    try:
+        if token is None:
+            new_token = svc.backend.start_token()
+            feed: dict[str, FileInfo | None] = {f.id: None for f in files}
+            summary.first_cycle = True
+        else:
+            infos, new_token = svc.backend.changes(token)
+            feed = {i.id: i for i in infos}
+    except BackendError as exc:
+        log.warning("sync cycle: change list failed: %s", describe(exc))
+        summary.errors.append(f"change list: {describe(exc)}")
+        return _finish(svc, summary, run_id, before)
+    step("changes")
+
+    work = _decide(svc, files, feed, dirty, waiting)
+    summary.files_changed = (len(work.journals) + len(work.classes) + len(work.rebuild)
+                             + (work.admin is not None))
+    reads, admin_grid, failed = _read_all(svc, work, summary, step, labels)
+    class_reads = _read_classes(svc, work, summary, failed, step, labels)
+
+    plans: list[JournalPlan] = []
+    class_plans: list[ClassPlan] = []
+    with svc.ledger.transaction() as tx:
+        for read in reads:
+            plan = sync_journal(tx, svc, read, now, labels)
+            plans.append(plan)
+            summary.tally.add(plan.tally)
+        for class_read in class_reads:
+            class_plans.append(sync_class(tx, svc, class_read, now))
+            summary.tally.add(class_plans[-1].tally)
+        handled = {r.ref.file.id for r in reads} | {r.file.id for r in class_reads}
+        for file_id in handled:
+            version = work.versions.get(file_id)
+            if version:
+                tx.file_seen(file_id, version, now)
+        todo = {p.ref.file.id for p in plans if p.needs_write} | failed
+        todo |= {p.file.id for p in class_plans if p.needs_write}
+        todo |= {f.id for f in work.rebuild}
+        if work.admin is not None and admin_grid is not None:
+            todo.add(work.admin.id)
+        save_dirty(tx, ((dirty & work.readable) - handled) | todo, now)
+        tx.state_set(TOKEN_KEY, new_token, now)
+        step("commit")
+    step("committed")
+
+    done = _write_all(svc, [*plans, *class_plans], summary, step, now)
+    done |= _rebuild_all(svc, work.rebuild, summary, now)
+    admin = work.admin
+    if admin is not None and admin_grid is not None and _corrections(
+        svc, admin, admin_grid, summary, now
+    ):
+        done.add(admin.id)
+
+    written = [p for p in plans if p.ref.file.id in done]
+    with svc.ledger.transaction() as tx:
+        for plan in written:
+            record_plan(tx, plan, labels, now)
+        for class_plan in class_plans:
+            if class_plan.file.id in done:
+                record_class(tx, class_plan, now)
+        again = _corrected(tx, now) if (summary.corrections or {}).get("applied") else set()
+        save_dirty(tx, (load_dirty(tx) - done) | again, now)
+    step("recorded")
+    return _finish(svc, summary, run_id, before)
+
+
+def _decide(svc: Service, files: list[FileRecord], feed: dict[str, FileInfo | None],
+            dirty: set[str], waiting: int) -> _Work:
+    work = _Work()
+    refs = journal_refs(svc.school, files)
+    classes = {f.id for f in files
+               if f.kind is FileKind.CLASS and svc.school.school_class(f.key) is not None}
+    work.readable = set(refs) | classes | {f.id for f in files if f.kind is FileKind.ADMIN}
+    for record in files:
+        in_feed = record.id in feed
+        info = feed.get(record.id)
+        if info is not None:
+            work.versions[record.id] = info.version
+        if info is not None and info.removed:
+            work.rebuild.append(record)
+            continue
+        wanted = record.id in dirty or (in_feed and (info is None or not info.by_me))
+        if record.kind is FileKind.ADMIN and (wanted or waiting):
+            work.admin = record
+        elif wanted and record.id in refs:
+            work.journals.append(refs[record.id])
+        elif wanted and record.id in classes:
+            work.classes.append(record)
+    return work
+
+
+def _read_all(svc: Service, work: _Work, summary: CycleSummary, step: Step, labels: Labels
+              ) -> tuple[list[JournalRead], Grid | None, set[str]]:
+    reads: list[JournalRead] = []
+    failed: set[str] = set()
+    for ref in work.journals:
+        try:
+            reads.append(read_journal(svc, ref, labels))
+        except SheetAccessError:
+            log.warning("journal file %s cannot be read: rebuilding it", ref.file.id)
+            work.rebuild.append(ref.file)
+        except (BackendError, LayoutError) as exc:
+            _file_failed(summary, ref.file.id, "read", exc)
+            failed.add(ref.file.id)
+        step("read")
+    admin_grid: Grid | None = None
+    if work.admin is not None:
+        try:
+            tab = labels.corrections_tab
+            admin_grid = svc.backend.read(work.admin.id, [tab]).get(tab, [])
+        except (BackendError, LayoutError) as exc:
+            _file_failed(summary, work.admin.id, "read", exc)
+            failed.add(work.admin.id)
+        step("read")
+    return reads, admin_grid, failed
+
+
+def _read_classes(svc: Service, work: _Work, summary: CycleSummary, failed: set[str], step: Step,
+                  labels: Labels) -> list[ClassRead]:
+    """One read per changed class spreadsheet; a file gone is rebuilt, a failure retried."""
+    reads: list[ClassRead] = []
+    for record in work.classes:
+        try:
+            reads.append(read_class(svc, record, labels))
+        except SheetAccessError:
+            log.warning("class file %s cannot be read: rebuilding it", record.id)
+            work.rebuild.append(record)
+        except (BackendError, LayoutError) as exc:
+            _file_failed(summary, record.id, "read", exc)
+            failed.add(record.id)
+        step("read")
+    return reads
+
+
+def _write_all(svc: Service, plans: Sequence[JournalPlan | ClassPlan], summary: CycleSummary,
+               step: Step, now: datetime) -> set[str]:
+    """Each journal's and class spreadsheet's ONE write (or layout repair); ids fully handled."""
+    done: set[str] = set()
+    for plan in plans:
+        file_id = plan.file.id
+        if not plan.needs_write:
+            continue
+        try:
+            if isinstance(plan, JournalPlan):
+                summary.writes += write_plan(svc, plan, now)
+            else:
+                summary.writes += write_class(svc, plan, now)
+        except (BackendError, LayoutError) as exc:
+            _file_failed(summary, file_id, "repair" if plan.repair else "write", exc)
+            continue
+        if plan.repair:
+            summary.repaired.append(file_id)  # stays dirty: re-read at the repaired positions
+        else:
+            summary.reverts += plan.reverts
+            done.add(file_id)
+        step("write")
+    return done
+
+
+def _rebuild_all(svc: Service, files: list[FileRecord], summary: CycleSummary, now: datetime
+                 ) -> set[str]:
+    done: set[str] = set()
+    for record in files:
+        try:
+            from sync.jobs.repair import rebuild_file
+
+            new = rebuild_file(svc, record, now=now)
+        except (EjournalError, ImportError) as exc:
+            _file_failed(summary, record.id, "rebuild", exc)
+            continue
+        summary.rebuilt.append(new.id)
+        done.add(record.id)
+    return done
+
+
+def _corrections(svc: Service, admin: FileRecord, grid: Grid, summary: CycleSummary,
+                 now: datetime) -> bool:
+    """The deputy's signed rows (after the journals' own writes, so a corrected cell is never
+    mistaken for tampering); True when everything was answered."""
+    from sync.jobs.corrections import process_corrections
+
+    try:
+        result = process_corrections(svc, grid, now=now)
+    except EjournalError as exc:
+        _file_failed(summary, admin.id, "corrections", exc)
+        return False
+    summary.corrections = result.to_json()
+    summary.writes += result.writes
+    return not result.errors
+
+
+def _corrected(tx: Tx, now: datetime) -> set[str]:
+    """Journal files whose cells a correction changed in this cycle (processed at ``now``)."""
+    out: set[str] = set()
+    for c in tx.corrections():
+        if c.status is CorrectionStatus.APPLIED and c.processed_at == now:
+            record = tx.file_for(FileKind.JOURNAL, c.journal)
+            if record is not None:
+                out.add(record.id)
+    return out
+
+
+def _file_failed(summary: CycleSummary, file_id: str, what: str, exc: BaseException) -> None:
+    if isinstance(exc, FileBusy):
+        log.info("file %s busy (%s): retried next cycle", file_id, what)
+        summary.skipped_busy.append(file_id)
+        return
+    log.warning("file %s: %s failed: %s", file_id, what, describe(exc))
+    summary.failed.append(FileProblem(file_id, f"{what}: {describe(exc)}"))
+
+
+def _finish(svc: Service, summary: CycleSummary, run_id: int, before: dict[str, float]
+            ) -> CycleSummary:
+    summary.api_calls = calls_delta(before, svc.api_calls())
+    summary.finished = svc.now()
+    error = "; ".join(summary.errors) or None
+    with svc.ledger.transaction() as tx:
+        tx.run_finished(run_id, summary.finished, summary.counters(), error)
+    t = summary.tally
+    log.info(
+        "sync cycle: %d files changed, %d journals and %d classes read, %d entries and %d "
+        "absence reasons accepted, %d findings opened, %d resolved, %d violations, %d reverts, "
+        "%d writes, %d failed, %d busy",
+        summary.files_changed, t.journals_read, t.classes_read, t.entries_accepted,
+        t.absences_accepted, t.findings_opened,
+        t.findings_resolved, t.violations, summary.reverts, summary.writes, len(summary.failed),
+        len(summary.skipped_busy),
+    )
+    return summary

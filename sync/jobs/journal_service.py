@@ -1,0 +1,126 @@
+"""What the service computes for a journal's own cells, from the ledger: work-type names under the
+dates, averages and recommended period marks, each lesson's "Статус", and the period-mark
+deviation remarks (``rules.grading``). Pure functions over ledger records; no I/O.
+
+Marks come from the ledger's ACCEPTED entries (an invalid cell never counts), work types from the
+lesson facts as they will stand after the cycle (open rows as typed, locked rows as locked).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from config.school import School
+from rules.context import EntryField, PeriodEntry, ValidationContext
+from rules.grading import MarkRecord, Recommendation, deviation, recommend
+from rules.grammar import ValueKind, format_value, parse_cell
+from rules.model import Finding, Lesson, Location
+from sync.layout.journal.map import JournalMap, LessonKey
+from sync.layout.journal.spec import ServiceValues
+from sync.ledger.model import EntryRecord, LessonInput
+
+STATUS_TEXT = {  # "Статус" of a lesson on "Уроки": short forms of the lesson rules' findings
+    "lesson_missing_topic": "нет темы",
+    "lesson_missing_work_type": "нет вида работы",
+    "unknown_work_type": "вид работы не из списка",
+    "lesson_missing_homework": "нет ДЗ",
+    "control_work_without_marks": "нет отметок за работу",
+}
+
+Recommendations = dict[tuple[str, str], Recommendation]  # (period, pupil id) → recommendation
+
+
+def work_types(ctx: ValidationContext, facts: Mapping[LessonKey, LessonInput]
+               ) -> tuple[dict[LessonKey, str], dict[LessonKey, str | None]]:
+    """Each lesson's work type: the name shown under its date, and its configured code."""
+    names: dict[LessonKey, str] = {}
+    codes: dict[LessonKey, str | None] = {}
+    for key, item in facts.items():
+        wt = ctx.work_type(item.work_type) if item.work_type else None
+        names[key] = wt.name if wt else item.work_type
+        codes[key] = wt.code if wt else None
+    return names, codes
+
+
+def recommendations(school: School, subject_id: str, lessons: Sequence[Lesson],
+                    entries: Iterable[EntryRecord], codes: Mapping[LessonKey, str | None]
+                    ) -> Recommendations:
+    """Recommended period marks from accepted marks (none for a subject without marks).
+
+    None either for a period partly kept on paper (lessons before ``journal_start``): its
+    electronic marks are only part of the pupil's record, so a recommendation would mislead.
+    """
+    subject = school.subject(subject_id)
+    if subject is not None and not subject.marked:
+        return {}
+    grammar, policy = school.policies.grammar, school.policies.grading
+    start = school.year.journal_from
+    on_paper = {x.period for x in lessons if x.day < start}
+    period_of = {(x.day, x.lesson_no): x.period for x in lessons if x.period not in on_paper}
+    marks: dict[tuple[str, str], list[MarkRecord]] = {}
+    for e in entries:
+        period = period_of.get((e.day, e.lesson_no))
+        parsed = parse_cell(e.value, grammar)
+        if period is None or parsed.value is None or parsed.value.kind is not ValueKind.MARK:
+            continue
+        code = codes.get((e.day, e.lesson_no))
+        marks.setdefault((period, e.pupil_id), []).extend(
+            MarkRecord(m, code, e.day) for m in parsed.value.marks
+        )
+    by_code = {wt.code: wt for wt in school.policies.work_types}
+    return {k: recommend(v, policy, by_code) for k, v in marks.items()}
+
+
+def deviation_findings(school: School, ctx: ValidationContext, periods: Iterable[PeriodEntry],
+                       recs: Recommendations) -> list[Finding]:
+    """Warnings for period marks that depart from the recommendation (``rules.grading``)."""
+    policy = school.policies.grading
+    grammar = school.policies.grammar
+    out: list[Finding] = []
+    for entry in periods:
+        if ctx.partly_on_paper(entry.period):
+            continue  # no recommendation for a period partly kept on paper
+        parsed = parse_cell(entry.raw, grammar, period=True)
+        if not parsed.ok or parsed.value is None:
+            continue  # the grammar rules report it
+        rec = recs.get((entry.period, entry.pupil_id)) or recommend([], policy)
+        found = deviation(format_value(parsed.value), rec, policy)
+        if found is None:
+            continue
+        where = Location(ctx.journal, entry.pupil_id, None, EntryField.PERIOD_MARK, entry.cell)
+        text = f"{ctx.pupil_name(entry.pupil_id)}, {entry.period}: {found.message}."
+        out.append(Finding(found.rule, found.finding(where).severity, where, text))
+    return out
+
+
+def service_values(names: Mapping[LessonKey, str], recs: Recommendations,
+                   findings: Iterable[Finding], where: JournalMap) -> ServiceValues:
+    return ServiceValues(work_types=dict(names), recommendations=dict(recs),
+                         statuses=statuses(findings, where))
+
+
+def statuses(findings: Iterable[Finding], where: JournalMap) -> dict[LessonKey, str]:
+    """Each lesson's "Статус": the short remarks of the lesson rules about its row."""
+    tab = where.lessons_tab
+    if tab is None:
+        return {}
+    by_row = {row: key for key, row in tab.rows.items()}
+    texts: dict[LessonKey, list[str]] = {}
+    for f in findings:
+        text = STATUS_TEXT.get(f.rule)
+        row = row_of(f.location.cell, tab.title)
+        key = by_row.get(row) if row is not None else None
+        if text and key is not None and text not in texts.get(key, []):
+            texts.setdefault(key, []).append(text)
+    return {k: "; ".join(v) for k, v in texts.items()}
+
+
+def row_of(cell: str | None, title: str) -> int | None:
+    """0-based row of an A1 ref on tab ``title`` ("'Уроки'!D5" → 4), else None."""
+    if not cell:
+        return None
+    tab, _, ref = cell.rpartition("!")
+    if tab.strip("'").replace("''", "'") != title:
+        return None
+    digits = "".join(ch for ch in ref if ch.isdigit())
+    return int(digits) - 1 if digits else None

@@ -1,0 +1,377 @@
+"""One journal through the cycle: read → parse → validate → accept → tamper check → service writes.
+
+The three phases keep the cycle's crash story simple (DESIGN.md §2):
+
+1. :func:`read_journal` — ONE ``backend.read`` of the period tabs and "Уроки" (a metadata read only
+   after :class:`~sync.backends.protocol.TabMissing`), then ``parse_journal``; no ledger access.
+2. :func:`sync_journal` — inside the cycle's single ledger transaction: tampering with cells locked
+   in the ledger becomes violations (audited) and planned reverts; valid open cells are accepted
+   (first-seen time, attributed teacher), erased ones recorded; lesson facts offered; findings
+   synced. Returns a :class:`JournalPlan` of spreadsheet writes; nothing is written here. Invalid
+   text in a cell the lock job locks is kept as typed (``INVALID_KIND``): no revert, no violation;
+   its finding stays, noting that only the deputy's correction can change it now.
+3. :func:`write_plan` after the commit — ONE ``backend.write`` (reverts, "Замечания" if its hash
+   changed, service cells that differ from the read), or the layout repair; then
+   :func:`record_plan` in a second small transaction (tab hash, violations reverted).
+
+Reverts and findings are re-derived from grid vs ledger on every read, so a crash between the
+phases is healed by the next cycle (the engine keeps the file on its dirty list until then).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from config.school import School
+from rules.grammar import ValueKind, format_value, parse_cell
+from rules.model import Finding, Lesson, Location, Severity
+from rules.validation import validate
+from sync.backends.protocol import CellRange, Grid, TabMissing
+from sync.jobs.journal_cells import OpenCell, compare, validation_context
+from sync.jobs.journal_service import (
+    deviation_findings,
+    recommendations,
+    service_values,
+    work_types,
+)
+from sync.jobs.service import Service, split_journal_key
+from sync.jobs.substitutions import attributed_teacher
+from sync.jobs.summary import Tally
+from sync.jobs.tamper import SheetPlan, mark_reverted, record_violations
+from sync.layout.common import StructureProblem, cell_text, stale_updates
+from sync.layout.journal.map import LessonKey
+from sync.layout.journal.spec import (
+    JournalReading,
+    JournalValues,
+    LessonFacts,
+    parse_journal,
+    render_findings,
+    render_service_columns,
+)
+from sync.layout.labels import RU, Labels
+from sync.ledger.audit import content_hash
+from sync.ledger.ledger import Tx
+from sync.ledger.model import (
+    INVALID_KIND,
+    Change,
+    EntryInput,
+    FileKind,
+    FileRecord,
+    FindingRecord,
+    PeriodMarkInput,
+)
+
+log = logging.getLogger(__name__)
+
+FINDINGS_ROWS_KEY = "findings_rows:{file_id}"  # ledger state: rows the findings tab was written with
+SEALED_NOTE = (  # appended to the error findings of a cell locked holding invalid text
+    "Значение осталось недопустимым, а клетка уже закрыта: изменить его теперь можно только "
+    "исправлением заместителя директора (лист «{tab}»)."
+)
+
+
+# --------------------------------------------------------------------------- which journal
+
+
+@dataclass(frozen=True)
+class JournalRef:
+    """A registered journal file and what the configuration says it holds."""
+
+    file: FileRecord
+    class_id: str
+    subject_id: str
+    lessons: list[Lesson]
+
+    @property
+    def key(self) -> str:
+        return self.file.key
+
+
+def journal_refs(school: School, files: Sequence[FileRecord]) -> dict[str, JournalRef]:
+    """Registered journal files of journals the configuration still has, by file id."""
+    lessons = school.lessons()
+    wanted = set(school.journals())
+    out: dict[str, JournalRef] = {}
+    for record in files:
+        if record.kind is not FileKind.JOURNAL:
+            continue
+        class_id, subject_id = split_journal_key(record.key)
+        if (class_id, subject_id) not in wanted:
+            continue
+        ordered = sorted(lessons.get((class_id, subject_id), []), key=lambda x: (x.day, x.lesson_no))
+        out[record.id] = JournalRef(record, class_id, subject_id, ordered)
+    return out
+
+
+# --------------------------------------------------------------------------- 1. read
+
+
+@dataclass(frozen=True)
+class JournalRead:
+    ref: JournalRef
+    grids: dict[str, Grid]
+    reading: JournalReading
+
+
+def journal_titles(school: School, labels: Labels = RU) -> list[str]:
+    """The tabs a cycle reads: every period tab and "Уроки" ("Замечания" is written blind)."""
+    return [p.name for p in school.year.periods] + [labels.lessons_tab]
+
+
+def read_journal(svc: Service, ref: JournalRef, labels: Labels = RU) -> JournalRead:
+    """One read of the journal (plus a tab list after TabMissing), parsed."""
+    backend, file_id = svc.backend, ref.file.id
+    try:
+        grids = backend.read(file_id, journal_titles(svc.school, labels))
+        grids.setdefault(labels.findings_tab, [])  # not read: only ever written by the service
+    except TabMissing:
+        present = backend.tabs(file_id)
+        wanted = [t for t in present if t != labels.findings_tab]
+        grids = backend.read(file_id, wanted) if wanted else {}
+        if labels.findings_tab in present:
+            grids[labels.findings_tab] = []
+    reading = parse_journal(
+        grids, svc.school, ref.class_id, ref.subject_id, ref.lessons, labels=labels
+    )
+    return JournalRead(ref, grids, reading)
+
+
+# --------------------------------------------------------------------------- 2. the ledger
+
+
+@dataclass(kw_only=True)
+class JournalPlan(SheetPlan):
+    """What a journal's spreadsheet needs after the commit (a repair goes to ``sync.jobs.repair``)."""
+
+    ref: JournalRef
+    reading: JournalReading
+    findings_hash: str | None = None  # hash of "Замечания" to record once written
+    error_findings: int = 0
+
+
+def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
+                 labels: Labels = RU, *, locking: Collection[LessonKey] = (),
+                 locking_periods: Collection[str] = ()) -> JournalPlan:
+    """Take one journal's read into the ledger (see the module docstring); returns its plan.
+    ``locking`` / ``locking_periods``: lessons and periods whose marks the lock job locks in ``tx``."""
+    school, ref, reading = svc.school, read.ref, read.reading
+    key, grammar = ref.key, school.policies.grammar
+    plan = JournalPlan(file=ref.file, ref=ref, reading=reading, repair=reading.needs_repair,
+                       tally=Tally(journals_read=1))
+    cmp = compare(reading, tx.locked(key), ref.lessons, grammar)
+    ctx = validation_context(school, key, ref.class_id, ref.lessons, cmp, reading, now=now)
+    rule_findings = validate(ctx)
+    bad = {f.location.cell for f in rule_findings
+           if f.severity is Severity.ERROR and f.location.cell}
+    plan.error_findings = sum(f.severity is Severity.ERROR for f in rule_findings)
+
+    plan.tally.violations += record_violations(tx, key, cmp.reverts, cmp.matched, now)
+    sealed = set(cmp.sealed)
+    plan.tally.entries_accepted += _accept_marks(tx, school, ref, cmp.marks, bad, now,
+                                                 set(locking), sealed)
+    plan.tally.entries_accepted += _accept_period_marks(tx, school, ref, cmp.period_marks, bad,
+                                                        now, set(locking_periods), sealed)
+    held = {(x.facts.day, x.facts.lesson_no) for x in tx.lessons(key)}
+    offer = [x for k, x in cmp.lessons.items() if any(x.facts().values()) or k in held]
+    plan.tally.lessons_changed = sum(c.changed for c in tx.upsert_lessons(key, offer, now))
+
+    names, codes = work_types(ctx, cmp.effective_facts)
+    recs = recommendations(school, ref.subject_id, ref.lessons, tx.entries(key), codes)
+    note = SEALED_NOTE.format(tab=labels.corrections_tab)
+    findings = [
+        *(_sealed(f, sealed, note) for f in rule_findings),
+        *structure_findings(key, reading.problems),
+        *deviation_findings(school, ctx, ctx.period_entries, recs),
+    ]
+    opened, resolved = tx.sync_findings(key, findings, now)
+    open_now = tx.findings(key)
+    plan.tally.findings_opened, plan.tally.findings_resolved = opened, resolved
+    plan.tally.findings_open = len(open_now)
+    if plan.repair:
+        return plan  # positions will move: the next cycle writes at the repaired ones
+
+    plan.plan_reverts(cmp.reverts)
+    plan.updates.extend(_findings_update(tx, svc, ref, open_now, plan, now, labels))
+    service = service_values(names, recs, rule_findings, reading.map)
+    plan.updates.extend(
+        stale_updates(read.grids, render_service_columns(reading.map, service, school=school))
+    )
+    return plan
+
+
+def _sealed(finding: Finding, sealed: set[str], note: str) -> Finding:
+    """An error finding of a cell locked holding invalid text, with the note on what to do now."""
+    if finding.severity is not Severity.ERROR or finding.location.cell not in sealed:
+        return finding
+    return Finding(finding.rule, finding.severity, finding.location, f"{finding.message} {note}")
+
+
+def _raw_text(raw: object) -> str:
+    return raw if isinstance(raw, str) else cell_text(raw)
+
+
+def _accept_marks(tx: Tx, school: School, ref: JournalRef, cells: list[OpenCell], bad: set[str],
+                  now: datetime, locking: set[LessonKey], sealed: set[str]) -> int:
+    """Offer the open mark cells; a cell of a lesson in ``locking`` that cannot be accepted is
+    kept as invalid text (its A1 ref added to ``sealed``). Returns how many entries changed."""
+    grammar = school.policies.grammar
+    held = {(e.pupil_id, e.day, e.lesson_no) for e in tx.entries(ref.key)}
+    by_teacher: dict[str, list[EntryInput]] = {}
+    for c in cells:
+        if c.day is None or c.lesson_no is None or c.period is None:
+            continue
+        item = _entry(c, grammar, bad, (c.pupil_id, c.day, c.lesson_no) in held,
+                      locking=(c.day, c.lesson_no) in locking)
+        if item is None:
+            continue
+        if item[2] == INVALID_KIND:
+            sealed.add(c.cell)
+        teacher = attributed_teacher(school, ref.class_id, ref.subject_id, c.day)
+        by_teacher.setdefault(teacher, []).append(EntryInput(c.pupil_id, c.day, c.lesson_no, *item))
+    changed = 0
+    for teacher, items in by_teacher.items():
+        changes = tx.accept_entries(ref.key, items, now, accepted_by=teacher)
+        changed += _accepted(items, changes)
+    return changed
+
+
+def _accepted(items: Sequence[EntryInput | PeriodMarkInput], changes: Sequence[Change]) -> int:
+    """How many offered values the ledger took (invalid text kept at a lock is not accepted)."""
+    return sum(ch.changed and i.kind != INVALID_KIND for i, ch in zip(items, changes, strict=True))
+
+
+def _entry(c: OpenCell, grammar: Any, bad: set[str], held: bool, *, period: bool = False,
+           locking: bool = False) -> tuple[str, str, str] | None:
+    """(raw, value, kind) to offer for an open cell, or None (invalid, or empty and never held).
+
+    ``locking``: the cell locks in this transaction, so invalid text is offered as it stands
+    (``INVALID_KIND``, the text as the comparison shows it) instead of None.
+    """
+    if c.raw is None:
+        return ("", "", ValueKind.EMPTY.value) if held else None
+    parsed = None if c.cell in bad else parse_cell(c.raw, grammar, period=period)
+    if parsed is not None and parsed.ok and parsed.value is not None:
+        return _raw_text(c.raw), format_value(parsed.value), parsed.value.kind.value
+    text = cell_text(c.raw)
+    return (text, "", INVALID_KIND) if locking and text else None
+
+
+def _accept_period_marks(tx: Tx, school: School, ref: JournalRef, cells: list[OpenCell],
+                         bad: set[str], now: datetime, locking: set[str], sealed: set[str]) -> int:
+    """Offer the open period-mark cells, as :func:`_accept_marks` does for lessons."""
+    grammar = school.policies.grammar
+    held = {(p.pupil_id, p.period) for p in tx.period_marks(ref.key)}
+    items = []
+    for c in cells:
+        if c.period is None:
+            continue
+        item = _entry(c, grammar, bad, (c.pupil_id, c.period) in held, period=True,
+                      locking=c.period in locking)
+        if item is None:
+            continue
+        if item[2] == INVALID_KIND:
+            sealed.add(c.cell)
+        items.append(PeriodMarkInput(c.pupil_id, c.period, *item))
+    if not items:
+        return 0
+    teacher = attributed_teacher(school, ref.class_id, ref.subject_id, now.date())
+    return _accepted(items, tx.accept_period_marks(ref.key, items, now, accepted_by=teacher))
+
+
+def structure_findings(journal: str, problems: Sequence[StructureProblem]) -> list[Finding]:
+    """The parser's structure problems as warnings for "Замечания" (Russian messages)."""
+    return [
+        Finding(f"layout_{p.kind.value}", Severity.WARNING,
+                Location(journal, None, None, None, p.cell), p.message)
+        for p in problems
+    ]
+
+
+def as_finding(record: FindingRecord) -> Finding:
+    return Finding(
+        record.rule,
+        Severity(record.severity),
+        Location(record.journal, record.pupil_id, record.day, record.field, record.cell),
+        record.message,
+    )
+
+
+def _findings_update(tx: Tx, svc: Service, ref: JournalRef, open_now: list[FindingRecord],
+                     plan: JournalPlan, now: datetime, labels: Labels
+                     ) -> list[tuple[CellRange, Grid]]:
+    """"Замечания" rewritten whole, only when its content hash moved (padded over longer lists)."""
+    tz = svc.school.timezone
+    state_key = FINDINGS_ROWS_KEY.format(file_id=ref.file.id)
+    fresh = render_findings((), labels=labels)
+    high = int(tx.state_get(state_key) or len(fresh))
+    items = [(as_finding(r), r.opened.astimezone(tz).date()) for r in open_now]
+    rows = render_findings(items, clear_rows=high, labels=labels)
+    digest = content_hash(rows)
+    last = tx.tab_hash(ref.file.id, labels.findings_tab)
+    if last is None:  # never written by the cycle: the tab is as setup rendered it
+        last = content_hash(render_findings((), clear_rows=high, labels=labels))
+    if digest == last:
+        return []
+    if len(rows) > high:
+        tx.state_set(state_key, str(len(rows)), now)
+    plan.findings_hash = digest
+    return [(CellRange(labels.findings_tab, 0, 0, len(rows), 3), rows)]
+
+
+# --------------------------------------------------------------------------- 3. writes
+
+
+def write_plan(svc: Service, plan: JournalPlan, now: datetime) -> int:
+    """The plan's spreadsheet calls after the commit; returns the number of write calls made.
+
+    A repair goes to ``sync.jobs.repair.repair_journal`` (which re-renders from the ledger); a write
+    hitting a deleted "Замечания" tab asks for the same repair without a reading.
+    """
+    if plan.repair:
+        from sync.jobs.repair import repair_journal
+
+        return repair_journal(svc, plan.ref.file, plan.reading, now=now).writes
+    if not plan.updates:
+        return 0
+    try:
+        svc.backend.write(plan.ref.file.id, plan.updates)
+    except TabMissing:
+        from sync.jobs.repair import repair_journal
+
+        log.warning("journal file %s: a tab vanished before the write; repairing", plan.ref.file.id)
+        plan.repair = True
+        return repair_journal(svc, plan.ref.file, None, now=now).writes
+    return 1
+
+
+def record_plan(tx: Tx, plan: JournalPlan, labels: Labels, now: datetime) -> None:
+    """After a successful write: the findings tab's hash and the violations now reverted."""
+    if plan.repair:
+        return
+    if plan.findings_hash is not None:
+        tx.set_tab_hash(plan.ref.file.id, labels.findings_tab, plan.findings_hash, now)
+    mark_reverted(tx, plan.ref.key, plan.revert_targets, now)
+
+
+# --------------------------------------------------------------------------- ledger → layout
+
+
+def ledger_values(tx: Tx, journal: str) -> JournalValues:
+    """A journal's accepted values from the ledger, for ``journal_spec(..., existing=…)``; a cell
+    locked holding invalid text gets that text back."""
+    entries = {(e.pupil_id, e.day, e.lesson_no): e.value for e in tx.entries(journal)}
+    periods = {(p.pupil_id, p.period): p.value for p in tx.period_marks(journal)}
+    locked = tx.locked(journal)
+    entries.update((k, locked.marks[k]) for k in locked.invalid)
+    periods.update((k, locked.period_marks[k]) for k in locked.invalid_periods)
+    lessons = {
+        (x.facts.day, x.facts.lesson_no): LessonFacts(
+            x.facts.topic, x.facts.classwork, x.facts.work_type, x.facts.homework
+        )
+        for x in tx.lessons(journal)
+    }
+    return JournalValues(entries, periods, lessons)

@@ -1,0 +1,322 @@
+"""The nightly lock job (``ejournal lock``): protect first, then read, then lock in the ledger.
+
+For each registered journal (DESIGN.md "Lock model", the phase-2 contract):
+
+1. compute the cells open at ``now`` (``journal_open_state``: today's column and lesson row, grace
+   windows of written works, the period-mark window) at the positions of the EXPECTED layout — the
+   journal rendered from the config and the ledger (the cycle repairs damage, so they match);
+2. ``set_open_ranges`` ONLY when they differ from the ranges recorded in the ledger state
+   (``open_ranges:<file id>``): one Sheets write per journal whose open cells changed, none
+   otherwise. After ``TransientError(uncertain=True)`` the protection state is re-read
+   (``open_ranges()``) and the write repeated only if it did not land (protection requests are
+   not idempotent);
+3. if a day's lesson facts or marks, or a period's marks, are now due to lock in the ledger: ONE
+   read, the read taken into the ledger exactly as a cycle does (whatever a cell holds at the
+   first read after its protection was in place was entered in time and is accepted; a cell left
+   holding invalid text is kept as that text, ``INVALID_KIND`` — never reverted, no violation),
+   then ``tx.lock_day`` / ``tx.lock_period`` in the same transaction. The spreadsheet writes the read
+   calls for (findings, reverts, service cells) are left to the next cycle: the journal goes on the
+   dirty list, so this job writes nothing but protections.
+
+If the read's positions show the expected ones were wrong (a damaged layout not yet repaired), the
+protection is set again at the real positions (a second write, only then).
+
+Class spreadsheets the same way (``_lock_class``): their open attendance days (the last
+``lock.absence_reason_open_days`` days) set only when they moved, then ONE read when attendance
+days are due to lock, their reasons taken in (invalid text kept as typed) and the days locked.
+
+After every journal: substitutions (``sync.jobs.substitutions``) — the day's substitutes are let in
+once the protections opened today's cells (protect first, then grant), and yesterday's are let
+out after yesterday's lock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from rules.errors import BackendError, EjournalError, LayoutError, TransientError
+from rules.locks import lock_window
+from rules.model import CellKind
+from sync.backends.protocol import CellRange, FileBusy
+from sync.jobs.class_sync import read_class, sync_class
+from sync.jobs.cycle import describe, load_dirty, run_substitutions, save_dirty
+from sync.jobs.journal_sync import (
+    JournalRef,
+    journal_refs,
+    ledger_values,
+    read_journal,
+    sync_journal,
+)
+from sync.jobs.service import Service
+from sync.jobs.summary import FileProblem, LockSummary, calls_delta
+from sync.layout.class_sheet.spec import attendance_days, class_open_ranges, class_spec
+from sync.layout.common import spec_grids
+from sync.layout.journal.map import JournalMap
+from sync.layout.journal.spec import (
+    OpenState,
+    journal_open_state,
+    journal_spec,
+    open_ranges,
+    parse_journal,
+)
+from sync.layout.labels import RU, Labels
+from sync.ledger.ledger import Tx
+from sync.ledger.model import FileKind, FileRecord
+
+log = logging.getLogger(__name__)
+
+RANGES_KEY = "open_ranges:{file_id}"  # ledger state: the open ranges last set on the file
+
+Ranges = Mapping[str, Sequence[CellRange]]
+
+
+def encode_ranges(ranges: Ranges) -> str:
+    """Canonical text of a file's open ranges (what the ledger state records)."""
+    data = {
+        tab: sorted([r.start_row, r.start_col, r.end_row, r.end_col] for r in cells)
+        for tab, cells in ranges.items()
+    }
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def record_open_ranges(tx: Tx, file_id: str, ranges: Ranges, now: datetime) -> None:
+    """Remember the ranges just set on a file (call after ``create``/``set_open_ranges``)."""
+    tx.state_set(RANGES_KEY.format(file_id=file_id), encode_ranges(ranges), now)
+
+
+def same_cells(a: Ranges, b: Ranges) -> bool:
+    """Whether two protection states open exactly the same cells of the tabs ``a`` names."""
+    return all(_cells(a.get(tab, ())) == _cells(b.get(tab, ())) for tab in a)
+
+
+def _cells(ranges: Sequence[CellRange]) -> set[tuple[int, int]] | list[CellRange]:
+    if any(r.end_row is None or r.end_col is None for r in ranges):
+        return sorted(ranges, key=repr)  # open-ended: compare as given
+    return {
+        (row, col)
+        for r in ranges
+        for row in range(r.start_row, r.end_row or 0)
+        for col in range(r.start_col, r.end_col or 0)
+    }
+
+
+@dataclass
+class _Due:
+    """What a journal must lock in the ledger now."""
+
+    info_days: set[date] = field(default_factory=set)
+    mark_days: set[date] = field(default_factory=set)
+    periods: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.info_days or self.mark_days or self.periods)
+
+
+def run_locks(svc: Service, *, labels: Labels = RU) -> LockSummary:
+    """The nightly lock job (see the module docstring); per-journal failures are counted, never
+    fatal; a failed journal is retried by the next run."""
+    now = svc.now()
+    before = svc.api_calls()
+    summary = LockSummary(started=now)
+    with svc.ledger.transaction() as tx:
+        run_id = tx.run_started("lock", now)
+        refs = journal_refs(svc.school, tx.files(FileKind.JOURNAL))
+        classes = [f for f in tx.files(FileKind.CLASS) if svc.school.school_class(f.key)]
+    summary.journals, summary.classes = len(refs), len(classes)
+    follow_up: set[str] = set()
+    for ref in refs.values():
+        try:
+            if _lock_journal(svc, ref, now, summary, labels):
+                follow_up.add(ref.file.id)
+        except (BackendError, LayoutError) as exc:
+            _failed(summary, ref.file.id, exc)
+    for record in classes:
+        try:
+            if _lock_class(svc, record, now, summary, labels):
+                follow_up.add(record.id)
+        except (BackendError, LayoutError) as exc:
+            _failed(summary, record.id, exc)
+    summary.follow_up = sorted(follow_up)
+    summary.substitutions = run_substitutions(svc, now, summary.errors, grant=True)
+    summary.api_calls = calls_delta(before, svc.api_calls())
+    summary.finished = svc.now()
+    with svc.ledger.transaction() as tx:
+        if follow_up:
+            save_dirty(tx, load_dirty(tx) | follow_up, now)
+        tx.run_finished(run_id, summary.finished, summary.counters(),
+                        "; ".join(summary.errors) or None)
+    log.info(
+        "lock run: %d journals, %d classes, %d+%d protections written, %d journals and %d "
+        "classes read, %d days, %d periods and %d attendance days locked, %d follow-ups, "
+        "%d failed, %d busy",
+        summary.journals, summary.classes, summary.protections_written,
+        summary.class_protections_written,
+        summary.tally.journals_read, summary.tally.classes_read, summary.days_locked,
+        summary.periods_locked, summary.absence_days_locked, len(follow_up),
+        len(summary.failed), len(summary.skipped_busy),
+    )
+    return summary
+
+
+def _lock_journal(svc: Service, ref: JournalRef, now: datetime, summary: LockSummary,
+                  labels: Labels) -> bool:
+    """Protect, then (if anything is due) read and lock one journal; True if the next cycle must
+    write to it."""
+    file_id = ref.file.id
+    with svc.ledger.snapshot() as tx:
+        values = ledger_values(tx, ref.key)
+        recorded = tx.state_get(RANGES_KEY.format(file_id=file_id))
+        protections = tx.protections(file_id)
+        work_types = {k: f.work_type for k, f in values.lessons.items()}
+        state = journal_open_state(svc.school, ref.class_id, ref.lessons, now=now,
+                                   work_types=work_types)
+        due = _due(svc, ref, tx, now, state)
+    spec = journal_spec(svc.school, ref.class_id, ref.subject_id, ref.lessons, today=now.date(),
+                        existing=values, labels=labels)
+    expected = parse_journal(spec_grids(spec), svc.school, ref.class_id, ref.subject_id,
+                             ref.lessons, labels=labels).map
+    wanted = _open_ranges(expected, ref, state)
+    if encode_ranges(wanted) != recorded:
+        _protect(svc, file_id, wanted, protections, summary, now)
+        summary.protections_written += 1
+    if not due:
+        return False
+
+    read = read_journal(svc, ref, labels)
+    locking = {(x.day, x.lesson_no) for x in ref.lessons if x.day in due.mark_days}
+    with svc.ledger.transaction() as tx:
+        plan = sync_journal(tx, svc, read, now, labels, locking=locking,
+                            locking_periods=due.periods)
+        summary.tally.add(plan.tally)
+        for day in sorted(due.info_days | due.mark_days):
+            counts = tx.lock_day(
+                ref.key, day, now, info=day in due.info_days, marks=day in due.mark_days,
+                lesson_nos=[x.lesson_no for x in ref.lessons if x.day == day],
+            )
+            summary.days_locked += 1
+            summary.lessons_locked += counts.lessons
+            summary.entries_locked += counts.entries
+        for period in due.periods:
+            counts = tx.lock_period(ref.key, period, now)
+            summary.periods_locked += 1
+            summary.period_marks_locked += counts.period_marks
+    if not read.reading.needs_repair:
+        actual = _open_ranges(read.reading.map, ref, state)
+        if encode_ranges(actual) != encode_ranges(wanted):
+            log.warning("journal file %s: positions differ from the layout; protecting again",
+                        file_id)
+            _protect(svc, file_id, actual, protections, summary, now)
+            summary.protections_written += 1
+    return plan.needs_write or plan.error_findings > 0
+
+
+def _lock_class(svc: Service, file: FileRecord, now: datetime, summary: LockSummary,
+                labels: Labels) -> bool:
+    """A class spreadsheet as a journal: protect first (its open attendance days moved?), then,
+    if attendance days are due to lock, ONE read taken into the ledger and the days locked;
+    True if the next cycle must write to it (reverts)."""
+    school, today = svc.school, now.date()
+    with svc.ledger.snapshot() as tx:
+        recorded = tx.state_get(RANGES_KEY.format(file_id=file.id))
+        protections = tx.protections(file.id)
+        due = _absence_days_due(svc, file.key, now, tx.absence_locked(file.key).days)
+    spec = class_spec(school, file.key, today=today, labels=labels)
+    wanted = {t.title: list(t.open_ranges) for t in spec.tabs}
+    if encode_ranges(wanted) != recorded:
+        _protect(svc, file.id, wanted, protections, summary, now)
+        summary.class_protections_written += 1
+    if not due:
+        return False
+
+    read = read_class(svc, file, labels)
+    with svc.ledger.transaction() as tx:
+        plan = sync_class(tx, svc, read, now, locking=due)
+        summary.tally.add(plan.tally)
+        summary.absence_reasons_locked += tx.lock_absence_days(file.key, due, now)
+        summary.absence_days_locked += len(due)
+    if not read.reading.needs_repair:
+        open_days = school.policies.lock.absence_reason_open_days
+        actual = class_open_ranges(read.reading.map, today=today, open_days=open_days)
+        if encode_ranges(actual) != encode_ranges({t: wanted[t] for t in actual}):
+            log.warning("class file %s: positions differ from the layout; protecting again",
+                        file.id)
+            _protect(svc, file.id, {**wanted, **actual}, protections, summary, now)
+            summary.class_protections_written += 1
+    return plan.needs_write
+
+
+def _absence_days_due(svc: Service, class_id: str, now: datetime, locked: Collection[date]
+                      ) -> set[date]:
+    """Attendance days whose reason window has closed at ``now`` but are not locked yet."""
+    school = svc.school
+    school_class = school.school_class(class_id)
+    grade = school_class.grade if school_class else 0
+    due: set[date] = set()
+    for day in attendance_days(school):
+        if day > now.date():
+            break
+        _, closes = lock_window(CellKind.ABSENCE_REASON, tz=school.timezone,
+                                policy=school.policies, grade=grade, lesson_day=day)
+        if closes <= now and day not in locked:
+            due.add(day)
+    return due
+
+
+def _open_ranges(where: JournalMap, ref: JournalRef, state: OpenState) -> dict[str, list[CellRange]]:
+    return open_ranges(where, ref.lessons, state.mark_days, state.periods,
+                       info_days=state.info_days)
+
+
+def _due(svc: Service, ref: JournalRef, tx: Tx, now: datetime, state: OpenState) -> _Due:
+    """Days and periods whose window has closed at ``now`` but are not locked in the ledger."""
+    due = _Due()
+    today = now.date()
+    held = {(x.facts.day, x.facts.lesson_no): x for x in tx.lessons(ref.key)}
+    for lesson in ref.lessons:
+        if lesson.day > today:
+            continue
+        record = held.get((lesson.day, lesson.lesson_no))
+        if lesson.day not in state.info_days and (record is None or record.info_locked_at is None):
+            due.info_days.add(lesson.day)
+        if lesson.day not in state.mark_days and (
+            record is None or record.marks_locked_at is None
+        ):
+            due.mark_days.add(lesson.day)
+    locked_periods = tx.locked(ref.key).periods
+    school = svc.school
+    school_class = school.school_class(ref.class_id)
+    for period in school.year.periods:
+        _, closes = lock_window(CellKind.PERIOD_MARK, tz=school.timezone, policy=school.policies,
+                                grade=school_class.grade if school_class else 0, period=period)
+        if closes <= now and period.name not in locked_periods:
+            due.periods.append(period.name)
+    return due
+
+
+def _protect(svc: Service, file_id: str, ranges: Ranges, protections: Mapping[str, int],
+             summary: LockSummary, now: datetime) -> None:
+    """One ``set_open_ranges``; after an uncertain failure, re-read and repeat only if needed."""
+    try:
+        svc.backend.set_open_ranges(file_id, ranges, protections)
+    except TransientError as exc:
+        if not exc.uncertain:
+            raise
+        summary.protections_rechecked += 1
+        log.info("file %s: protection write uncertain; re-reading the protection state", file_id)
+        if not same_cells(ranges, svc.backend.open_ranges(file_id)):
+            svc.backend.set_open_ranges(file_id, ranges, protections)
+    with svc.ledger.transaction() as tx:
+        record_open_ranges(tx, file_id, ranges, now)
+
+
+def _failed(summary: LockSummary, file_id: str, exc: EjournalError) -> None:
+    if isinstance(exc, FileBusy):
+        log.info("file %s busy: locked next run", file_id)
+        summary.skipped_busy.append(file_id)
+        return
+    log.warning("file %s: lock failed: %s", file_id, describe(exc))
+    summary.failed.append(FileProblem(file_id, describe(exc)))

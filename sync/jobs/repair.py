@@ -1,0 +1,288 @@
+"""Structure damage repaired from the ledger, with no loss (DESIGN.md §2, R16).
+
+* :func:`repair_journal` — a journal whose tabs were renamed, deleted or damaged beyond reading
+  (the parser says ``needs_repair``, or a read/write met ``TabMissing``): renamed tabs get their
+  titles back (their content was readable, nothing is re-rendered), damaged or missing tabs are
+  re-laid out in ONE ``replace_tabs`` write from the ledger's accepted values — overlaid with what
+  the read found in cells that are still open, so a teacher's not-yet-accepted input survives.
+  Cells the parser could not place on a replaced tab are kept in the audit event.
+* :func:`rebuild_file` — the whole file is gone: created anew from the ledger, re-registered
+  under the same kind and key (audited ``setup.created`` with ``replaces``), re-shared.
+* :func:`rebuild_all` — ``ejournal rebuild``: every spreadsheet re-rendered from the ledger
+  (``sync.rebuild``).
+
+Sorted rows and inserted columns need no repair: the parser reads by hidden ids and date headers,
+and the engine writes at the positions it read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rules.errors import BackendError, LayoutError
+from sync.backends.protocol import Grid
+from sync.jobs.cycle import load_dirty, mark_dirty, save_dirty
+from sync.jobs.journal_sync import ledger_values
+from sync.jobs.locking import RANGES_KEY
+from sync.jobs.repair_tabs import restore_tabs, tab_of
+from sync.jobs.service import Service, split_journal_key
+from sync.jobs.spreadsheets import (
+    create_file,
+    expected_files,
+    file_spec,
+    is_present,
+)
+from sync.layout.common import cell_text
+from sync.layout.journal.spec import JournalReading, JournalValues, LessonFacts, parse_journal
+from sync.layout.labels import RU, Labels
+from sync.ledger.model import FileKind, FileRecord, FileStatus, LockedView
+
+log = logging.getLogger(__name__)
+
+REBUILT_KINDS = (FileKind.JOURNAL, FileKind.CLASS, FileKind.ADMIN)
+
+
+@dataclass
+class RepairOutcome:
+    """What one repair did to one file (``writes``: backend write calls made)."""
+
+    file_id: str
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (title found, title restored)
+    replaced: list[str] = field(default_factory=list)  # tabs re-laid out from the ledger
+    dropped: int = 0  # unplaceable cells on replaced tabs (their text is in the audit event)
+    writes: int = 0
+
+    @property
+    def repaired(self) -> bool:
+        return bool(self.renamed or self.replaced)
+
+
+def repair_journal(
+    svc: Service,
+    file: FileRecord,
+    reading: JournalReading | None,
+    *,
+    now: datetime,
+    labels: Labels = RU,
+) -> RepairOutcome:
+    """Restore a journal's renamed, damaged or missing tabs (see the module docstring).
+
+    ``reading`` is the parse of the cycle's read; None after :class:`~sync.backends.protocol.TabMissing`,
+    then the tab list and the tabs present are read here (1 metadata read + 1 read).
+    """
+    if reading is None:
+        reading = read_whole_journal(svc, file, labels)
+    wanted = [reading.renames.get(t, t) for t in reading.repair_tabs]
+    return _restore(svc, file, reading, wanted, now, labels)
+
+
+def read_whole_journal(svc: Service, file: FileRecord, labels: Labels = RU) -> JournalReading:
+    """Every tab the journal has now, parsed ("Замечания" is only checked for presence)."""
+    class_id, subject_id = split_journal_key(file.key)
+    present = svc.backend.tabs(file.id)
+    titles = [t for t in present if t != labels.findings_tab]
+    grids: dict[str, Grid] = svc.backend.read(file.id, titles) if titles else {}
+    if labels.findings_tab in present:
+        grids[labels.findings_tab] = []
+    lessons = svc.school.lessons().get((class_id, subject_id), [])
+    return parse_journal(grids, svc.school, class_id, subject_id, lessons, labels=labels)
+
+
+def _restore(
+    svc: Service,
+    file: FileRecord,
+    reading: JournalReading,
+    wanted: Collection[str],
+    now: datetime,
+    labels: Labels,
+) -> RepairOutcome:
+    """Rename tabs back, then re-lay out the ``wanted`` titles from the ledger in one write."""
+    outcome = RepairOutcome(file.id)
+    for old, new in reading.renames.items():
+        svc.backend.rename_tab(file.id, old, new)
+        outcome.renamed.append((old, new))
+        outcome.writes += 1
+    protections: dict[str, int] = {}
+    dropped: list[dict[str, str]] = []
+    if wanted:
+        with svc.ledger.snapshot() as tx:
+            values = with_open_cells(ledger_values(tx, file.key), reading, tx.locked(file.key))
+        spec = file_spec(svc, FileKind.JOURNAL, file.key, now=now, journal=values)
+        tabs = [t for t in spec.tabs if t.title in wanted]
+        protections = dict(svc.backend.replace_tabs(file.id, tabs) or {})
+        outcome.replaced = [t.title for t in tabs]
+        outcome.writes += 1
+        sources = {old for old, new in reading.renames.items() if new in wanted} | set(wanted)
+        dropped = unplaced_cells(reading, sources)
+        outcome.dropped = len(dropped)
+    with svc.ledger.transaction() as tx:
+        if protections:
+            tx.set_protections(file.id, protections)
+        if outcome.repaired:  # the next cycle re-reads it, though the service wrote it last
+            save_dirty(tx, load_dirty(tx) | {file.id}, now)
+        if outcome.replaced:  # the next lock run sets every tab's open cells again
+            tx.state_set(RANGES_KEY.format(file_id=file.id), "", now)
+        if labels.findings_tab in outcome.replaced:
+            tx.set_tab_hash(file.id, labels.findings_tab, "", now)  # the next cycle rewrites it
+        if file.status is not FileStatus.OK:
+            tx.set_file_status(file.id, FileStatus.OK)
+        if outcome.repaired:
+            payload: dict[str, Any] = {
+                "file": file.id,
+                "journal": file.key,
+                "renamed": [list(pair) for pair in outcome.renamed],
+                "replaced": outcome.replaced,
+            }
+            if dropped:
+                payload["dropped"] = dropped
+            tx.audit_append("repair.journal", payload, now)
+    log.info(
+        "journal file %s repaired: %d tab(s) renamed back, %d re-laid out, %d cell(s) dropped",
+        file.id,
+        len(outcome.renamed),
+        len(outcome.replaced),
+        outcome.dropped,
+    )
+    return outcome
+
+
+def with_open_cells(
+    values: JournalValues, reading: JournalReading, locked: LockedView
+) -> JournalValues:
+    """The ledger's values, with every cell that is still open as the read found it (typed,
+    changed or erased): re-rendering never takes back what a teacher may still edit."""
+    entries = dict(values.entries)
+    where = reading.map
+    for pupil, day, no in list(entries):
+        if locked.mark(pupil, day, no) is None and where.cell(pupil, (day, no)) is not None:
+            del entries[(pupil, day, no)]  # read and empty now: the teacher erased it
+    for e in reading.entries:
+        if locked.mark(e.pupil_id, e.day, e.lesson_no) is None:
+            entries[(e.pupil_id, e.day, e.lesson_no)] = cell_text(e.raw)
+    periods = dict(values.period_marks)
+    for pupil, period in list(periods):
+        if locked.period_mark(pupil, period) is None and where.period_mark_cell(pupil, period):
+            del periods[(pupil, period)]
+    for p in reading.period_marks:
+        if locked.period_mark(p.pupil_id, p.period) is None:
+            periods[(p.pupil_id, p.period)] = cell_text(p.raw)
+    lessons = dict(values.lessons)
+    for lesson, facts in reading.lessons.items():
+        if lesson not in locked.info:
+            lessons[lesson] = LessonFacts(
+                facts.topic, facts.classwork, facts.work_type, facts.homework
+            )
+    return JournalValues(entries, periods, lessons)
+
+
+def unplaced_cells(reading: JournalReading, tabs: Collection[str]) -> list[dict[str, str]]:
+    """Non-empty cells of ``tabs`` the parser did not take (stray dates, junk, service text)."""
+    out = [{"cell": c.cell, "raw": cell_text(c.raw)} for c in reading.ignored]
+    out += [{"cell": s.cell, "raw": cell_text(s.raw)} for s in reading.stray]
+    return [item for item in out if tab_of(item["cell"]) in tabs]
+
+
+def rebuild_file(svc: Service, file: FileRecord, *, now: datetime) -> FileRecord:
+    """The file is gone: create it anew from the ledger, register it under the same kind and key
+    (the old record is replaced; audited), share it again; the next cycle re-reads it."""
+    if file.kind not in REBUILT_KINDS:
+        raise LayoutError(
+            f"file {file.id}: {file.kind.value} spreadsheets are not rebuilt here",
+            "run the job that builds them",
+        )
+    spec = file_spec(svc, file.kind, file.key, now=now)
+    record, changes = create_file(svc, file.kind, file.key, spec, now=now)
+    if changes.failed:
+        log.warning("file %s rebuilt as %s, but not fully shared", file.id, record.id)
+    mark_dirty(svc, {record.id})
+    log.info("file %s rebuilt from the ledger as %s", file.id, record.id)
+    return record
+
+
+@dataclass
+class RebuildSummary:
+    """``ejournal rebuild``: what happened to each spreadsheet ("journal 7Б/math")."""
+
+    created: list[str] = field(default_factory=list)  # never made before (setup's job, done here)
+    rebuilt: list[str] = field(default_factory=list)  # gone: made anew from the ledger
+    rerendered: list[str] = field(default_factory=list)  # re-laid out in place
+    intact: list[str] = field(default_factory=list)  # class/admin tabs that read fine (kept)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, error)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "created": list(self.created),
+            "rebuilt": list(self.rebuilt),
+            "rerendered": list(self.rerendered),
+            "intact": list(self.intact),
+            "failed": [list(item) for item in self.failed],
+        }
+
+
+def rebuild_all(svc: Service, *, now: datetime, labels: Labels = RU) -> RebuildSummary:
+    """Re-render every spreadsheet from the ledger (R16: the answer to a vandalised school).
+
+    Journals are re-laid out in place (same file, same sharing; renamed tabs renamed back) from
+    the ledger, overlaid with their open cells as read now. Class and admin spreadsheets hold
+    what the ledger does not (rosters being edited, the deputy's rows): only their damaged or
+    missing tabs are re-laid out, absence reasons from the ledger (days still open as read). A
+    file that is gone is rebuilt, one never made is created. Failures are per file.
+    """
+    summary = RebuildSummary()
+    with svc.ledger.snapshot() as tx:
+        records = {(f.kind, f.key): f for f in tx.files()}
+    touched: set[str] = set()
+    for kind, key in expected_files(svc.school):
+        label = f"{kind.value} {key}"
+        record = records.get((kind, key))
+        try:
+            if record is None:
+                spec = file_spec(svc, kind, key, now=now)
+                new, _ = create_file(svc, kind, key, spec, now=now)
+                summary.created.append(label)
+                touched.add(new.id)
+            elif not is_present(svc, record):
+                touched.add(rebuild_file(svc, record, now=now).id)
+                summary.rebuilt.append(label)
+            elif kind is FileKind.JOURNAL:
+                reading = read_whole_journal(svc, record, labels)
+                _restore(svc, record, reading, journal_titles(svc, labels), now, labels)
+                summary.rerendered.append(label)
+                touched.add(record.id)
+            elif restore_tabs(svc, record, now=now, labels=labels):
+                summary.rerendered.append(label)
+            else:
+                summary.intact.append(label)
+        except (BackendError, LayoutError) as exc:
+            summary.failed.append((label, str(exc)))
+            log.warning("rebuild: %s failed (%s)", label, type(exc).__name__)
+    mark_dirty(svc, touched)
+    log.info(
+        "rebuild: %d re-rendered, %d rebuilt, %d created, %d intact, %d failed",
+        len(summary.rerendered),
+        len(summary.rebuilt),
+        len(summary.created),
+        len(summary.intact),
+        len(summary.failed),
+    )
+    return summary
+
+
+def journal_titles(svc: Service, labels: Labels = RU) -> list[str]:
+    """Every tab of a journal: the periods, "Уроки", "Замечания"."""
+    return [p.name for p in svc.school.year.periods] + [labels.lessons_tab, labels.findings_tab]
+
+
+__all__ = [
+    "RebuildSummary",
+    "RepairOutcome",
+    "read_whole_journal",
+    "rebuild_all",
+    "rebuild_file",
+    "repair_journal",
+    "with_open_cells",
+]

@@ -1,0 +1,131 @@
+"""The service's own spreadsheets: which ones a school has, how each is laid out from the
+configuration and the ledger, and how one is created, registered and shared.
+
+A school has one admin spreadsheet ("Исправления", key ``"admin"``), one class spreadsheet per
+class (key ``"7Б"``) and one journal per class+subject (key ``"7Б/math"``). Journals are
+rendered from the ledger's accepted values (the master copy); the class spreadsheet's roster
+comes from the configuration and its absence reasons from the ledger; the admin
+spreadsheet's rows start empty (its corrections live on in the ledger and the audit chain).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from config.school import School
+from rules.errors import LayoutError, SheetAccessError
+from rules.model import Lesson
+from sync.backends.protocol import SpreadsheetSpec
+from sync.jobs.class_sync import ledger_reasons
+from sync.jobs.journal_sync import ledger_values
+from sync.jobs.locking import record_open_ranges
+from sync.jobs.service import Service, journal_key, split_journal_key
+from sync.jobs.sharing import AclChanges, desired_roles, reconcile_acl
+from sync.layout.admin.spec import admin_spec
+from sync.layout.class_sheet.spec import ClassValues, class_spec
+from sync.layout.journal.spec import JournalValues, journal_spec
+from sync.layout.labels import RU, Labels
+from sync.ledger.model import FileKind, FileRecord
+
+log = logging.getLogger(__name__)
+
+ADMIN_KEY = "admin"
+Lessons = Mapping[tuple[str, str], Sequence[Lesson]]
+
+
+def expected_files(school: School) -> list[tuple[FileKind, str]]:
+    """Every spreadsheet the school needs, in setup order: admin, classes, journals."""
+    files = [(FileKind.ADMIN, ADMIN_KEY)]
+    files += [(FileKind.CLASS, c.id) for c in school.classes]
+    files += [(FileKind.JOURNAL, journal_key(c, s)) for c, s in school.journals()]
+    return files
+
+
+def expected_name(school: School, kind: FileKind, key: str, labels: Labels = RU) -> str:
+    """The name the spreadsheet of ``kind``/``key`` is created with (as its spec names it)."""
+    year = school.year.name
+    if kind is FileKind.JOURNAL:
+        class_id, subject_id = split_journal_key(key)
+        subject = school.subject(subject_id)
+        name = subject.name if subject else subject_id
+        return labels.journal_name.format(class_id=class_id, subject=name, year=year)
+    if kind is FileKind.CLASS:
+        return labels.class_name.format(class_id=key, year=year)
+    return labels.admin_name.format(year=year)
+
+
+def file_spec(
+    svc: Service,
+    kind: FileKind,
+    key: str,
+    *,
+    now: datetime,
+    lessons: Lessons | None = None,
+    journal: JournalValues | None = None,
+    classes: ClassValues | None = None,
+) -> SpreadsheetSpec:
+    """The spreadsheet of ``kind``/``key`` as the service lays it out at ``now``.
+
+    A journal's values (a class's absence reasons) come from the ledger unless ``journal``
+    (``classes``) is given; ``lessons`` saves
+    recomputing the school's calendar for every file.
+    """
+    school, today = svc.school, now.date()
+    if kind is FileKind.JOURNAL:
+        class_id, subject_id = split_journal_key(key)
+        if journal is None:
+            with svc.ledger.snapshot() as tx:
+                journal = ledger_values(tx, key)
+        found = (lessons if lessons is not None else school.lessons()).get((class_id, subject_id))
+        return journal_spec(
+            school, class_id, subject_id, found or [], today=today, existing=journal
+        )
+    if kind is FileKind.CLASS:
+        if classes is None:
+            with svc.ledger.snapshot() as tx:
+                classes = ledger_reasons(tx, key)
+        return class_spec(school, key, today=today, existing=classes)
+    if kind is FileKind.ADMIN:
+        return admin_spec(school)
+    raise LayoutError(
+        f"{kind.value} spreadsheets are not laid out by setup", "run the job that builds them"
+    )
+
+
+def is_present(svc: Service, record: FileRecord) -> bool:
+    """One Drive ``info``: does the registered file still exist (not trashed, still visible)?"""
+    try:
+        return not svc.backend.info(record.id).removed
+    except SheetAccessError:
+        return False
+
+
+def create_file(
+    svc: Service, kind: FileKind, key: str, spec: SpreadsheetSpec, *, now: datetime
+) -> tuple[FileRecord, AclChanges]:
+    """Create the spreadsheet, register it in its OWN committed transaction (a crash later never
+    loses track of it; a re-created file replaces the old record, audited ``setup.created``),
+    then share it as :func:`sync.jobs.sharing.desired_roles` says."""
+    info = svc.backend.create(spec)
+    wanted = desired_roles(svc.school, kind, key, now)
+    with svc.ledger.transaction() as tx:
+        record = tx.register_file(info.id, kind, key, info.name, now, protections=info.protections)
+        tx.set_desired_acl(info.id, wanted, now)
+        if kind in (FileKind.JOURNAL, FileKind.CLASS):  # the lock job moves them only when
+            # they differ from these
+            record_open_ranges(tx, info.id, {t.title: t.open_ranges for t in spec.tabs}, now)
+    changes = reconcile_acl(svc, info.id, wanted, now)
+    log.info("%s spreadsheet created as file %s", kind.value, info.id)
+    return record, changes
+
+
+__all__ = [
+    "ADMIN_KEY",
+    "create_file",
+    "expected_files",
+    "expected_name",
+    "file_spec",
+    "is_present",
+]

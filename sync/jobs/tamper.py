@@ -1,0 +1,76 @@
+"""Tampering bookkeeping shared by journals and class spreadsheets: a locked cell read with another
+value becomes a violation (audited) and a planned revert; once the revert is written (or a read
+shows the ledger value back) the violation is marked reverted (audited).
+
+Violations are matched by what the cell IS (field, pupil, day, lesson, period), never by its A1
+position: rows and columns move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sync.backends.protocol import CellRange, Grid
+from sync.jobs.journal_cells import Revert
+from sync.jobs.summary import Tally
+from sync.ledger.ledger import Tx
+from sync.ledger.model import CellRef, FileRecord
+
+
+@dataclass(kw_only=True)
+class SheetPlan:
+    """What one read spreadsheet (a journal, a class spreadsheet) needs after the cycle's commit:
+    cell updates (reverts first) in ONE write, or a layout repair instead."""
+
+    file: FileRecord
+    updates: list[tuple[CellRange, Grid]] = field(default_factory=list)
+    revert_targets: set[tuple[Any, ...]] = field(default_factory=set)  # see target_key
+    reverts: int = 0
+    repair: bool = False  # the layout must be repaired instead of written
+    tally: Tally = field(default_factory=Tally)
+
+    @property
+    def needs_write(self) -> bool:
+        return self.repair or bool(self.updates)
+
+    def plan_reverts(self, reverts: Sequence[Revert]) -> None:
+        """Write the ledger values back (RAW) at the positions read."""
+        self.updates.extend((r.where, [[r.locked]]) for r in reverts)
+        self.reverts = len(reverts)
+        self.revert_targets = {target_key(r.target) for r in reverts}
+
+
+def target_key(target: CellRef) -> tuple[Any, ...]:
+    """A violation target without its A1 cell (rows and columns move; the cell's identity doesn't)."""
+    return (target.field.value, target.pupil_id, target.day, target.lesson_no, target.period)
+
+
+def record_violations(tx: Tx, key: str, reverts: Sequence[Revert], matched: Iterable[CellRef],
+                      now: datetime) -> int:
+    """Record each revert's violation (the same unreverted attempt is recorded once) and mark
+    reverted the violations whose cell now reads the ledger value (an earlier revert landed but
+    its record did not); returns how many violations are new."""
+    known = {v.id for v in tx.violations(key, unreverted=True)}
+    new = 0
+    for r in reverts:
+        vid = tx.record_violation(key, r.target, r.locked, r.attempted, now)
+        if vid not in known:
+            new += 1
+            known.add(vid)
+    mark_reverted(tx, key, {target_key(t) for t in matched}, now)
+    return new
+
+
+def mark_reverted(tx: Tx, key: str, targets: Collection[tuple[Any, ...]], now: datetime) -> None:
+    """The unreverted violations of ``key`` whose :func:`target_key` is in ``targets``."""
+    if not targets:
+        return
+    for v in tx.violations(key, unreverted=True):
+        if target_key(v.target) in targets:
+            tx.violation_reverted(v.id, now)
+
+
+__all__ = ["SheetPlan", "mark_reverted", "record_violations", "target_key"]

@@ -1,0 +1,3 @@
+"""The class spreadsheet kept by the class teacher: its spec (``spec``), the roster parser and shared
+row helpers (``parse``), and the «Посещаемость» tab with absence reasons (``attendance``).
+"""

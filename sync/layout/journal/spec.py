@@ -1,0 +1,334 @@
+"""The journal spreadsheet "Журнал 7Б · Математика · 2026/27": its layout and its service cells.
+
+One tab per period: a hidden "Код" column of pupil ids, "№" and "Ученик", one column per lesson
+(header = the date, "02.09"; a day's second lesson "02.09 (2)"), a service-written row of work
+types under the dates, then "Средний балл" and "Рекомендуемая" (service) and the teacher's period
+mark ("Четверть"). "Уроки": one row per lesson of the year. "Замечания": the open findings.
+Every tab is protected; only the cells open today are left editable (:func:`open_ranges`).
+
+Pure functions, no I/O. Reading a journal back is :func:`parse_journal`
+(``sync.layout.journal.parse``); positions for writes come from its :class:`JournalMap`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from config.school import School
+from rules.errors import LayoutError
+from rules.locks import lock_state, open_lessons
+from rules.model import CellKind, Lesson, MarkGrammar, Period, Policies, Pupil
+from sync.backends.protocol import CellRange, Dropdown, Grid, Highlight, SpreadsheetSpec, TabSpec
+from sync.layout.common import header_text, runs, spec_grids
+from sync.layout.journal.frame import planned_topics
+from sync.layout.journal.lessons import lessons_columns
+from sync.layout.journal.map import (
+    JournalMap,
+    LessonField,
+    LessonKey,
+    ServiceColumn,
+    open_ranges,
+    ordinals,
+    period_pupils,
+    roster_key,
+)
+from sync.layout.journal.parse import JournalReading, LessonFacts, parse_journal
+from sync.layout.journal.render import ServiceValues, render_findings, render_service_columns
+from sync.layout.labels import RU, Labels, normalize_label
+
+SPARE_ROWS = 5  # empty rows below the pupils (or lessons), for one who joins later
+FINDINGS_ROWS = 1000  # "Замечания" is rewritten whole; the grid must hold the longest list
+BAD_MARK_COLOR = "#F4CCCC"
+ABSENT_COLOR = "#FFF2CC"
+
+__all__ = [
+    "JournalMap",
+    "JournalReading",
+    "JournalValues",
+    "LessonFacts",
+    "OpenState",
+    "ServiceValues",
+    "journal_open_state",
+    "journal_spec",
+    "open_ranges",
+    "parse_journal",
+    "render_findings",
+    "render_service_columns",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class JournalValues:
+    """Accepted values from the ledger, for re-rendering a journal (``ejournal rebuild``)."""
+
+    entries: Mapping[tuple[str, date, int], str] = field(default_factory=dict)
+    period_marks: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (pupil, period)
+    lessons: Mapping[LessonKey, LessonFacts] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenState:
+    """What is open at one moment: lesson days with open marks, lesson days with an open "Уроки"
+    row, periods with an open period-mark column."""
+
+    mark_days: frozenset[date]
+    info_days: frozenset[date]
+    periods: frozenset[str]
+
+
+# --------------------------------------------------------------------------- the spec
+
+
+def journal_spec(
+    school: School,
+    class_id: str,
+    subject_id: str,
+    lessons: Sequence[Lesson],
+    *,
+    today: date,
+    existing: JournalValues | None = None,
+    labels: Labels = RU,
+) -> SpreadsheetSpec:
+    """The whole journal as the service creates it (or re-renders it from the ledger).
+
+    ``lessons`` are the journal's lessons; ``today`` decides which cells start open (the nightly
+    lock job moves them later); ``existing`` fills in accepted values and lesson facts.
+    """
+    subject = school.subject(subject_id)
+    school_class = school.school_class(class_id)
+    if subject is None or school_class is None:
+        raise LayoutError(
+            f"no journal {class_id}/{subject_id} in the configuration",
+            "check classes.csv, subjects.csv and assignments.csv",
+        )
+    values = existing or JournalValues()
+    ordered = sorted(lessons, key=lambda x: (x.day, x.lesson_no))
+    work_names = {
+        (x.day, x.lesson_no): _work_type_name(school.policies, values, x) for x in ordered
+    }
+    tabs = [
+        _period_tab(school, class_id, period, ordered, values, work_names, labels)
+        for period in school.year.periods
+    ]
+    tabs.append(_lessons_tab(school, class_id, subject_id, ordered, values, work_names, labels))
+    tabs.append(_findings_tab(labels))
+    name = labels.journal_name.format(
+        class_id=class_id, subject=subject.name, year=school.year.name
+    )
+    spec = SpreadsheetSpec(name, tuple(tabs), folder=school.backend.shared_drive_folder_id)
+
+    reading = parse_journal(spec_grids(spec), school, class_id, subject_id, ordered, labels=labels)
+    now = datetime.combine(today, time(0, 0), tzinfo=school.timezone)
+    state = journal_open_state(school, class_id, ordered, now=now, work_types=work_names)
+    ranges = open_ranges(
+        reading.map, ordered, state.mark_days, state.periods, info_days=state.info_days
+    )
+    tabs = [dataclasses.replace(t, open_ranges=tuple(ranges.get(t.title, ()))) for t in tabs]
+    return dataclasses.replace(spec, tabs=tuple(tabs))
+
+
+def journal_open_state(
+    school: School,
+    class_id: str,
+    lessons: Sequence[Lesson],
+    *,
+    now: datetime,
+    work_types: Mapping[LessonKey, str],
+) -> OpenState:
+    """Which cells of a journal are open at ``now`` (tz-aware), by ``rules.locks``.
+
+    ``work_types`` (code or name, as typed) decide the grace of each lesson's marks; for a day with
+    two lessons the longer grace wins.
+    """
+    school_class = school.school_class(class_id)
+    grade = school_class.grade if school_class else 0
+    policy = school.policies
+    by_day: dict[date, str | None] = {}
+    for lesson in lessons:
+        code = _work_type_code(policy, work_types.get((lesson.day, lesson.lesson_no), ""))
+        if code is not None and _grace(policy, code, grade) >= _grace(
+            policy, by_day.get(lesson.day), grade
+        ):
+            by_day[lesson.day] = code
+        by_day.setdefault(lesson.day, None)
+    tz = school.timezone
+    marks = open_lessons(
+        lessons, now=now, tz=tz, policy=policy, grade=grade, work_types_by_lesson=by_day
+    )
+    info = {
+        x.day
+        for x in lessons
+        if lock_state(
+            CellKind.LESSON_INFO, now=now, tz=tz, policy=policy, grade=grade, lesson_day=x.day
+        ).open
+    }
+    periods = {
+        p.name
+        for p in school.year.periods
+        if lock_state(
+            CellKind.PERIOD_MARK, now=now, tz=tz, policy=policy, grade=grade, period=p
+        ).open
+    }
+    return OpenState(frozenset(marks), frozenset(info), frozenset(periods))
+
+
+def _grace(policy: Policies, code: str | None, grade: int) -> int:
+    found = policy.work_type(code) if code else None
+    return found.grace_days(grade) if found else -1
+
+
+def _work_type_code(policy: Policies, typed: str) -> str | None:
+    key = normalize_label(typed)
+    for wt in policy.work_types:
+        if key in (normalize_label(wt.code), normalize_label(wt.name)):
+            return wt.code
+    return None
+
+
+def _work_type_name(policy: Policies, values: JournalValues, lesson: Lesson) -> str:
+    """The configured name of the lesson's work type as recorded, or the text as typed."""
+    facts = values.lessons.get((lesson.day, lesson.lesson_no))
+    typed = facts.work_type if facts else ""
+    code = _work_type_code(policy, typed)
+    found = policy.work_type(code) if code else None
+    return found.name if found else typed
+
+
+def mark_values(grammar: MarkGrammar, *, period: bool = False) -> tuple[str, ...]:
+    """The dropdown of a mark cell: 5…2 (…1 if enabled), then the codes."""
+    marks = tuple(str(m) for m in range(5, 0 if grammar.allow_one else 1, -1))
+    if period:
+        return (*marks, *grammar.period_values)
+    return (*marks, grammar.absent, grammar.late, grammar.owed)
+
+
+def _period_tab(
+    school: School,
+    class_id: str,
+    period: Period,
+    lessons: Sequence[Lesson],
+    values: JournalValues,
+    work_names: Mapping[LessonKey, str],
+    labels: Labels,
+) -> TabSpec:
+    pupils = _tab_pupils(school, class_id, period, values)
+    mine = [x for x in lessons if x.period == period.name]
+    nth = ordinals(lessons)
+    keys = [(x.day, x.lesson_no) for x in mine]
+    first_lesson, n = 3, len(keys)
+    avg_col, rec_col, period_col = first_lesson + n, first_lesson + n + 1, first_lesson + n + 2
+    header = [labels.pupil_id, labels.number, labels.pupil]
+    header += [header_text(k[0], nth[k]) for k in keys]
+    header += [labels.average, labels.recommended, labels.period_column(school.year.period_kind)]
+    types_row = ["", "", labels.work_type_row, *(work_names[k] for k in keys), "", "", ""]
+    rows: Grid = [header, types_row]
+    for number, pupil in enumerate(pupils, start=1):
+        marks = [values.entries.get((pupil.id, *k), "") for k in keys]
+        mark = values.period_marks.get((pupil.id, period.name), "")
+        rows.append([pupil.id, number, pupil.full_name, *marks, "", "", mark])
+    title = period.name
+    grammar = school.policies.grammar
+    marks_area = CellRange(title, 2, first_lesson, None, first_lesson + n)
+    period_area = CellRange(title, 2, period_col, None, period_col + 1)
+    widths = {0: 70, 1: 32, 2: 230, avg_col: 95, rec_col: 115, period_col: 80}
+    widths.update({c: 52 for c in range(first_lesson, first_lesson + n)})
+    return TabSpec(
+        title=title,
+        rows=rows,
+        row_count=len(rows) + SPARE_ROWS,
+        col_count=period_col + 1,
+        frozen_rows=2,
+        frozen_cols=3,
+        hidden_cols=(0,),
+        text_ranges=(CellRange(title, 0, 0, 1, period_col + 1), marks_area, period_area)
+        if n
+        else (CellRange(title, 0, 0, 1, period_col + 1), period_area),
+        dropdowns=(
+            *((Dropdown(marks_area, mark_values(grammar)),) if n else ()),
+            Dropdown(period_area, mark_values(grammar, period=True)),
+        ),
+        highlights=(
+            Highlight(marks_area, "2", BAD_MARK_COLOR),
+            Highlight(marks_area, grammar.absent, ABSENT_COLOR),
+        )
+        if n
+        else (),
+        col_widths=widths,
+    )
+
+
+def _tab_pupils(
+    school: School, class_id: str, period: Period, values: JournalValues
+) -> list[Pupil]:
+    """The period's pupils, plus any pupil of the class with a stored value in it (never drop one)."""
+    listed = period_pupils(school, class_id, period)
+    ids = {p.id for p in listed}
+    holders = {pid for (pid, day, _) in values.entries if period.contains(day)}
+    holders |= {pid for (pid, name) in values.period_marks if name == period.name}
+    extra = [p for p in school.pupils_in(class_id) if p.id in holders - ids]
+    return sorted([*listed, *extra], key=roster_key)
+
+
+def _lessons_tab(
+    school: School,
+    class_id: str,
+    subject_id: str,
+    lessons: Sequence[Lesson],
+    values: JournalValues,
+    work_names: Mapping[LessonKey, str],
+    labels: Labels,
+) -> TabSpec:
+    title = labels.lessons_tab
+    columns = lessons_columns(labels)
+    planned = planned_topics(school, class_id, subject_id, lessons)
+    nth = ordinals(lessons)
+    rows: Grid = [[label for _, label in columns]]
+    for lesson in lessons:
+        key = (lesson.day, lesson.lesson_no)
+        facts = values.lessons.get(key, LessonFacts())
+        cells: dict[str, object] = {
+            ServiceColumn.DATE: header_text(lesson.day, nth[key], with_year=True),
+            ServiceColumn.NUMBER: lesson.number,
+            ServiceColumn.PLANNED: planned.get(key, ""),
+            LessonField.TOPIC: facts.topic,
+            LessonField.CLASSWORK: facts.classwork,
+            LessonField.WORK_TYPE: work_names[key],
+            LessonField.HOMEWORK: facts.homework,
+            ServiceColumn.STATUS: "",
+        }
+        rows.append([cells[name] for name, _ in columns])
+    index = {name: i for i, (name, _) in enumerate(columns)}
+    editable = [index[f] for f in LessonField]
+    text_ranges = [CellRange(title, 1, a, None, b) for a, b in runs(editable)]
+    text_ranges.append(CellRange(title, 0, 0, None, 1))  # the dates stay text if retyped
+    work_col = index[LessonField.WORK_TYPE]
+    names = tuple(wt.name for wt in school.policies.work_types)
+    widths = {0: 105, 1: 80, 2: 260, 3: 260, 4: 220, 5: 170, 6: 260, 7: 160}
+    return TabSpec(
+        title=title,
+        rows=rows,
+        row_count=len(rows) + SPARE_ROWS,
+        col_count=len(columns),
+        frozen_rows=1,
+        frozen_cols=1,
+        text_ranges=tuple(text_ranges),
+        dropdowns=(Dropdown(CellRange(title, 1, work_col, None, work_col + 1), names),)
+        if names
+        else (),
+        col_widths=widths,
+    )
+
+
+def _findings_tab(labels: Labels) -> TabSpec:
+    rows = render_findings((), labels=labels)
+    return TabSpec(
+        title=labels.findings_tab,
+        rows=rows,
+        row_count=FINDINGS_ROWS,
+        col_count=3,
+        frozen_rows=1,
+        col_widths={0: 150, 1: 600, 2: 120},
+    )

@@ -1,0 +1,141 @@
+"""Numbered schema migrations of the ledger, recorded in ``schema_version``.
+
+Each :class:`Migration` is a number, a name and a function of a connection. :func:`migrate` applies
+the pending ones in order, each in its own transaction together with its ``schema_version`` row, so a
+failure rolls back that migration alone (SQLite DDL is transactional) and raises a StoreError naming
+it; earlier migrations stay applied. A database whose version is newer than the code is refused.
+
+Migration 1 creates the schema as declared in ``sync.ledger.schema`` plus the audit triggers, minus
+the tables later migrations add (:data:`LATER_TABLES`). When a later migration changes a table,
+freeze that table's version-1 definition into migration 1 first (``test_migrations`` checks that a
+fresh database ends with exactly the declared schema). Migration 2 adds the class teacher's
+absence reasons and the locked attendance days.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, insert, inspect, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from rules.errors import StoreError
+from sync.ledger import schema as t
+from sync.ledger.db import BEGIN_OPTION, store_error
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    number: int
+    name: str
+    apply: Callable[[Connection], None]
+
+    def __str__(self) -> str:
+        return f"migration {self.number:04d} ({self.name})"
+
+
+AUDIT_TRIGGERS_SQLITE = (
+    """CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+       BEGIN SELECT RAISE(ABORT, 'audit log is append-only: UPDATE refused'); END""",
+    """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+       BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE refused'); END""",
+)
+
+
+def _create_schema(connection: Connection) -> None:
+    """Version 1: every table of ``store_schema`` and the append-only triggers on ``audit``."""
+    if connection.dialect.name != "sqlite":
+        raise StoreError(
+            f"the audit triggers are written for SQLite only, not {connection.dialect.name}",
+            "PostgreSQL support (DESIGN.md §8) needs its own trigger DDL in migration 1",
+        )
+    later = {table.name for table in LATER_TABLES}
+    tables = [
+        table
+        for table in t.metadata.sorted_tables
+        if table is not t.schema_version and table.name not in later
+    ]
+    t.metadata.create_all(connection, tables=tables)
+    for statement in AUDIT_TRIGGERS_SQLITE:
+        connection.exec_driver_sql(statement)
+
+
+def _absence_reasons(connection: Connection) -> None:
+    """Version 2: absence reasons from the class spreadsheets, and their locked days."""
+    t.metadata.create_all(connection, tables=[t.absence_reasons, t.absence_locks])
+
+
+LATER_TABLES = (t.absence_reasons, t.absence_locks)  # created by migrations after 1
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _create_schema),
+    Migration(2, "absence reasons", _absence_reasons),
+)
+
+
+def current_version(connection: Connection) -> int:
+    """The highest applied migration number (0 for an empty database)."""
+    if not inspect(connection).has_table(t.schema_version.name):
+        return 0
+    version = connection.execute(
+        select(t.schema_version.c.version).order_by(t.schema_version.c.version.desc()).limit(1)
+    ).scalar()
+    return int(version or 0)
+
+
+def _check(migrations: Sequence[Migration]) -> None:
+    numbers = [m.number for m in migrations]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise StoreError(
+            f"migrations must be numbered 1, 2, 3, … in order; got {numbers}",
+            "this is a bug in ejournal's migration list",
+        )
+
+
+def migrate(
+    engine: Engine, now: datetime, migrations: Sequence[Migration] = MIGRATIONS, *, where: str = ""
+) -> int:
+    """Apply pending migrations in order, each in its own transaction; return the final version."""
+    _check(migrations)
+    where = where or str(engine.url.database)
+    try:  # a read transaction: opening a current ledger never waits for the writer
+        with engine.connect() as connection:
+            connection.execution_options(**{BEGIN_OPTION: "DEFERRED"})
+            with connection.begin():
+                version = current_version(connection)
+    except SQLAlchemyError as exc:
+        raise store_error(exc, where) from exc
+    known = len(migrations)
+    if version > known:
+        raise StoreError(
+            f"ledger {where} has schema version {version}, newer than this ejournal knows ({known})",
+            "it was written by a newer ejournal: upgrade ejournal, or restore a backup made by this"
+            " version",
+        )
+    for migration in migrations[version:]:
+        try:
+            with engine.begin() as connection:
+                t.schema_version.create(connection, checkfirst=True)
+                if current_version(connection) >= migration.number:
+                    continue  # another process applied it meanwhile
+                migration.apply(connection)
+                connection.execute(
+                    insert(t.schema_version).values(
+                        version=migration.number, name=migration.name, applied_at=now
+                    )
+                )
+        except Exception as exc:
+            cause = exc.message if isinstance(exc, StoreError) else str(store_error(exc, where))
+            raise StoreError(
+                f"ledger {where}: {migration} failed and was rolled back: {cause}",
+                f"the ledger stays at schema version {migration.number - 1}; fix the cause and"
+                " start again (a backup is the safe way back)",
+            ) from exc
+        logger.info("ledger %s: applied %s", where, migration)
+        version = migration.number
+    return version

@@ -1,0 +1,126 @@
+"""`ejournal setup`, `sync`, `lock`, `status` and `rebuild` in process on the local backend.
+
+A copy of the example school (local backend: .xlsx files under var/sheets) is set up once for the
+module; the commands run through ``sync.cli.main.main`` with the real clock, so the checks compare the
+commands' output with the ledger rather than with fixed dates.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from config import load_school
+from sync.backends.local.backend import LocalBackend
+from sync.cli.main import main
+from sync.demo.teachers import type_into
+from sync.layout.journal.spec import parse_journal
+from sync.ledger.ledger import Ledger
+from sync.ledger.model import FileKind
+
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLE = ROOT / "config" / "example"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    school = tmp_path_factory.mktemp("cli") / "school"
+    shutil.copytree(EXAMPLE, school, ignore=shutil.ignore_patterns("var", "__pycache__"))
+    path = school / "school.toml"
+    assert main(["setup", "--config", str(path)]) == 0
+    yield path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_setup_again_finds_everything_there(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "setup", "--config", str(config))
+    assert code == 0, err
+    assert out.startswith(
+        "Setup: 48 spreadsheets: 0 created, 48 already there, 0 rebuilt, 0 failed"
+    )
+    assert len(list((config.parent / "var" / "sheets").glob("*.xlsx"))) == 48
+
+
+def test_sync_prints_a_summary_and_json(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "sync", "--config", str(config))
+    assert code == 0, err
+    assert out.startswith("Sync: ")
+    assert "Findings: " in out and "Violations: 0" in out
+    code, out, _ = run(capsys, "sync", "--config", str(config), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["kind"] == "sync" and data["ok"] is True
+    assert (data["journals_read"], data["writes"], data["violations"]) == (0, 0, 0)  # idle
+
+
+def test_tampering_after_the_lock_exits_3_and_is_reverted(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "lock", "--config", str(config))
+    assert code == 0, err
+    assert out.startswith("Locks: 44 journals")
+
+    school = load_school(config)
+    backend = LocalBackend(school.backend.folder or config.parent)
+    with Ledger.open(school.ledger_path) as ledger, ledger.snapshot() as tx:
+        file = tx.file_for(FileKind.JOURNAL, "7Б/algebra")
+        view = tx.locked("7Б/algebra")
+    assert file is not None
+    if not view.mark_lessons:
+        pytest.skip("no day of the example year is over yet: nothing is locked")
+    day, lesson_no = min(view.mark_lessons)
+    lessons = school.lessons()[("7Б", "algebra")]
+    tabs = [p.name for p in school.year.periods] + ["Уроки"]
+    reading = parse_journal(backend.read(file.id, tabs), school, "7Б", "algebra", lessons)
+    pupil = school.pupils_in("7Б", on=day)[0].id
+    cell = reading.map.cell(pupil, (day, lesson_no))
+    assert cell is not None
+    assert type_into(backend.path(file.id), [(cell, "5")], owner=True) == 1  # past the protection
+
+    code, out, err = run(capsys, "sync", "--config", str(config))
+    assert code == 3, out + err
+    assert "Violations: 1 (reverted 1)" in out
+    again = parse_journal(backend.read(file.id, tabs), school, "7Б", "algebra", lessons)
+    assert not [e for e in again.entries if (e.pupil_id, e.day) == (pupil, day)]  # empty again
+
+    code, out, _ = run(capsys, "status", "--config", str(config), "--json")
+    assert code == 0
+    status = json.loads(out)
+    assert (status["violations"], status["violations_unreverted"]) == (1, 0)
+    assert [r["kind"] for r in status["runs"][:3]] == ["sync", "lock", "sync"]
+
+
+def test_rebuild_re_renders_a_deleted_journal(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    school = load_school(config)
+    backend = LocalBackend(school.backend.folder or config.parent)
+    with Ledger.open(school.ledger_path) as ledger, ledger.snapshot() as tx:
+        file = tx.file_for(FileKind.JOURNAL, "5А/math")
+    assert file is not None
+    backend.path(file.id).unlink()
+
+    code, out, err = run(capsys, "rebuild", "--config", str(config), "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["rebuilt"] == ["journal 5А/math"] and data["failed"] == []
+    code, out, err = run(capsys, "rebuild", "--config", str(config))
+    assert code == 0, err
+    assert out.startswith("Rebuild: created 0, rebuilt 0, rerendered 44")
+    with Ledger.open(school.ledger_path) as ledger, ledger.snapshot() as tx:
+        rebuilt = tx.file_for(FileKind.JOURNAL, "5А/math")
+    assert rebuilt is not None
+    assert backend.path(rebuilt.id).is_file()
