@@ -181,6 +181,7 @@ class Backend(Protocol):
     """A place where spreadsheets live. Implementations: ``google``, ``local``."""
 
     principal: str  # the service's own identity (service-account e-mail, or "service" locally)
+    writes_per_minute: int | None  # the write quota it paces itself to (None: no quota)
 
     def start_token(self) -> str:
         """A token marking "now" in the change feed."""

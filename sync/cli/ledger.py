@@ -38,11 +38,11 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
         ejournal status --config config/example/school.toml
     """
     configure_logging(verbose)
-    from sync.jobs.corrections import DEFERRED_STATE
     from sync.jobs.daemon import backups_dir
     from sync.ledger.backup import list_backups
     from sync.ledger.ledger import Ledger
     from sync.ledger.model import FileKind
+    from sync.ledger.state import CHANGES_TOKEN_KEY, CORRECTIONS_DEFERRED_KEY
 
     school = school_from(config_path)
     with Ledger.open(ledger_path_of(school)) as ledger:
@@ -75,8 +75,8 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
                 violations=len(violations),
                 violations_unreverted=sum(1 for v in violations if v.reverted_at is None),
                 corrections_pending=len(tx.corrections(pending=True)),
-                corrections_deferred=int(tx.state_get(DEFERRED_STATE) or 0),
-                change_token=tx.state_get("changes_token") is not None,
+                corrections_deferred=int(tx.state_get(CORRECTIONS_DEFERRED_KEY) or 0),
+                change_token=tx.state_get(CHANGES_TOKEN_KEY) is not None,
             )
         info.schema = ledger.schema_version()
         info.audit_head = ledger.audit_head()

@@ -30,11 +30,12 @@ from rules.model import Finding, Location, Pupil, Severity
 from sync.backends.protocol import CellRange, Grid, TabMissing
 from sync.jobs.journal_cells import Revert
 from sync.jobs.journal_sync import SEALED_NOTE, structure_findings
+from sync.jobs.repair_tabs import restore_tabs
 from sync.jobs.service import Service
 from sync.jobs.summary import Tally
 from sync.jobs.tamper import SheetPlan, mark_reverted, record_violations
 from sync.layout.class_sheet.parse import AttendanceMap
-from sync.layout.class_sheet.spec import AttendanceEntry, ClassReading, ClassValues, parse_class
+from sync.layout.class_sheet.spec import AttendanceEntry, ClassReading, parse_class
 from sync.layout.common import a1, cell_text
 from sync.layout.labels import RU, Labels
 from sync.ledger.ledger import Tx
@@ -188,8 +189,6 @@ def _outside(class_id: str, reading: ClassReading) -> list[Finding]:
 
 def write_class(svc: Service, plan: ClassPlan, now: datetime) -> int:
     """The plan's spreadsheet calls after the commit; returns the number of write calls."""
-    from sync.jobs.repair_tabs import restore_tabs
-
     if plan.repair:
         return int(restore_tabs(svc, plan.file, now=now))
     if not plan.updates:
@@ -203,28 +202,6 @@ def write_class(svc: Service, plan: ClassPlan, now: datetime) -> int:
     return 1
 
 
-def ledger_reasons(tx: Tx, class_id: str) -> ClassValues:
-    """A class's absence reasons from the ledger, for ``class_spec(..., existing=…)`` (a text
-    kept when its day locked with a typo comes back as that text)."""
-    return ClassValues({(r.pupil_id, r.day): r.shown for r in tx.absences(class_id)})
-
-
-def with_open_reasons(values: ClassValues, reading: ClassReading,
-                      locked: AbsenceLockedView) -> ClassValues:
-    """The ledger's reasons, with every cell of a day still open as the read found it (typed,
-    changed or erased): re-rendering never takes back what the class teacher may still edit."""
-    reasons = dict(values.reasons)
-    where = reading.map.attendance
-    if where is not None:
-        for pupil, day in list(reasons):
-            if locked.cell(pupil, day) is None and where.cell(pupil, day) is not None:
-                del reasons[(pupil, day)]
-    for e in reading.attendance:
-        if locked.cell(e.pupil_id, e.day) is None:
-            reasons[(e.pupil_id, e.day)] = cell_text(e.raw)
-    return ClassValues(reasons)
-
-
 def record_class(tx: Tx, plan: ClassPlan, now: datetime) -> None:
     """After a successful write: the violations now reverted."""
     if not plan.repair:
@@ -234,10 +211,8 @@ def record_class(tx: Tx, plan: ClassPlan, now: datetime) -> None:
 __all__ = [
     "ClassPlan",
     "ClassRead",
-    "ledger_reasons",
     "read_class",
     "record_class",
     "sync_class",
-    "with_open_reasons",
     "write_class",
 ]

@@ -13,7 +13,7 @@ applied again; if its status write was lost (a crash after the commit) only the 
 journal cell, if it still differs — is written again. Order of work, as in the cycle: reads first
 (the journals of the rows to apply), one ledger transaction, then the writes. A row whose journal
 cannot be read right now (busy, quota, a tab missing) is left untouched for the next run and
-counted in ``deferred``; the ledger state :data:`DEFERRED_STATE` says how many wait.
+counted in ``deferred``; the ledger state ``CORRECTIONS_DEFERRED_KEY`` says how many wait.
 """
 
 from __future__ import annotations
@@ -45,10 +45,10 @@ from sync.ledger.model import (
     FileKind,
     FileRecord,
 )
+from sync.ledger.state import CORRECTIONS_DEFERRED_KEY
 
 logger = logging.getLogger(__name__)
 
-DEFERRED_STATE = "corrections.deferred"  # ledger state: rows waiting for their journal
 
 
 class Action(StrEnum):
@@ -146,9 +146,9 @@ def process_corrections(svc: Service, grid: Grid, *, now: datetime) -> Correctio
     with svc.ledger.transaction() as tx:
         for d in kept:
             processed.append((d, _commit(tx, d, now, school)))
-        previous = tx.state_get(DEFERRED_STATE)
+        previous = tx.state_get(CORRECTIONS_DEFERRED_KEY)
         if summary.deferred or previous not in (None, "0"):
-            tx.state_set(DEFERRED_STATE, str(summary.deferred), now)
+            tx.state_set(CORRECTIONS_DEFERRED_KEY, str(summary.deferred), now)
 
     cell_updates: dict[str, list[tuple[CellRange, Grid]]] = {}
     status_updates: list[tuple[CellRange, Grid]] = []

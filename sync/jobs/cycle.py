@@ -31,7 +31,6 @@ each file's read and write) with the step's name — a seam for tests that kill 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from sync.jobs.class_sync import (
     sync_class,
     write_class,
 )
+from sync.jobs.corrections import process_corrections
 from sync.jobs.journal_sync import (
     JournalPlan,
     JournalRead,
@@ -57,63 +57,22 @@ from sync.jobs.journal_sync import (
     sync_journal,
     write_plan,
 )
+from sync.jobs.repair import rebuild_file
 from sync.jobs.service import Service
-from sync.jobs.substitutions import sync_substitutions
-from sync.jobs.summary import CycleSummary, FileProblem, calls_delta
+from sync.jobs.substitutions import run_substitutions
+from sync.jobs.summary import CycleSummary, FileProblem, calls_delta, describe
 from sync.layout.labels import RU, Labels
 from sync.ledger.ledger import Tx
 from sync.ledger.model import CorrectionStatus, FileKind, FileRecord
+from sync.ledger.state import CHANGES_TOKEN_KEY, CORRECTIONS_DEFERRED_KEY
 
 log = logging.getLogger(__name__)
-
-TOKEN_KEY = "changes_token"  # ledger state: the backend's change-feed token
-DIRTY_KEY = "sync.dirty"  # ledger state: JSON list of file ids whose handling is unfinished
-CORRECTIONS_WAITING_KEY = "corrections.deferred"  # set by sync.jobs.corrections
 
 Step = Callable[[str], None]
 
 
 def _no_step(name: str) -> None:
     del name
-
-
-def load_dirty(tx: Tx) -> set[str]:
-    """File ids the next cycle must re-read even without a change in the feed."""
-    text = tx.state_get(DIRTY_KEY)
-    return set(json.loads(text)) if text else set()
-
-
-def save_dirty(tx: Tx, ids: set[str], now: datetime) -> None:
-    text = json.dumps(sorted(ids))
-    if tx.state_get(DIRTY_KEY) != text:
-        tx.state_set(DIRTY_KEY, text, now)
-
-
-def mark_dirty(svc: Service, ids: set[str]) -> None:
-    """Put files on the dirty list in their own transaction (the lock job's follow-ups)."""
-    if not ids:
-        return
-    with svc.ledger.transaction() as tx:
-        save_dirty(tx, load_dirty(tx) | ids, svc.now())
-
-
-def describe(exc: BaseException) -> str:
-    """An error for the summary and the log: its type and message (ids, never cell values)."""
-    return f"{type(exc).__name__}: {exc}"
-
-
-def run_substitutions(svc: Service, now: datetime, errors: list[str], *, grant: bool
-                      ) -> dict[str, int]:
-    """``sync_substitutions`` (no API call unless a grant or revoke is due), guarded: a failure
-    is an error of the run, never fatal to it. Returns the counts for the run's summary."""
-    try:
-        result = sync_substitutions(svc, now=now, grant=grant)
-    except EjournalError as exc:
-        log.warning("substitutions failed: %s", describe(exc))
-        errors.append(f"substitutions: {describe(exc)}")
-        return {}
-    errors.extend(f"substitutions: {problem}" for problem in result.failed)
-    return result.counts()
 
 
 def locked_today(tx: Tx, now: datetime) -> bool:
@@ -143,10 +102,10 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
     summary = CycleSummary(started=now)
     with svc.ledger.transaction() as tx:
         run_id = tx.run_started("sync", now)
-        token = tx.state_get(TOKEN_KEY)
+        token = tx.state_get(CHANGES_TOKEN_KEY)
         files = tx.files()
-        dirty = load_dirty(tx)
-        waiting = int(tx.state_get(CORRECTIONS_WAITING_KEY) or 0)
+        dirty = tx.dirty_files()
+        waiting = int(tx.state_get(CORRECTIONS_DEFERRED_KEY) or 0)
         grant = locked_today(tx, now)
     summary.substitutions = run_substitutions(svc, now, summary.errors, grant=grant)
     step("start")
@@ -191,8 +150,8 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
         todo |= {f.id for f in work.rebuild}
         if work.admin is not None and admin_grid is not None:
             todo.add(work.admin.id)
-        save_dirty(tx, ((dirty & work.readable) - handled) | todo, now)
-        tx.state_set(TOKEN_KEY, new_token, now)
+        tx.set_dirty_files(((dirty & work.readable) - handled) | todo, now)
+        tx.state_set(CHANGES_TOKEN_KEY, new_token, now)
         step("commit")
     step("committed")
 
@@ -212,7 +171,7 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
             if class_plan.file.id in done:
                 record_class(tx, class_plan, now)
         again = _corrected(tx, now) if (summary.corrections or {}).get("applied") else set()
-        save_dirty(tx, (load_dirty(tx) - done) | again, now)
+        tx.set_dirty_files((tx.dirty_files() - done) | again, now)
     step("recorded")
     return _finish(svc, summary, run_id, before)
 
@@ -315,10 +274,8 @@ def _rebuild_all(svc: Service, files: list[FileRecord], summary: CycleSummary, n
     done: set[str] = set()
     for record in files:
         try:
-            from sync.jobs.repair import rebuild_file
-
             new = rebuild_file(svc, record, now=now)
-        except (EjournalError, ImportError) as exc:
+        except EjournalError as exc:
             _file_failed(summary, record.id, "rebuild", exc)
             continue
         summary.rebuilt.append(new.id)
@@ -330,8 +287,6 @@ def _corrections(svc: Service, admin: FileRecord, grid: Grid, summary: CycleSumm
                  now: datetime) -> bool:
     """The deputy's signed rows (after the journals' own writes, so a corrected cell is never
     mistaken for tampering); True when everything was answered."""
-    from sync.jobs.corrections import process_corrections
-
     try:
         result = process_corrections(svc, grid, now=now)
     except EjournalError as exc:

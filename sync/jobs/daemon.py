@@ -33,10 +33,10 @@ import schedule
 
 from config.school import School
 from sync.jobs.service import Service
+from sync.ledger.state import DAEMON_SLOT_KEY
 
 logger = logging.getLogger(__name__)
 
-SLOT_STATE = "daemon.{name}.slot"  # ledger state: the last daily slot a job handled (ISO time)
 
 
 def backups_dir(school: School) -> Path:
@@ -118,7 +118,7 @@ class Daemon:
         with svc.ledger.snapshot() as tx:
             for job in self.jobs:
                 if job.at is not None:
-                    text = tx.state_get(SLOT_STATE.format(name=job.name))
+                    text = tx.state_get(DAEMON_SLOT_KEY.format(name=job.name))
                     job.done_slot = datetime.fromisoformat(text) if text else None
 
     def tick(self) -> list[tuple[str, bool]]:
@@ -154,7 +154,7 @@ class Daemon:
         job.done_slot, job.retry_at = slot, None
         try:
             with self.svc.ledger.transaction() as tx:
-                tx.state_set(SLOT_STATE.format(name=job.name), slot.isoformat(), self.svc.now())
+                tx.state_set(DAEMON_SLOT_KEY.format(name=job.name), slot.isoformat(), self.svc.now())
         except Exception:  # the job itself went well; at worst it runs again after a restart
             logger.exception("daemon: could not record job %s's slot", job.name)
 

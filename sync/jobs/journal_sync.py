@@ -38,6 +38,7 @@ from sync.jobs.journal_service import (
     service_values,
     work_types,
 )
+from sync.jobs.repair import repair_journal
 from sync.jobs.service import Service, split_journal_key
 from sync.jobs.substitutions import attributed_teacher
 from sync.jobs.summary import Tally
@@ -46,8 +47,6 @@ from sync.layout.common import StructureProblem, cell_text, stale_updates
 from sync.layout.journal.map import LessonKey
 from sync.layout.journal.spec import (
     JournalReading,
-    JournalValues,
-    LessonFacts,
     parse_journal,
     render_findings,
     render_service_columns,
@@ -64,10 +63,10 @@ from sync.ledger.model import (
     FindingRecord,
     PeriodMarkInput,
 )
+from sync.ledger.state import FINDINGS_ROWS_KEY
 
 log = logging.getLogger(__name__)
 
-FINDINGS_ROWS_KEY = "findings_rows:{file_id}"  # ledger state: rows the findings tab was written with
 SEALED_NOTE = (  # appended to the error findings of a cell locked holding invalid text
     "Значение осталось недопустимым, а клетка уже закрыта: изменить его теперь можно только "
     "исправлением заместителя директора (лист «{tab}»)."
@@ -332,16 +331,12 @@ def write_plan(svc: Service, plan: JournalPlan, now: datetime) -> int:
     hitting a deleted "Замечания" tab asks for the same repair without a reading.
     """
     if plan.repair:
-        from sync.jobs.repair import repair_journal
-
         return repair_journal(svc, plan.ref.file, plan.reading, now=now).writes
     if not plan.updates:
         return 0
     try:
         svc.backend.write(plan.ref.file.id, plan.updates)
     except TabMissing:
-        from sync.jobs.repair import repair_journal
-
         log.warning("journal file %s: a tab vanished before the write; repairing", plan.ref.file.id)
         plan.repair = True
         return repair_journal(svc, plan.ref.file, None, now=now).writes
@@ -355,23 +350,3 @@ def record_plan(tx: Tx, plan: JournalPlan, labels: Labels, now: datetime) -> Non
     if plan.findings_hash is not None:
         tx.set_tab_hash(plan.ref.file.id, labels.findings_tab, plan.findings_hash, now)
     mark_reverted(tx, plan.ref.key, plan.revert_targets, now)
-
-
-# --------------------------------------------------------------------------- ledger → layout
-
-
-def ledger_values(tx: Tx, journal: str) -> JournalValues:
-    """A journal's accepted values from the ledger, for ``journal_spec(..., existing=…)``; a cell
-    locked holding invalid text gets that text back."""
-    entries = {(e.pupil_id, e.day, e.lesson_no): e.value for e in tx.entries(journal)}
-    periods = {(p.pupil_id, p.period): p.value for p in tx.period_marks(journal)}
-    locked = tx.locked(journal)
-    entries.update((k, locked.marks[k]) for k in locked.invalid)
-    periods.update((k, locked.period_marks[k]) for k in locked.invalid_periods)
-    lessons = {
-        (x.facts.day, x.facts.lesson_no): LessonFacts(
-            x.facts.topic, x.facts.classwork, x.facts.work_type, x.facts.homework
-        )
-        for x in tx.lessons(journal)
-    }
-    return JournalValues(entries, periods, lessons)

@@ -32,7 +32,6 @@ out after yesterday's lock.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,16 +42,11 @@ from rules.locks import lock_window
 from rules.model import CellKind
 from sync.backends.protocol import CellRange, FileBusy
 from sync.jobs.class_sync import read_class, sync_class
-from sync.jobs.cycle import describe, load_dirty, run_substitutions, save_dirty
-from sync.jobs.journal_sync import (
-    JournalRef,
-    journal_refs,
-    ledger_values,
-    read_journal,
-    sync_journal,
-)
+from sync.jobs.journal_sync import JournalRef, journal_refs, read_journal, sync_journal
 from sync.jobs.service import Service
-from sync.jobs.summary import FileProblem, LockSummary, calls_delta
+from sync.jobs.spreadsheets import ledger_values
+from sync.jobs.substitutions import run_substitutions
+from sync.jobs.summary import FileProblem, LockSummary, calls_delta, describe
 from sync.layout.class_sheet.spec import attendance_days, class_open_ranges, class_spec
 from sync.layout.common import spec_grids
 from sync.layout.journal.map import JournalMap
@@ -64,31 +58,13 @@ from sync.layout.journal.spec import (
     parse_journal,
 )
 from sync.layout.labels import RU, Labels
+from sync.ledger.files import OpenRanges, encode_ranges
 from sync.ledger.ledger import Tx
 from sync.ledger.model import FileKind, FileRecord
 
 log = logging.getLogger(__name__)
 
-RANGES_KEY = "open_ranges:{file_id}"  # ledger state: the open ranges last set on the file
-
-Ranges = Mapping[str, Sequence[CellRange]]
-
-
-def encode_ranges(ranges: Ranges) -> str:
-    """Canonical text of a file's open ranges (what the ledger state records)."""
-    data = {
-        tab: sorted([r.start_row, r.start_col, r.end_row, r.end_col] for r in cells)
-        for tab, cells in ranges.items()
-    }
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def record_open_ranges(tx: Tx, file_id: str, ranges: Ranges, now: datetime) -> None:
-    """Remember the ranges just set on a file (call after ``create``/``set_open_ranges``)."""
-    tx.state_set(RANGES_KEY.format(file_id=file_id), encode_ranges(ranges), now)
-
-
-def same_cells(a: Ranges, b: Ranges) -> bool:
+def same_cells(a: OpenRanges, b: OpenRanges) -> bool:
     """Whether two protection states open exactly the same cells of the tabs ``a`` names."""
     return all(_cells(a.get(tab, ())) == _cells(b.get(tab, ())) for tab in a)
 
@@ -146,7 +122,7 @@ def run_locks(svc: Service, *, labels: Labels = RU) -> LockSummary:
     summary.finished = svc.now()
     with svc.ledger.transaction() as tx:
         if follow_up:
-            save_dirty(tx, load_dirty(tx) | follow_up, now)
+            tx.add_dirty_files(follow_up, now)
         tx.run_finished(run_id, summary.finished, summary.counters(),
                         "; ".join(summary.errors) or None)
     log.info(
@@ -169,7 +145,7 @@ def _lock_journal(svc: Service, ref: JournalRef, now: datetime, summary: LockSum
     file_id = ref.file.id
     with svc.ledger.snapshot() as tx:
         values = ledger_values(tx, ref.key)
-        recorded = tx.state_get(RANGES_KEY.format(file_id=file_id))
+        recorded = tx.recorded_open_ranges(file_id)
         protections = tx.protections(file_id)
         work_types = {k: f.work_type for k, f in values.lessons.items()}
         state = journal_open_state(svc.school, ref.class_id, ref.lessons, now=now,
@@ -221,7 +197,7 @@ def _lock_class(svc: Service, file: FileRecord, now: datetime, summary: LockSumm
     True if the next cycle must write to it (reverts)."""
     school, today = svc.school, now.date()
     with svc.ledger.snapshot() as tx:
-        recorded = tx.state_get(RANGES_KEY.format(file_id=file.id))
+        recorded = tx.recorded_open_ranges(file.id)
         protections = tx.protections(file.id)
         due = _absence_days_due(svc, file.key, now, tx.absence_locked(file.key).days)
     spec = class_spec(school, file.key, today=today, labels=labels)
@@ -297,7 +273,7 @@ def _due(svc: Service, ref: JournalRef, tx: Tx, now: datetime, state: OpenState)
     return due
 
 
-def _protect(svc: Service, file_id: str, ranges: Ranges, protections: Mapping[str, int],
+def _protect(svc: Service, file_id: str, ranges: OpenRanges, protections: Mapping[str, int],
              summary: LockSummary, now: datetime) -> None:
     """One ``set_open_ranges``; after an uncertain failure, re-read and repeat only if needed."""
     try:
@@ -310,7 +286,7 @@ def _protect(svc: Service, file_id: str, ranges: Ranges, protections: Mapping[st
         if not same_cells(ranges, svc.backend.open_ranges(file_id)):
             svc.backend.set_open_ranges(file_id, ranges, protections)
     with svc.ledger.transaction() as tx:
-        record_open_ranges(tx, file_id, ranges, now)
+        tx.record_open_ranges(file_id, ranges, now)
 
 
 def _failed(summary: LockSummary, file_id: str, exc: EjournalError) -> None:

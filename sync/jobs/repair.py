@@ -25,9 +25,6 @@ from typing import Any
 
 from rules.errors import BackendError, LayoutError
 from sync.backends.protocol import Grid
-from sync.jobs.cycle import load_dirty, mark_dirty, save_dirty
-from sync.jobs.journal_sync import ledger_values
-from sync.jobs.locking import RANGES_KEY
 from sync.jobs.repair_tabs import restore_tabs, tab_of
 from sync.jobs.service import Service, split_journal_key
 from sync.jobs.spreadsheets import (
@@ -35,6 +32,7 @@ from sync.jobs.spreadsheets import (
     expected_files,
     file_spec,
     is_present,
+    ledger_values,
 )
 from sync.layout.common import cell_text
 from sync.layout.journal.spec import JournalReading, JournalValues, LessonFacts, parse_journal
@@ -123,9 +121,9 @@ def _restore(
         if protections:
             tx.set_protections(file.id, protections)
         if outcome.repaired:  # the next cycle re-reads it, though the service wrote it last
-            save_dirty(tx, load_dirty(tx) | {file.id}, now)
+            tx.add_dirty_files({file.id}, now)
         if outcome.replaced:  # the next lock run sets every tab's open cells again
-            tx.state_set(RANGES_KEY.format(file_id=file.id), "", now)
+            tx.record_open_ranges(file.id, None, now)
         if labels.findings_tab in outcome.replaced:
             tx.set_tab_hash(file.id, labels.findings_tab, "", now)  # the next cycle rewrites it
         if file.status is not FileStatus.OK:
@@ -198,7 +196,8 @@ def rebuild_file(svc: Service, file: FileRecord, *, now: datetime) -> FileRecord
     record, changes = create_file(svc, file.kind, file.key, spec, now=now)
     if changes.failed:
         log.warning("file %s rebuilt as %s, but not fully shared", file.id, record.id)
-    mark_dirty(svc, {record.id})
+    with svc.ledger.transaction() as tx:
+        tx.add_dirty_files({record.id}, now)
     log.info("file %s rebuilt from the ledger as %s", file.id, record.id)
     return record
 
@@ -260,7 +259,9 @@ def rebuild_all(svc: Service, *, now: datetime, labels: Labels = RU) -> RebuildS
         except (BackendError, LayoutError) as exc:
             summary.failed.append((label, str(exc)))
             log.warning("rebuild: %s failed (%s)", label, type(exc).__name__)
-    mark_dirty(svc, touched)
+    if touched:
+        with svc.ledger.transaction() as tx:
+            tx.add_dirty_files(touched, now)
     log.info(
         "rebuild: %d re-rendered, %d rebuilt, %d created, %d intact, %d failed",
         len(summary.rerendered),

@@ -13,9 +13,8 @@ from datetime import datetime
 
 from rules.errors import LayoutError
 from sync.backends.protocol import Grid, TabSpec
-from sync.jobs.class_sync import ledger_reasons, with_open_reasons
 from sync.jobs.service import Service
-from sync.jobs.spreadsheets import file_spec
+from sync.jobs.spreadsheets import file_spec, ledger_reasons, with_open_reasons
 from sync.layout.admin.spec import parse_corrections
 from sync.layout.class_sheet.spec import parse_class
 from sync.layout.common import a1, cell_text, is_blank

@@ -27,7 +27,6 @@ from datetime import datetime
 from typing import Any
 
 from rules.errors import BackendError, LayoutError, RateLimited
-from sync.backends.local.backend import LocalBackend
 from sync.jobs.repair import rebuild_file
 from sync.jobs.service import Service
 from sync.jobs.sharing import desired_roles, reconcile_acl
@@ -39,10 +38,10 @@ from sync.jobs.spreadsheets import (
     is_present,
 )
 from sync.ledger.model import FileKind, FileRecord
+from sync.ledger.state import SETUP_TOKEN_KEY
 
 log = logging.getLogger(__name__)
 
-SETUP_TOKEN_KEY = "setup.changes_token"  # ledger state: change token of an unfinished setup run
 WRITES_PER_FILE = 1  # Sheets writes to create one file (the layout batchUpdate)
 MAX_FAILURES_IN_A_ROW = 3  # the same error for every file: stop, fix, run again
 
@@ -234,8 +233,7 @@ class Pace:
 
     def __init__(self, svc: Service, to_create: int) -> None:
         self.left = to_create
-        self.quota = not isinstance(svc.backend, LocalBackend)
-        self.per_minute = svc.school.backend.writes_per_minute
+        self.per_minute = svc.backend.writes_per_minute
         self.started = time.monotonic()
         self.count = 0
 
@@ -245,7 +243,7 @@ class Pace:
         self.left -= planned
 
     def eta(self) -> float | None:
-        if self.quota:
+        if self.per_minute:
             return self.left * WRITES_PER_FILE * 60.0 / self.per_minute
         if not self.count:
             return None if self.left else 0.0
@@ -265,4 +263,4 @@ def _report(
         progress(SetupProgress(done, summary.total, kind.value, key, action, eta))
 
 
-__all__ = ["SETUP_TOKEN_KEY", "SetupProgress", "SetupSummary", "run_setup"]
+__all__ = ["SetupProgress", "SetupSummary", "run_setup"]

@@ -1,5 +1,6 @@
 """The service's own spreadsheets: which ones a school has, how each is laid out from the
-configuration and the ledger, and how one is created, registered and shared.
+configuration and the ledger (the ledger's values in the layouts' terms), and how one is created,
+registered and shared.
 
 A school has one admin spreadsheet ("Исправления", key ``"admin"``), one class spreadsheet per
 class (key ``"7Б"``) and one journal per class+subject (key ``"7Б/math"``). Journals are
@@ -18,16 +19,15 @@ from config.school import School
 from rules.errors import LayoutError, SheetAccessError
 from rules.model import Lesson
 from sync.backends.protocol import SpreadsheetSpec
-from sync.jobs.class_sync import ledger_reasons
-from sync.jobs.journal_sync import ledger_values
-from sync.jobs.locking import record_open_ranges
 from sync.jobs.service import Service, journal_key, split_journal_key
 from sync.jobs.sharing import AclChanges, desired_roles, reconcile_acl
 from sync.layout.admin.spec import admin_spec
-from sync.layout.class_sheet.spec import ClassValues, class_spec
-from sync.layout.journal.spec import JournalValues, journal_spec
+from sync.layout.class_sheet.spec import ClassReading, ClassValues, class_spec
+from sync.layout.common import cell_text
+from sync.layout.journal.spec import JournalValues, LessonFacts, journal_spec
 from sync.layout.labels import RU, Labels
-from sync.ledger.model import FileKind, FileRecord
+from sync.ledger.ledger import Tx
+from sync.ledger.model import AbsenceLockedView, FileKind, FileRecord
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,51 @@ def file_spec(
     )
 
 
+# --------------------------------------------------------------------------- ledger → layout
+
+
+def ledger_values(tx: Tx, journal: str) -> JournalValues:
+    """A journal's accepted values from the ledger, for ``journal_spec(..., existing=…)``; a cell
+    locked holding invalid text gets that text back."""
+    entries = {(e.pupil_id, e.day, e.lesson_no): e.value for e in tx.entries(journal)}
+    periods = {(p.pupil_id, p.period): p.value for p in tx.period_marks(journal)}
+    locked = tx.locked(journal)
+    entries.update((k, locked.marks[k]) for k in locked.invalid)
+    periods.update((k, locked.period_marks[k]) for k in locked.invalid_periods)
+    lessons = {
+        (x.facts.day, x.facts.lesson_no): LessonFacts(
+            x.facts.topic, x.facts.classwork, x.facts.work_type, x.facts.homework
+        )
+        for x in tx.lessons(journal)
+    }
+    return JournalValues(entries, periods, lessons)
+
+
+def ledger_reasons(tx: Tx, class_id: str) -> ClassValues:
+    """A class's absence reasons from the ledger, for ``class_spec(..., existing=…)`` (a text
+    kept when its day locked with a typo comes back as that text)."""
+    return ClassValues({(r.pupil_id, r.day): r.shown for r in tx.absences(class_id)})
+
+
+def with_open_reasons(values: ClassValues, reading: ClassReading,
+                      locked: AbsenceLockedView) -> ClassValues:
+    """The ledger's reasons, with every cell of a day still open as the read found it (typed,
+    changed or erased): re-rendering never takes back what the class teacher may still edit."""
+    reasons = dict(values.reasons)
+    where = reading.map.attendance
+    if where is not None:
+        for pupil, day in list(reasons):
+            if locked.cell(pupil, day) is None and where.cell(pupil, day) is not None:
+                del reasons[(pupil, day)]
+    for e in reading.attendance:
+        if locked.cell(e.pupil_id, e.day) is None:
+            reasons[(e.pupil_id, e.day)] = cell_text(e.raw)
+    return ClassValues(reasons)
+
+
+# --------------------------------------------------------------------------- files
+
+
 def is_present(svc: Service, record: FileRecord) -> bool:
     """One Drive ``info``: does the registered file still exist (not trashed, still visible)?"""
     try:
@@ -115,7 +160,7 @@ def create_file(
         tx.set_desired_acl(info.id, wanted, now)
         if kind in (FileKind.JOURNAL, FileKind.CLASS):  # the lock job moves them only when
             # they differ from these
-            record_open_ranges(tx, info.id, {t.title: t.open_ranges for t in spec.tabs}, now)
+            tx.record_open_ranges(info.id, {t.title: t.open_ranges for t in spec.tabs}, now)
     changes = reconcile_acl(svc, info.id, wanted, now)
     log.info("%s spreadsheet created as file %s", kind.value, info.id)
     return record, changes
@@ -128,4 +173,7 @@ __all__ = [
     "expected_name",
     "file_spec",
     "is_present",
+    "ledger_reasons",
+    "ledger_values",
+    "with_open_reasons",
 ]

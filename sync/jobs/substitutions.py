@@ -17,9 +17,10 @@ from datetime import date, datetime
 from typing import Any
 
 from config.school import School
-from rules.errors import LayoutError
+from rules.errors import EjournalError, LayoutError
 from sync.jobs.service import Service, journal_key
 from sync.jobs.sharing import desired_roles, reconcile_acl
+from sync.jobs.summary import describe
 from sync.ledger.model import FileKind
 
 log = logging.getLogger(__name__)
@@ -121,4 +122,18 @@ def sync_substitutions(
     return summary
 
 
-__all__ = ["SubstitutionSummary", "attributed_teacher", "sync_substitutions"]
+def run_substitutions(svc: Service, now: datetime, errors: list[str], *, grant: bool
+                      ) -> dict[str, int]:
+    """``sync_substitutions`` (no API call unless a grant or revoke is due), guarded: a failure
+    is an error of the run, never fatal to it. Returns the counts for the run's summary."""
+    try:
+        result = sync_substitutions(svc, now=now, grant=grant)
+    except EjournalError as exc:
+        log.warning("substitutions failed: %s", describe(exc))
+        errors.append(f"substitutions: {describe(exc)}")
+        return {}
+    errors.extend(f"substitutions: {problem}" for problem in result.failed)
+    return result.counts()
+
+
+__all__ = ["SubstitutionSummary", "attributed_teacher", "run_substitutions", "sync_substitutions"]

@@ -12,6 +12,11 @@ from datetime import datetime
 from typing import Any
 
 
+def describe(exc: BaseException) -> str:
+    """An error for the summary and the log: its type and message (ids, never cell values)."""
+    return f"{type(exc).__name__}: {exc}"
+
+
 @dataclass
 class FileProblem:
     """A file that could not be handled this time, and why (English, no cell values)."""

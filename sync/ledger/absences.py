@@ -1,6 +1,6 @@
 """Ledger part holding the class teacher's absence reasons ("Посещаемость", R4/R5) and their locks.
 
-Offering reasons works as offering journal entries (``store_entries``): one
+Offering reasons works as offering journal entries (``entries``): one
 :class:`~sync.ledger.model.Change` per cell, NEW and CHANGED reasons written and audited
 (``absence.accepted`` / ``absence.changed``) in the same transaction, compared by the code, not
 the raw text ("Б" and "б" are the same reason); an empty cell the ledger never held stores

@@ -27,10 +27,9 @@ from sqlalchemy import Connection, insert, select
 from rules.errors import StoreError
 from sync.ledger import schema as t
 from sync.ledger.model import aware
-from sync.ledger.state import get_state, put_state
+from sync.ledger.state import AUDIT_HEAD_KEY, get_state, put_state
 
 GENESIS = "0" * 64
-HEAD_KEY = "audit.head"  # state key: hash of the newest event, written with every append
 
 AuditRow = tuple[int, str, str, str, str, str]  # id, at, kind, payload, prev_hash, hash
 
@@ -180,7 +179,7 @@ class AuditLog:
     def _flush(self) -> None:
         """Record the chain head in ``state`` (called once, just before COMMIT)."""
         if self._head_dirty and self._head is not None and self._head_at is not None:
-            put_state(self._db, HEAD_KEY, self._head, self._head_at)
+            put_state(self._db, AUDIT_HEAD_KEY, self._head, self._head_at)
             self._head_dirty = False
 
     def _end(self) -> None:
@@ -199,5 +198,5 @@ def audit_rows(connection: Connection) -> Iterable[AuditRow]:
 
 def verify(connection: Connection) -> AuditReport:
     """Re-walk the whole chain of the ledger behind ``connection``."""
-    recorded = get_state(connection, HEAD_KEY)
+    recorded = get_state(connection, AUDIT_HEAD_KEY)
     return verify_rows(audit_rows(connection), recorded)

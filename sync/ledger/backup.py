@@ -23,10 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rules.errors import StoreError
-from sync.ledger.audit import HEAD_KEY, AuditReport, verify_rows
+from sync.ledger.audit import AuditReport, verify_rows
 from sync.ledger.db import translate
 from sync.ledger.ledger import Ledger
 from sync.ledger.model import aware
+from sync.ledger.state import AUDIT_HEAD_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def check_file(path: Path) -> AuditReport:
             first = result[0][0] if result else "no answer"
             raise StoreError(f"{path} failed the integrity check: {first}", "use an older backup")
         head_row = connection.execute(
-            "SELECT value FROM state WHERE key = ?", (HEAD_KEY,)
+            "SELECT value FROM state WHERE key = ?", (AUDIT_HEAD_KEY,)
         ).fetchone()
         cursor = connection.execute(
             "SELECT id, at, kind, payload, prev_hash, hash FROM audit ORDER BY id"

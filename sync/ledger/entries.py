@@ -3,7 +3,7 @@
 Offering a fact returns a :class:`~sync.ledger.model.Change`. NEW and CHANGED facts are written and
 appended to the audit chain in the same transaction; a locked cell is never overwritten here
 (``Change.LOCKED``: the engine records a violation and writes the ledger value back) — only
-``store_corrections`` changes a locked cell; locks are set in ``store_locks``. A fact is compared
+``corrections`` changes a locked cell; locks are set in ``locks``. A fact is compared
 by its normalized value and kind, not by the raw text ("5 " and "5" are the same mark). An empty
 value offered for a cell the ledger never held is UNCHANGED (nothing stored); an erased cell that
 held a value is CHANGED to "" and audited. An entry of kind ``INVALID_KIND`` (text that is no valid

@@ -1,17 +1,18 @@
 """Ledger parts about the service's own bookkeeping: the spreadsheet registry (with per-tab written
-hashes and protection ids), key → value state, ACL desired vs observed, and runs."""
+hashes and protection ids), key → value state (with the dirty list and each file's open ranges),
+ACL desired vs observed, and runs."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
 from rules.errors import StoreError
-from sync.backends.protocol import Grant, Role
+from sync.backends.protocol import CellRange, Grant, Role
 from sync.ledger import schema as t
 from sync.ledger.audit import AuditLog
 from sync.ledger.model import (
@@ -23,7 +24,9 @@ from sync.ledger.model import (
     aware,
     from_rows,
 )
-from sync.ledger.state import get_state, put_state
+from sync.ledger.state import DIRTY_KEY, OPEN_RANGES_KEY, get_state, put_state
+
+OpenRanges = Mapping[str, Sequence[CellRange]]  # tab title → its open (unprotected) ranges
 
 
 def _file(row: Any) -> FileRecord:
@@ -165,6 +168,40 @@ class FilesPart(AuditLog):
     def state_set(self, key: str, value: str, now: datetime) -> None:
         """Store a state value."""
         put_state(self._db, key, value, aware(now))
+
+    def dirty_files(self) -> set[str]:
+        """File ids the next cycle must re-read even without a change in the feed."""
+        text = self.state_get(DIRTY_KEY)
+        return set(json.loads(text)) if text else set()
+
+    def set_dirty_files(self, ids: Iterable[str], now: datetime) -> None:
+        """Replace the dirty list (written only when it changes)."""
+        text = json.dumps(sorted(set(ids)))
+        if self.state_get(DIRTY_KEY) != text:
+            self.state_set(DIRTY_KEY, text, now)
+
+    def add_dirty_files(self, ids: Iterable[str], now: datetime) -> None:
+        """Put files on the dirty list: the next cycle re-reads them (a repair's, a lock's follow-up)."""
+        self.set_dirty_files(self.dirty_files() | set(ids), now)
+
+    def recorded_open_ranges(self, file_id: str) -> str | None:
+        """The canonical text of the open ranges last set on a file ("" or None: unknown)."""
+        return self.state_get(OPEN_RANGES_KEY.format(file_id=file_id))
+
+    def record_open_ranges(self, file_id: str, ranges: OpenRanges | None, now: datetime) -> None:
+        """Remember the ranges just set on a file (after ``create``/``set_open_ranges``); None
+        forgets them, so the next lock run sets every tab's open cells again."""
+        text = "" if ranges is None else encode_ranges(ranges)
+        self.state_set(OPEN_RANGES_KEY.format(file_id=file_id), text, now)
+
+
+def encode_ranges(ranges: OpenRanges) -> str:
+    """Canonical text of a file's open ranges (what the ledger state records)."""
+    data = {
+        tab: sorted([r.start_row, r.start_col, r.end_row, r.end_col] for r in cells)
+        for tab, cells in ranges.items()
+    }
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 class AclPart(AuditLog):

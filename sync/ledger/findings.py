@@ -1,5 +1,5 @@
 """Ledger parts about what happened *to* a journal: validation findings and tampering violations
-(plus the cell-target helpers that ``store_corrections`` shares)."""
+(plus the cell-target helpers that ``corrections`` shares)."""
 
 from __future__ import annotations
 

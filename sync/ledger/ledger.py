@@ -13,9 +13,9 @@ Usage — one sync cycle is one unit of work, committed once after its reads::
         # committed here; an exception inside rolled the whole cycle back
 
 The transaction object :class:`Tx` carries every domain method, grouped by concept in
-``store_files`` (registry, state, ACL, runs), ``store_entries`` (lessons, entries, period marks),
-``store_locks``, ``store_records`` (findings, violations), ``store_corrections`` and
-``store_absences`` (the class teacher's absence reasons), all on top of
+``files`` (registry, state, ACL, runs), ``entries`` (lessons, entries, period marks),
+``locks``, ``findings`` (findings, violations), ``corrections`` and
+``absences`` (the class teacher's absence reasons), all on top of
 ``audit.AuditLog``.
 Every time-dependent method takes ``now`` (tz-aware): the engine owns the clock.
 """

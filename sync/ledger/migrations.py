@@ -48,7 +48,7 @@ AUDIT_TRIGGERS_SQLITE = (
 
 
 def _create_schema(connection: Connection) -> None:
-    """Version 1: every table of ``store_schema`` and the append-only triggers on ``audit``."""
+    """Version 1: every table of ``schema`` and the append-only triggers on ``audit``."""
     if connection.dialect.name != "sqlite":
         raise StoreError(
             f"the audit triggers are written for SQLite only, not {connection.dialect.name}",

@@ -1,7 +1,10 @@
-"""The ledger's key → value state (Drive change token, last lock run, audit head), as two functions.
+"""The ledger's key → value state: every key the service keeps there, and two portable functions.
 
-Kept apart so the audit log and the transaction's ``state_get``/``state_set`` share one portable
-upsert (UPDATE, then INSERT if nothing was there: no dialect-specific ON CONFLICT).
+The keys are named here, in one place, so a job never spells another job's key: the Drive change
+token, the dirty list, the open ranges last set on each file, the audit head, and the rest.
+``get_state``/``put_state`` are shared by the audit log and the transaction's ``state_get`` /
+``state_set``: one portable upsert (UPDATE, then INSERT if nothing was there: no dialect-specific
+ON CONFLICT).
 """
 
 from __future__ import annotations
@@ -11,6 +14,15 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select, update
 
 from sync.ledger import schema as t
+
+CHANGES_TOKEN_KEY = "changes_token"  # the backend's change-feed token (the sync cycle's)
+SETUP_TOKEN_KEY = "setup.changes_token"  # change token of an unfinished setup run
+DIRTY_KEY = "sync.dirty"  # JSON list of file ids whose handling is unfinished
+CORRECTIONS_DEFERRED_KEY = "corrections.deferred"  # correction rows waiting for their journal
+OPEN_RANGES_KEY = "open_ranges:{file_id}"  # the open ranges last set on a file ("" = unknown)
+FINDINGS_ROWS_KEY = "findings_rows:{file_id}"  # rows the findings tab was last written with
+DAEMON_SLOT_KEY = "daemon.{name}.slot"  # the last daily slot a daemon job handled (ISO time)
+AUDIT_HEAD_KEY = "audit.head"  # hash of the newest audit event, written with every append
 
 
 def get_state(connection: Connection, key: str) -> str | None:

@@ -75,6 +75,7 @@ class GoogleBackend:
         self.client = connection.client
         self.http: ProjectHTTPClient = connection.http
         self.principal = connection.principal
+        self.writes_per_minute: int | None = connection.http.policy.writes_per_minute
         self.folder = folder
         self.rng = rng or random.Random()
         self._sheet_ids: dict[str, dict[str, int]] = {}  # file → tab title → sheetId

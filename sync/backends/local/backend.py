@@ -73,6 +73,7 @@ class LocalBackend:
                  settle_seconds: float = 120.0, serializer: Serializer = xlsx.save) -> None:
         self.folder = Path(folder)
         self.principal = principal
+        self.writes_per_minute: int | None = None  # a folder has no quota
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

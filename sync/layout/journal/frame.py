@@ -2,8 +2,8 @@
 
 :class:`JournalFrame` holds the expected lessons (with each day's ordinal, for "02.09 (2)"), the
 class's pupils, the work types and the КТП topics; :class:`TabResult` collects what one tab yields,
-and the helpers here record ignored cells and problems. Shared by ``layout_journal_tabs`` (period
-tabs) and ``layout_journal_lessons`` ("Уроки").
+and the helpers here record ignored cells and problems. Shared by ``period_tab`` (period
+tabs) and ``lessons`` ("Уроки").
 """
 
 from __future__ import annotations

@@ -19,12 +19,13 @@ import pytest
 from config.school import School
 from sync.backends.local.backend import LocalBackend
 from sync.backends.protocol import Backend, CellRange, Grid, Role
-from sync.jobs.corrections import DEFERRED_STATE, process_corrections
+from sync.jobs.corrections import process_corrections
 from sync.jobs.service import Service
 from sync.layout.admin.spec import admin_spec, parse_corrections
 from sync.layout.journal.spec import JournalValues, journal_spec, parse_journal
 from sync.ledger.ledger import Ledger
 from sync.ledger.model import CellRef, CorrectionStatus, EntryInput, Field, FileKind, LessonInput
+from sync.ledger.state import CORRECTIONS_DEFERRED_KEY
 from tests.emulator import GoogleEmulator
 from tests.sync.backend_helpers import google_rig, local_teacher_edit
 from tests.sync.layout_helpers import example_school
@@ -378,14 +379,14 @@ def test_a_journal_that_cannot_be_read_defers_the_row(rig: Rig) -> None:
     assert status_of(rig.admin_grid(), 1)[0] == ""  # unanswered: retried
     with rig.svc.ledger.snapshot() as tx:
         assert tx.corrections() == []
-        assert tx.state_get(DEFERRED_STATE) == "1"
+        assert tx.state_get(CORRECTIONS_DEFERRED_KEY) == "1"
 
     rig.emu.faults.clear()
     done = rig.process()
     assert (done.applied, done.deferred) == (1, 0)
     assert mark_in_sheet(rig, PUPIL) == "4"
     with rig.svc.ledger.snapshot() as tx:
-        assert tx.state_get(DEFERRED_STATE) == "0"
+        assert tx.state_get(CORRECTIONS_DEFERRED_KEY) == "0"
 
 
 def test_without_an_admin_file_it_says_to_run_setup(rig: Rig, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sync.backends.local.backend import LocalBackend
-from sync.jobs.cycle import load_dirty, run_cycle
+from sync.jobs.cycle import run_cycle
 from sync.jobs.locking import run_locks
 from sync.jobs.service import Service
 from sync.layout.journal.spec import parse_journal
@@ -209,7 +209,7 @@ def test_a_journal_open_in_libreoffice_is_skipped_then_caught_up(tmp_path: Path)
         assert busy["skipped_busy"] == [record.id] and busy["ok"] is False
         assert busy["findings"]["opened"] == 1  # read and taken into the ledger; not written
         with svc.ledger.snapshot() as tx:
-            assert record.id in load_dirty(tx)
+            assert record.id in tx.dirty_files()
 
         lock.unlink()
         clock.now = at(DAY, 10, 5)
@@ -217,6 +217,6 @@ def test_a_journal_open_in_libreoffice_is_skipped_then_caught_up(tmp_path: Path)
         assert caught_up["ok"] is True and caught_up["journals_read"] == 1
         assert caught_up["writes"] == 1 and caught_up["findings"]["opened"] == 0
         with svc.ledger.snapshot() as tx:
-            assert load_dirty(tx) == set()
+            assert tx.dirty_files() == set()
         shown = backend.read(record.id, [RU.findings_tab])[RU.findings_tab]
         assert any("«6»" in str(line[1]) for line in shown[1:] if len(line) > 1)

@@ -18,8 +18,8 @@ from sqlalchemy import text
 
 from sync.backends.protocol import CellRange
 from sync.jobs.cycle import run_cycle
-from sync.jobs.journal_sync import ledger_values
-from sync.jobs.locking import RANGES_KEY, run_locks, same_cells
+from sync.jobs.locking import run_locks, same_cells
+from sync.jobs.spreadsheets import ledger_values
 from sync.jobs.summary import LockSummary
 from sync.layout.journal.map import LessonField
 from sync.layout.labels import RU
@@ -171,7 +171,7 @@ def test_an_uncertain_protection_write_is_rechecked_before_any_retry(
     assert refused(rig, lambda: teacher_types(rig, pupil(rig), DAY, "2"))
     file_id = rig.journal(CLASS, SUBJECT).id
     with rig.svc.ledger.snapshot() as tx:
-        recorded = tx.state_get(RANGES_KEY.format(file_id=file_id))
+        recorded = tx.recorded_open_ranges(file_id)
     assert recorded is not None
     assert same_cells(rig.svc.backend.open_ranges(file_id), _decode(recorded))
 
@@ -367,6 +367,6 @@ def test_moved_columns_are_protected_where_the_cells_really_are(rig: EngineRig) 
     rig.set_now(at(NEXT, 9))
     teacher_types(rig, pupil(rig), NEXT, "4")  # today's real column is open
     with rig.svc.ledger.snapshot() as tx:
-        recorded = tx.state_get(RANGES_KEY.format(file_id=file_id))
+        recorded = tx.recorded_open_ranges(file_id)
     assert recorded is not None
     assert same_cells(_decode(recorded), rig.svc.backend.open_ranges(file_id))

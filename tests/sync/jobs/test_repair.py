@@ -22,9 +22,9 @@ import pytest
 from sqlalchemy import text
 
 from sync.backends.protocol import CellRange, TabMissing, TabSpec
-from sync.jobs.cycle import load_dirty, run_cycle
+from sync.jobs.cycle import run_cycle
 from sync.jobs.journal_sync import journal_refs, journal_titles, read_journal
-from sync.jobs.locking import RANGES_KEY, run_locks
+from sync.jobs.locking import run_locks
 from sync.jobs.repair import rebuild_all, rebuild_file, repair_journal
 from sync.jobs.service import Service
 from sync.jobs.setup import run_setup
@@ -220,7 +220,7 @@ def test_deleted_tab_is_rebuilt_from_the_ledger_and_its_locks_hold(rig: EngineRi
     rig.type(who, file.id, rig.cell(CLASS, SUBJECT, pupil, NEXT), "4")  # today's column is open
     with rig.svc.ledger.snapshot() as tx:
         protections = tx.protections(file.id)
-        recorded = tx.state_get(RANGES_KEY.format(file_id=file.id))
+        recorded = tx.recorded_open_ranges(file.id)
     assert recorded == ""  # the next lock run protects every tab again
     fresh = rig.backend()  # a new process: no cached ids, yet ONE write and no metadata read
     rig.emu.reset_counters()
@@ -255,7 +255,7 @@ def test_deleted_findings_tab_comes_back_and_is_filled_by_the_next_cycle(rig: En
         assert tx.tab_hash(file.id, RU.findings_tab) == ""
     assert open_findings, "the rig's journal has open findings (e.g. missing topics)"
     with rig.svc.ledger.snapshot() as tx:
-        assert file.id in load_dirty(tx)  # the next cycle re-reads it (its last change is ours)
+        assert file.id in tx.dirty_files()  # the next cycle re-reads it (its last change is ours)
     run_cycle(rig.svc)
     shown = rig.findings_tab(file.id)
     assert shown[0] == ["Ячейка", "Замечание", "С какого числа"] and len(shown) > 2
@@ -275,7 +275,7 @@ def test_deleted_file_is_rebuilt_registered_and_shared(rig: EngineRig) -> None:
     created = audit(rig.svc, "setup.created")
     assert created[-1] == {"file": new.id, "kind": "journal", "key": KEY, "replaces": old.id}
     with rig.svc.ledger.snapshot() as tx:
-        assert new.id in load_dirty(tx)  # the next cycle writes its service cells
+        assert new.id in tx.dirty_files()  # the next cycle writes its service cells
     assert rig.svc.ledger.audit_verify().ok
 
 
@@ -318,7 +318,7 @@ def test_rebuild_all_rerenders_every_spreadsheet(rig: EngineRig) -> None:
     rows = rig.inspector.read(admin.id, [RU.corrections_tab])[RU.corrections_tab]
     assert rows[0][:2] == ["Код строки", "Журнал"]
     with rig.svc.ledger.snapshot() as tx:
-        dirty = load_dirty(tx)
+        dirty = tx.dirty_files()
         new_russian = tx.file_for(FileKind.JOURNAL, "7Б/russian")
     assert new_russian is not None and {algebra.id, new_russian.id} <= dirty
     assert rig.svc.ledger.audit_verify().ok

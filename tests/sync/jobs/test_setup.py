@@ -14,10 +14,11 @@ from config import load_school
 from config.school import School
 from rules.errors import ConfigError
 from sync.backends.protocol import Role
-from sync.jobs.setup import SETUP_TOKEN_KEY, SetupProgress, run_setup
+from sync.jobs.setup import SetupProgress, run_setup
 from sync.jobs.sharing import desired_roles
 from sync.jobs.spreadsheets import expected_files, file_spec
 from sync.ledger.model import FileKind
+from sync.ledger.state import SETUP_TOKEN_KEY
 from tests.sync.layout_helpers import EXAMPLE, example_school
 from tests.sync.setup_helpers import (
     SUB_DAY,
