@@ -26,7 +26,7 @@ from sync.cli.options import (
     EXIT_ERROR,
     EXIT_OK,
     config_option,
-    exit_on_violations,
+    exit_for_run,
     json_option,
     print_json,
     school_from,
@@ -149,7 +149,7 @@ def sync_command(config_path: Path, as_json: bool, verbose: int) -> None:
 
     Prints what the cycle did (entries accepted, findings, violations, writes, API calls by kind);
     --json prints the cycle summary as JSON. Exit code 3 when locked cells were found changed
-    (violations: reverted and audited).
+    (violations: reverted and audited), 4 when some files failed (retried by the next cycle).
 
     \b
     Example:
@@ -165,7 +165,7 @@ def sync_command(config_path: Path, as_json: bool, verbose: int) -> None:
         print_json(data)
     else:
         echo_lines(cycle_lines(data))
-    exit_on_violations(int(data.get("violations") or 0))
+    exit_for_run(data)
 
 
 @cli.command()
@@ -173,10 +173,11 @@ def sync_command(config_path: Path, as_json: bool, verbose: int) -> None:
 @json_option
 @verbose_option
 def lock(config_path: Path, as_json: bool, verbose: int) -> None:
-    """Run the lock job now: protect the cells whose time is over, then read and lock them.
+    """Run the lock job now: lock in the ledger what closed, then protect the cells whose time is over.
 
     The daemon runs it every night at [schedule] lock_at; running it by hand is harmless (a journal
-    whose open cells did not change is not written). Exit code 3 when violations were found.
+    whose open cells did not change is not written). Exit code 3 when violations were found, 4
+    when some files failed or were busy (their lock is pending: every sync cycle retries it).
 
     \b
     Example:
@@ -192,7 +193,7 @@ def lock(config_path: Path, as_json: bool, verbose: int) -> None:
         print_json(data)
     else:
         echo_lines(lock_lines(data))
-    exit_on_violations(int(data.get("violations") or 0))
+    exit_for_run(data)
 
 
 @cli.command()

@@ -21,6 +21,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_VIOLATIONS = 3
+EXIT_FILES_FAILED = 4
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -84,7 +85,11 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def exit_on_violations(violations: int) -> None:
-    """Exit code 3: the job finished but found violations (tampering with locked cells)."""
-    if violations:
+def exit_for_run(data: dict[str, Any]) -> None:
+    """A finished ``sync`` or ``lock`` run's exit code: 3 when it found violations (tampering with
+    locked cells, reverted and audited); else 4 when some files failed — for ``lock`` also busy
+    ones, whose protection is then pending (the next sync cycles retry them); else 0."""
+    if int(data.get("violations") or 0):
         raise click.exceptions.Exit(EXIT_VIOLATIONS)
+    if data.get("failed") or (data.get("kind") == "lock" and data.get("skipped_busy")):
+        raise click.exceptions.Exit(EXIT_FILES_FAILED)

@@ -10,10 +10,11 @@ that the sync turns into findings. Deterministic for a given ``random.Random``.
 from __future__ import annotations
 
 import logging
+import os
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -109,7 +110,7 @@ class Teachers:
             reading = self._read(typo.file_id, *typo.journal.split("/"))
             target = reading.map.cell(typo.pupil_id, typo.lesson)
             if target is not None:
-                fixed += type_into(self._path(typo.file_id), [(target, "5")])
+                fixed += type_into(self._path(typo.file_id), [(target, "5")], saved_at=self.svc.now())
         return fixed
 
     def tamper(self, day: date) -> str | None:
@@ -134,7 +135,8 @@ class Teachers:
         if target is None:
             return None
         changed = "5" if entry.value != "5" else "2"
-        type_into(self._path(file_id), [(target, changed)], owner=True)
+        type_into(self._path(file_id), [(target, changed)], saved_at=self.svc.now(),
+                  owner=True)
         return key
 
     # ------------------------------------------------------------------ one journal
@@ -185,7 +187,7 @@ class Teachers:
                         typed.marks += 1
                 typed.cells += 1
                 edits.append((target, value))
-        written = type_into(self._path(file_id), edits)
+        written = type_into(self._path(file_id), edits, saved_at=self.svc.now())
         typed.refused = len(edits) - written
         return typed
 
@@ -229,12 +231,15 @@ class Teachers:
         return Path(path(file_id))
 
 
-def type_into(path: Path, edits: Sequence[tuple[CellRange, str]], *, owner: bool = False) -> int:
-    """Type values into cells of an xlsx as a spreadsheet program would, and save; returns how
-    many cells took the value. A locked cell of a protected tab refuses (unless ``owner``, who
+def type_into(path: Path, edits: Sequence[tuple[CellRange, str]], *, saved_at: datetime,
+              owner: bool = False) -> int:
+    """Type values into cells of an xlsx as a spreadsheet program would, and save at
+    ``saved_at`` (the simulated clock: the file's mtime, always after its previous one); returns
+    how many cells took the value. A locked cell of a protected tab refuses (unless ``owner``, who
     edits the file past its protection); mark cells are TEXT-formatted, so "5" stays text."""
     if not edits:
         return 0
+    before = path.stat().st_mtime_ns
     book = openpyxl.load_workbook(path)
     written = 0
     for target, value in edits:
@@ -246,4 +251,6 @@ def type_into(path: Path, edits: Sequence[tuple[CellRange, str]], *, owner: bool
         cell.data_type = "s"  # typed text, never a formula
         written += 1
     book.save(path)
+    when = max(int(saved_at.timestamp() * 1_000_000_000), before + 1_000)
+    os.utime(path, ns=(when, when))
     return written

@@ -96,7 +96,7 @@ def sync_class(tx: Tx, svc: Service, read: ClassRead, now: datetime, *,
     out.findings += _outside(class_id, reading)
     out.findings += structure_findings(class_id, reading.problems)
 
-    plan.tally.violations += record_violations(tx, class_id, out.reverts, out.matched, now)
+    plan.tally.violations += record_violations(tx, class_id, out.reverts, out.matched, now)[0]
     changes = tx.accept_absences(class_id, out.offers, now)
     plan.tally.absences_accepted += sum(
         ch.changed and bool(i.reason or not i.raw)

@@ -32,7 +32,7 @@ each file's read and write) with the step's name — a seam for tests that kill 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -57,6 +57,7 @@ from sync.jobs.journal_sync import (
     sync_journal,
     write_plan,
 )
+from sync.jobs.locking import run_locks
 from sync.jobs.repair import rebuild_file
 from sync.jobs.service import Service
 from sync.jobs.substitutions import run_substitutions
@@ -107,7 +108,11 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
         dirty = tx.dirty_files()
         waiting = int(tx.state_get(CORRECTIONS_DEFERRED_KEY) or 0)
         grant = locked_today(tx, now)
-    summary.substitutions = run_substitutions(svc, now, summary.errors, grant=grant)
+        pending = set(tx.pending_locks())
+    if pending:
+        pending = _retry_locks(svc, summary, pending, labels)
+    summary.substitutions = run_substitutions(svc, now, summary.errors, grant=grant,
+                                              hold=_keys(files, pending))
     step("start")
 
     try:
@@ -137,6 +142,7 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
             plan = sync_journal(tx, svc, read, now, labels)
             plans.append(plan)
             summary.tally.add(plan.tally)
+            summary.locks.add(plan.locks)
         for class_read in class_reads:
             class_plans.append(sync_class(tx, svc, class_read, now))
             summary.tally.add(class_plans[-1].tally)
@@ -174,6 +180,25 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
         tx.set_dirty_files((tx.dirty_files() - done) | again, now)
     step("recorded")
     return _finish(svc, summary, run_id, before)
+
+
+def _keys(files: list[FileRecord], ids: Collection[str]) -> set[str]:
+    return {f.key for f in files if f.id in ids}
+
+
+def _retry_locks(svc: Service, summary: CycleSummary, pending: set[str], labels: Labels
+                 ) -> set[str]:
+    """The lock job again for the files whose lock work failed (minutes, not the next night);
+    returns those still pending."""
+    result = run_locks(svc, only=pending, labels=labels, substitutions=False)
+    summary.locks_retried = result.journals + result.classes
+    summary.locks.days += result.days_locked
+    summary.locks.periods += result.periods_locked
+    summary.tally.add(result.tally)
+    summary.failed.extend(result.failed)
+    summary.skipped_busy.extend(result.skipped_busy)
+    summary.errors.extend(result.errors)
+    return {p.file_id for p in result.failed} | set(result.skipped_busy)
 
 
 def _decide(svc: Service, files: list[FileRecord], feed: dict[str, FileInfo | None],

@@ -21,8 +21,8 @@ phases is healed by the next cycle (the engine keeps the file on its dirty list 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from rules.grammar import ValueKind, format_value, parse_cell
 from rules.model import Finding, Lesson, Location, Severity
 from rules.validation import validate
 from sync.backends.protocol import CellRange, Grid, TabMissing
+from sync.jobs.closing import Due, LockTotals, due_at, late_findings, lock_due
 from sync.jobs.journal_cells import OpenCell, compare, validation_context
 from sync.jobs.journal_service import (
     deviation_findings,
@@ -56,8 +57,10 @@ from sync.ledger.audit import content_hash
 from sync.ledger.ledger import Tx
 from sync.ledger.model import (
     INVALID_KIND,
+    CellRef,
     Change,
     EntryInput,
+    Field,
     FileKind,
     FileRecord,
     FindingRecord,
@@ -111,9 +114,15 @@ def journal_refs(school: School, files: Sequence[FileRecord]) -> dict[str, Journ
 
 @dataclass(frozen=True)
 class JournalRead:
+    """One read: the grids, their parse, when the read finished, and — when something of the
+    journal had closed by then — the file's last modification asked right after the read (None:
+    not asked, or not known), the proof the time locks need (``sync.jobs.closing``)."""
+
     ref: JournalRef
     grids: dict[str, Grid]
     reading: JournalReading
+    read_at: datetime
+    modified: datetime | None = None
 
 
 def journal_titles(school: School, labels: Labels = RU) -> list[str]:
@@ -133,10 +142,14 @@ def read_journal(svc: Service, ref: JournalRef, labels: Labels = RU) -> JournalR
         grids = backend.read(file_id, wanted) if wanted else {}
         if labels.findings_tab in present:
             grids[labels.findings_tab] = []
+    read_at = svc.now()
+    with svc.ledger.snapshot() as tx:
+        due = due_at(svc.school, tx, ref.key, ref.class_id, ref.lessons, read_at)
+    modified = backend.info(file_id).modified if due else None
     reading = parse_journal(
         grids, svc.school, ref.class_id, ref.subject_id, ref.lessons, labels=labels
     )
-    return JournalRead(ref, grids, reading)
+    return JournalRead(ref, grids, reading, read_at, modified)
 
 
 # --------------------------------------------------------------------------- 2. the ledger
@@ -150,17 +163,24 @@ class JournalPlan(SheetPlan):
     reading: JournalReading
     findings_hash: str | None = None  # hash of "Замечания" to record once written
     error_findings: int = 0
+    locks: LockTotals = field(default_factory=LockTotals)  # what this read locked in the ledger
 
 
 def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
-                 labels: Labels = RU, *, locking: Collection[LessonKey] = (),
-                 locking_periods: Collection[str] = ()) -> JournalPlan:
+                 labels: Labels = RU) -> JournalPlan:
     """Take one journal's read into the ledger (see the module docstring); returns its plan.
-    ``locking`` / ``locking_periods``: lessons and periods whose marks the lock job locks in ``tx``."""
+
+    Time locks (``sync.jobs.closing``): what closed by the read's time and is not locked yet is
+    locked here — the parts the read proves (the file unchanged since they closed) after their
+    values are accepted, the others BEFORE the comparison, so a value they show differently from
+    the ledger is a late entry, never accepted."""
     school, ref, reading = svc.school, read.ref, read.reading
     key, grammar = ref.key, school.policies.grammar
     plan = JournalPlan(file=ref.file, ref=ref, reading=reading, repair=reading.needs_repair,
                        tally=Tally(journals_read=1))
+    due = due_at(school, tx, key, ref.class_id, ref.lessons, read.read_at)
+    proven, unproven = due.split(read.modified)
+    plan.locks.add(lock_due(tx, key, ref.lessons, unproven, now))
     cmp = compare(reading, tx.locked(key), ref.lessons, grammar)
     ctx = validation_context(school, key, ref.class_id, ref.lessons, cmp, reading, now=now)
     rule_findings = validate(ctx)
@@ -168,15 +188,19 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
            if f.severity is Severity.ERROR and f.location.cell}
     plan.error_findings = sum(f.severity is Severity.ERROR for f in rule_findings)
 
-    plan.tally.violations += record_violations(tx, key, cmp.reverts, cmp.matched, now)
+    violations, late = record_violations(tx, key, cmp.reverts, cmp.matched, now,
+                                         late=lambda target: _in(target, unproven))
+    plan.tally.violations += violations
+    plan.tally.late_entries += late
     sealed = set(cmp.sealed)
     plan.tally.entries_accepted += _accept_marks(tx, school, ref, cmp.marks, bad, now,
-                                                 set(locking), sealed)
+                                                 proven.mark_lessons(ref.lessons), sealed)
     plan.tally.entries_accepted += _accept_period_marks(tx, school, ref, cmp.period_marks, bad,
-                                                        now, set(locking_periods), sealed)
+                                                        now, set(proven.periods), sealed)
     held = {(x.facts.day, x.facts.lesson_no) for x in tx.lessons(key)}
     offer = [x for k, x in cmp.lessons.items() if any(x.facts().values()) or k in held]
     plan.tally.lessons_changed = sum(c.changed for c in tx.upsert_lessons(key, offer, now))
+    plan.locks.add(lock_due(tx, key, ref.lessons, proven, now))
 
     names, codes = work_types(ctx, cmp.effective_facts)
     recs = recommendations(school, ref.subject_id, ref.lessons, tx.entries(key), codes)
@@ -185,6 +209,7 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
         *(_sealed(f, sealed, note) for f in rule_findings),
         *structure_findings(key, reading.problems),
         *deviation_findings(school, ctx, ctx.period_entries, recs),
+        *late_findings(key, tx.late_entries(key), ctx.pupil_name),
     ]
     opened, resolved = tx.sync_findings(key, findings, now)
     open_now = tx.findings(key)
@@ -200,6 +225,15 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
         stale_updates(read.grids, render_service_columns(reading.map, service, school=school))
     )
     return plan
+
+
+def _in(target: CellRef, due: Due) -> bool:
+    """Whether a cell belongs to a part of ``due`` (a day's marks or facts, a period's marks)."""
+    if target.field is Field.PERIOD_MARK:
+        return target.period in due.periods
+    if target.field is Field.MARK:
+        return target.day in due.mark_days
+    return target.day in due.info_days
 
 
 def _sealed(finding: Finding, sealed: set[str], note: str) -> Finding:

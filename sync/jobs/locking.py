@@ -1,40 +1,41 @@
-"""The nightly lock job (``ejournal lock``): protect first, then read, then lock in the ledger.
+"""The lock job (``ejournal lock``, nightly right after ``day_end``): read, lock in the ledger,
+then protect.
 
-For each registered journal (DESIGN.md "Lock model", the phase-2 contract):
+The ledger's locks are a fact of time (``sync.jobs.closing``); this job makes sure every closed
+window is locked in the ledger soon after it closed, and moves the spreadsheets' protections so
+teachers cannot type where the ledger no longer listens. For each registered journal
+(DESIGN.md "Lock model"):
 
-1. compute the cells open at ``now`` (``journal_open_state``: today's column and lesson row, grace
-   windows of written works, the period-mark window) at the positions of the EXPECTED layout — the
-   journal rendered from the config and the ledger (the cycle repairs damage, so they match);
-2. ``set_open_ranges`` ONLY when they differ from the ranges recorded in the ledger state
-   (``open_ranges:<file id>``): one Sheets write per journal whose open cells changed, none
-   otherwise. After ``TransientError(uncertain=True)`` the protection state is re-read
-   (``open_ranges()``) and the write repeated only if it did not land (protection requests are
-   not idempotent);
-3. if a day's lesson facts or marks, or a period's marks, are now due to lock in the ledger: ONE
-   read, the read taken into the ledger exactly as a cycle does (whatever a cell holds at the
-   first read after its protection was in place was entered in time and is accepted; a cell left
-   holding invalid text is kept as that text, ``INVALID_KIND`` — never reverted, no violation),
-   then ``tx.lock_day`` / ``tx.lock_period`` in the same transaction. The spreadsheet writes the read
-   calls for (findings, reverts, service cells) are left to the next cycle: the journal goes on the
-   dirty list, so this job writes nothing but protections.
+1. if a day's lesson facts or marks, or a period's marks, closed and are not locked in the ledger:
+   ONE read, the file's last modification asked right after it (the proof), taken into the ledger
+   as a cycle does (``sync_journal``): what the read proves was there when its window closed is
+   accepted and locked (a cell left holding invalid text is kept as that text, ``INVALID_KIND``);
+   the rest is locked with the ledger's values and what reads differently is a late entry. The
+   spreadsheet writes the read calls for (findings, reverts, service cells) are left to the next
+   cycle: the journal goes on the dirty list;
+2. then the cells open at ``now`` (``journal_open_state``: today's column and lesson row, grace
+   windows of written works, the period-mark window), at the positions just read (else the
+   expected layout's), set with ``set_open_ranges`` ONLY when they differ from the ranges recorded
+   in the ledger: one Sheets write per journal whose open cells changed, none otherwise. After
+   ``TransientError(uncertain=True)`` the protection state is re-read (``open_ranges()``) and the
+   write repeated only if it did not land (protection requests are not idempotent).
 
-If the read's positions show the expected ones were wrong (a damaged layout not yet repaired), the
-protection is set again at the real positions (a second write, only then).
+A file whose read or protection failed (or was busy) goes on the ledger's pending list: every sync
+cycle runs this job again for the pending files until it succeeds (minutes, not the next night),
+``ejournal lock`` exits non-zero, and ``ejournal status`` lists them with the time they have waited.
 
-Class spreadsheets the same way (``_lock_class``): their open attendance days (the last
-``lock.absence_reason_open_days`` days) set only when they moved, then ONE read when attendance
-days are due to lock, their reasons taken in (invalid text kept as typed) and the days locked.
+Class spreadsheets (``_lock_class``): their open attendance days (the last
+``lock.absence_reason_open_days`` days) set only when they moved, ONE read when attendance days are
+due to lock, their reasons taken in (invalid text kept as typed) and the days locked.
 
-After every journal: substitutions (``sync.jobs.substitutions``) — the day's substitutes are let in
-once the protections opened today's cells (protect first, then grant), and yesterday's are let
-out after yesterday's lock.
+Then substitutions (``sync.jobs.substitutions``): the day's substitutes are let in on the journals
+whose lock work succeeded (never on one whose protection is pending), and yesterday's are let out.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from rules.errors import BackendError, EjournalError, LayoutError, TransientError
@@ -42,7 +43,14 @@ from rules.locks import lock_window
 from rules.model import CellKind
 from sync.backends.protocol import CellRange, FileBusy
 from sync.jobs.class_sync import read_class, sync_class
-from sync.jobs.journal_sync import JournalRef, journal_refs, read_journal, sync_journal
+from sync.jobs.closing import due_at
+from sync.jobs.journal_sync import (
+    JournalRead,
+    JournalRef,
+    journal_refs,
+    read_journal,
+    sync_journal,
+)
 from sync.jobs.service import Service
 from sync.jobs.spreadsheets import ledger_values
 from sync.jobs.substitutions import run_substitutions
@@ -59,7 +67,6 @@ from sync.layout.journal.spec import (
 )
 from sync.layout.labels import RU, Labels
 from sync.ledger.files import OpenRanges, encode_ranges
-from sync.ledger.ledger import Tx
 from sync.ledger.model import FileKind, FileRecord
 
 log = logging.getLogger(__name__)
@@ -80,21 +87,11 @@ def _cells(ranges: Sequence[CellRange]) -> set[tuple[int, int]] | list[CellRange
     }
 
 
-@dataclass
-class _Due:
-    """What a journal must lock in the ledger now."""
-
-    info_days: set[date] = field(default_factory=set)
-    mark_days: set[date] = field(default_factory=set)
-    periods: list[str] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.info_days or self.mark_days or self.periods)
-
-
-def run_locks(svc: Service, *, labels: Labels = RU) -> LockSummary:
-    """The nightly lock job (see the module docstring); per-journal failures are counted, never
-    fatal; a failed journal is retried by the next run."""
+def run_locks(svc: Service, *, labels: Labels = RU, only: Collection[str] | None = None,
+              substitutions: bool = True) -> LockSummary:
+    """The lock job (see the module docstring); per-file failures are counted, never fatal. A
+    file that failed (or was busy) stays on the ledger's pending list, and the sync cycles run
+    the job again for ``only`` those files until it succeeds."""
     now = svc.now()
     before = svc.api_calls()
     summary = LockSummary(started=now)
@@ -102,6 +99,9 @@ def run_locks(svc: Service, *, labels: Labels = RU) -> LockSummary:
         run_id = tx.run_started("lock", now)
         refs = journal_refs(svc.school, tx.files(FileKind.JOURNAL))
         classes = [f for f in tx.files(FileKind.CLASS) if svc.school.school_class(f.key)]
+    if only is not None:
+        refs = {k: v for k, v in refs.items() if k in only}
+        classes = [f for f in classes if f.id in only]
     summary.journals, summary.classes = len(refs), len(classes)
     follow_up: set[str] = set()
     for ref in refs.values():
@@ -117,12 +117,18 @@ def run_locks(svc: Service, *, labels: Labels = RU) -> LockSummary:
         except (BackendError, LayoutError) as exc:
             _failed(summary, record.id, exc)
     summary.follow_up = sorted(follow_up)
-    summary.substitutions = run_substitutions(svc, now, summary.errors, grant=True)
+    unlocked = {p.file_id for p in summary.failed} | set(summary.skipped_busy)
+    held = {ref.key for ref in refs.values() if ref.file.id in unlocked}
+    if substitutions:  # (a cycle retrying ``only`` some files runs them itself, afterwards)
+        summary.substitutions = run_substitutions(svc, now, summary.errors, grant=True,
+                                                  hold=held)
     summary.api_calls = calls_delta(before, svc.api_calls())
     summary.finished = svc.now()
     with svc.ledger.transaction() as tx:
         if follow_up:
             tx.add_dirty_files(follow_up, now)
+        done = {ref.file.id for ref in refs.values()} | {f.id for f in classes}
+        tx.set_pending_locks(done - unlocked, unlocked, now)
         tx.run_finished(run_id, summary.finished, summary.counters(),
                         "; ".join(summary.errors) or None)
     log.info(
@@ -140,54 +146,52 @@ def run_locks(svc: Service, *, labels: Labels = RU) -> LockSummary:
 
 def _lock_journal(svc: Service, ref: JournalRef, now: datetime, summary: LockSummary,
                   labels: Labels) -> bool:
-    """Protect, then (if anything is due) read and lock one journal; True if the next cycle must
-    write to it."""
+    """If something of the journal closed and is not locked yet: ONE read (the proof asked right
+    after it), taken into the ledger, which locks by time (``sync_journal``); then the protection
+    set where it moved. Reading first keeps the proof clean: a protection written before the read
+    would itself be a change after the closing moment. True if the next cycle must write to it."""
+    with svc.ledger.snapshot() as tx:
+        due = due_at(svc.school, tx, ref.key, ref.class_id, ref.lessons, now)
+    read: JournalRead | None = None
+    follow_up = False
+    if due:
+        read = read_journal(svc, ref, labels)
+        with svc.ledger.transaction() as tx:
+            plan = sync_journal(tx, svc, read, now, labels)
+        summary.tally.add(plan.tally)
+        summary.days_locked += plan.locks.days
+        summary.lessons_locked += plan.locks.lessons
+        summary.entries_locked += plan.locks.entries
+        summary.periods_locked += plan.locks.periods
+        summary.period_marks_locked += plan.locks.period_marks
+        follow_up = plan.needs_write or plan.error_findings > 0
+    _protect_journal(svc, ref, now, summary, labels, read)
+    return follow_up
+
+
+def _protect_journal(svc: Service, ref: JournalRef, now: datetime, summary: LockSummary,
+                     labels: Labels, read: JournalRead | None) -> None:
+    """Set the journal's open cells (at the positions just read, else at the expected layout's)
+    when they differ from the ones recorded: one write, none otherwise."""
     file_id = ref.file.id
     with svc.ledger.snapshot() as tx:
         values = ledger_values(tx, ref.key)
         recorded = tx.recorded_open_ranges(file_id)
         protections = tx.protections(file_id)
-        work_types = {k: f.work_type for k, f in values.lessons.items()}
-        state = journal_open_state(svc.school, ref.class_id, ref.lessons, now=now,
-                                   work_types=work_types)
-        due = _due(svc, ref, tx, now, state)
-    spec = journal_spec(svc.school, ref.class_id, ref.subject_id, ref.lessons, today=now.date(),
-                        existing=values, labels=labels)
-    expected = parse_journal(spec_grids(spec), svc.school, ref.class_id, ref.subject_id,
-                             ref.lessons, labels=labels).map
-    wanted = _open_ranges(expected, ref, state)
+    work_types = {k: f.work_type for k, f in values.lessons.items()}
+    state = journal_open_state(svc.school, ref.class_id, ref.lessons, now=now,
+                               work_types=work_types)
+    if read is not None and not read.reading.needs_repair:
+        where = read.reading.map
+    else:
+        spec = journal_spec(svc.school, ref.class_id, ref.subject_id, ref.lessons,
+                            today=now.date(), existing=values, labels=labels)
+        where = parse_journal(spec_grids(spec), svc.school, ref.class_id, ref.subject_id,
+                              ref.lessons, labels=labels).map
+    wanted = _open_ranges(where, ref, state)
     if encode_ranges(wanted) != recorded:
         _protect(svc, file_id, wanted, protections, summary, now)
         summary.protections_written += 1
-    if not due:
-        return False
-
-    read = read_journal(svc, ref, labels)
-    locking = {(x.day, x.lesson_no) for x in ref.lessons if x.day in due.mark_days}
-    with svc.ledger.transaction() as tx:
-        plan = sync_journal(tx, svc, read, now, labels, locking=locking,
-                            locking_periods=due.periods)
-        summary.tally.add(plan.tally)
-        for day in sorted(due.info_days | due.mark_days):
-            counts = tx.lock_day(
-                ref.key, day, now, info=day in due.info_days, marks=day in due.mark_days,
-                lesson_nos=[x.lesson_no for x in ref.lessons if x.day == day],
-            )
-            summary.days_locked += 1
-            summary.lessons_locked += counts.lessons
-            summary.entries_locked += counts.entries
-        for period in due.periods:
-            counts = tx.lock_period(ref.key, period, now)
-            summary.periods_locked += 1
-            summary.period_marks_locked += counts.period_marks
-    if not read.reading.needs_repair:
-        actual = _open_ranges(read.reading.map, ref, state)
-        if encode_ranges(actual) != encode_ranges(wanted):
-            log.warning("journal file %s: positions differ from the layout; protecting again",
-                        file_id)
-            _protect(svc, file_id, actual, protections, summary, now)
-            summary.protections_written += 1
-    return plan.needs_write or plan.error_findings > 0
 
 
 def _lock_class(svc: Service, file: FileRecord, now: datetime, summary: LockSummary,
@@ -247,32 +251,6 @@ def _open_ranges(where: JournalMap, ref: JournalRef, state: OpenState) -> dict[s
                        info_days=state.info_days)
 
 
-def _due(svc: Service, ref: JournalRef, tx: Tx, now: datetime, state: OpenState) -> _Due:
-    """Days and periods whose window has closed at ``now`` but are not locked in the ledger."""
-    due = _Due()
-    today = now.date()
-    held = {(x.facts.day, x.facts.lesson_no): x for x in tx.lessons(ref.key)}
-    for lesson in ref.lessons:
-        if lesson.day > today:
-            continue
-        record = held.get((lesson.day, lesson.lesson_no))
-        if lesson.day not in state.info_days and (record is None or record.info_locked_at is None):
-            due.info_days.add(lesson.day)
-        if lesson.day not in state.mark_days and (
-            record is None or record.marks_locked_at is None
-        ):
-            due.mark_days.add(lesson.day)
-    locked_periods = tx.locked(ref.key).periods
-    school = svc.school
-    school_class = school.school_class(ref.class_id)
-    for period in school.year.periods:
-        _, closes = lock_window(CellKind.PERIOD_MARK, tz=school.timezone, policy=school.policies,
-                                grade=school_class.grade if school_class else 0, period=period)
-        if closes <= now and period.name not in locked_periods:
-            due.periods.append(period.name)
-    return due
-
-
 def _protect(svc: Service, file_id: str, ranges: OpenRanges, protections: Mapping[str, int],
              summary: LockSummary, now: datetime) -> None:
     """One ``set_open_ranges``; after an uncertain failure, re-read and repeat only if needed."""
@@ -291,7 +269,7 @@ def _protect(svc: Service, file_id: str, ranges: OpenRanges, protections: Mappin
 
 def _failed(summary: LockSummary, file_id: str, exc: EjournalError) -> None:
     if isinstance(exc, FileBusy):
-        log.info("file %s busy: locked next run", file_id)
+        log.info("file %s busy: its lock is retried by the next sync cycle", file_id)
         summary.skipped_busy.append(file_id)
         return
     log.warning("file %s: lock failed: %s", file_id, describe(exc))

@@ -39,13 +39,14 @@ def wall_clock(school: School) -> Clock:
     return lambda: datetime.now(school.timezone)
 
 
-def make_backend(school: School, environ: Mapping[str, str] | None = None) -> Backend:
-    """The backend named in the school's configuration."""
+def make_backend(school: School, environ: Mapping[str, str] | None = None,
+                 clock: Clock | None = None) -> Backend:
+    """The backend named in the school's configuration (``clock``: the service's)."""
     settings = school.backend
     if settings.kind is BackendKind.LOCAL:
         from sync.backends.local.backend import LocalBackend
 
-        return LocalBackend.from_settings(settings)
+        return LocalBackend.from_settings(settings, clock)
     if settings.kind is BackendKind.GOOGLE:
         from sync.backends.google.backend import GoogleBackend
 
@@ -73,7 +74,7 @@ class Service:
         environ: Mapping[str, str] | None = None,
     ) -> Service:
         clock = clock or wall_clock(school)
-        backend = backend if backend is not None else make_backend(school, environ)
+        backend = backend if backend is not None else make_backend(school, environ, clock)
         ledger = Ledger.open(school.ledger_path, now=clock())
         return cls(school=school, backend=backend, ledger=ledger, clock=clock)
 

@@ -12,6 +12,7 @@ the ledger's ACL (desired vs observed) and calls the backend only to grant or re
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -71,14 +72,15 @@ def attributed_teacher(school: School, class_id: str, subject_id: str, day: date
 
 
 def sync_substitutions(
-    svc: Service, *, now: datetime, grant: bool = True
+    svc: Service, *, now: datetime, grant: bool = True, hold: Collection[str] = ()
 ) -> SubstitutionSummary:
     """Grant each running substitution's teacher writer access to its journal; revoke it once
     the day is over. Journals without substitutions are not touched (0 calls, no ledger write).
 
     ``grant=False`` only revokes (and keeps grants already held): the cycle passes it until the
     day's lock job has moved the protections, since before that the journal's open cells are
-    still yesterday's, which a substitute must not be able to edit.
+    still yesterday's, which a substitute must not be able to edit. ``hold``: journal keys treated
+    the same way whatever ``grant`` says — those whose lock work (protection) is still pending.
     """
     school = svc.school
     summary = SubstitutionSummary()
@@ -98,7 +100,7 @@ def sync_substitutions(
         }
         by_email = {t.email.lower(): t.id for t in school.teachers if t.id in subs}
         wanted = desired_roles(school, FileKind.JOURNAL, key, now)
-        if not grant:
+        if not grant or key in hold:
             waiting = [e for e in wanted if e in by_email and e not in held]
             summary.deferred += [(key, by_email[e]) for e in waiting]
             wanted = {e: r for e, r in wanted.items() if e not in waiting}
@@ -122,12 +124,12 @@ def sync_substitutions(
     return summary
 
 
-def run_substitutions(svc: Service, now: datetime, errors: list[str], *, grant: bool
-                      ) -> dict[str, int]:
+def run_substitutions(svc: Service, now: datetime, errors: list[str], *, grant: bool,
+                      hold: Collection[str] = ()) -> dict[str, int]:
     """``sync_substitutions`` (no API call unless a grant or revoke is due), guarded: a failure
     is an error of the run, never fatal to it. Returns the counts for the run's summary."""
     try:
-        result = sync_substitutions(svc, now=now, grant=grant)
+        result = sync_substitutions(svc, now=now, grant=grant, hold=hold)
     except EjournalError as exc:
         log.warning("substitutions failed: %s", describe(exc))
         errors.append(f"substitutions: {describe(exc)}")

@@ -7,9 +7,11 @@ keys (the shape is tested).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
+
+from sync.jobs.closing import LockTotals
 
 
 def describe(exc: BaseException) -> str:
@@ -39,6 +41,7 @@ class Tally:
     findings_resolved: int = 0
     findings_open: int = 0  # open findings of the journals handled, after this run
     violations: int = 0  # locked cells found changed (tampering)
+    late_entries: int = 0  # closed cells read changed where no read proved the value in time
     classes_read: int = 0  # class spreadsheets read ("Посещаемость")
     absences_accepted: int = 0  # new, changed or erased absence reasons
 
@@ -65,6 +68,7 @@ class Tally:
                 "open": self.findings_open,
             },
             "violations": self.violations,
+            "late_entries": self.late_entries,
         }
 
 
@@ -124,6 +128,8 @@ class CycleSummary(_RunSummary):
     repaired: list[str] = field(default_factory=list)  # file ids whose layout was repaired
     rebuilt: list[str] = field(default_factory=list)  # file ids re-created from the ledger
     corrections: dict[str, Any] | None = None  # process_corrections' summary, if it ran
+    locks: LockTotals = field(default_factory=LockTotals)  # closed windows locked by its reads
+    locks_retried: int = 0  # files whose failed lock work this cycle ran again
 
     def counters(self) -> dict[str, int]:
         """Integer counters for the ledger's ``runs`` row."""
@@ -133,6 +139,8 @@ class CycleSummary(_RunSummary):
             writes=self.writes,
             repaired=len(self.repaired),
             rebuilt=len(self.rebuilt),
+            days_locked=self.locks.days,
+            locks_retried=self.locks_retried,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -146,6 +154,8 @@ class CycleSummary(_RunSummary):
                 "repaired": list(self.repaired),
                 "rebuilt": list(self.rebuilt),
                 "corrections": self.corrections,
+                "locks": asdict(self.locks),
+                "locks_retried": self.locks_retried,
             },
         )
 

@@ -1,6 +1,7 @@
 """Tampering bookkeeping shared by journals and class spreadsheets: a locked cell read with another
-value becomes a violation (audited) and a planned revert; once the revert is written (or a read
-shows the ledger value back) the violation is marked reverted (audited).
+value becomes a violation (audited) — or a late entry, when its cell closed unproven at that very
+read (``sync.jobs.closing``) — and a planned revert; once the revert is written (or a read shows the
+ledger value back) it is marked reverted (audited).
 
 Violations are matched by what the cell IS (field, pupil, day, lesson, period), never by its A1
 position: rows and columns move.
@@ -8,7 +9,7 @@ position: rows and columns move.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -49,28 +50,38 @@ def target_key(target: CellRef) -> tuple[Any, ...]:
 
 
 def record_violations(tx: Tx, key: str, reverts: Sequence[Revert], matched: Iterable[CellRef],
-                      now: datetime) -> int:
-    """Record each revert's violation (the same unreverted attempt is recorded once) and mark
-    reverted the violations whose cell now reads the ledger value (an earlier revert landed but
-    its record did not); returns how many violations are new."""
+                      now: datetime, *, late: Callable[[CellRef], bool] = lambda _: False
+                      ) -> tuple[int, int]:
+    """Record each revert — a late entry when ``late`` says its cell closed unproven at this very
+    read (or it repeats an open late entry whose revert has not landed yet), else a violation —
+    recording the same unreverted attempt once; mark reverted what now reads the ledger value (an
+    earlier revert landed but its record did not). Returns (new violations, new late entries)."""
+    open_late = {(target_key(e.target), e.typed_value) for e in tx.late_entries(key)}
     known = {v.id for v in tx.violations(key, unreverted=True)}
-    new = 0
+    new_violations = new_late = 0
     for r in reverts:
+        if late(r.target) or (target_key(r.target), r.attempted) in open_late:
+            new_late += tx.record_late_entry(key, r.target, r.locked, r.attempted, now)[1]
+            continue
         vid = tx.record_violation(key, r.target, r.locked, r.attempted, now)
         if vid not in known:
-            new += 1
+            new_violations += 1
             known.add(vid)
     mark_reverted(tx, key, {target_key(t) for t in matched}, now)
-    return new
+    return new_violations, new_late
 
 
 def mark_reverted(tx: Tx, key: str, targets: Collection[tuple[Any, ...]], now: datetime) -> None:
-    """The unreverted violations of ``key`` whose :func:`target_key` is in ``targets``."""
+    """The unreverted violations and late entries of ``key`` whose :func:`target_key` is in
+    ``targets``."""
     if not targets:
         return
     for v in tx.violations(key, unreverted=True):
         if target_key(v.target) in targets:
             tx.violation_reverted(v.id, now)
+    for e in tx.late_entries(key):
+        if e.reverted_at is None and target_key(e.target) in targets:
+            tx.late_entry_reverted(e.id, now)
 
 
 __all__ = ["SheetPlan", "mark_reverted", "record_violations", "target_key"]

@@ -24,7 +24,13 @@ from sync.ledger.model import (
     aware,
     from_rows,
 )
-from sync.ledger.state import DIRTY_KEY, OPEN_RANGES_KEY, get_state, put_state
+from sync.ledger.state import (
+    DIRTY_KEY,
+    LOCKS_PENDING_KEY,
+    OPEN_RANGES_KEY,
+    get_state,
+    put_state,
+)
 
 OpenRanges = Mapping[str, Sequence[CellRange]]  # tab title → its open (unprotected) ranges
 
@@ -183,6 +189,24 @@ class FilesPart(AuditLog):
     def add_dirty_files(self, ids: Iterable[str], now: datetime) -> None:
         """Put files on the dirty list: the next cycle re-reads them (a repair's, a lock's follow-up)."""
         self.set_dirty_files(self.dirty_files() | set(ids), now)
+
+    def pending_locks(self) -> dict[str, datetime]:
+        """Files whose lock work (read, ledger lock, protection) failed, and since when."""
+        text = self.state_get(LOCKS_PENDING_KEY)
+        return {k: datetime.fromisoformat(v) for k, v in json.loads(text).items()} if text else {}
+
+    def set_pending_locks(self, done: Iterable[str], failed: Iterable[str], now: datetime
+                          ) -> None:
+        """After a lock run: ``done`` leave the pending list, ``failed`` join it (keeping the
+        time they first failed); written only when it changes."""
+        pending = self.pending_locks()
+        for file_id in done:
+            pending.pop(file_id, None)
+        for file_id in failed:
+            pending.setdefault(file_id, aware(now))
+        text = json.dumps({k: v.isoformat() for k, v in sorted(pending.items())})
+        if (self.state_get(LOCKS_PENDING_KEY) or "{}") != text:
+            self.state_set(LOCKS_PENDING_KEY, text, now)
 
     def recorded_open_ranges(self, file_id: str) -> str | None:
         """The canonical text of the open ranges last set on a file ("" or None: unknown)."""

@@ -14,7 +14,7 @@ Usage — one sync cycle is one unit of work, committed once after its reads::
 
 The transaction object :class:`Tx` carries every domain method, grouped by concept in
 ``files`` (registry, state, ACL, runs), ``entries`` (lessons, entries, period marks),
-``locks``, ``findings`` (findings, violations), ``corrections`` and
+``locks``, ``findings`` (findings, violations), ``late`` (late entries), ``corrections`` and
 ``absences`` (the class teacher's absence reasons), all on top of
 ``audit.AuditLog``.
 Every time-dependent method takes ``now`` (tz-aware): the engine owns the clock.
@@ -38,6 +38,7 @@ from sync.ledger.corrections import CorrectionsPart
 from sync.ledger.db import BEGIN_OPTION, make_engine, translate
 from sync.ledger.files import AclPart, FilesPart, RunsPart
 from sync.ledger.findings import FindingsPart, ViolationsPart
+from sync.ledger.late import LateEntriesPart
 from sync.ledger.locks import LocksPart
 from sync.ledger.migrations import MIGRATIONS, Migration, current_version, migrate
 
@@ -53,6 +54,7 @@ class Tx(
     LocksPart,
     FindingsPart,
     ViolationsPart,
+    LateEntriesPart,
     CorrectionsPart,
     AbsencesPart,
 ):

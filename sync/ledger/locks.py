@@ -113,6 +113,12 @@ class LocksPart(EntriesPart):
             )
         return LockCounts(period_marks=done.rowcount)
 
+    def locked_periods(self, journal: str) -> frozenset[str]:
+        """The periods whose marks are locked in a journal (cheaper than :meth:`locked`)."""
+        pl = t.period_locks.c
+        return frozenset(self._db.execute(
+            select(pl.period).where(pl.journal == journal)).scalars())
+
     def locked(self, journal: str) -> LockedView:
         """Everything locked in a journal, to compare a freshly read grid against (tampering)."""
         e, les, p = t.entries.c, t.lessons.c, t.period_marks.c

@@ -70,11 +70,17 @@ def _absence_reasons(connection: Connection) -> None:
     t.metadata.create_all(connection, tables=[t.absence_reasons, t.absence_locks])
 
 
-LATER_TABLES = (t.absence_reasons, t.absence_locks)  # created by migrations after 1
+def _late_entries(connection: Connection) -> None:
+    """Version 3: values typed into a closed cell that no read could prove in time."""
+    t.metadata.create_all(connection, tables=[t.late_entries])
+
+
+LATER_TABLES = (t.absence_reasons, t.absence_locks, t.late_entries)  # created after 1
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _create_schema),
     Migration(2, "absence reasons", _absence_reasons),
+    Migration(3, "late entries", _late_entries),
 )
 
 

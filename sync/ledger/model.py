@@ -313,6 +313,21 @@ class ViolationRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class LateEntryRecord:
+    """A value found in a closed cell that no read proved was there before the cell closed."""
+
+    id: int
+    journal: str
+    target: CellRef
+    ledger_value: str
+    typed_value: str
+    detected_at: datetime
+    reverted_at: datetime | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class CorrectionRecord:
     id: int
     source_key: str

@@ -228,6 +228,26 @@ absence_locks = Table(  # migration 2: attendance days whose reason cells are lo
     Column("locked_at", UtcDateTime, nullable=False),
 )
 
+late_entries = Table(  # migration 3: values a read could not prove were typed before their lock
+    "late_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("journal", String(200), nullable=False),
+    Column("field", String(50), nullable=False),
+    Column("pupil_id", String(100)),
+    Column("day", Date),
+    Column("lesson_no", Integer),
+    Column("period", String(100)),
+    Column("cell", String(50)),
+    Column("ledger_value", Text, nullable=False),  # what the ledger holds (written back)
+    Column("typed_value", Text, nullable=False),  # what the sheet showed, kept for the deputy
+    Column("detected_at", UtcDateTime, nullable=False),
+    Column("reverted_at", UtcDateTime),
+    Column("resolved_at", UtcDateTime),  # a correction of the same cell was applied
+    Column("resolved_by", String(200)),  # that correction's source key
+    Index("ix_late_entries_journal", "journal", "resolved_at"),
+)
+
 acl = Table(
     "acl",
     metadata,

@@ -20,6 +20,7 @@ SETUP_TOKEN_KEY = "setup.changes_token"  # change token of an unfinished setup r
 DIRTY_KEY = "sync.dirty"  # JSON list of file ids whose handling is unfinished
 CORRECTIONS_DEFERRED_KEY = "corrections.deferred"  # correction rows waiting for their journal
 OPEN_RANGES_KEY = "open_ranges:{file_id}"  # the open ranges last set on a file ("" = unknown)
+LOCKS_PENDING_KEY = "locks.pending"  # JSON {file id: since (ISO)}: lock work failed, retried
 FINDINGS_ROWS_KEY = "findings_rows:{file_id}"  # rows the findings tab was last written with
 DAEMON_SLOT_KEY = "daemon.{name}.slot"  # the last daily slot a daemon job handled (ISO time)
 AUDIT_HEAD_KEY = "audit.head"  # hash of the newest audit event, written with every append

@@ -8,6 +8,7 @@ the local backend's engineer.
 from __future__ import annotations
 
 import json
+import os
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,4 +179,7 @@ def local_teacher_edit(backend: Backend, file_id: str, tab: str, row: int, col: 
     cell.value = typed
     if isinstance(typed, str):
         cell.data_type = "s"  # typed text, never a formula
+    before = path.stat().st_mtime_ns
     wb.save(path)
+    saved = max(int(backend.clock().timestamp() * 1_000_000_000), before + 1_000)
+    os.utime(path, ns=(saved, saved))  # saved at the backend's (simulated) time, after the last

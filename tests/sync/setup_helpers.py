@@ -95,7 +95,8 @@ def google_service(tmp_path: Path, school: School, start: datetime) -> Iterator[
 @contextmanager
 def local_service(tmp_path: Path, school: School, clock: FakeClock) -> Iterator[Service]:
     ledger = Ledger.open(tmp_path / "ledger.sqlite3", now=clock())
-    svc = Service(school=school, backend=LocalBackend(tmp_path / "sheets"), ledger=ledger,
+    svc = Service(school=school, backend=LocalBackend(tmp_path / "sheets", clock=clock),
+                  ledger=ledger,
                   clock=clock)
     try:
         yield svc

@@ -29,6 +29,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -70,8 +71,10 @@ class LocalBackend:
     """
 
     def __init__(self, folder: Path | str, *, principal: str = "service",
-                 settle_seconds: float = 120.0, serializer: Serializer = xlsx.save) -> None:
+                 settle_seconds: float = 120.0, serializer: Serializer = xlsx.save,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.folder = Path(folder)
+        self.clock = clock or (lambda: datetime.now(UTC))  # stamps our own writes' mtime
         self.principal = principal
         self.writes_per_minute: int | None = None  # a folder has no quota
         try:
@@ -80,17 +83,19 @@ class LocalBackend:
             raise BackendError(f"cannot create the sheets folder {self.folder}: {exc.strerror}",
                                hint="set backend.folder in school.toml to a writable folder") from exc
         self._store = ManifestStore(self.folder)
-        self._files = SheetFiles(settle_seconds, serializer)
+        self._files = SheetFiles(settle_seconds, serializer, lambda: self.clock())
         self._lock = threading.RLock()
         sweep_temp_files(self.folder)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> LocalBackend:
-        """Production construction from ``config.school.BackendSettings``."""
+    def from_settings(cls, settings: Any, clock: Callable[[], datetime] | None = None
+                      ) -> LocalBackend:
+        """Production construction from ``config.school.BackendSettings``; ``clock`` is the
+        service's."""
         if settings.folder is None:
             raise BackendError("the local backend needs a folder",
                                hint="set backend.folder in school.toml")
-        return cls(settings.folder)
+        return cls(settings.folder, clock=clock)
 
     # ---- change feed ----------------------------------------------------------------------
 

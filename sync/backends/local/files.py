@@ -74,11 +74,13 @@ def lock_files(path: Path) -> list[Path]:
 Writer = Callable[[BinaryIO], object]
 
 
-def atomic_write(path: Path, write: Writer, *, before_replace: Callable[[], None] | None = None) -> str:
+def atomic_write(path: Path, write: Writer, *, before_replace: Callable[[], None] | None = None,
+                 mtime_ns: int | None = None) -> str:
     """Write ``path`` atomically via a temp file in the same folder; returns the content's sha256.
 
     ``write`` fills the temp file. ``before_replace`` runs after the temp file is on disk and may
-    raise to abort (the old file is then untouched). On any failure the temp file is removed.
+    raise to abort (the old file is then untouched). ``mtime_ns`` stamps the new file's
+    modification time. On any failure the temp file is removed.
     """
     tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
     try:
@@ -93,6 +95,8 @@ def atomic_write(path: Path, write: Writer, *, before_replace: Callable[[], None
             os.fsync(out.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
+        if mtime_ns is not None:
+            os.utime(tmp, ns=(mtime_ns, mtime_ns))
         digest = file_sha256(tmp)
         if before_replace is not None:
             before_replace()

@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -32,6 +33,14 @@ _STALE_LOCK_HINT = ("it is retried next cycle; if nobody has it open (e.g. after
                     "stale lock file beside it: .~lock.<name># (LibreOffice) or ~$<name> (Excel)")
 
 
+def next_mtime(now: datetime, stamp: Stamp | None) -> int:
+    """The modification time of a file written at ``now`` (the service clock, so a simulated day
+    stays consistent with the time locks' proofs), strictly after the version it replaces: a
+    file's mtime moves forward on every change, as Drive's ``modifiedTime`` does."""
+    when = int(now.timestamp() * 1_000_000_000)
+    return when if stamp is None else max(when, stamp[0] + 1_000)
+
+
 class SheetFiles:
     """Reads and writes the ``.xlsx`` files; remembers each file's version after our own writes.
 
@@ -40,9 +49,11 @@ class SheetFiles:
     simulate a crash mid-save).
     """
 
-    def __init__(self, settle_seconds: float, serializer: Serializer) -> None:
+    def __init__(self, settle_seconds: float, serializer: Serializer,
+                 clock: Callable[[], datetime]) -> None:
         self.settle_seconds = settle_seconds
         self.serializer = serializer
+        self.clock = clock
         self.versions: dict[str, str] = {}  # file id → version after our own last write or hash
 
     def read(self, file_id: str, path: Path) -> tuple[bytes, Stamp]:
@@ -85,7 +96,7 @@ class SheetFiles:
 
         try:
             digest = atomic_write(path, lambda out: self.serializer(wb, out),
-                                  before_replace=unchanged)
+                                  before_replace=unchanged, mtime_ns=next_mtime(self.clock(), stamp))
             st = path.stat()
         except OSError as exc:
             raise BackendError(f"cannot write file {file_id}: {exc.strerror or exc}",

@@ -19,7 +19,7 @@ from datetime import date, datetime, time
 
 from config.school import School
 from rules.errors import LayoutError
-from rules.locks import lock_state, open_lessons
+from rules.locks import lock_window
 from rules.model import CellKind, Lesson, MarkGrammar, Period, Policies, Pupil
 from sync.backends.protocol import CellRange, Dropdown, Grid, Highlight, SpreadsheetSpec, TabSpec
 from sync.layout.common import header_text, runs, spec_grids
@@ -51,8 +51,11 @@ __all__ = [
     "LessonFacts",
     "OpenState",
     "ServiceValues",
+    "Window",
+    "Windows",
     "journal_open_state",
     "journal_spec",
+    "journal_windows",
     "open_ranges",
     "parse_journal",
     "render_findings",
@@ -130,22 +133,47 @@ def journal_spec(
     return dataclasses.replace(spec, tabs=tuple(tabs))
 
 
-def journal_open_state(
+Window = tuple[datetime, datetime]  # [opens, closes), tz-aware
+
+
+@dataclass(frozen=True)
+class Windows:
+    """When each part of a journal may be edited (``rules.locks.lock_window``): the marks of each
+    lesson day (the longest grace of its lessons' work types), each day's "Уроки" facts, and each
+    period's period-mark column."""
+
+    marks: Mapping[date, Window]
+    info: Mapping[date, Window]
+    periods: Mapping[str, Window]
+
+    def open_at(self, now: datetime) -> OpenState:
+        """What is open at ``now``."""
+
+        def is_open(window: Window) -> bool:
+            return window[0] <= now < window[1]
+
+        return OpenState(
+            frozenset(d for d, w in self.marks.items() if is_open(w)),
+            frozenset(d for d, w in self.info.items() if is_open(w)),
+            frozenset(p for p, w in self.periods.items() if is_open(w)),
+        )
+
+
+def journal_windows(
     school: School,
     class_id: str,
     lessons: Sequence[Lesson],
     *,
-    now: datetime,
     work_types: Mapping[LessonKey, str],
-) -> OpenState:
-    """Which cells of a journal are open at ``now`` (tz-aware), by ``rules.locks``.
+) -> Windows:
+    """The edit windows of a journal's lessons and periods.
 
     ``work_types`` (code or name, as typed) decide the grace of each lesson's marks; for a day with
     two lessons the longer grace wins.
     """
     school_class = school.school_class(class_id)
     grade = school_class.grade if school_class else 0
-    policy = school.policies
+    policy, tz = school.policies, school.timezone
     by_day: dict[date, str | None] = {}
     for lesson in lessons:
         code = _work_type_code(policy, work_types.get((lesson.day, lesson.lesson_no), ""))
@@ -154,25 +182,32 @@ def journal_open_state(
         ):
             by_day[lesson.day] = code
         by_day.setdefault(lesson.day, None)
-    tz = school.timezone
-    marks = open_lessons(
-        lessons, now=now, tz=tz, policy=policy, grade=grade, work_types_by_lesson=by_day
-    )
+    marks = {
+        day: lock_window(CellKind.MARK, tz=tz, policy=policy, grade=grade, lesson_day=day,
+                         work_type=code)
+        for day, code in by_day.items()
+    }
     info = {
-        x.day
-        for x in lessons
-        if lock_state(
-            CellKind.LESSON_INFO, now=now, tz=tz, policy=policy, grade=grade, lesson_day=x.day
-        ).open
+        day: lock_window(CellKind.LESSON_INFO, tz=tz, policy=policy, grade=grade, lesson_day=day)
+        for day in by_day
     }
     periods = {
-        p.name
+        p.name: lock_window(CellKind.PERIOD_MARK, tz=tz, policy=policy, grade=grade, period=p)
         for p in school.year.periods
-        if lock_state(
-            CellKind.PERIOD_MARK, now=now, tz=tz, policy=policy, grade=grade, period=p
-        ).open
     }
-    return OpenState(frozenset(marks), frozenset(info), frozenset(periods))
+    return Windows(marks, info, periods)
+
+
+def journal_open_state(
+    school: School,
+    class_id: str,
+    lessons: Sequence[Lesson],
+    *,
+    now: datetime,
+    work_types: Mapping[LessonKey, str],
+) -> OpenState:
+    """Which cells of a journal are open at ``now`` (tz-aware), by ``rules.locks``."""
+    return journal_windows(school, class_id, lessons, work_types=work_types).open_at(now)
 
 
 def _grace(policy: Policies, code: str | None, grade: int) -> int:

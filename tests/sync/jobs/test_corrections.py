@@ -109,6 +109,8 @@ def row(
 def make_rig(backend: Backend, emu: GoogleEmulator | None, tmp_path: Path) -> Rig:
     school = example_school()
     clock = Clock(datetime(2026, 9, 21, 10, 0, tzinfo=school.timezone))
+    if isinstance(backend, LocalBackend):
+        backend.clock = clock  # its own writes are stamped with the simulated time
     ledger = Ledger.open(tmp_path / "ledger.sqlite3", now=clock())
     svc = Service(school=school, backend=backend, ledger=ledger, clock=clock)
     lessons = school.lessons()[("7Б", "algebra")]

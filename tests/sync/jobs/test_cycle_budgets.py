@@ -103,7 +103,7 @@ def test_nightly_locks_write_once_per_journal_whose_open_cells_changed(rig: Engi
     run_cycle(rig.svc)  # its follow-ups
     rig.set_now(at(AFTER, 0, 15))
     moved = journals_with_lesson_on(rig, NEXT, AFTER)  # a column closes or one opens
-    due = journals_with_lesson_on(rig, NEXT)  # a day to lock in the ledger: read after protecting
+    due = journals_with_lesson_on(rig, NEXT)  # a day to lock in the ledger: read, then protect
     assert 0 < len(moved) < 44 and 0 < len(due) <= len(moved)
     rig.emu.reset_counters()
 
@@ -116,7 +116,7 @@ def test_nightly_locks_write_once_per_journal_whose_open_cells_changed(rig: Engi
     assert len(due) == summary.tally.journals_read and summary.tally.classes_read == 3
     assert calls["sheets_read"] == len(due) + 3  # 02.09's absence reasons lock: one read each
     assert summary.absence_days_locked == 3
-    assert calls["drive"] == 0
+    assert calls["drive"] == len(due)  # the time lock's proof: one file info after each read
     assert summary.days_locked == len(due)
 
     rig.emu.reset_counters()

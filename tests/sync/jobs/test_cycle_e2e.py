@@ -387,7 +387,7 @@ def test_the_same_story_on_the_local_backend(tmp_path: Path) -> None:
     """Accept, lock (xlsx sheet protection refuses the teacher), revert an owner's edit."""
     school = school_for(tmp_path / "ledger.sqlite3", journals=[(CLASS, SUBJECT)])
     clock = _Clock(at(DAY, 8))
-    backend = LocalBackend(tmp_path / "sheets", settle_seconds=0)
+    backend = LocalBackend(tmp_path / "sheets", settle_seconds=0, clock=clock)
     with Service.open(school, backend=backend, clock=clock) as svc:
         setup_school(svc)
         run_cycle(svc)
@@ -429,7 +429,7 @@ def test_a_typo_locked_on_the_local_backend_is_kept_and_only_tampering_is_revert
     edit of the cell is reverted to «отл»."""
     school = school_for(tmp_path / "ledger.sqlite3", journals=[(CLASS, SUBJECT)])
     clock = _Clock(at(DAY, 8))
-    backend = LocalBackend(tmp_path / "sheets", settle_seconds=0)
+    backend = LocalBackend(tmp_path / "sheets", settle_seconds=0, clock=clock)
     with Service.open(school, backend=backend, clock=clock) as svc:
         setup_school(svc)
         with svc.ledger.snapshot() as tx:

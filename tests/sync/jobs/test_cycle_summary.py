@@ -37,16 +37,16 @@ NEXT = date(2026, 9, 9)
 CYCLE_KEYS = {
     "kind", "ok", "started", "finished", "first_cycle", "files_changed", "journals_read",
     "classes_read", "absences_accepted",
-    "entries_accepted", "lessons_changed", "findings", "violations", "reverts", "writes",
-    "repaired", "rebuilt", "corrections", "substitutions", "skipped_busy", "failed", "errors",
-    "api_calls",
+    "entries_accepted", "lessons_changed", "findings", "violations", "late_entries", "reverts",
+    "writes", "repaired", "rebuilt", "corrections", "locks", "locks_retried", "substitutions",
+    "skipped_busy", "failed", "errors", "api_calls",
 }
 LOCK_KEYS = {
     "kind", "ok", "started", "finished", "journals", "classes", "classes_read",
     "absences_accepted", "protections_written", "class_protections_written",
     "protections_rechecked", "journals_read", "entries_accepted", "lessons_changed", "findings",
-    "violations", "locks", "follow_up", "substitutions", "skipped_busy", "failed", "errors",
-    "api_calls",
+    "violations", "late_entries", "locks", "follow_up", "substitutions", "skipped_busy",
+    "failed", "errors", "api_calls",
 }
 
 
@@ -187,7 +187,7 @@ class _Clock:
 def test_a_journal_open_in_libreoffice_is_skipped_then_caught_up(tmp_path: Path) -> None:
     school = school_for(tmp_path / "ledger.sqlite3", journals=[(CLASS, SUBJECT)])
     clock = _Clock()
-    backend = LocalBackend(tmp_path / "sheets", settle_seconds=0)
+    backend = LocalBackend(tmp_path / "sheets", settle_seconds=0, clock=clock)
     with Service.open(school, backend=backend, clock=clock) as svc:
         setup_school(svc)
         run_cycle(svc)

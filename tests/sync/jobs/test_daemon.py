@@ -52,7 +52,7 @@ def open_service(school: School, clock: Clock) -> Service:
     ledger = Ledger.open(school.ledger_path, now=clock())
     return Service(
         school=school,
-        backend=LocalBackend(school.ledger_path.parent / "sheets"),
+        backend=LocalBackend(school.ledger_path.parent / "sheets", clock=clock),
         ledger=ledger,
         clock=clock,
     )

@@ -346,8 +346,8 @@ def test_a_typo_in_a_period_mark_left_when_the_window_closes_is_kept_as_typed(
 
 def test_moved_columns_are_protected_where_the_cells_really_are(rig: EngineRig) -> None:
     """The drive's organizer inserts a column before the dates (not a repair case for the parser):
-    the expected positions are off by one, so after its read the job protects again at the real
-    positions — yesterday's real cell is refused, today's real cell is open."""
+    the expected positions are off by one, but the job reads before it protects, so it protects
+    once, at the real positions — yesterday's real cell is refused, today's real cell is open."""
     teacher_types(rig, pupil(rig), DAY, "5")
     run_cycle(rig.svc)
     file_id = rig.journal(CLASS, SUBJECT).id
@@ -362,7 +362,7 @@ def test_moved_columns_are_protected_where_the_cells_really_are(rig: EngineRig) 
     summary = run_locks(rig.svc)
     assert summary.ok
     assert summary.class_protections_written == 3  # the class spreadsheets' attendance days
-    assert rig.calls()["sheets_write"] == 3 + 1 + 3  # one more protection write, for the moved tab
+    assert rig.calls()["sheets_write"] == 3 + 3  # one protection write per journal, per class
     assert refused(rig, lambda: teacher_types(rig, pupil(rig), DAY, "2"))
     rig.set_now(at(NEXT, 9))
     teacher_types(rig, pupil(rig), NEXT, "4")  # today's real column is open

@@ -1,0 +1,164 @@
+"""Time locks (DESIGN.md "Lock model"): a cell's lock is a fact of time, held by the ledger.
+
+When a window closes — a lesson day's "Уроки" facts and marks at ``day_end``, marks with a grace at
+its end, a period's marks at the end of the period-mark window — the ledger accepts no value read
+afterwards unless that read proves the value was there before the window closed: the file's last
+modification, asked right AFTER the read (Drive's ``modifiedTime``; the local file's mtime), is
+not later than the closing moment, so what was read is the file as it stood when the window closed.
+
+The first read after a window closed locks it in the ledger, proven or not (``sync_journal``):
+what a proven read shows is accepted, then locked; what an unproven read shows differently from the
+ledger is a late entry (``sync.ledger.late``: kept for the deputy, the ledger value written back,
+a finding for the teacher) — never accepted, never lost. Whether the spreadsheet's protection
+landed does not matter to the ledger: protections only keep teachers from typing in vain.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from config.school import School
+from rules.context import fmt_day
+from rules.model import Finding, Lesson, Location, Severity
+from sync.layout.journal.map import LessonKey
+from sync.layout.journal.spec import Windows, journal_windows
+from sync.ledger.ledger import Tx
+from sync.ledger.model import Field, LateEntryRecord
+
+
+@dataclass
+class Due:
+    """What of one journal has closed at a moment but is not locked in the ledger yet, with the
+    closing moment of each part."""
+
+    info_days: dict[date, datetime] = field(default_factory=dict)  # "Уроки" facts of the day
+    mark_days: dict[date, datetime] = field(default_factory=dict)  # the day's marks
+    periods: dict[str, datetime] = field(default_factory=dict)  # the period's marks
+
+    def __bool__(self) -> bool:
+        return bool(self.info_days or self.mark_days or self.periods)
+
+    def split(self, modified: datetime | None) -> tuple[Due, Due]:
+        """(proven, unproven) by a read of a file last modified at ``modified`` (None: unknown):
+        a part is proven when the file has not changed since before it closed."""
+
+        def proven(closes: datetime) -> bool:
+            return modified is not None and modified <= closes
+
+        yes, no = Due(), Due()
+        for name in (f.name for f in dataclasses.fields(self)):
+            for key, closes in getattr(self, name).items():
+                getattr(yes if proven(closes) else no, name)[key] = closes
+        return yes, no
+
+    def mark_lessons(self, lessons: list[Lesson]) -> set[LessonKey]:
+        """The (day, lesson_no) of the lessons whose marks are in this part."""
+        return {(x.day, x.lesson_no) for x in lessons if x.day in self.mark_days}
+
+
+def ledger_work_types(tx: Tx, journal: str) -> dict[LessonKey, str]:
+    """Each lesson's work type as the ledger holds it (it decides the grace of the marks)."""
+    return {(x.facts.day, x.facts.lesson_no): x.facts.work_type for x in tx.lessons(journal)}
+
+
+def windows_of(school: School, tx: Tx, journal: str, class_id: str, lessons: list[Lesson]
+               ) -> Windows:
+    """The journal's edit windows with the work types the ledger holds."""
+    return journal_windows(school, class_id, lessons, work_types=ledger_work_types(tx, journal))
+
+
+def due_at(school: School, tx: Tx, journal: str, class_id: str, lessons: list[Lesson],
+           at: datetime) -> Due:
+    """The parts of a journal whose window closed at or before ``at`` and that the ledger has not
+    locked yet (lessons of days after ``at`` never are)."""
+    windows = windows_of(school, tx, journal, class_id, lessons)
+    held = {(x.facts.day, x.facts.lesson_no): x for x in tx.lessons(journal)}
+    due = Due()
+    for lesson in lessons:
+        if lesson.day > at.date():
+            continue
+        record = held.get((lesson.day, lesson.lesson_no))
+        closes = windows.info[lesson.day][1]
+        if closes <= at and (record is None or record.info_locked_at is None):
+            due.info_days[lesson.day] = closes
+        closes = windows.marks[lesson.day][1]
+        if closes <= at and (record is None or record.marks_locked_at is None):
+            due.mark_days[lesson.day] = closes
+    locked = tx.locked_periods(journal)
+    for name, (_, closes) in windows.periods.items():
+        if closes <= at and name not in locked:
+            due.periods[name] = closes
+    return due
+
+
+@dataclass
+class LockTotals:
+    """What a read newly locked in the ledger (a lock run's and a cycle's counters)."""
+
+    days: int = 0  # (journal, day) pairs
+    lessons: int = 0
+    entries: int = 0
+    periods: int = 0
+    period_marks: int = 0
+
+    def add(self, other: LockTotals) -> None:
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+def lock_due(tx: Tx, journal: str, lessons: list[Lesson], due: Due, now: datetime
+             ) -> LockTotals:
+    """Lock ``due`` in the ledger (each day's lessons created empty if the ledger has none, so
+    a cell left empty locks empty)."""
+    totals = LockTotals()
+    for day in sorted(due.info_days.keys() | due.mark_days.keys()):
+        counts = tx.lock_day(journal, day, now, info=day in due.info_days,
+                             marks=day in due.mark_days,
+                             lesson_nos=[x.lesson_no for x in lessons if x.day == day])
+        totals.days += 1
+        totals.lessons += counts.lessons
+        totals.entries += counts.entries
+    for period in due.periods:
+        counts = tx.lock_period(journal, period, now)
+        totals.periods += 1
+        totals.period_marks += counts.period_marks
+    return totals
+
+
+FIELD_NAMES = {Field.TOPIC: "тема", Field.CLASSWORK: "работа на уроке",
+               Field.WORK_TYPE: "вид работы", Field.HOMEWORK: "домашнее задание"}
+LATE_RULE = "late_entry"
+
+
+def late_findings(journal: str, entries: list[LateEntryRecord],
+                  pupil_name: Callable[[str], str]) -> list[Finding]:
+    """Each open late entry as an error on the journal's «Замечания» (Russian): what was typed,
+    what the journal keeps, and that only the deputy's correction can change it now."""
+    out = []
+    for e in entries:
+        target = e.target
+        if target.field is Field.PERIOD_MARK:
+            where = f"{pupil_name(target.pupil_id or '')}, {target.period}"
+        elif target.field is Field.MARK:
+            where = f"{pupil_name(target.pupil_id or '')}, {_day(target.day)}"
+        else:
+            where = f"{_day(target.day)}, {target.lesson_no}-й урок, {FIELD_NAMES[target.field]}"
+        kept = f"осталось «{e.ledger_value}»" if e.ledger_value else "клетка осталась пустой"
+        typed = f"«{e.typed_value}»" if e.typed_value else "стёртое значение"
+        message = (f"{where}: {typed} внесено после закрытия клетки и не принято ({kept}). "
+                   "Принять его может только заместитель директора исправлением на листе "
+                   "«Исправления».")
+        location = Location(journal, target.pupil_id, target.day, target.field.value, target.cell)
+        out.append(Finding(LATE_RULE, Severity.ERROR, location, message))
+    return out
+
+
+def _day(day: date | None) -> str:
+    return fmt_day(day) if day else ""
+
+
+__all__ = ["Due", "LockTotals", "due_at", "late_findings", "ledger_work_types", "lock_due",
+           "windows_of"]
