@@ -49,7 +49,7 @@ class ScheduleSettings:
     """When the daemon runs its jobs (school time zone)."""
 
     sync_every_minutes: int = 5
-    lock_at: time = time(0, 15)  # nightly lock job: protect first, then read (after lock.day_end)
+    lock_at: time = time(0, 0)  # nightly lock job, right after lock.day_end: read, lock, protect
     backup_at: time = time(2, 30)
     backup_keep: int = 14  # rotated daily backups kept
     weekly_report_weekday: int = 5  # 1=Mon … 7=Sun; the weekly analysis for the teachers' board

@@ -29,7 +29,8 @@ from sync.cli.show import Status, configure_logging, count_files, echo_lines
 @verbose_option
 def status(config_path: Path, as_json: bool, verbose: int) -> None:
     """Show the ledger at a glance: spreadsheets, last runs, open findings (journals and class
-    spreadsheets), absence reasons, violations, audit head.
+    spreadsheets), absence reasons, violations, late entries awaiting a correction, files whose
+    lock is pending (and for how long), audit head.
 
     Reads the ledger only (no spreadsheet calls).
 
@@ -39,6 +40,7 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
     """
     configure_logging(verbose)
     from sync.jobs.daemon import backups_dir
+    from sync.jobs.service import wall_clock
     from sync.ledger.backup import list_backups
     from sync.ledger.ledger import Ledger
     from sync.ledger.model import FileKind
@@ -53,6 +55,23 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
             class_findings = {key: len(tx.findings(key)) for key in classes}
             reasons = [r for key in classes for r in tx.absences(key)]
             violations = tx.violations()
+            now = wall_clock(school)()
+            by_id = {f.id: f for f in files}
+            pending = [
+                {"file": fid, "kind": by_id[fid].kind.value if fid in by_id else "?",
+                 "key": by_id[fid].key if fid in by_id else "?",
+                 "since": since.astimezone(school.timezone).isoformat(timespec="minutes"),
+                 "hours": round((now - since).total_seconds() / 3600, 1)}
+                for fid, since in sorted(tx.pending_locks().items(), key=lambda kv: kv[1])
+            ]
+            late = [
+                {"journal": e.journal, "field": e.target.field.value, "pupil": e.target.pupil_id,
+                 "day": e.target.day.isoformat() if e.target.day else None,
+                 "lesson": e.target.lesson_no, "period": e.target.period, "cell": e.target.cell,
+                 "detected": e.detected_at.astimezone(school.timezone).isoformat(
+                     timespec="minutes")}
+                for e in tx.late_entries()
+            ]
             info = Status(
                 ledger=str(ledger.path),
                 schema=0,
@@ -77,6 +96,8 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
                 corrections_pending=len(tx.corrections(pending=True)),
                 corrections_deferred=int(tx.state_get(CORRECTIONS_DEFERRED_KEY) or 0),
                 change_token=tx.state_get(CHANGES_TOKEN_KEY) is not None,
+                late_entries=late,
+                locks_pending=pending,
             )
         info.schema = ledger.schema_version()
         info.audit_head = ledger.audit_head()

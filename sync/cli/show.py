@@ -172,6 +172,8 @@ class Status:
     violations_unreverted: int = 0
     corrections_pending: int = 0
     corrections_deferred: int = 0
+    late_entries: list[dict[str, Any]] = field(default_factory=list)  # awaiting a correction
+    locks_pending: list[dict[str, Any]] = field(default_factory=list)  # lock work failed: retried
     audit_head: str = ""
     change_token: bool = False
     backups: list[str] = field(default_factory=list)
@@ -192,6 +194,8 @@ class Status:
             "violations_unreverted": self.violations_unreverted,
             "corrections_pending": self.corrections_pending,
             "corrections_deferred": self.corrections_deferred,
+            "late_entries": list(self.late_entries),
+            "locks_pending": list(self.locks_pending),
             "audit_head": self.audit_head,
             "change_token": self.change_token,
             "backups": list(self.backups),
@@ -216,6 +220,14 @@ class Status:
             f"Corrections pending: {self.corrections_pending}; "
             f"waiting for their journal: {self.corrections_deferred}"
         )
+        journals = len({e["journal"] for e in self.late_entries})
+        out.append(f"Late entries awaiting the deputy's correction: {len(self.late_entries)}"
+                   + (f" in {journals} journal{'' if journals == 1 else 's'}" if journals else ""))
+        out.append(f"Locks pending (read or protection failed; every sync cycle retries): "
+                   f"{len(self.locks_pending)}")
+        for lock in self.locks_pending:
+            out.append(f"  {lock['kind']} {lock['key']} (file {lock['file']}) since "
+                       f"{lock['since']} ({lock['hours']} h)")
         out.append("Last runs:")
         for run in self.runs:
             state = {True: "ok", False: "FAILED", None: "unfinished"}[run["ok"]]

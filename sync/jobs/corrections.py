@@ -337,7 +337,10 @@ def _commit(tx: Tx, d: _Decision, now: datetime, school: School) -> CorrectionRe
             row.new_value, school.policies.grammar, period=row.field is CorrectionField.PERIOD_MARK
         )
         kind = parsed.value.kind.value if parsed.value is not None else ""
-    return tx.apply_correction(row.key, now, value=row.new_value, kind=kind, raw=row.new_value)
+    applied = tx.apply_correction(row.key, now, value=row.new_value, kind=kind,
+                                  raw=row.new_value)
+    tx.resolve_late_entries(applied.journal, applied.target, now, by=row.key)
+    return applied
 
 
 def _status(d: _Decision, record: CorrectionRecord | None) -> str:

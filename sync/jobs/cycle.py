@@ -105,12 +105,13 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
         run_id = tx.run_started("sync", now)
         token = tx.state_get(CHANGES_TOKEN_KEY)
         files = tx.files()
-        dirty = tx.dirty_files()
         waiting = int(tx.state_get(CORRECTIONS_DEFERRED_KEY) or 0)
         grant = locked_today(tx, now)
         pending = set(tx.pending_locks())
     if pending:
         pending = _retry_locks(svc, summary, pending, labels)
+    with svc.ledger.snapshot() as tx:
+        dirty = tx.dirty_files()  # after the retries: they add their follow-ups
     summary.substitutions = run_substitutions(svc, now, summary.errors, grant=grant,
                                               hold=_keys(files, pending))
     step("start")

@@ -6,12 +6,12 @@ daemon's own ``schedule.Scheduler`` (never the module default) runs one job, :me
 every ``poll_seconds`` of real time, and the tick decides from ``svc.now()`` (school time) which
 jobs are due:
 
-* ``lock``: at ``lock_at`` every night (protect first, then read: before the sync of that tick);
+* ``lock``: at ``lock_at`` every night, right after ``day_end`` (before the sync of that tick);
 * ``sync``: every ``sync_every_minutes``;
 * ``backup``: at ``backup_at`` every day, into ``backups/`` beside the ledger, ``backup_keep`` kept.
 
 A daily job's last handled slot is kept in the ledger's state (``daemon.<job>.slot``), so a daemon
-restarted after 00:15 still locks once, and not twice. Every job is guarded: an exception is logged
+restarted after the night's lock still locks once, and not twice. Every job is guarded: an exception is logged
 with ``logger.exception``, recorded as a failed run (``runs`` row, kind ``daemon.<job>``), and the
 job stays scheduled (a daily job is retried after ``retry_after``). The sleep between passes is the
 scheduler's ``idle_seconds`` capped by ``max_sleep`` and cut short by the ``stop`` event, which the

@@ -162,7 +162,7 @@ class CycleSummary(_RunSummary):
 
 @dataclass
 class LockSummary(_RunSummary):
-    """One nightly lock run (``sync.jobs.locking.run_locks``): protect first, then read and lock."""
+    """One lock run (``sync.jobs.locking.run_locks``): read and lock what closed, then protect."""
 
     journals: int = 0  # registered journals considered
     classes: int = 0  # registered class spreadsheets considered

@@ -8,6 +8,7 @@ commands' output with the ledger rather than with fixed dates.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,7 +89,9 @@ def test_tampering_after_the_lock_exits_3_and_is_reverted(
     pupil = school.pupils_in("7Б", on=day)[0].id
     cell = reading.map.cell(pupil, (day, lesson_no))
     assert cell is not None
-    assert type_into(backend.path(file.id), [(cell, "5")], owner=True) == 1  # past the protection
+    edited = type_into(backend.path(file.id), [(cell, "5")], saved_at=datetime.now(UTC),
+                       owner=True)
+    assert edited == 1  # past the protection
 
     code, out, err = run(capsys, "sync", "--config", str(config))
     assert code == 3, out + err

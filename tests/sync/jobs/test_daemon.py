@@ -109,7 +109,7 @@ def test_default_jobs_follow_the_schools_schedule(school: School) -> None:
     jobs = {j.name: j for j in default_jobs(school)}
     assert list(jobs) == ["lock", "sync", "backup"]  # protect first, then read
     assert jobs["sync"].every == timedelta(minutes=school.schedule.sync_every_minutes)
-    assert jobs["lock"].at == school.schedule.lock_at == time(0, 15)
+    assert jobs["lock"].at == school.schedule.lock_at == time(0, 0)  # right after day_end
     assert jobs["backup"].at == school.schedule.backup_at == time(2, 30)
 
 
@@ -122,18 +122,18 @@ def test_sync_every_n_minutes_lock_nightly_backup_daily(svc: Service, clock: Clo
     assert len(syncs) == 26 * 60 // 5
     assert all(b - a == timedelta(minutes=5) for a, b in itertools.pairwise(syncs))
     # first tick catches up (no slot handled yet), then once a night / once a day
-    assert rec.times("lock") == ["14 20:00", "15 00:15"]
+    assert rec.times("lock") == ["14 20:00", "15 00:00"]
     assert rec.times("backup") == ["14 20:00", "15 02:30"]
 
 
 def test_the_schools_zone_decides_not_the_clocks(svc: Service, clock: Clock) -> None:
-    """A clock that answers in UTC: the lock still runs at 00:15 Moscow time (21:15 UTC)."""
+    """A clock that answers in UTC: the lock still runs at 00:00 Moscow time (21:00 UTC)."""
     rec = Recorder()
     daemon = Daemon(svc, jobs_like_default(svc.school, rec))
     daemon.tick()  # catch-up run at start
-    clock.current = datetime(2026, 9, 14, 21, 10, tzinfo=ZoneInfo("UTC"))
+    clock.current = datetime(2026, 9, 14, 20, 55, tzinfo=ZoneInfo("UTC"))
     run_for(daemon, clock, minutes=10)
-    assert rec.times("lock")[-1] == "15 00:15"
+    assert rec.times("lock")[-1] == "15 00:00"
 
 
 def test_a_failing_job_is_logged_recorded_and_stays_scheduled(
@@ -169,12 +169,12 @@ def test_handled_slots_survive_a_restart(school: School, clock: Clock) -> None:
     rec = Recorder()
     with open_service(school, clock) as svc:
         run_for(Daemon(svc, jobs_like_default(school, rec)), clock, minutes=5 * 60)  # … 01:00
-    assert rec.times("lock") == ["14 20:00", "15 00:15"]
+    assert rec.times("lock") == ["14 20:00", "15 00:00"]
 
     clock.advance(minutes=10)  # restarted at 01:10: tonight's lock is done already
     with open_service(school, clock) as svc:
         run_for(Daemon(svc, jobs_like_default(school, rec)), clock, minutes=24 * 60)
-    assert rec.times("lock") == ["14 20:00", "15 00:15", "16 00:15"]
+    assert rec.times("lock") == ["14 20:00", "15 00:00", "16 00:00"]
     assert rec.times("backup") == ["14 20:00", "15 02:30"]  # the run ended at 16 01:10
 
 

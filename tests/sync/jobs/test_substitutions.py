@@ -26,7 +26,7 @@ from sync.jobs.setup import run_setup
 from sync.jobs.sharing import desired_roles, substitutes_with_access
 from sync.jobs.substitutions import attributed_teacher, sync_substitutions
 from sync.ledger.model import FileKind
-from tests.sync.engine_fixtures import EngineRig, at, make_rig
+from tests.sync.engine_fixtures import SVC, EngineRig, at, make_rig
 from tests.sync.layout_helpers import example_school
 from tests.sync.setup_helpers import SUB_DAY, FakeClock, local_service, small_school
 
@@ -164,6 +164,33 @@ def test_the_substitute_fills_the_journal_for_that_day_only(rig: EngineRig) -> N
     granted = [p for k, p in audit(rig.svc, "acl.") if p["email"] == substitute]
     assert [p["role"] for p in granted] == ["writer", "writer"]
     assert rig.svc.ledger.audit_verify().ok
+
+
+def test_no_substitute_on_a_journal_whose_protection_did_not_land(rig: EngineRig) -> None:
+    """The night's protection write of the journal fails (503): yesterday's cells stay open in
+    the sheet, so the substitute is held back — by the lock job and by every cycle — until a
+    cycle's retry of the protection lands; then she is let in."""
+    file = rig.journal(CLASS, SUBJECT)
+    substitute = email("volkova")
+    rig.emu.faults.add("503", match=lambda m, p: file.id in p and p.endswith(":batchUpdate"),
+                       times=None, principal=SVC)
+    rig.set_now(at(SUB_DAY, 0, 15))
+    night = run_locks(rig.svc)
+    assert [f.file_id for f in night.failed] == [file.id]
+    assert night.substitutions["granted"] == 0 and night.substitutions["deferred"] == 1
+    assert rig.emu.role_of(substitute, file.id) is None
+    rig.set_now(at(SUB_DAY, 7, 30))
+    morning = run_cycle(rig.svc)  # the retry fails again: still held back
+    assert morning.substitutions["granted"] == 0 and rig.emu.role_of(substitute, file.id) is None
+
+    rig.emu.faults.clear()
+    rig.set_now(at(SUB_DAY, 7, 40))
+    healed = run_cycle(rig.svc)
+    assert healed.locks_retried == 1 and healed.substitutions["granted"] == 1
+    assert rig.emu.role_of(substitute, file.id) == "writer"
+    pupil = rig.school.pupils_in(CLASS, on=SUB_DAY)[0].id
+    with pytest.raises(gspread.exceptions.APIError, match="protected"):
+        rig.type(substitute, file.id, rig.cell(CLASS, SUBJECT, pupil, THE_DAY_BEFORE), "2")
 
 
 def test_a_substitution_listed_after_the_nights_lock_is_granted_by_the_first_cycle(
