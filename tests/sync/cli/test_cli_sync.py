@@ -8,9 +8,9 @@ commands' output with the ledger rather than with fixed dates.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest

@@ -138,16 +138,15 @@ def test_a_period_tab_renamed_at_2358_does_not_reopen_the_day(local: Local) -> N
     local.clock.now = at(NEXT, 14)
     renamed = CellRange("Четверть первая", local.where.start_row, local.where.start_col,
                         local.where.start_row + 1, local.where.start_col + 1)
-    try:
-        local.type("5", renamed)
-    except PermissionError:
-        pass  # protected after all: nothing to attempt
+    local.type("5", renamed)  # the renamed tab kept yesterday's protection: the sheet lets her
     run_cycle(local.svc)  # renamed back (repair from the ledger), the change refused
     local.clock.now = at(NEXT, 14, 10)
     run_cycle(local.svc)
     assert local.mark() == ("2", True)
     assert local.shown() == "2"
     assert local.pending() == set()
+    with local.svc.ledger.snapshot() as tx:
+        assert [(v.locked_value, v.attempted_value) for v in tx.violations(KEY)] == [("2", "5")]
 
 
 def test_a_damaged_save_at_night_then_a_changed_past_is_a_late_entry(local: Local) -> None:
