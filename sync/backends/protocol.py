@@ -161,6 +161,8 @@ class FileInfo:
     version: str
     modified: datetime | None = None
     by_me: bool = False  # the last change was made by this backend's own principal
+    # who made the last change: an e-mail, "" when unknown; None where the backend has no users
+    modified_by: str | None = None
     removed: bool = False  # deleted, trashed or no longer visible
     # tab title -> protection id (from ``create``; see the module docstring); empty otherwise
     protections: Mapping[str, int] = field(default_factory=dict, hash=False)

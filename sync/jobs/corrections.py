@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -31,6 +31,9 @@ from rules.grammar import parse_cell
 from rules.model import Period, Pupil
 from sync.backends.protocol import CellRange, Grid
 from sync.jobs.service import Service, split_journal_key
+from sync.jobs.signatures import Signatures
+from sync.jobs.summary import CorrectionsSummary
+from sync.jobs.tamper import target_key
 from sync.layout.admin.spec import CorrectionField, CorrectionRow, parse_corrections, status_text
 from sync.layout.common import date_text, stale_updates
 from sync.layout.journal.map import JournalMap, LessonField
@@ -74,42 +77,10 @@ class _Decision:
     record: CorrectionRecord | None = None  # RESTATE: what the ledger holds
 
 
-@dataclass
-class CorrectionsSummary:
-    """What one pass over "Исправления" did (counts only: the log and JSON carry no names)."""
-
-    rows: int = 0  # non-empty rows of the tab
-    waiting: int = 0  # not signed yet (drafts): left alone
-    applied: int = 0
-    rejected: int = 0
-    restated: int = 0  # processed earlier; the lost status write was repeated
-    duplicates: int = 0
-    deferred: int = 0  # the journal could not be read: retried next time
-    cells_written: int = 0  # journal cells changed by applied corrections
-    unplaced: int = 0  # applied to the ledger, but the cell is not in the journal right now
-    reads: int = 0
-    writes: int = 0
-    errors: list[str] = field(default_factory=list)  # file ids and error kinds
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows,
-            "waiting": self.waiting,
-            "applied": self.applied,
-            "rejected": self.rejected,
-            "restated": self.restated,
-            "duplicates": self.duplicates,
-            "deferred": self.deferred,
-            "cells_written": self.cells_written,
-            "unplaced": self.unplaced,
-            "reads": self.reads,
-            "writes": self.writes,
-            "errors": list(self.errors),
-        }
-
-
-def process_corrections(svc: Service, grid: Grid, *, now: datetime) -> CorrectionsSummary:
-    """Apply or reject every signed, unprocessed row of "Исправления" (``grid`` as read).
+def process_corrections(svc: Service, grid: Grid, *, now: datetime,
+                        signer: str | None = None) -> CorrectionsSummary:
+    """Apply or reject every signed, unprocessed row of "Исправления" (``grid`` as read);
+    ``signer``: who last changed the sheet (``sync.jobs.signatures``; None: no users to check).
 
     Raises :class:`~rules.errors.LayoutError` when the tab's header is broken (the cycle logs it
     for the admin file) and :class:`~rules.errors.StoreError` when no admin file is registered.
@@ -120,7 +91,8 @@ def process_corrections(svc: Service, grid: Grid, *, now: datetime) -> Correctio
     summary = CorrectionsSummary(rows=len(rows))
     with svc.ledger.snapshot() as tx:
         admin = _admin_file(tx)
-        decisions = _decide(rows, tx, now.date(), svc)
+        signatures = Signatures.load(tx, signer, school.deputy_emails)
+        decisions = _decide(rows, tx, now.date(), svc, signatures)
         journals = {
             d.row.journal: tx.file_for(FileKind.JOURNAL, d.row.journal)
             for d in decisions
@@ -130,22 +102,23 @@ def process_corrections(svc: Service, grid: Grid, *, now: datetime) -> Correctio
 
     readings = _read_journals(svc, journals, summary)
     kept: list[_Decision] = []
+    deferred: set[str] = set()
     for d in decisions:
         journal = d.row.journal
-        if (
-            d.action is Action.APPLY
-            and journal
-            and journals.get(journal) is not None
+        unreadable = bool(journal) and journals.get(journal or "") is not None \
             and journal not in readings
-        ):
-            summary.deferred += 1  # its journal could not be read: next time
+        if d.action is Action.APPLY and (unreadable or signatures.of(d.row.key) == ""):
+            deferred.add(d.row.key)  # its journal could not be read, or its signer is unknown yet
         else:
             kept.append(d)
+    summary.deferred = len(deferred)
 
     processed: list[tuple[_Decision, CorrectionRecord | None]] = []
     with svc.ledger.transaction() as tx:
         for d in kept:
-            processed.append((d, _commit(tx, d, now, school)))
+            processed.append((d, _commit(tx, d, now, school, signatures.of(d.row.key))))
+        signatures.save(tx, deferred, now)
+        newest = _newest_applied(tx)
         previous = tx.state_get(CORRECTIONS_DEFERRED_KEY)
         if summary.deferred or previous not in (None, "0"):
             tx.state_set(CORRECTIONS_DEFERRED_KEY, str(summary.deferred), now)
@@ -157,6 +130,8 @@ def process_corrections(svc: Service, grid: Grid, *, now: datetime) -> Correctio
         status_updates.extend(d.row.status_update(status, now))
         _count(summary, d, record)
         if record is not None and record.status is CorrectionStatus.APPLIED:
+            if newest.get((record.journal, target_key(record.target))) != record.source_key:
+                continue  # a later correction of the same cell decides what it shows
             reading = readings.get(record.journal)
             if reading is not None:
                 placed = _cell_writes(reading.map, record)
@@ -218,7 +193,8 @@ def _admin_file(tx: Tx) -> FileRecord:
     return files[0]
 
 
-def _decide(rows: Sequence[CorrectionRow], tx: Tx, today: date, svc: Service) -> list[_Decision]:
+def _decide(rows: Sequence[CorrectionRow], tx: Tx, today: date, svc: Service,
+            signatures: Signatures) -> list[_Decision]:
     """What to do with each row that needs an answer (signed, not yet answered in the sheet)."""
     done_keys = {r.key: r for r in rows if r.done}
     seen: dict[str, CorrectionRow] = {}
@@ -235,7 +211,9 @@ def _decide(rows: Sequence[CorrectionRow], tx: Tx, today: date, svc: Service) ->
         elif record is not None and record.status is not CorrectionStatus.PENDING:
             out.append(_Decision(row, Action.RESTATE, record=record))
         else:
-            reasons = (*row.problems, *_further_problems(row, today, svc))
+            unsigned = signatures.problem(row.key)
+            reasons = (*row.problems, *_further_problems(row, today, svc),
+                       *([unsigned] if unsigned else []))
             out.append(_Decision(row, Action.REJECT if reasons else Action.APPLY, reasons))
     return out
 
@@ -311,7 +289,14 @@ def _target(row: CorrectionRow) -> CellRef:
     )
 
 
-def _commit(tx: Tx, d: _Decision, now: datetime, school: School) -> CorrectionRecord | None:
+def _newest_applied(tx: Tx) -> dict[tuple[str, tuple[Any, ...]], str]:
+    """The last applied correction of each cell (journal, target): only it writes the cell."""
+    return {(r.journal, target_key(r.target)): r.source_key for r in tx.corrections()
+            if r.status is CorrectionStatus.APPLIED}
+
+
+def _commit(tx: Tx, d: _Decision, now: datetime, school: School,
+            signed_by: str | None) -> CorrectionRecord | None:
     """Record and apply/reject one row; returns the ledger's record (None for a duplicate)."""
     row = d.row
     if d.action is Action.DUPLICATE:
@@ -330,7 +315,7 @@ def _commit(tx: Tx, d: _Decision, now: datetime, school: School) -> CorrectionRe
     if record.status is not CorrectionStatus.PENDING:
         return record  # processed in the meantime: never twice
     if d.action is Action.REJECT:
-        return tx.reject_correction(row.key, "; ".join(d.reasons), now)
+        return tx.reject_correction(row.key, "; ".join(d.reasons), now, signed_by=signed_by)
     kind = ""
     if row.field in (CorrectionField.MARK, CorrectionField.PERIOD_MARK):
         parsed = parse_cell(
@@ -338,7 +323,7 @@ def _commit(tx: Tx, d: _Decision, now: datetime, school: School) -> CorrectionRe
         )
         kind = parsed.value.kind.value if parsed.value is not None else ""
     applied = tx.apply_correction(row.key, now, value=row.new_value, kind=kind,
-                                  raw=row.new_value)
+                                  raw=row.new_value, signed_by=signed_by)
     tx.resolve_late_entries(applied.journal, applied.target, now, by=row.key)
     return applied
 

@@ -60,6 +60,7 @@ from sync.jobs.journal_sync import (
 from sync.jobs.locking import run_locks
 from sync.jobs.repair import rebuild_file
 from sync.jobs.service import Service
+from sync.jobs.signatures import signer_of_read
 from sync.jobs.substitutions import run_substitutions
 from sync.jobs.summary import CycleSummary, FileProblem, calls_delta, describe
 from sync.layout.labels import RU, Labels
@@ -166,7 +167,7 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
     done |= _rebuild_all(svc, work.rebuild, summary, now)
     admin = work.admin
     if admin is not None and admin_grid is not None and _corrections(
-        svc, admin, admin_grid, summary, now
+        svc, admin, admin_grid, feed.get(admin.id), summary, now
     ):
         done.add(admin.id)
 
@@ -309,12 +310,13 @@ def _rebuild_all(svc: Service, files: list[FileRecord], summary: CycleSummary, n
     return done
 
 
-def _corrections(svc: Service, admin: FileRecord, grid: Grid, summary: CycleSummary,
-                 now: datetime) -> bool:
+def _corrections(svc: Service, admin: FileRecord, grid: Grid, seen: FileInfo | None,
+                 summary: CycleSummary, now: datetime) -> bool:
     """The deputy's signed rows (after the journals' own writes, so a corrected cell is never
     mistaken for tampering); True when everything was answered."""
     try:
-        result = process_corrections(svc, grid, now=now)
+        signer = signer_of_read(svc, admin.id, seen)
+        result = process_corrections(svc, grid, now=now, signer=signer)
     except EjournalError as exc:
         _file_failed(summary, admin.id, "corrections", exc)
         return False

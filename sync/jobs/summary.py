@@ -73,6 +73,40 @@ class Tally:
 
 
 @dataclass
+class CorrectionsSummary:
+    """What one pass over "Исправления" did (counts only: the log and JSON carry no names)."""
+
+    rows: int = 0  # non-empty rows of the tab
+    waiting: int = 0  # not signed yet (drafts): left alone
+    applied: int = 0
+    rejected: int = 0
+    restated: int = 0  # processed earlier; the lost status write was repeated
+    duplicates: int = 0
+    deferred: int = 0  # the journal could not be read: retried next time
+    cells_written: int = 0  # journal cells changed by applied corrections
+    unplaced: int = 0  # applied to the ledger, but the cell is not in the journal right now
+    reads: int = 0
+    writes: int = 0
+    errors: list[str] = field(default_factory=list)  # file ids and error kinds
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "waiting": self.waiting,
+            "applied": self.applied,
+            "rejected": self.rejected,
+            "restated": self.restated,
+            "duplicates": self.duplicates,
+            "deferred": self.deferred,
+            "cells_written": self.cells_written,
+            "unplaced": self.unplaced,
+            "reads": self.reads,
+            "writes": self.writes,
+            "errors": list(self.errors),
+        }
+
+
+@dataclass
 class _RunSummary:
     """What a sync cycle and a lock run both report; each subclass adds only its own counts."""
 

@@ -92,10 +92,12 @@ class CorrectionsPart(AuditLog):
         return [_correction(row) for row in self._db.execute(query.order_by(c.id))]
 
     def apply_correction(
-        self, source_key: str, now: datetime, *, value: str, kind: str = "", raw: str | None = None
+        self, source_key: str, now: datetime, *, value: str, kind: str = "", raw: str | None = None,
+        signed_by: str | None = None,
     ) -> CorrectionRecord:
         """Change the target cell to the validated ``value`` even if locked (audited
-        ``correction.applied`` with the old value); the cell keeps or gains its lock."""
+        ``correction.applied`` with the old value and who signed it); the cell keeps or gains its
+        lock."""
         record = self._pending(source_key)
         problem = target_problem(record.target)
         if problem is not None:
@@ -113,15 +115,18 @@ class CorrectionsPart(AuditLog):
             "new": value,
             "order_no": record.order_no,
             "reason": record.reason,
+            **({"signed_by": signed_by} if signed_by is not None else {}),
         }
         self.audit_append("correction.applied", payload, now)
         return self._get(source_key)
 
-    def reject_correction(self, source_key: str, reason: str, now: datetime) -> CorrectionRecord:
+    def reject_correction(self, source_key: str, reason: str, now: datetime, *,
+                          signed_by: str | None = None) -> CorrectionRecord:
         """Refuse a correction with a reason (Russian, shown to the deputy); audited."""
         record = self._pending(source_key)
         self._finish(record, CorrectionStatus.REJECTED, now, reject_reason=reason)
-        payload = {"source": source_key, "journal": record.journal, "reason": reason}
+        payload = {"source": source_key, "journal": record.journal, "reason": reason,
+                   **({"signed_by": signed_by} if signed_by is not None else {})}
         self.audit_append("correction.rejected", payload, now)
         return self._get(source_key)
 

@@ -45,7 +45,8 @@ def file_info(file_id: str, f: Mapping[str, Any], principal: str,
         str(user.get("emailAddress", "")).lower() == principal.lower())
     return FileInfo(id=file_id, name=str(f.get("name", "")), version=str(f.get("version", "")),
                     modified=_when(f.get("modifiedTime")), by_me=by_me,
-                    removed=removed or bool(f.get("trashed")))
+                    removed=removed or bool(f.get("trashed")),
+                    modified_by=str(user.get("emailAddress", "")).lower())
 
 
 def start_token(call: Call) -> str:

@@ -40,6 +40,7 @@ from tests.sync.engine_fixtures import (
     setup_school,
 )
 
+DEPUTY = "zamestitel.uvr.example@gmail.com"
 CLASS, SUBJECT = "7Б", "algebra"
 KEY = "7Б/algebra"
 Q1 = "1 четверть"
@@ -307,7 +308,7 @@ def test_a_deputys_correction_goes_through_the_cycle(rig: EngineRig) -> None:
     with rig.svc.ledger.snapshot() as tx:
         (admin,) = tx.files(FileKind.ADMIN)
     row = ["7Б · Алгебра", "08.09.2026", p[0], "отметка", "4", "ошибка при вводе", "45-к", "да"]
-    rig.client(ORGANIZER).http_client.values_update(
+    rig.client(DEPUTY).http_client.values_update(  # the deputy signs
         admin.id, CellRange(RU.corrections_tab, 1, 1, 2, 1 + len(row)).a1(),
         params={"valueInputOption": "USER_ENTERED"}, body={"values": [row]})
 

@@ -280,7 +280,7 @@ def test_a_typo_left_at_day_end_is_kept_as_typed_not_reverted_and_no_tampering(
     with rig.svc.ledger.snapshot() as tx:
         (admin,) = tx.files(FileKind.ADMIN)
     row = ["7Б · Алгебра", "08.09.2026", p, "отметка", "4", "ошибка при вводе", "45-к", "да"]
-    rig.client(ORGANIZER).http_client.values_update(
+    rig.client("zamestitel.uvr.example@gmail.com").http_client.values_update(  # the deputy
         admin.id, CellRange(RU.corrections_tab, 1, 1, 2, 1 + len(row)).a1(),
         params={"valueInputOption": "USER_ENTERED"}, body={"values": [row]})
     corrected = run_cycle(rig.svc)

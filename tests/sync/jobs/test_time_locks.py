@@ -23,8 +23,9 @@ from sync.jobs.cycle import run_cycle
 from sync.jobs.locking import run_locks
 from sync.layout.labels import RU
 from sync.ledger.model import FileKind
-from tests.sync.engine_fixtures import DAY, ORGANIZER, SVC, EngineRig, at, make_rig
+from tests.sync.engine_fixtures import DAY, SVC, EngineRig, at, make_rig
 
+DEPUTY = "zamestitel.uvr.example@gmail.com"
 CLASS, SUBJECT = "7Б", "algebra"
 KEY = "7Б/algebra"
 NEXT = date(2026, 9, 9)
@@ -187,7 +188,7 @@ def test_a_value_nobody_could_read_that_night_is_late_and_the_deputys_correction
     with rig.svc.ledger.snapshot() as tx:
         (admin,) = tx.files(FileKind.ADMIN)
     row = ["7Б · Алгебра", "08.09.2026", p, "отметка", "4", "внесена после 23:59", "46-к", "да"]
-    rig.client(ORGANIZER).http_client.values_update(
+    rig.client(DEPUTY).http_client.values_update(  # the deputy signs
         admin.id, CellRange(RU.corrections_tab, 1, 1, 2, 1 + len(row)).a1(),
         params={"valueInputOption": "USER_ENTERED"}, body={"values": [row]})
     corrected = run_cycle(rig.svc)

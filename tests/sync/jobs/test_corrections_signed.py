@@ -1,0 +1,136 @@
+"""Corrections are signed by a deputy (R7), over the emulator through the cycle: a row typed by
+anyone else (here the shared drive's manager, who can edit the admin spreadsheet) is rejected and
+changes nothing; the deputy's row is applied with its signer audited; an applied row retyped after
+a later correction of the same cell never writes its old value back into the journal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from sync.backends.protocol import CellRange, Grid
+from sync.jobs.cycle import run_cycle
+from sync.jobs.locking import run_locks
+from sync.layout.labels import RU
+from sync.ledger.model import FileKind
+from tests.sync.engine_fixtures import DAY, ORGANIZER, EngineRig, at, make_rig
+
+CLASS, SUBJECT, KEY = "7Б", "algebra", "7Б/algebra"
+NEXT = date(2026, 9, 9)
+DEPUTY = "zamestitel.uvr.example@gmail.com"
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[EngineRig]:
+    rig = make_rig(tmp_path)
+    run_cycle(rig.svc)
+    rig.set_now(at(DAY, 10))
+    pupil = rig.school.pupils_in(CLASS)[0].id
+    where = rig.cell(CLASS, SUBJECT, pupil, DAY)
+    rig.type(rig.teacher_email(CLASS, SUBJECT), rig.journal(CLASS, SUBJECT).id, where, "3")
+    run_cycle(rig.svc)
+    rig.set_now(at(NEXT, 0, 15))
+    assert run_locks(rig.svc).ok
+    run_cycle(rig.svc)
+    rig.set_now(at(NEXT, 11))
+    yield rig
+    rig.close()
+    assert rig.emu.bugs == []
+
+
+def pupil_of(rig: EngineRig) -> str:
+    return rig.school.pupils_in(CLASS)[0].id
+
+
+def admin_id(rig: EngineRig) -> str:
+    with rig.svc.ledger.snapshot() as tx:
+        (admin,) = tx.files(FileKind.ADMIN)
+    return admin.id
+
+
+def write_row(rig: EngineRig, who: str, n: int, value: str, order: str) -> None:
+    """``who`` types correction row ``n`` (1 = the first under the header) of «Исправления»."""
+    row = ["7Б · Алгебра", "08.09.2026", pupil_of(rig), "отметка", value, "ошибка при вводе",
+           order, "да"]
+    rig.client(who).http_client.values_update(
+        admin_id(rig), CellRange(RU.corrections_tab, n, 1, n + 1, 1 + len(row)).a1(),
+        params={"valueInputOption": "USER_ENTERED"}, body={"values": [row]})
+
+
+def status_of(rig: EngineRig, n: int) -> str:
+    grid: Grid = rig.inspector.read(admin_id(rig), [RU.corrections_tab])[RU.corrections_tab]
+    header = grid[0]
+    return str(grid[n][header.index(RU.status)] or "")
+
+
+def ledger_value(rig: EngineRig) -> str:
+    with rig.svc.ledger.snapshot() as tx:
+        (entry,) = [e for e in tx.entries(KEY) if e.pupil_id == pupil_of(rig) and e.day == DAY]
+    return entry.value
+
+
+def shown(rig: EngineRig) -> Any:
+    where = rig.cell(CLASS, SUBJECT, pupil_of(rig), DAY)
+    grid = rig.grids(rig.journal(CLASS, SUBJECT).id, findings=False)[where.tab]
+    return grid[where.start_row][where.start_col]
+
+
+def audit(rig: EngineRig, kind: str) -> list[dict[str, Any]]:
+    with rig.svc.ledger.engine.connect() as db:
+        rows = db.execute(text("SELECT payload FROM audit WHERE kind = :k ORDER BY id"), {"k": kind})
+        return [json.loads(r[0]) for r in rows]
+
+
+def test_a_row_not_written_by_a_deputy_is_rejected_and_changes_nothing(rig: EngineRig) -> None:
+    write_row(rig, ORGANIZER, 1, "5", "99-к")  # «Подписано: да» typed by the drive's manager
+
+    summary = run_cycle(rig.svc)
+
+    assert summary.corrections is not None
+    assert (summary.corrections["applied"], summary.corrections["rejected"]) == (0, 1)
+    assert ledger_value(rig) == "3" and shown(rig) == "3"
+    assert status_of(rig, 1).startswith("отклонено: не подписано заместителем директора")
+    (rejected,) = audit(rig, "correction.rejected")
+    assert rejected["signed_by"] == ORGANIZER
+    assert audit(rig, "correction.applied") == []
+
+
+def test_the_deputys_row_is_applied_and_its_signer_audited(rig: EngineRig) -> None:
+    write_row(rig, DEPUTY, 1, "4", "45-к")
+
+    summary = run_cycle(rig.svc)
+
+    assert summary.corrections is not None and summary.corrections["applied"] == 1
+    assert ledger_value(rig) == "4" and shown(rig) == "4"
+    (applied,) = audit(rig, "correction.applied")
+    assert (applied["signed_by"], applied["old"], applied["new"]) == (DEPUTY, "3", "4")
+
+
+def test_an_applied_row_retyped_never_writes_its_old_value(rig: EngineRig) -> None:
+    write_row(rig, DEPUTY, 1, "4", "45-к")
+    run_cycle(rig.svc)
+    rig.set_now(at(NEXT, 12))
+    write_row(rig, DEPUTY, 2, "5", "46-к")  # a later order corrects the same mark again
+    run_cycle(rig.svc)
+    assert ledger_value(rig) == "5" and shown(rig) == "5"
+
+    rig.set_now(at(NEXT, 13))
+    write_row(rig, DEPUTY, 1, "6", "45-к")  # the first row edited after it was processed …
+    edited = run_cycle(rig.svc)
+    assert edited.corrections is not None and edited.corrections["rejected"] == 1
+    rig.set_now(at(NEXT, 14))
+    write_row(rig, DEPUTY, 1, "4", "45-к")  # … and typed back as it was: the applied row again
+    retyped = run_cycle(rig.svc)
+
+    assert retyped.corrections is not None and retyped.corrections["restated"] == 1
+    assert ledger_value(rig) == "5" and shown(rig) == "5"  # not the first row's 4
+    rig.set_now(at(NEXT, 15))
+    after = run_cycle(rig.svc)
+    assert after.tally.violations == 0 and ledger_value(rig) == "5"
