@@ -392,3 +392,20 @@ def test_losing_access_is_reported_as_removed(emu: GoogleEmulator, svc: gspread.
         (sid, True, False)]
     owner_view = call(svc, "get", "/changes", {"pageToken": token})
     assert [(c["fileId"], c["removed"]) for c in owner_view["changes"]] == [(sid, False)]
+
+
+def test_version_and_modified_time_move_forward_on_every_change_even_on_a_frozen_clock(
+        emu: GoogleEmulator, svc: gspread.Client) -> None:
+    """Real Drive never reports two changes of a file with the same ``modifiedTime``; the time
+    locks' proofs rely on it (a change after the closing moment is later than it)."""
+    sid = mkfile(svc, "Журнал")
+    fields = {**ALL, "fields": "version,modifiedTime"}
+    seen = [call(svc, "get", f"/files/{sid}", fields)]
+    for name in ("Журнал 2", "Журнал 3"):  # two renames, the emulator's clock standing still
+        call(svc, "patch", f"/files/{sid}", ALL, {"name": name})
+        seen.append(call(svc, "get", f"/files/{sid}", fields))
+    versions = [int(s["version"]) for s in seen]
+    times = [s["modifiedTime"] for s in seen]
+    assert versions == sorted(set(versions)) and len(set(versions)) == 3
+    assert times == ["2024-09-02T06:00:00.000Z", "2024-09-02T06:00:00.001Z",
+                     "2024-09-02T06:00:00.002Z"]

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from rules.context import fmt_day
 from rules.model import Finding, Location, Pupil, Severity
 from sync.backends.protocol import CellRange, Grid, TabMissing
+from sync.jobs.closing import absence_days_due, proven
 from sync.jobs.journal_cells import Revert
 from sync.jobs.journal_sync import SEALED_NOTE, structure_findings
 from sync.jobs.repair_tabs import restore_tabs
@@ -48,9 +48,14 @@ FIELD = Field.ABSENCE_REASON.value  # the findings' field
 
 @dataclass(frozen=True)
 class ClassRead:
+    """One read of the attendance tab; ``read_at`` and ``modified`` as for a journal read (the
+    time locks' proof, ``sync.jobs.closing``)."""
+
     file: FileRecord
     grids: dict[str, Grid]
     reading: ClassReading
+    read_at: datetime
+    modified: datetime | None = None
 
 
 def read_class(svc: Service, file: FileRecord, labels: Labels = RU) -> ClassRead:
@@ -60,9 +65,13 @@ def read_class(svc: Service, file: FileRecord, labels: Labels = RU) -> ClassRead
         grids = svc.backend.read(file.id, [tab])
     except TabMissing:
         grids = {}  # parse_class reports the tab missing: the cycle repairs it
+    read_at = svc.now()
+    with svc.ledger.snapshot() as tx:
+        due = absence_days_due(svc.school, file.key, read_at, tx.absence_locked(file.key).days)
+    modified = svc.backend.info(file.id).modified if due else None
     reading = parse_class(grids, svc.school, file.key, labels=labels)
     mine = tuple(p for p in reading.problems if p.tab == tab)
-    return ClassRead(file, grids, dataclasses.replace(reading, problems=mine))
+    return ClassRead(file, grids, dataclasses.replace(reading, problems=mine), read_at, modified)
 
 
 @dataclass(kw_only=True)
@@ -70,6 +79,8 @@ class ClassPlan(SheetPlan):
     """What a class spreadsheet needs after the commit (a repair goes to ``restore_tabs``)."""
 
     reading: ClassReading
+    days_locked: int = 0  # attendance days this read locked in the ledger
+    reasons_locked: int = 0
 
 
 @dataclass
@@ -80,28 +91,39 @@ class _Sorted:
     findings: list[Finding] = field(default_factory=list)
 
 
-def sync_class(tx: Tx, svc: Service, read: ClassRead, now: datetime, *,
-               locking: Collection[date] = ()) -> ClassPlan:
-    """Take one class spreadsheet's read into the ledger (see the module docstring)."""
+def sync_class(tx: Tx, svc: Service, read: ClassRead, now: datetime) -> ClassPlan:
+    """Take one class spreadsheet's read into the ledger (see the module docstring). Time locks
+    as for a journal: the attendance days whose reason window closed by the read are locked here,
+    the ones the read proves after their reasons are taken in, the others before (so what they show
+    differently from the ledger is a late entry)."""
     class_id, reading = read.file.key, read.reading
     plan = ClassPlan(file=read.file, reading=reading, repair=reading.needs_repair,
                      tally=Tally(classes_read=1))
+    due = absence_days_due(svc.school, class_id, read.read_at, tx.absence_locked(class_id).days)
+    locking = proven(due, read.modified)
+    plan.reasons_locked += tx.lock_absence_days(class_id, set(due) - locking, now)
     where = reading.map.attendance
     out = _Sorted()
     if where is not None:
         pupils = {p.id: p for p in svc.school.pupils_in(class_id)}
         held = {(r.pupil_id, r.day) for r in tx.absences(class_id)}
         _sort(out, class_id, where, reading, tx.absence_locked(class_id), pupils, held,
-              now.date(), set(locking))
+              now.date(), locking)
     out.findings += _outside(class_id, reading)
     out.findings += structure_findings(class_id, reading.problems)
 
-    plan.tally.violations += record_violations(tx, class_id, out.reverts, out.matched, now)[0]
+    unproven = set(due) - locking
+    violations, late = record_violations(tx, class_id, out.reverts, out.matched, now,
+                                         late=lambda target: target.day in unproven)
+    plan.tally.violations += violations
+    plan.tally.late_entries += late
     changes = tx.accept_absences(class_id, out.offers, now)
     plan.tally.absences_accepted += sum(
         ch.changed and bool(i.reason or not i.raw)
         for i, ch in zip(out.offers, changes, strict=True)
     )
+    plan.reasons_locked += tx.lock_absence_days(class_id, locking, now)
+    plan.days_locked = len(due)
     opened, resolved = tx.sync_findings(class_id, out.findings, now)
     plan.tally.findings_opened, plan.tally.findings_resolved = opened, resolved
     plan.tally.findings_open = len(tx.findings(class_id))

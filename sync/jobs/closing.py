@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from config.school import School
 from rules.context import fmt_day
-from rules.model import Finding, Lesson, Location, Severity
+from rules.locks import lock_window
+from rules.model import CellKind, Finding, Lesson, Location, Severity
+from sync.layout.class_sheet.spec import attendance_days
 from sync.layout.journal.map import LessonKey
 from sync.layout.journal.spec import Windows, journal_windows
 from sync.ledger.ledger import Tx
@@ -94,6 +97,28 @@ def due_at(school: School, tx: Tx, journal: str, class_id: str, lessons: list[Le
     return due
 
 
+def absence_days_due(school: School, class_id: str, at: datetime, locked: AbstractSet[date]
+                     ) -> dict[date, datetime]:
+    """Attendance days of a class whose reason window closed at or before ``at`` and that the
+    ledger has not locked yet, with their closing moment."""
+    school_class = school.school_class(class_id)
+    grade = school_class.grade if school_class else 0
+    due: dict[date, datetime] = {}
+    for day in attendance_days(school):
+        if day > at.date():
+            break
+        _, closes = lock_window(CellKind.ABSENCE_REASON, tz=school.timezone,
+                                policy=school.policies, grade=grade, lesson_day=day)
+        if closes <= at and day not in locked:
+            due[day] = closes
+    return due
+
+
+def proven(due: dict[date, datetime], modified: datetime | None) -> set[date]:
+    """The days of ``due`` a read of a file last modified at ``modified`` proves."""
+    return {day for day, closes in due.items() if modified is not None and modified <= closes}
+
+
 @dataclass
 class LockTotals:
     """What a read newly locked in the ledger (a lock run's and a cycle's counters)."""
@@ -160,5 +185,5 @@ def _day(day: date | None) -> str:
     return fmt_day(day) if day else ""
 
 
-__all__ = ["Due", "LockTotals", "due_at", "late_findings", "ledger_work_types", "lock_due",
-           "windows_of"]
+__all__ = ["Due", "LockTotals", "absence_days_due", "due_at", "late_findings",
+           "ledger_work_types", "lock_due", "proven", "windows_of"]

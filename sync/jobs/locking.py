@@ -36,14 +36,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 
 from rules.errors import BackendError, EjournalError, LayoutError, TransientError
-from rules.locks import lock_window
-from rules.model import CellKind
 from sync.backends.protocol import CellRange, FileBusy
-from sync.jobs.class_sync import read_class, sync_class
-from sync.jobs.closing import due_at
+from sync.jobs.class_sync import ClassRead, read_class, sync_class
+from sync.jobs.closing import absence_days_due, due_at
 from sync.jobs.journal_sync import (
     JournalRead,
     JournalRef,
@@ -55,7 +53,7 @@ from sync.jobs.service import Service
 from sync.jobs.spreadsheets import ledger_values
 from sync.jobs.substitutions import run_substitutions
 from sync.jobs.summary import FileProblem, LockSummary, calls_delta, describe
-from sync.layout.class_sheet.spec import attendance_days, class_open_ranges, class_spec
+from sync.layout.class_sheet.spec import class_open_ranges, class_spec
 from sync.layout.common import spec_grids
 from sync.layout.journal.map import JournalMap
 from sync.layout.journal.spec import (
@@ -196,54 +194,35 @@ def _protect_journal(svc: Service, ref: JournalRef, now: datetime, summary: Lock
 
 def _lock_class(svc: Service, file: FileRecord, now: datetime, summary: LockSummary,
                 labels: Labels) -> bool:
-    """A class spreadsheet as a journal: protect first (its open attendance days moved?), then,
-    if attendance days are due to lock, ONE read taken into the ledger and the days locked;
-    True if the next cycle must write to it (reverts)."""
+    """A class spreadsheet as a journal: if attendance days closed and are not locked yet, ONE
+    read (the proof asked right after it) taken into the ledger, which locks by time
+    (``sync_class``); then its open attendance days set where they moved. True if the next cycle
+    must write to it (reverts)."""
     school, today = svc.school, now.date()
+    with svc.ledger.snapshot() as tx:
+        due = absence_days_due(school, file.key, now, tx.absence_locked(file.key).days)
+    read: ClassRead | None = None
+    follow_up = False
+    if due:
+        read = read_class(svc, file, labels)
+        with svc.ledger.transaction() as tx:
+            plan = sync_class(tx, svc, read, now)
+        summary.tally.add(plan.tally)
+        summary.absence_reasons_locked += plan.reasons_locked
+        summary.absence_days_locked += plan.days_locked
+        follow_up = plan.needs_write
     with svc.ledger.snapshot() as tx:
         recorded = tx.recorded_open_ranges(file.id)
         protections = tx.protections(file.id)
-        due = _absence_days_due(svc, file.key, now, tx.absence_locked(file.key).days)
     spec = class_spec(school, file.key, today=today, labels=labels)
     wanted = {t.title: list(t.open_ranges) for t in spec.tabs}
+    if read is not None and not read.reading.needs_repair:
+        open_days = school.policies.lock.absence_reason_open_days
+        wanted.update(class_open_ranges(read.reading.map, today=today, open_days=open_days))
     if encode_ranges(wanted) != recorded:
         _protect(svc, file.id, wanted, protections, summary, now)
         summary.class_protections_written += 1
-    if not due:
-        return False
-
-    read = read_class(svc, file, labels)
-    with svc.ledger.transaction() as tx:
-        plan = sync_class(tx, svc, read, now, locking=due)
-        summary.tally.add(plan.tally)
-        summary.absence_reasons_locked += tx.lock_absence_days(file.key, due, now)
-        summary.absence_days_locked += len(due)
-    if not read.reading.needs_repair:
-        open_days = school.policies.lock.absence_reason_open_days
-        actual = class_open_ranges(read.reading.map, today=today, open_days=open_days)
-        if encode_ranges(actual) != encode_ranges({t: wanted[t] for t in actual}):
-            log.warning("class file %s: positions differ from the layout; protecting again",
-                        file.id)
-            _protect(svc, file.id, {**wanted, **actual}, protections, summary, now)
-            summary.class_protections_written += 1
-    return plan.needs_write
-
-
-def _absence_days_due(svc: Service, class_id: str, now: datetime, locked: Collection[date]
-                      ) -> set[date]:
-    """Attendance days whose reason window has closed at ``now`` but are not locked yet."""
-    school = svc.school
-    school_class = school.school_class(class_id)
-    grade = school_class.grade if school_class else 0
-    due: set[date] = set()
-    for day in attendance_days(school):
-        if day > now.date():
-            break
-        _, closes = lock_window(CellKind.ABSENCE_REASON, tz=school.timezone,
-                                policy=school.policies, grade=grade, lesson_day=day)
-        if closes <= now and day not in locked:
-            due.add(day)
-    return due
+    return follow_up
 
 
 def _open_ranges(where: JournalMap, ref: JournalRef, state: OpenState) -> dict[str, list[CellRange]]:

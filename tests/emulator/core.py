@@ -40,7 +40,7 @@ import threading
 import traceback
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
@@ -295,11 +295,13 @@ class GoogleEmulator:
               before: DriveFile | None = None) -> None:
         """Record a change of ``file``: version+1, modifiedTime=now, changes feed entry.
 
-        ``before`` (a copy taken before an access change) lets the feed report the file as
-        removed to principals who could see it before and cannot any more.
+        ``modifiedTime`` moves forward on every change even while the emulator's clock stands
+        still (by a millisecond, Drive's resolution), as real Drive's does. ``before`` (a copy
+        taken before an access change) lets the feed report the file as removed to principals who
+        could see it before and cannot any more.
         """
         file.version += 1
-        file.modified_time = self.clock.now()
+        file.modified_time = max(self.clock.now(), file.modified_time + timedelta(milliseconds=1))
         file.last_modifying_user = principal or self.current_principal or file.last_modifying_user
         self._record_change(file, before=before)
 

@@ -272,3 +272,26 @@ def test_a_deleted_attendance_tab_and_a_deleted_file_come_back_from_the_ledger(
     rig.set_now(at(NEXT, 10))
     assert rebuild_all(rig.svc, now=rig.now()).failed == []
     assert shown(rig, p[0], FIRST) == "б"
+
+
+def test_a_reason_typed_after_its_window_closed_is_a_late_entry(rig: EngineRig) -> None:
+    """01.09's reasons close at the end of 08.09; the class teacher types one at 00:05 on 09.09,
+    before the lock job moved the protection: the lock job's read cannot prove it was there in
+    time, so it is kept as a late entry — the ledger keeps the cell empty."""
+    p = pupils(rig)
+    type_reason(rig, p[0], FIRST, "б")
+    run_cycle(rig.svc)
+    rig.set_now(at(NEXT, 0, 5))
+    type_reason(rig, p[1], FIRST, "у")  # the sheet still lets her
+    rig.set_now(at(NEXT, 0, 15))
+
+    summary = run_locks(rig.svc)
+
+    assert summary.tally.late_entries == 1 and summary.tally.violations == 0
+    assert (p[1], FIRST) not in reasons(rig) and reasons(rig)[(p[0], FIRST)] == ("б", "б")
+    with rig.svc.ledger.snapshot() as tx:
+        (late,) = tx.late_entries(CLASS)
+        assert FIRST in tx.absence_locked(CLASS).days
+    assert (late.target.pupil_id, late.typed_value, late.ledger_value) == (p[1], "у", "")
+    run_cycle(rig.svc)  # the follow-up writes the ledger's empty cell back
+    assert shown(rig, p[1], FIRST) in (None, "")
