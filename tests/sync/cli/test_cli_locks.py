@@ -44,12 +44,11 @@ def test_a_busy_journal_whose_protection_must_move_exits_4_and_is_retried_by_syn
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     school = load_school(config)
-    with Ledger.open(school.ledger_path) as ledger:
-        with ledger.transaction() as tx:
-            journal = tx.file_for(FileKind.JOURNAL, "7Б/algebra")
-            assert journal is not None
-            tx.record_open_ranges(journal.id, None, datetime.now(UTC))  # its protection must move
-            path = next((config.parent / "var" / "sheets").glob("Журнал 7Б · Алгебра*.xlsx"))
+    with Ledger.open(school.ledger_path) as ledger, ledger.transaction() as tx:
+        journal = tx.file_for(FileKind.JOURNAL, "7Б/algebra")
+        assert journal is not None
+        tx.record_open_ranges(journal.id, None, datetime.now(UTC))  # its protection must move
+        path = next((config.parent / "var" / "sheets").glob("Журнал 7Б · Алгебра*.xlsx"))
     lock = path.parent / f".~lock.{path.name}#"
     lock.write_text("teacher,PC-12,04.12.2026 16:00\n", encoding="utf-8")
 
