@@ -51,6 +51,11 @@ def target_columns(target: CellRef) -> dict[str, Any]:
     }
 
 
+def same_target(c: Any, target: CellRef) -> list[Any]:
+    """WHERE clauses of a table's rows about ``target``'s cell (columns ``c``: ``table.c``)."""
+    return [c[k].is_(None) if v is None else c[k] == v for k, v in target_columns(target).items()]
+
+
 def target_problem(target: CellRef) -> str | None:
     """Why a correction target cannot name a cell (English), or None if it is complete."""
     if target.field is Field.MARK and None in (target.pupil_id, target.day, target.lesson_no):
@@ -141,7 +146,7 @@ class ViolationsPart(AuditLog):
             v.journal == journal,
             v.reverted_at.is_(None),
             v.attempted_value == attempted_value,
-            *((v[k].is_(None) if val is None else v[k] == val) for k, val in columns.items()),
+            *same_target(v, target),
         )
         existing = self._db.execute(same).scalar()
         if existing is not None:

@@ -17,7 +17,7 @@ from sqlalchemy import insert, select, update
 
 from sync.ledger import schema as t
 from sync.ledger.audit import AuditLog
-from sync.ledger.findings import target_columns, target_of
+from sync.ledger.findings import same_target, target_columns, target_of
 from sync.ledger.model import CellRef, LateEntryRecord, aware
 
 
@@ -33,12 +33,8 @@ class LateEntriesPart(AuditLog):
         aware(now)
         le = t.late_entries.c
         columns = target_columns(target)
-        same = select(le.id).where(
-            le.journal == journal,
-            le.resolved_at.is_(None),
-            le.typed_value == typed_value,
-            *((le[k].is_(None) if v is None else le[k] == v) for k, v in columns.items()),
-        )
+        same = select(le.id).where(le.journal == journal, le.resolved_at.is_(None),
+                                   le.typed_value == typed_value, *same_target(le, target))
         existing = self._db.execute(same).scalar()
         if existing is not None:
             return int(existing), False
@@ -66,10 +62,8 @@ class LateEntriesPart(AuditLog):
         """Close the open late entries of one cell: the deputy's correction ``by`` (its source
         key) decided its value (audited ``late.resolved``); returns how many."""
         le = t.late_entries.c
-        columns = target_columns(target)
         ids = list(self._db.execute(select(le.id).where(
-            le.journal == journal, le.resolved_at.is_(None),
-            *((le[k].is_(None) if v is None else le[k] == v) for k, v in columns.items()),
+            le.journal == journal, le.resolved_at.is_(None), *same_target(le, target),
         )).scalars())
         for entry_id in ids:
             self._db.execute(update(t.late_entries).where(le.id == entry_id)

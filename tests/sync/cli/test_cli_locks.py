@@ -18,6 +18,7 @@ from sync.cli.main import main
 from sync.cli.options import EXIT_FILES_FAILED
 from sync.ledger.ledger import Ledger
 from sync.ledger.model import FileKind
+from tests.sync.cli.test_cli_sync import run
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "config" / "example"
@@ -32,12 +33,6 @@ def config(tmp_path: Path) -> Iterator[Path]:
     path = school / "school.toml"
     assert main(["setup", "--config", str(path)]) == 0
     yield path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_a_busy_journal_whose_protection_must_move_exits_4_and_is_retried_by_sync(

@@ -46,9 +46,10 @@ def pupil(rig: EngineRig, n: int = 0) -> str:
     return rig.school.pupils_in(CLASS)[n].id
 
 
-def teacher_types(rig: EngineRig, pupil_id: str, day: date, value: str) -> None:
+def teacher_types(rig: EngineRig, pupil_id: str, day: date, value: str) -> CellRange:
     where = rig.cell(CLASS, SUBJECT, pupil_id, day)
     rig.type(rig.teacher_email(CLASS, SUBJECT), rig.journal(CLASS, SUBJECT).id, where, value)
+    return where
 
 
 def teacher_types_fact(rig: EngineRig, day: date, name: LessonField, value: str) -> None:

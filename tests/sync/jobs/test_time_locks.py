@@ -24,6 +24,7 @@ from sync.jobs.locking import run_locks
 from sync.layout.labels import RU
 from sync.ledger.model import FileKind
 from tests.sync.engine_fixtures import DAY, SVC, EngineRig, at, make_rig
+from tests.sync.jobs.test_locking import pupil, shown_at, teacher_types
 
 DEPUTY = "zamestitel.uvr.example@gmail.com"
 CLASS, SUBJECT = "7Б", "algebra"
@@ -42,16 +43,6 @@ def rig(tmp_path: Path) -> Iterator[EngineRig]:
     assert rig.emu.bugs == []
 
 
-def pupil(rig: EngineRig, n: int = 0) -> str:
-    return rig.school.pupils_in(CLASS)[n].id
-
-
-def teacher_types(rig: EngineRig, pupil_id: str, day: date, value: str) -> CellRange:
-    where = rig.cell(CLASS, SUBJECT, pupil_id, day)
-    rig.type(rig.teacher_email(CLASS, SUBJECT), rig.journal(CLASS, SUBJECT).id, where, value)
-    return where
-
-
 def ledger_mark(rig: EngineRig, pupil_id: str, day: date) -> tuple[str | None, bool]:
     """(value, locked) of the pupil's mark of ``day`` in the ledger."""
     with rig.svc.ledger.snapshot() as tx:
@@ -59,12 +50,6 @@ def ledger_mark(rig: EngineRig, pupil_id: str, day: date) -> tuple[str | None, b
         locked = tx.locked_value(KEY, pupil_id, day, rig.lesson_on(CLASS, SUBJECT, day).lesson_no)
     value = found[0].value if found else None
     return value, locked is not None
-
-
-def shown_at(rig: EngineRig, where: CellRange) -> str:
-    grid = rig.grids(rig.journal(CLASS, SUBJECT).id, findings=False).get(where.tab, [])
-    row = grid[where.start_row] if where.start_row < len(grid) else []
-    return str(row[where.start_col] or "") if where.start_col < len(row) else ""
 
 
 def late_entries(rig: EngineRig) -> list[tuple[str, str, str]]:
