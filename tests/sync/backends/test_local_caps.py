@@ -70,6 +70,18 @@ CHILD = textwrap.dedent("""
     from sync.backends.protocol import CellRange
     from tests.sync.backend_helpers import GRADES
 
+    def peak_mib():
+        # this process's peak RSS: VmHWM (ru_maxrss would include the parent's pages that a
+        # vfork + exec inherits on Linux)
+        try:
+            with open("/proc/self/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
     folder, bomb_id, normal_id = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     backend = LocalBackend(folder, settle_seconds=0)
     cell = CellRange(GRADES, 2, 2, 3, 3)
@@ -88,7 +100,7 @@ CHILD = textwrap.dedent("""
         except BackendError as exc:
             out["errors"][name] = [type(exc).__name__, exc.message, exc.hint]
     out["normal"] = backend.read(normal_id, [GRADES])[GRADES]
-    out["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["rss_mib"] = peak_mib()
     print(json.dumps(out, ensure_ascii=False))
 """)
 
@@ -221,6 +233,7 @@ def test_the_row_column_and_area_caps_hold_exactly(backend: LocalBackend,
 
 def test_the_element_cap_counts_every_xml_element(backend: LocalBackend) -> None:
     """Two tabs of 150,001 cells each (rows of 100 within the area cap): too many elements."""
+    assert caps.MAX_ELEMENTS < 300_000
     wb = openpyxl.Workbook()
     for n, ws in enumerate((wb.active, wb.create_sheet("Ещё"))):
         ws.title = GRADES if n == 0 else "Ещё"
@@ -229,7 +242,7 @@ def test_the_element_cap_counts_every_xml_element(backend: LocalBackend) -> None
     out = io.BytesIO()
     wb.save(out)
     file_id = put(backend, out.getvalue())
-    with pytest.raises(BackendError, match="more than 300,000 XML elements"):
+    with pytest.raises(BackendError, match=f"more than {caps.MAX_ELEMENTS:,} XML elements"):
         backend.read(file_id, [GRADES])
 
 
@@ -248,3 +261,65 @@ def test_reading_ignores_a_lying_dimension_and_keeps_the_values(backend: LocalBa
             target.writestr(info.filename, body)
     file_id = put(backend, out.getvalue())
     assert backend.read(file_id, [GRADES])[GRADES] == [["a"], [], ["", "b"]]
+
+
+AT_THE_CAPS = textwrap.dedent("""
+    import json, resource, sys, time
+    from pathlib import Path
+    from sync.backends.local.backend import LocalBackend
+    from sync.backends.protocol import CellRange
+    from tests.sync.backend_helpers import GRADES
+
+    def peak_mib():
+        # this process's peak RSS: VmHWM (ru_maxrss would include the parent's pages that a
+        # vfork + exec inherits on Linux)
+        try:
+            with open("/proc/self/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    backend = LocalBackend(Path(sys.argv[1]), settle_seconds=0)
+    file_id, call = sys.argv[2], sys.argv[3]
+    began = time.perf_counter()
+    if call == "read":
+        rows = len(backend.read(file_id, [GRADES, "Ещё"])[GRADES])
+    else:
+        backend.set_open_ranges(file_id, {GRADES: [CellRange(GRADES, 2, 2, 40, 40)]})
+        rows = 0
+    print(json.dumps({"rows": rows, "seconds": time.perf_counter() - began,
+                      "rss_mib": peak_mib()}))
+""")
+
+
+@pytest.mark.slow
+def test_a_workbook_just_under_the_element_cap_is_read_and_protected_under_200_mib(
+        backend: LocalBackend) -> None:
+    """The costliest workbook the caps let through — ~247,500 styled empty cells (each one an
+    openpyxl object) in two tabs of 250 rows within the area cap — read and protected, each in a
+    fresh process whose peak RSS is measured."""
+    wb = openpyxl.Workbook()
+    bold = openpyxl.styles.Font(bold=True)
+    for n, title in enumerate((GRADES, "Ещё")):
+        ws = wb.active if n == 0 else wb.create_sheet(title)
+        ws.title = title
+        for row in range(1, 251):
+            for col in range(1, 496):
+                ws.cell(row, col).font = bold
+        ws.cell(250, 495).value = "x"
+    out = io.BytesIO()
+    wb.save(out)
+    file_id = put(backend, out.getvalue())
+    for call in ("read", "protect"):
+        done = subprocess.run([sys.executable, "-c", AT_THE_CAPS, str(backend.folder), file_id,
+                               call], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        result = json.loads(done.stdout)
+        print(f"at the caps, {call}: {result['seconds']:.1f} s, peak RSS "
+              f"{result['rss_mib']:.0f} MiB")
+        assert result["rss_mib"] < RSS_LIMIT_MIB
+        assert call != "read" or result["rows"] == 250
