@@ -119,7 +119,7 @@ def parse_period_tab(
 
     fixes = {}
     if mismatched and name_col is not None:
-        fixes = _id_fixes(grid, title, frame, mismatched, rows, (id_col, name_col), res)
+        fixes = _id_fixes(grid, title, frame, mismatched, rows, name_col, res)
     _report_missing(title, period, frame, {*rows, *fixes.values()}, cols, res)
     tab_map = PeriodTabMap(
         title=title,
@@ -285,7 +285,7 @@ def _id_fixes(
     frame: JournalFrame,
     mismatched: dict[int, str],
     rows: dict[str, int],
-    id_name: tuple[int, int],
+    name_col: int,
     res: TabResult,
 ) -> dict[int, str]:
     """Report each row whose hidden id does not match its visible name (its values were not read:
@@ -293,7 +293,6 @@ def _id_fixes(
     the class who has no row of their own here and no other such row shows, the id to write back
     is theirs (the row is read for them once it is back); otherwise the tab is re-laid out from
     the ledger. Returns row → the id to write back."""
-    id_col, name_col = id_name
     claims: dict[str, list[int]] = {}
     for row in mismatched:
         ids = frame.by_name.get(normalize_label(at(grid, row, name_col)), [])
@@ -308,13 +307,13 @@ def _id_fixes(
             "строке; отметки строки не приняты."
         )
         if row in fixes:
-            text = (f"{what} Сервис вернёт в строку код ученика «{shown}»; после этого её отметки "
-                    "будут приняты для него.")
+            text = (f"{what} Сервис восстановит в этой строке код ученика «{shown}»; после этого "
+                    "отметки строки будут приняты.")
         else:
             text = (f"{what} {REPAIR} Отметки, внесённые в эту строку после последней проверки, "
                     "придётся ввести ещё раз.")
-        problem(res, ProblemKind.ID_MISMATCH, title, text, a1(title, row, id_col),
-                repair=row not in fixes)
+        problem(res, ProblemKind.ID_MISMATCH, title, text, a1(title, row, name_col),
+                repair=row not in fixes)  # the name's cell: the id's column is hidden
     return fixes
 
 

@@ -152,7 +152,7 @@ def test_a_swapped_hidden_id_sends_no_mark_to_another_pupil(journal: Journal) ->
     assert grids[mark.tab][row][mark.start_col] == "5"  # and the teacher's mark is still there
     with journal.svc.ledger.snapshot() as tx:
         (record,) = [f for f in tx.findings(KEY) if f.rule == "layout_id_mismatch"]
-    assert record.cell == f"'{mark.tab}'!A{row + 1}"
+    assert record.cell == f"'{mark.tab}'!C{row + 1}"  # the visible name's cell
 
     journal.set_now(at(DAY, 12))  # the teacher's next edit makes the cycle read the journal again
     topic = journal.reading().map.lesson_field(key, LessonField.TOPIC)

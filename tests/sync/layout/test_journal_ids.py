@@ -114,8 +114,10 @@ def test_a_row_given_another_pupils_id_is_not_read_and_gets_its_id_back(school, 
     assert problem.message.startswith(f"Лист «{Q1}», строка {row + 1}: скрытый код ученика не "
                                       f"совпадает с именем «{shown.full_name}» в этой строке; "
                                       "отметки строки не приняты.")
-    assert f"вернёт в строку код ученика «{shown.full_name}»" in problem.message
-    assert problem.cell == f"'{Q1}'!A{row + 1}" and not problem.repair
+    assert problem.message.endswith(f"Сервис восстановит в этой строке код ученика "
+                                    f"«{shown.full_name}»; после этого отметки строки будут "
+                                    "приняты.")
+    assert problem.cell == f"'{Q1}'!C{row + 1}" and not problem.repair  # the visible name
     assert kinds(reading) == {ProblemKind.ID_MISMATCH}  # no missing pupil, no duplicate
     assert not reading.needs_repair
     tab = reading.map.periods[Q1]
@@ -139,7 +141,7 @@ def test_two_swapped_ids_read_neither_row_and_put_both_back(school, values, grid
     q1 = {(x.day, x.lesson_no) for x in lessons(school) if x.period == Q1}
     assert read(reading) == {k: v for k, v in values.entries.items()
                              if not (k[0] in (a.id, b.id) and (k[1], k[2]) in q1)}
-    assert [p.cell for p in mismatches(reading)] == [f"'{Q1}'!A{ra + 1}", f"'{Q1}'!A{rb + 1}"]
+    assert [p.cell for p in mismatches(reading)] == [f"'{Q1}'!C{ra + 1}", f"'{Q1}'!C{rb + 1}"]
     assert reading.map.periods[Q1].id_fixes == {ra: a.id, rb: b.id}
     assert not reading.needs_repair
 
