@@ -10,7 +10,8 @@ for logs and the CLI) and an optional hint. The CLI prints ``Error: …`` / ``Hi
     │   ├── RateLimited        quota exhausted after the bounded retries
     │   └── TransientError     5xx / timeouts after the bounded retries
     ├── LayoutError            a spreadsheet's structure cannot be understood or repaired
-    └── StoreError             the ledger is unusable (migration, integrity, audit chain)
+    ├── StoreError             the ledger is unusable (migration, integrity, audit chain)
+    └── LedgerBusy             another process holds the ledger (one process per ledger)
 """
 
 from __future__ import annotations
@@ -84,3 +85,7 @@ class LayoutError(EjournalError):
 class StoreError(EjournalError):
     """The ledger is unusable: migration failed, integrity broken, audit chain invalid."""
 
+
+
+class LedgerBusy(EjournalError):
+    """Another process holds the ledger's lock (one writing process per ledger); the CLI exits 75."""

@@ -13,6 +13,7 @@ import click
 
 from rules.errors import StoreError
 from sync.cli.options import (
+    LOCK_WAIT_SECONDS,
     config_option,
     json_option,
     ledger_path_of,
@@ -182,8 +183,8 @@ def backup(config_path: Path, list_only: bool, verbose: int) -> None:
 def restore(config_path: Path, backup_path: Path, verbose: int) -> None:
     """Replace the ledger by a verified backup; the current ledger is moved aside, never deleted.
 
-    Stop the daemon first. Afterwards, `ejournal rebuild` re-renders the spreadsheets from the
-    restored ledger.
+    Refused (exit code 75) while the daemon or another command holds the ledger: stop it first.
+    Afterwards, `ejournal rebuild` re-renders the spreadsheets from the restored ledger.
 
     \b
     Example:
@@ -192,9 +193,14 @@ def restore(config_path: Path, backup_path: Path, verbose: int) -> None:
     configure_logging(verbose)
     from sync.jobs.service import wall_clock
     from sync.ledger.backup import restore as do_restore
+    from sync.ledger.process_lock import LedgerLock
 
     school = school_from(config_path)
-    done = do_restore(backup_path, school.ledger_path, wall_clock(school)())
+    lock = LedgerLock.acquire(school.ledger_path, wait=LOCK_WAIT_SECONDS)  # never under a daemon
+    try:
+        done = do_restore(backup_path, school.ledger_path, wall_clock(school)())
+    finally:
+        lock.release()
     click.echo(f"Restored {done.ledger} from {backup_path}")
     if done.previous is not None:
         click.echo(f"The previous ledger is kept as {done.previous}")

@@ -2,7 +2,8 @@
 
 Commands are thin: parse options, call one function, print its summary. Exit codes are a contract
 (README "Exit codes"): 0 ok; 1 an :class:`~rules.errors.EjournalError` (printed as ``Error: …`` and
-``Hint: …``, no traceback); 2 usage; 3 finished but found violations.
+``Hint: …``, no traceback); 2 usage; 3 finished but found violations; 75 another process holds the
+ledger (:class:`~rules.errors.LedgerBusy`, after waiting ``LOCK_WAIT_SECONDS``).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from typing import Any
 
 import click
 
-from rules.errors import ConfigError, EjournalError
+from rules.errors import ConfigError, EjournalError, LedgerBusy
 from sync.cli.ledger import audit, backup, restore, status
 from sync.cli.options import (
     CONTEXT_SETTINGS,
+    EXIT_BUSY,
     EXIT_ERROR,
     EXIT_OK,
+    LOCK_WAIT_SECONDS,
     config_option,
     exit_for_run,
     json_option,
@@ -217,7 +220,7 @@ def run(config_path: Path, verbose: int) -> None:
     school = school_from(config_path)
     stop = threading.Event()
     with _stop_on_signals(stop):
-        run_daemon(lambda: Service.open(school), stop=stop)
+        run_daemon(lambda: Service.open(school, lock_wait=LOCK_WAIT_SECONDS), stop=stop)
     click.echo("Stopped.", err=True)
 
 
@@ -325,6 +328,9 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
+    except LedgerBusy as exc:
+        _print_error(exc)
+        return EXIT_BUSY
     except EjournalError as exc:
         _print_error(exc)
         return EXIT_ERROR

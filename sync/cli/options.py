@@ -22,6 +22,8 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_VIOLATIONS = 3
 EXIT_FILES_FAILED = 4
+EXIT_BUSY = 75  # sysexits.h EX_TEMPFAIL: another process holds the ledger; try again later
+LOCK_WAIT_SECONDS = 5.0  # how long a command waits for another process's ledger lock
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -65,10 +67,11 @@ def school_from(config_path: Path) -> School:
 
 @contextmanager
 def service_for(config_path: Path) -> Iterator[Service]:
-    """The school's service (backend and ledger) for one command, closed afterwards."""
+    """The school's service (backend and ledger) for one command, closed afterwards; the ledger
+    is this process's alone meanwhile (``LedgerBusy`` → exit code 75 after LOCK_WAIT_SECONDS)."""
     from sync.jobs.service import Service
 
-    with Service.open(school_from(config_path)) as svc:
+    with Service.open(school_from(config_path), lock_wait=LOCK_WAIT_SECONDS) as svc:
         yield svc
 
 

@@ -18,6 +18,7 @@ from config.school import BackendKind, School
 from rules.errors import ConfigError, Problem
 from sync.backends.protocol import Backend
 from sync.ledger.ledger import Ledger
+from sync.ledger.process_lock import LedgerLock
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class Service:
     ledger: Ledger
     clock: Clock
     counters: dict[str, int] = field(default_factory=dict)
+    ledger_lock: LedgerLock | None = None  # held from open to close (one process per ledger)
 
     @classmethod
     def open(
@@ -72,11 +74,19 @@ class Service:
         backend: Backend | None = None,
         clock: Clock | None = None,
         environ: Mapping[str, str] | None = None,
+        lock_wait: float = 0.0,
     ) -> Service:
+        """Lock the ledger for this process (waiting up to ``lock_wait`` seconds for another
+        holder, then :class:`~rules.errors.LedgerBusy`), then open the backend and the ledger."""
         clock = clock or wall_clock(school)
-        backend = backend if backend is not None else make_backend(school, environ, clock)
-        ledger = Ledger.open(school.ledger_path, now=clock())
-        return cls(school=school, backend=backend, ledger=ledger, clock=clock)
+        lock = LedgerLock.acquire(school.ledger_path, wait=lock_wait, now=clock())
+        try:
+            backend = backend if backend is not None else make_backend(school, environ, clock)
+            ledger = Ledger.open(school.ledger_path, now=clock())
+        except BaseException:
+            lock.release()
+            raise
+        return cls(school=school, backend=backend, ledger=ledger, clock=clock, ledger_lock=lock)
 
     def now(self) -> datetime:
         """The current moment, tz-aware in the school's zone."""
@@ -88,10 +98,14 @@ class Service:
         return dict(stats()) if callable(stats) else {}
 
     def close(self) -> None:
-        self.ledger.close()
-        close: Any = getattr(self.backend, "close", None)
-        if callable(close):
-            close()
+        try:
+            self.ledger.close()
+            close: Any = getattr(self.backend, "close", None)
+            if callable(close):
+                close()
+        finally:
+            if self.ledger_lock is not None:
+                self.ledger_lock.release()
 
     def __enter__(self) -> Service:
         return self

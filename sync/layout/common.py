@@ -226,6 +226,7 @@ class ProblemKind(StrEnum):
     NO_ID_COLUMN = "no_id_column"  # the hidden id column is gone: the tab cannot be read
     MISSING_COLUMN = "missing_column"  # a labelled column (period mark, average, …) is gone
     UNKNOWN_PUPIL = "unknown_pupil"  # a row's id is not a pupil of the class
+    ID_MISMATCH = "id_mismatch"  # a row's hidden id is another pupil's than its visible name's
     DUPLICATE_PUPIL = "duplicate_pupil"  # a pupil id on several rows
     MISSING_PUPIL = "missing_pupil"  # a pupil of the class has no row
     MISSING_LESSON = "missing_lesson"  # a lesson has no column (journal) or row (Уроки)

@@ -36,9 +36,16 @@ from typing import Any, TypeVar
 from openpyxl.workbook.workbook import Workbook
 
 from rules.errors import BackendError, SheetAccessError
-from sync.backends.local import edits, xlsx
-from sync.backends.local.files import safe_name, sweep_temp_files, unique_path
-from sync.backends.local.io import Serializer, SheetFiles, Stamp, missing_file
+from sync.backends.local import caps, edits, xlsx
+from sync.backends.local.files import (
+    OutsideFolder,
+    check_inside,
+    inside,
+    safe_name,
+    sweep_temp_files,
+    unique_path,
+)
+from sync.backends.local.io import Serializer, SheetFiles, Stamp, missing_file, too_large
 from sync.backends.local.manifest import (
     FileEntry,
     Manifest,
@@ -130,7 +137,15 @@ class LocalBackend:
         try:
             changed = 0
             for fid, entry in manifest.files.items():
-                version = self._files.version(fid, self._path(entry), entry.seen)
+                try:
+                    path = self._path(fid, entry)
+                except OutsideFolder as exc:  # every access of it fails with this message
+                    log.warning("scan: %s", exc)
+                    if entry.seen:  # reported once as changed: the cycle's read then fails loudly
+                        entry.seen, entry.seq = "", seq
+                        changed += 1
+                    continue
+                version = self._files.version(fid, path, entry.seen)
                 if version is None and not entry.missing:
                     entry.missing, entry.seen, entry.seq = True, "", seq
                     changed += 1
@@ -162,6 +177,7 @@ class LocalBackend:
         with self._lock:
             manifest = self._store.load()
             folder = self.folder.joinpath(*parts)
+            check_inside(self.folder, folder)  # before mkdir: a symlink out makes no folder there
             folder.mkdir(parents=True, exist_ok=True)
             taken = {Path(e.path).name for e in manifest.files.values()
                      if Path(e.path).parent == Path(*parts)}
@@ -183,12 +199,12 @@ class LocalBackend:
     def path(self, file_id: str) -> Path:
         """Where the file lives (to tell a person which file to open)."""
         with self._lock:
-            return self._path(self._entry(self._store.load(), file_id))
+            return self._path(file_id, self._entry(self._store.load(), file_id))
 
     def info(self, file_id: str) -> FileInfo:
         with self._lock:
             entry = self._entry(self._store.load(), file_id)
-            version = self._files.version(file_id, self._path(entry), entry.seen)
+            version = self._files.version(file_id, self._path(file_id, entry), entry.seen)
             if version is None:
                 raise missing_file(file_id)
             return entry.info(file_id, version)
@@ -198,9 +214,10 @@ class LocalBackend:
         with self._lock:
             manifest = self._store.load()
             entry = self._entry(manifest, file_id)
-            path = self._path(entry)
+            path = self._path(file_id, entry)
             self._files.refuse_busy(file_id, path)
             trash = self.folder / TRASH
+            check_inside(self.folder, trash)
             trash.mkdir(exist_ok=True)
             target = unique_path(trash, f"{file_id} {path.stem}", path.suffix, set())
             trash_path = f"{TRASH}/{target.name}"
@@ -259,6 +276,8 @@ class LocalBackend:
             return xlsx.read_tabs(file_id, data, titles)
         except xlsx.UnreadableFile as exc:
             raise self._files.unreadable(file_id, path, stamp, exc) from exc
+        except caps.TooLarge as exc:
+            raise too_large(file_id, exc) from exc
 
     def write(self, file_id: str, updates: Sequence[tuple[CellRange, Grid]]) -> None:
         """Set values RAW (text stays text, ``"=…"`` is never a formula) and save atomically."""
@@ -328,8 +347,9 @@ class LocalBackend:
                                    hint="check the file id in the ledger")
         return entry
 
-    def _path(self, entry: FileEntry) -> Path:
-        return self.folder.joinpath(*entry.path.split("/"))
+    def _path(self, file_id: str, entry: FileEntry) -> Path:
+        """The file's path, refused unless it stays inside the folder (the manifest is untrusted)."""
+        return inside(self.folder, entry.path, f"file {file_id}")
 
     def _save_manifest(self, manifest: Manifest) -> None:
         try:
@@ -348,7 +368,7 @@ class LocalBackend:
         with self._lock:
             manifest = self._store.load()
             entry = self._entry(manifest, file_id)
-            path = self._path(entry)
+            path = self._path(file_id, entry)
             self._files.refuse_busy(file_id, path)
             data, stamp = self._files.read(file_id, path)
             wb = self._files.parse(file_id, path, data, stamp)

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from rules.errors import BackendError
+
 logger = logging.getLogger(__name__)
 
 TEMP_SUFFIX = ".ejournal-tmp"
@@ -56,6 +58,48 @@ def unique_path(folder: Path, stem: str, suffix: str, taken: set[str]) -> Path:
         n += 1
         candidate = f"{stem} ({n}){suffix}"
     return folder / candidate
+
+
+class OutsideFolder(BackendError):
+    """A path from the manifest (or a folder the backend would write into) that does not stay
+    inside the sheets folder: absolute, with ``..``, or leading out through a symlink."""
+
+
+def inside(root: Path, relative: str, what: str) -> Path:
+    """``root/relative`` when ``relative`` is a plain relative "/"-separated path to an ``.xlsx``
+    that resolves (symlinks followed) inside ``root``; else :class:`OutsideFolder`.
+
+    The manifest is a file in the teachers' folder, so its paths are untrusted: without this check
+    ``"../outside/evil.xlsx"``, ``"/etc/…"`` or a symlink in the folder would make the lock job read
+    and rewrite a file elsewhere. ``what`` names the path's owner in the message ("file 1a2b…").
+    """
+    parts = relative.split("/")
+    plain = (relative.lower().endswith(".xlsx") and not any(c in relative for c in "\\:\x00")
+             and all(p not in ("", ".", "..") for p in parts))  # "/x" and "a//b" have a "" part
+    path = root.joinpath(*parts)
+    if plain and _resolves_inside(root, path) and path.resolve() != root.resolve():
+        return path
+    raise OutsideFolder(
+        f"{what}: its path in the manifest ({relative!r}) is not a relative path inside the "
+        f"sheets folder {root}; refused (nothing is read or written there)",
+        hint="fix the path in ejournal-manifest.json (relative, \"/\"-separated, no \"..\", "
+             "no symlink leading out of the folder) or restore the manifest from a backup")
+
+
+def check_inside(root: Path, folder: Path) -> None:
+    """Refuse writing into ``folder`` unless it resolves inside ``root`` (a subfolder or the
+    trash that is a symlink out of the sheets folder)."""
+    if not _resolves_inside(root, folder):
+        raise OutsideFolder(
+            f"folder {folder} leads out of the sheets folder {root} (a symlink?); refused",
+            hint="replace the symlink by a real folder inside the sheets folder")
+
+
+def _resolves_inside(root: Path, path: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop
+        return False
 
 
 def lock_files(path: Path) -> list[Path]:

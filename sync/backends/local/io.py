@@ -20,7 +20,7 @@ from typing import IO
 from openpyxl.workbook.workbook import Workbook
 
 from rules.errors import BackendError, SheetAccessError
-from sync.backends.local import xlsx
+from sync.backends.local import caps, xlsx
 from sync.backends.local.files import atomic_write, file_sha256, lock_files
 from sync.backends.protocol import FileBusy
 
@@ -61,13 +61,16 @@ class SheetFiles:
         try:
             with path.open("rb") as f:
                 st = os.fstat(f.fileno())
-                data = f.read()
+                caps.check_size(st.st_size)  # before the bytes are in memory
+                data = f.read(caps.MAX_FILE_BYTES + 1)
         except FileNotFoundError as exc:
             raise missing_file(file_id) from exc
         except PermissionError as exc:
             raise SheetAccessError(f"file {file_id}: permission denied",
                                    hint="let the service's user read and write the sheets folder"
                                    ) from exc
+        except caps.TooLarge as exc:
+            raise too_large(file_id, exc) from exc
         except OSError as exc:
             raise BackendError(f"file {file_id}: cannot read it: {exc.strerror}") from exc
         return data, (st.st_mtime_ns, st.st_size)
@@ -78,6 +81,8 @@ class SheetFiles:
             return xlsx.load(data, read_only=read_only)
         except xlsx.UnreadableFile as exc:
             raise self.unreadable(file_id, path, stamp, exc) from exc
+        except caps.TooLarge as exc:
+            raise too_large(file_id, exc) from exc
 
     def save(self, file_id: str, path: Path, wb: Workbook, stamp: Stamp | None) -> str:
         """Atomic save; refused if a lock file appeared or the file moved since ``stamp`` was read
@@ -150,6 +155,16 @@ class SheetFiles:
             raise BackendError(f"file {file_id}: cannot read it: {exc.strerror}") from exc
         self.versions[file_id] = version
         return version
+
+
+def too_large(file_id: str, exc: caps.TooLarge) -> BackendError:
+    """A workbook over the size caps: refused before it is parsed (never "busy": it is no save
+    in progress, and retrying cannot help until a person replaces the file)."""
+    return BackendError(f"file {file_id} is too large to be a spreadsheet of ejournal: {exc}; "
+                        "not read",
+                        hint="a journal needs far less (see the local backend's size caps in the "
+                             "README); restore the file from a backup or .trash/, or delete it "
+                             "and re-create it from the ledger (ejournal rebuild)")
 
 
 def missing_file(file_id: str) -> SheetAccessError:

@@ -15,7 +15,6 @@ import logging
 import math
 import re
 import warnings
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
@@ -31,6 +30,7 @@ from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
 from rules.errors import BackendError
+from sync.backends.local import caps
 from sync.backends.local.manifest import TabState
 from sync.backends.protocol import CellRange, Grid, TabMissing, TabSpec
 
@@ -40,7 +40,6 @@ Cells = set[tuple[int, int]]  # 0-based (row, col)
 UNLOCKED = Protection(locked=False)
 LOCKED = Protection(locked=True)
 _BAD_TAB = re.compile(r"[\[\]:*?/\\]")
-_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a cell formula element, not <formula1>/<fill>
 _EPOCH = dt.datetime(1899, 12, 30)  # noqa: DTZ001 - serial numbers are naive by definition
 
 
@@ -51,8 +50,13 @@ class UnreadableFile(Exception):
 # ------------------------------------------------------------------------------- load / save
 
 
-def load(data: bytes, *, data_only: bool = False, read_only: bool = False) -> Workbook:
-    """Parse workbook bytes; openpyxl's warnings about unsupported extensions go to DEBUG."""
+def load(data: bytes, *, data_only: bool = False, read_only: bool = False,
+         checked: bool = False) -> Workbook:
+    """Parse workbook bytes after the size caps (``checked``: the caller just checked them);
+    openpyxl's warnings about unsupported extensions go to DEBUG. A full load is refused when a tab
+    reaches past the caps, before anything walks its rows (:class:`~sync.backends.local.caps.TooLarge`)."""
+    if not checked:
+        caps.check_archive(data)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -61,6 +65,9 @@ def load(data: bytes, *, data_only: bool = False, read_only: bool = False) -> Wo
             raise UnreadableFile(f"{type(exc).__name__}: {exc}") from exc
     for w in caught:
         logger.debug("openpyxl: %s", w.message)
+    if not read_only:
+        for ws in wb.worksheets:
+            caps.check_extent(ws.title, ws.max_row, ws.max_column)
     return wb
 
 
@@ -70,10 +77,9 @@ def save(wb: Workbook, out: IO[bytes]) -> None:
 
 
 def has_formulas(data: bytes) -> bool:
-    """Whether any worksheet holds a cell formula (e.g. typed by a teacher in LibreOffice)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return any(_FORMULA.search(z.read(n)) for n in z.namelist()
-                   if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    """Whether any worksheet holds a cell formula (e.g. typed by a teacher in LibreOffice); found
+    by the caps' scan of the XML, which refuses an oversized workbook first."""
+    return caps.check_archive(data)
 
 
 # ------------------------------------------------------------------------------- values
@@ -148,36 +154,41 @@ def trimmed(rows: Iterable[Sequence[Any]]) -> Grid:
 def read_tabs(file_id: str, data: bytes, titles: Sequence[str]) -> dict[str, Grid]:
     """Whole tabs' values. A formula reads as its cached value, or as its text when the file has no
     cached value (a second parse, done only when the file holds formulas at all)."""
-    wb = load(data, data_only=True, read_only=True)
+    formulas = caps.check_archive(data)
+    wb = load(data, data_only=True, read_only=True, checked=True)
     try:
         missing = [t for t in titles if t not in wb.sheetnames]
         if missing:
             raise TabMissing(file_id, missing)
-        grids = {t: [list(r) for r in wb[t].iter_rows(values_only=True)] for t in titles}
-    except TabMissing:
+        grids = {t: _rows(wb[t]) for t in titles}
+    except (TabMissing, caps.TooLarge):
         raise
     except Exception as exc:  # read-only parsing is lazy: damage can surface here
         raise UnreadableFile(f"{type(exc).__name__}: {exc}") from exc
     finally:
         wb.close()
-    try:
-        formulas = bool(titles) and has_formulas(data)
-    except Exception as exc:
-        raise UnreadableFile(f"{type(exc).__name__}: {exc}") from exc
-    if formulas:
+    if formulas and titles:
         _fill_formula_text(data, grids)
     return {t: trimmed(rows) for t, rows in grids.items()}
 
 
+def _rows(ws: Any) -> list[list[Any]]:
+    """A read-only tab's rows within the caps (its ``<dimension>`` is not trusted)."""
+    ws.reset_dimensions()
+    return caps.bounded_rows(ws.title, ws.iter_rows(values_only=True))
+
+
 def _fill_formula_text(data: bytes, grids: dict[str, list[list[Any]]]) -> None:
-    wb = load(data, read_only=True)
+    wb = load(data, read_only=True, checked=True)
     try:
         for title, rows in grids.items():
-            for i, raw in enumerate(wb[title].iter_rows(values_only=True)):
+            for i, raw in enumerate(_rows(wb[title])):
                 for j, formula in enumerate(raw):
                     if formula is not None and i < len(rows) and j < len(rows[i]) \
                             and rows[i][j] is None:
                         rows[i][j] = str(getattr(formula, "text", formula))
+    except caps.TooLarge:
+        raise
     except Exception as exc:
         raise UnreadableFile(f"{type(exc).__name__}: {exc}") from exc
     finally:

@@ -64,6 +64,7 @@ class JournalFrame:
     work_types: frozenset[str]  # normalized codes and names
     planned: dict[LessonKey, str]
     period_label: str
+    by_name: dict[str, list[str]]  # normalized full name → pupil ids (a row's visible name)
 
     @classmethod
     def build(
@@ -90,10 +91,23 @@ class JournalFrame:
             ),
             planned=planned_topics(school, class_id, subject_id, lessons),
             period_label=labels.period_column(school.year.period_kind),
+            by_name=_by_name(school.pupils_in(class_id)),
         )
 
     def lesson_days(self) -> set[date]:
         return {key[0] for key in self.lessons}
+
+
+def _by_name(pupils: Iterable[Pupil]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for pupil in pupils:
+        out.setdefault(normalize_label(pupil.full_name), []).append(pupil.id)
+    return out
+
+
+def same_name(shown: object, pupil: Pupil) -> bool:
+    """Whether a row's visible name is ``pupil``'s (up to case, spacing and "ё")."""
+    return normalize_label(shown) == normalize_label(pupil.full_name)
 
 
 @dataclass

@@ -80,6 +80,8 @@ class PeriodTabMap:
 
     ``rows`` gives each pupil's first row; ``pupil_at`` every pupil row, duplicates included.
     ``end_row`` is the first row below everything read (where a missing pupil's row may go).
+    ``id_fixes``: rows whose hidden id is another pupil's than the visible name's (not read, not
+    in ``rows``): the id of the pupil the name shows, which the service writes back.
     """
 
     title: str
@@ -94,6 +96,7 @@ class PeriodTabMap:
     recommended_col: int | None
     period_col: int | None
     end_row: int
+    id_fixes: Mapping[int, str] = field(default_factory=dict)  # row → the id its name shows
 
     def pupil_runs(self) -> list[tuple[int, int]]:
         return runs(self.pupil_at)

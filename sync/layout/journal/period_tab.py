@@ -10,6 +10,7 @@ disappears without a trace.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -37,6 +38,7 @@ from sync.layout.journal.frame import (
     ignore_row,
     problem,
     ref,
+    same_name,
 )
 from sync.layout.journal.map import (
     LessonKey,
@@ -79,6 +81,8 @@ def parse_period_tab(
 
     rows: dict[str, int] = {}
     pupil_at: dict[int, str] = {}
+    mismatched: dict[int, str] = {}  # row → its hidden id, when the visible name is another's
+    name_col = cols.roles.get("pupil")
     for row in range(first, len(grid)):
         pid = id_text(at(grid, row, id_col))
         if not pid:
@@ -97,6 +101,10 @@ def parse_period_tab(
             )
             problem(res, ProblemKind.UNKNOWN_PUPIL, title, text, a1(title, row, id_col), True)
             continue
+        if name_col is not None and not same_name(at(grid, row, name_col), frame.pupils[pid]):
+            ignore_row(res, grid, title, row, ProblemKind.ID_MISMATCH)
+            mismatched[row] = pid
+            continue
         if pid in rows:
             res.duplicates.add(pid)
             text = (
@@ -109,7 +117,10 @@ def parse_period_tab(
         pupil_at[row] = pid
         _read_pupil_row(grid, title, period, row, pid, cols, res)
 
-    _report_missing(title, period, frame, rows, cols, res)
+    fixes = {}
+    if mismatched and name_col is not None:
+        fixes = _id_fixes(grid, title, frame, mismatched, rows, name_col, res)
+    _report_missing(title, period, frame, {*rows, *fixes.values()}, cols, res)
     tab_map = PeriodTabMap(
         title=title,
         period=period.name,
@@ -123,6 +134,7 @@ def parse_period_tab(
         recommended_col=cols.roles.get("recommended"),
         period_col=cols.roles.get("period"),
         end_row=max(len(grid), first),
+        id_fixes=fixes,
     )
     return ParsedPeriodTab(tab_map, res)
 
@@ -267,11 +279,49 @@ def _is_recommendation(value: object) -> bool:
     return cell_text(value).casefold() in {"1", "2", "3", "4", "5", "н/а"}
 
 
+def _id_fixes(
+    grid: Grid,
+    title: str,
+    frame: JournalFrame,
+    mismatched: dict[int, str],
+    rows: dict[str, int],
+    name_col: int,
+    res: TabResult,
+) -> dict[int, str]:
+    """Report each row whose hidden id does not match its visible name (its values were not read:
+    a swapped id must never send marks to another pupil). When the name is that of one pupil of
+    the class who has no row of their own here and no other such row shows, the id to write back
+    is theirs (the row is read for them once it is back); otherwise the tab is re-laid out from
+    the ledger. Returns row → the id to write back."""
+    claims: dict[str, list[int]] = {}
+    for row in mismatched:
+        ids = frame.by_name.get(normalize_label(at(grid, row, name_col)), [])
+        if len(ids) == 1 and ids[0] not in rows:
+            claims.setdefault(ids[0], []).append(row)
+    fixes = {claimed[0]: pid for pid, claimed in claims.items() if len(claimed) == 1}
+    for row in sorted(mismatched):
+        shown = cell_text(at(grid, row, name_col))
+        name = f"с именем «{shown}»" if shown else "с пустым именем"
+        what = (
+            f"Лист «{title}», строка {row + 1}: скрытый код ученика не совпадает {name} в этой "
+            "строке; отметки строки не приняты."
+        )
+        if row in fixes:
+            text = (f"{what} Сервис восстановит в этой строке код ученика «{shown}»; после этого "
+                    "отметки строки будут приняты.")
+        else:
+            text = (f"{what} {REPAIR} Отметки, внесённые в эту строку после последней проверки, "
+                    "придётся ввести ещё раз.")
+        problem(res, ProblemKind.ID_MISMATCH, title, text, a1(title, row, name_col),
+                repair=row not in fixes)  # the name's cell: the id's column is hidden
+    return fixes
+
+
 def _report_missing(
     title: str,
     period: Period,
     frame: JournalFrame,
-    rows: dict[str, int],
+    rows: Collection[str],
     cols: _Columns,
     res: TabResult,
 ) -> None:

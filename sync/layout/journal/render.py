@@ -38,7 +38,8 @@ def render_service_columns(
     journal: JournalMap, values: ServiceValues, *, school: School | None = None
 ) -> list[tuple[CellRange, Grid]]:
     """The service cells at their current positions: the work-type row, averages and recommended
-    marks of every period tab, the "Статус" column of "Уроки". One range per run of adjacent
+    marks of every period tab, the "Статус" column of "Уроки", and the hidden id of a row whose id
+    did not match its visible name (``PeriodTabMap.id_fixes``). One range per run of adjacent
     cells; pass the result through ``stale_updates`` to write only what changed.
 
     ``school`` gives the grading thresholds, so a shown average never contradicts the
@@ -47,6 +48,9 @@ def render_service_columns(
     thresholds = _thresholds(school)
     updates: list[tuple[CellRange, Grid]] = []
     for tab in journal.periods.values():
+        for row, pupil_id in sorted(tab.id_fixes.items()):  # a swapped hidden id, put back
+            updates.append((CellRange(tab.title, row, tab.id_col, row + 1, tab.id_col + 1),
+                            [[pupil_id]]))
         if tab.work_type_row is not None and tab.columns:
             by_col = {col: key for key, col in tab.columns.items()}
             for a, b in runs(by_col):
