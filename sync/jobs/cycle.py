@@ -179,6 +179,8 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
             if class_plan.file.id in done:
                 record_class(tx, class_plan, now)
         again = _corrected(tx, now) if (summary.corrections or {}).get("applied") else set()
+        again |= {p.ref.file.id for p in written  # a hidden id put back: read its row next time
+                  if any(t.id_fixes for t in p.reading.map.periods.values())}
         tx.set_dirty_files((tx.dirty_files() - done) | again, now)
     step("recorded")
     return _finish(svc, summary, run_id, before)
