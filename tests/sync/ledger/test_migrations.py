@@ -152,15 +152,15 @@ def test_a_version_1_ledger_gains_the_absence_tables_and_keeps_its_data(tmp_path
             tx.accept_entries(JOURNAL, [cell("p1", "5")], at())
         head = ledger.audit_head()
     assert "absence_reasons" not in tables(path)
-    with Ledger.open(path) as ledger:
+    with Ledger.open(path, migrations=MIGRATIONS[:2]) as ledger:
         assert ledger.schema_version() == 2 and ledger.audit_head() == head
         with ledger.transaction() as tx:
             assert [e.value for e in tx.entries(JOURNAL)] == ["5"]
             tx.accept_absences("7Б", [AbsenceInput("p1", at().date(), "б", "б")], at(hour=11))
             assert [a.reason for a in tx.absences("7Б")] == ["б"]
         assert ledger.audit_verify().ok
-    assert columns(path, "absence_reasons") == [
-        c.name for c in store_schema.absence_reasons.columns
+    assert columns(path, "absence_reasons") == [  # the seal comes with migration 3
+        c.name for c in store_schema.absence_reasons.columns if c.name != "seal"
     ]
     assert versions(path) == [(1, "initial schema"), (2, "absence reasons")]
 
