@@ -74,7 +74,7 @@ class Service:
     ) -> Service:
         clock = clock or wall_clock(school)
         backend = backend if backend is not None else make_backend(school, environ)
-        ledger = Ledger.open(school.ledger_path, now=clock())
+        ledger = Ledger.open(school.ledger_path, now=clock(), anchor=school.anchor_path)
         return cls(school=school, backend=backend, ledger=ledger, clock=clock)
 
     def now(self) -> datetime:

@@ -228,6 +228,16 @@ class Ledger:
             )
             anchors.write_mark(self.anchor, mark, now)
 
+    def anchor_check(self) -> tuple[anchors.Mark | None, str | None]:
+        """The anchored head and why the chain does not extend it (None, None: no anchor)."""
+        if self.anchor is None:
+            return None, None
+        mark = anchors.read_mark(self.anchor)
+        if mark is None:
+            return None, None
+        with self.snapshot() as tx:
+            return mark, anchors.problem(raw_of(tx._db), mark, self.anchor)
+
     def audit_verify(self) -> audit.AuditReport:
         """Check the chain, the data against it and the anchor (streamed, read snapshot);
         ``ok`` False: ``problems`` names each bad event, row or partition."""
@@ -240,7 +250,8 @@ class Ledger:
         report = result.report
         if report.ok:
             logger.info(
-                "ledger %s: audit ok, %d events, %d rows", self.path, report.events, result.rows
+                "ledger %s: audit chain ok, %d events, %d rows checked against it",
+                self.path, report.events, result.rows,
             )
         else:
             logger.warning(
@@ -253,6 +264,12 @@ class Ledger:
         """Hash of the newest audit event (for the quarter print-out)."""
         with self.snapshot() as tx:
             return tx.audit_head()
+
+    def audit_events(self) -> int:
+        """The id of the newest audit event (0 for an empty log)."""
+        with self.snapshot() as tx:
+            mark = anchors.head_mark(raw_of(tx._db))
+        return mark.event if mark else 0
 
     def schema_version(self) -> int:
         """The applied schema version."""
