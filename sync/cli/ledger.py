@@ -128,8 +128,8 @@ def audit_verify(config_path: Path, verbose: int) -> None:
             "restore the newest good backup (`ejournal backup --list`, `ejournal restore PATH`)",
         )
     click.echo(
-        f"Audit OK: {report.events} events, head {report.head}; {result.rows} rows match the"
-        f" chain; anchored in {school.anchor_path}"
+        f"Audit chain OK: {report.events} events, head {report.head}; the {result.rows} rows of"
+        f" the data match it; anchored in {school.anchor_path}"
     )
 
 

@@ -143,7 +143,7 @@ def _trigger_sql(c: Covered) -> list[str]:
     old = ", ".join(f"OLD.{name}" for name in c.columns)
     seen = f"SELECT 1 FROM sealing WHERE tbl = '{c.name}' AND rid = OLD.rowid"
     refuse = (
-        f"SELECT RAISE(ABORT, '{REFUSED}: a {c.name} row was changed outside ejournal')"
+        f"SELECT RAISE(ABORT, '{REFUSED}: a row of {c.name} was changed outside ejournal')"
         f" WHERE OLD.seal IS NOT ej_seal('{c.name}', {old}) AND NOT EXISTS ({seen})"
     )
     part = ", ".join(f"OLD.{name}" for name in c.part)
@@ -186,6 +186,21 @@ def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
         yield items[start : start + CHUNK]
 
 
+def _reseal(
+    raw: sqlite3.Connection, c: Covered, ops: dict[int, str], parts: dict[tuple[str, str], Any]
+) -> dict[int, str]:
+    """The new seals of the rows a transaction wrote (rowid → seal); their partitions go to
+    ``parts``."""
+    new: dict[int, str] = {}
+    for chunk in _chunks(sorted(ops)):
+        marks = ",".join("?" * len(chunk))
+        query = f"SELECT rowid, {', '.join(c.columns)} FROM {c.name} WHERE rowid IN ({marks})"
+        for rid, *values in raw.execute(query, chunk):
+            new[rid] = row_seal(c.name, values)
+            parts[(c.name, part_text(values[: c.part_len]))] = values[: c.part_len]
+    return new
+
+
 class SealsPart(AuditLog):
     """Reseals the rows this transaction changed and chains their partitions (see the module)."""
 
@@ -200,43 +215,33 @@ class SealsPart(AuditLog):
 
     def _seal_changes(self) -> None:
         raw = raw_of(self._db)
-        touched: dict[str, dict[int, str]] = {}
+        touched: dict[str, dict[int, str]] = {}  # table → rowid → first operation ("i"/"u")
         for table, rid, op in raw.execute("SELECT tbl, rid, op FROM temp.sealing"):
             touched.setdefault(table, {})[rid] = op
-        gone: dict[tuple[str, str], list[str]] = {}
+        gone: dict[tuple[str, str], list[str]] = {}  # (table, partition) → seals of deleted rows
         for table, part, seal in raw.execute("SELECT tbl, part, seal FROM temp.sealing_gone"):
             gone.setdefault((table, part), []).append(seal or NO_SEAL)
         if not touched and not gone:
             return
         parts: dict[tuple[str, str], list[Any]] = {k: json.loads(k[1]) for k in gone}
-        fresh: dict[str, dict[int, str]] = {}
-        for table, ops in touched.items():
-            c = BY_NAME[table]
-            fresh[table] = new = {}
-            changed = []
-            for chunk in _chunks(sorted(ops)):
-                marks = ",".join("?" * len(chunk))
-                query = f"SELECT rowid, seal, {', '.join(c.columns)} FROM {table} WHERE rowid IN ({marks})"
-                for rid, stored, *values in raw.execute(query, chunk):
-                    new[rid] = seal = row_seal(table, values)
-                    parts[(table, part_text(values[: c.part_len]))] = values[: c.part_len]
-                    if seal != stored:
-                        changed.append((seal, rid))
-            raw.executemany(f"UPDATE {table} SET seal = ? WHERE rowid = ?", changed)
+        fresh = {table: _reseal(raw, BY_NAME[table], ops, parts) for table, ops in touched.items()}
         records = []
         for (table, text), values in sorted(parts.items(), key=lambda item: item[0]):
-            c = BY_NAME[table]
-            ops, new = touched.get(table, {}), fresh.get(table, {})
+            c, ops, new = BY_NAME[table], touched.get(table, {}), fresh.get(table, {})
             where = " AND ".join(f"{name} = ?" for name in c.part)
             before, after = list(gone.get((table, text), [])), []
             for rid, stored in raw.execute(f"SELECT rowid, seal FROM {table} WHERE {where}", values):
                 op = ops.get(rid)
-                if op != "i":
+                if op != "i":  # the row was there before this transaction, as last sealed
                     before.append(stored or NO_SEAL)
                 after.append(new[rid] if op else stored or NO_SEAL)
-            old, now_digest = part_digest(before), part_digest(after)
-            if old != now_digest:
-                records.append([table, values, len(after), now_digest, old])
+            old, digest = part_digest(before), part_digest(after)
+            if old != digest:
+                records.append([table, values, len(after), digest, old])
+        for table, new in fresh.items():  # only now: "before" was read from the stored seals
+            raw.executemany(
+                f"UPDATE {table} SET seal = ? WHERE rowid = ?", [(s, r) for r, s in new.items()]
+            )
         raw.execute("DELETE FROM temp.sealing")
         raw.execute("DELETE FROM temp.sealing_gone")
         if records:
