@@ -17,6 +17,7 @@ opened 0600, and a ledger file found wider is narrowed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -107,7 +108,8 @@ def write_mark(path: Path, mark: Mark, now: datetime | None = None) -> None:
             os.fsync(handle.fileno())
         os.replace(partial, path)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
         raise StoreError(
             f"cannot write the audit anchor {path} ({exc.strerror})",
             "check [ledger] anchor in school.toml and the service user's permissions",
@@ -120,16 +122,15 @@ def head_mark(db: sqlite3.Connection) -> Mark | None:
     return Mark(int(row[0]), str(row[1])) if row else None
 
 
-def problem(db: sqlite3.Connection, mark: Mark, where: Path | str) -> str | None:
-    """Why the chain does not extend the anchored head (None when it does)."""
+def problem(db: sqlite3.Connection, mark: Mark, source: str) -> str | None:
+    """Why the chain does not extend ``mark`` (None when it does); ``source`` says whose mark
+    it is ("anchored in /srv/ledger.anchor", "that ends the previous backup …")."""
     row = db.execute("SELECT hash FROM audit WHERE id = ?", (mark.event,)).fetchone()
     if row is None:
         return (
-            f"the anchor {where} names event {mark.event}, which the chain no longer has"
+            f"the chain no longer has event {mark.event}, the one {source}"
             " — events were cut from its end"
         )
     if row[0] != mark.head:
-        return (
-            f"event {mark.event} is not the one anchored in {where} — the chain was rewritten"
-        )
+        return f"event {mark.event} is not the one {source} — the chain was rewritten"
     return None

@@ -135,6 +135,7 @@ class AuditLog:
         self._head_dirty = False
         self._head_at: datetime | None = None
         self._now: datetime | None = None  # the latest time a write of this transaction named
+        self._appended = False  # this transaction appended events (the anchor follows)
 
     @property
     def _db(self) -> Connection:
@@ -177,6 +178,7 @@ class AuditLog:
             head = new
         self._db.execute(insert(t.audit), rows)
         self._head, self._head_dirty, self._head_at = head, True, now
+        self._appended = True
         return head
 
     def _flush(self) -> None:

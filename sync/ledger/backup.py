@@ -106,26 +106,23 @@ def _extends(path: Path, previous: BackupInfo) -> None:
     """Refuse a backup whose chain does not extend ``previous``'s (see the module)."""
     with _sqlite(previous.path) as old:
         mark = anchors.head_mark(old)
-        last_at = old.execute("SELECT max(at) FROM audit").fetchone()[0]
-    if mark is None:
-        return
-    with _sqlite(path) as new:
-        trouble = anchors.problem(new, mark, previous.path.name)
-        if trouble is None:
+        if mark is None:
             return
-        restored = new.execute(
-            "SELECT id, payload FROM audit WHERE kind = 'restore' AND at > ? ORDER BY id DESC",
-            (last_at,),
-        ).fetchone()
-    if restored is not None:
-        logger.warning(
-            "backup: the ledger was restored since %s (event %d); its history branches there",
-            previous.path.name, restored[0],
-        )
-        return
+        with _sqlite(path) as new:
+            trouble = anchors.problem(new, mark, f"that ends the previous backup {previous.path.name}")
+            if trouble is None:
+                return
+            restored = new.execute(
+                "SELECT id, hash FROM audit WHERE kind = 'restore' ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        if restored is not None and anchors.problem(old, anchors.Mark(*restored), "") is not None:
+            logger.warning(  # a restore the previous backup does not hold: made since it
+                "backup: the ledger was restored since %s (event %d); its history branches there",
+                previous.path.name, restored[0],
+            )
+            return
     raise StoreError(
-        f"backup refused: the ledger's audit chain does not extend the previous backup"
-        f" {previous.path.name}: {trouble}",
+        f"backup refused: the ledger's audit chain does not extend the previous backup: {trouble}",
         "the earlier backups are kept; run `ejournal audit verify` and restore the newest good"
         " backup (`ejournal restore PATH`)",
     )

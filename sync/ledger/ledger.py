@@ -182,7 +182,7 @@ class Ledger:
                     yield tx
                     if commit:
                         tx._flush()
-                        mark = anchors.head_mark(raw) if tx._head_dirty else None
+                        mark = anchors.head_mark(raw) if tx._appended else None
                     else:
                         db_tx.rollback()
             if mark is not None and self.anchor is not None:
@@ -197,7 +197,7 @@ class Ledger:
         if self.anchor is None:
             return
         mark = anchors.read_mark(self.anchor)
-        trouble = anchors.problem(raw, mark, self.anchor) if mark is not None else None
+        trouble = anchors.problem(raw, mark, f"anchored in {self.anchor}") if mark else None
         if trouble:
             raise StoreError(
                 f"ledger {self.path}: {trouble}; nothing was written",
@@ -236,7 +236,7 @@ class Ledger:
         if mark is None:
             return None, None
         with self.snapshot() as tx:
-            return mark, anchors.problem(raw_of(tx._db), mark, self.anchor)
+            return mark, anchors.problem(raw_of(tx._db), mark, f"anchored in {self.anchor}")
 
     def audit_verify(self) -> audit.AuditReport:
         """Check the chain, the data against it and the anchor (streamed, read snapshot);

@@ -183,7 +183,7 @@ def verify_database(
             rows += _check_table(db, c, book, problems)
     if anchor_path is not None:
         mark = anchor.read_mark(anchor_path)
-        trouble = anchor.problem(db, mark, anchor_path) if mark is not None else None
+        trouble = anchor.problem(db, mark, f"anchored in {anchor_path}") if mark else None
         if trouble:
             lines.append(trouble)
     listed = (*lines, *problems.listed())
