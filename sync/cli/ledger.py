@@ -123,8 +123,13 @@ def audit_verify(config_path: Path, verbose: int) -> None:
     if not report.ok:
         for line in report.problems:
             click.echo(f"Problem: {line}")
+        first = (
+            f"audit chain broken at event {report.first_bad_id}"
+            if report.first_bad_id is not None
+            else f"audit failed, {len(report.problems)} problems; the first"
+        )
         raise StoreError(
-            f"audit failed, {len(report.problems)} problems; the first: {report.problem}",
+            f"{first}: {report.problem}",
             "restore the newest good backup (`ejournal backup --list`, `ejournal restore PATH`)",
         )
     click.echo(
