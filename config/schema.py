@@ -19,7 +19,7 @@ Layout (all tables optional except ``[school]`` and ``[year]``)::
     [schedule]     fields of config.school.ScheduleSettings
     [backend]      kind = "local" | "google", folder, credentials_env, shared_drive_folder_id,
                    reads_per_minute, writes_per_minute
-    [ledger]       path
+    [ledger]       path, anchor
     [files]        classes, pupils, parents, teachers, subjects, assignments, timetable, changes,
                    substitutions (CSV paths), plans (a folder of <class>_<subject>.csv)
 """
@@ -141,6 +141,7 @@ class BackendSection(_Model):
 
 class LedgerSection(_Model):
     path: str = "var/ledger.sqlite3"
+    anchor: str | None = None  # default: config.school.default_anchor (beside the ledger's folder)
 
 
 class FilesSection(_Model):

@@ -77,6 +77,13 @@ class BackendSettings:
     writes_per_minute: int = 60
 
 
+def default_anchor(ledger_path: Path) -> Path:
+    """The anchor beside the ledger's folder, not in it: ``var/ledger.sqlite3`` →
+    ``var-ledger.anchor`` next to ``var/``."""
+    folder = ledger_path.parent
+    return folder.parent / f"{folder.name}-{ledger_path.stem}.anchor"
+
+
 @dataclass(frozen=True, slots=True)
 class School:
     """Everything the service knows about one school and one academic year."""
@@ -103,10 +110,16 @@ class School:
     max_lesson_no: int = 8  # lessons per day the timetable may use
     warnings: tuple[Problem, ...] = ()  # doubtful but accepted (e.g. a change into a taken slot)
     deputy_emails: tuple[str, ...] = ()  # deputy directors: the admin spreadsheet is theirs
+    ledger_anchor: Path | None = None  # [ledger] anchor as written (absolute); see anchor_path
     # every lesson of the year, computed on first use (School is immutable, so it never goes stale)
     _lessons: dict[tuple[str, str], list[Lesson]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+
+    @property
+    def anchor_path(self) -> Path:
+        """Where the ledger's audit chain head is anchored (outside the ledger's folder)."""
+        return self.ledger_anchor or default_anchor(self.ledger_path)
 
     # ------------------------------------------------------------------ lookups
 

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.problems import Problems, suggestion
 from config.schema import Loc, SchoolToml, locate
-from config.school import BackendKind, BackendSettings, ScheduleSettings
+from config.school import BackendKind, BackendSettings, ScheduleSettings, default_anchor
 from rules.model import (
     AcademicYear,
     GracePeriod,
@@ -55,6 +55,7 @@ class Settings:
     max_lesson_no: int
     year_ok: bool  # the year had no problems: the calendar can be computed
     deputy_emails: tuple[str, ...] = ()
+    ledger_anchor: Path | None = None
 
 
 def _given(section: Any) -> dict[str, Any]:
@@ -83,6 +84,7 @@ def build_settings(
     before = len(problems)
     year = _year(doc, where)
     year_ok = len(problems) == before
+    ledger_path = (base / doc.ledger.path).resolve()
     return Settings(
         name=doc.school.name,
         timezone=_timezone(doc.school.timezone, where),
@@ -90,11 +92,25 @@ def build_settings(
         policies=_policies(doc, where),
         schedule=ScheduleSettings(**_given(doc.schedule)),
         backend=_backend(doc, base, environ, where),
-        ledger_path=(base / doc.ledger.path).resolve(),
+        ledger_path=ledger_path,
         max_lesson_no=doc.school.max_lessons_per_day,
         year_ok=year_ok,
         deputy_emails=_emails(doc.school.deputy_emails, ("school", "deputy_emails"), where),
+        ledger_anchor=_anchor(doc.ledger.anchor, base, ledger_path, where),
     )
+
+
+def _anchor(raw: str | None, base: Path, ledger_path: Path, where: _Where) -> Path | None:
+    """``[ledger] anchor``: a file outside the ledger's folder (whoever can write the ledger must
+    not be able to rewrite the head it is checked against)."""
+    anchor = (base / raw).resolve() if raw is not None else default_anchor(ledger_path)
+    loc = ("ledger", "anchor" if raw is not None else "path")
+    if anchor.is_relative_to(ledger_path.parent):
+        where.add(loc, f"the audit anchor {anchor} must be outside the ledger's folder"
+                       f" {ledger_path.parent}")
+    elif anchor.is_dir():
+        where.add(loc, f"the audit anchor {anchor} is a folder; name a file")
+    return anchor if raw is not None else None
 
 
 def _emails(values: list[str], loc: Loc, where: _Where) -> tuple[str, ...]:

@@ -48,7 +48,7 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
     from sync.ledger.state import CHANGES_TOKEN_KEY, CORRECTIONS_DEFERRED_KEY
 
     school = school_from(config_path)
-    with Ledger.open(ledger_path_of(school)) as ledger:
+    with Ledger.open(ledger_path_of(school), anchor=school.anchor_path) as ledger:
         with ledger.snapshot() as tx:
             files = tx.files()
             findings = {f.key: len(tx.findings(f.key)) for f in files if f.kind is FileKind.JOURNAL}
@@ -102,6 +102,9 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
             )
         info.schema = ledger.schema_version()
         info.audit_head = ledger.audit_head()
+        info.audit_events = ledger.audit_events()
+        mark, info.anchor_problem = ledger.anchor_check()
+        info.anchor, info.anchor_event = str(school.anchor_path), mark.event if mark else None
     info.backups = [b.path.name for b in list_backups(backups_dir(school))]
     if as_json:
         print_json(info.to_json())
@@ -123,7 +126,10 @@ def audit() -> None:
 @config_option
 @verbose_option
 def audit_verify(config_path: Path, verbose: int) -> None:
-    """Re-walk the whole audit chain; exit code 1 names the first event that does not fit.
+    """Prove the ledger: re-walk the audit chain, check that the current entries, period marks,
+    lessons, absences and locks are what its events sealed, and that the chain still holds the
+    head anchored outside the ledger's folder ([ledger] anchor). Exit code 1 prints one line per
+    problem, naming the event, or the table and row (or the partition) that does not fit.
 
     \b
     Example:
@@ -133,15 +139,25 @@ def audit_verify(config_path: Path, verbose: int) -> None:
     from sync.ledger.ledger import Ledger
 
     school = school_from(config_path)
-    with Ledger.open(ledger_path_of(school)) as ledger:
-        report = ledger.audit_verify()
+    with Ledger.open(ledger_path_of(school), anchor=school.anchor_path) as ledger:
+        result = ledger.verify()
+    report = result.report
     if not report.ok:
-        where = f"event {report.first_bad_id}" if report.first_bad_id is not None else "its end"
+        for line in report.problems:
+            click.echo(f"Problem: {line}")
+        first = (
+            f"audit chain broken at event {report.first_bad_id}"
+            if report.first_bad_id is not None
+            else f"audit failed, {len(report.problems)} problems; the first"
+        )
         raise StoreError(
-            f"audit chain broken at {where}: {report.problem}",
+            f"{first}: {report.problem}",
             "restore the newest good backup (`ejournal backup --list`, `ejournal restore PATH`)",
         )
-    click.echo(f"Audit chain OK: {report.events} events, head {report.head}")
+    click.echo(
+        f"Audit chain OK: {report.events} events, head {report.head}; the {result.rows} rows of"
+        f" the data match it; anchored in {school.anchor_path}"
+    )
 
 
 @click.command()
@@ -198,7 +214,9 @@ def restore(config_path: Path, backup_path: Path, verbose: int) -> None:
     school = school_from(config_path)
     lock = LedgerLock.acquire(school.ledger_path, wait=LOCK_WAIT_SECONDS)  # never under a daemon
     try:
-        done = do_restore(backup_path, school.ledger_path, wall_clock(school)())
+        done = do_restore(
+            backup_path, school.ledger_path, wall_clock(school)(), anchor=school.anchor_path
+        )
     finally:
         lock.release()
     click.echo(f"Restored {done.ledger} from {backup_path}")

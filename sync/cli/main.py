@@ -86,6 +86,7 @@ def check(config_path: Path) -> None:
     click.echo("Lessons per period (all journals):")
     for period, count in school.lessons_per_period().items():
         click.echo(f"  {period}: {count}")
+    click.echo(f"Ledger: {school.ledger_path} · audit anchor: {school.anchor_path}")
     click.echo(f"Config version: {school.config_version}")
     for warning in school.warnings:
         click.echo(f"Warning: {warning}")

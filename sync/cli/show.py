@@ -175,6 +175,10 @@ class Status:
     late_entries: list[dict[str, Any]] = field(default_factory=list)  # awaiting a correction
     locks_pending: list[dict[str, Any]] = field(default_factory=list)  # lock work failed: retried
     audit_head: str = ""
+    audit_events: int = 0
+    anchor: str = ""  # the anchor file; anchor_event the event it names (None: not written)
+    anchor_event: int | None = None
+    anchor_problem: str | None = None  # why the chain does not extend it
     change_token: bool = False
     backups: list[str] = field(default_factory=list)
 
@@ -197,6 +201,10 @@ class Status:
             "late_entries": list(self.late_entries),
             "locks_pending": list(self.locks_pending),
             "audit_head": self.audit_head,
+            "audit_events": self.audit_events,
+            "anchor": self.anchor,
+            "anchor_event": self.anchor_event,
+            "anchor_problem": self.anchor_problem,
             "change_token": self.change_token,
             "backups": list(self.backups),
         }
@@ -235,7 +243,14 @@ class Status:
             out.append(f"  {run['started']}  {run['kind']:<14} {state}{error}")
         if not self.runs:
             out.append("  none yet")
-        out.append(f"Audit chain head: {self.audit_head}")
+        out.append(f"Audit chain head: {self.audit_head} (event {self.audit_events})")
+        if self.anchor_problem:
+            anchored = f"DOES NOT MATCH — {self.anchor_problem}; run `ejournal audit verify`"
+        elif self.anchor_event is None:
+            anchored = "not written yet"
+        else:
+            anchored = f"event {self.anchor_event}, the chain extends it"
+        out.append(f"Audit anchor: {self.anchor} ({anchored})")
         out.append(
             f"Backups: {len(self.backups)}"
             + (f", newest {self.backups[0]}" if self.backups else "")

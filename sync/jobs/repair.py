@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from rules.errors import BackendError, LayoutError
+from rules.errors import BackendError, LayoutError, StoreError
 from sync.backends.protocol import Grid
 from sync.jobs.repair_tabs import restore_tabs, tab_of
 from sync.jobs.service import Service, split_journal_key
@@ -229,8 +229,16 @@ def rebuild_all(svc: Service, *, now: datetime, labels: Labels = RU) -> RebuildS
     the ledger, overlaid with their open cells as read now. Class and admin spreadsheets hold
     what the ledger does not (rosters being edited, the deputy's rows): only their damaged or
     missing tabs are re-laid out, absence reasons from the ledger (days still open as read). A
-    file that is gone is rebuilt, one never made is created. Failures are per file.
+    file that is gone is rebuilt, one never made is created. Failures are per file. A ledger
+    that fails ``audit verify`` (a forged master copy) is refused before anything is published.
     """
+    report = svc.ledger.audit_verify()
+    if not report.ok:
+        raise StoreError(
+            f"rebuild refused: the ledger does not verify ({len(report.problems)} problems;"
+            f" the first: {report.problem})",
+            "run `ejournal audit verify` to see them, then restore the newest good backup",
+        )
     summary = RebuildSummary()
     with svc.ledger.snapshot() as tx:
         records = {(f.kind, f.key): f for f in tx.files()}

@@ -82,7 +82,7 @@ class Service:
         lock = LedgerLock.acquire(school.ledger_path, wait=lock_wait, now=clock())
         try:
             backend = backend if backend is not None else make_backend(school, environ, clock)
-            ledger = Ledger.open(school.ledger_path, now=clock())
+            ledger = Ledger.open(school.ledger_path, now=clock(), anchor=school.anchor_path)
         except BaseException:
             lock.release()
             raise

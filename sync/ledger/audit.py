@@ -8,8 +8,9 @@ chain; removing events *from the end* is caught by the head recorded in the ``st
 same transaction as every append. SQLite triggers refuse UPDATE and DELETE on the table (see
 ``sync.ledger.migrations``). The quarter print-out carries the chain head, so paper and ledger can be matched.
 
-:func:`verify_rows` is the whole check over an iterator of rows, so the live ledger (streamed through
-SQLAlchemy) and a backup file (plain ``sqlite3``) are verified by the same code.
+:func:`verify_rows` is the chain's check over an iterator of rows; ``sync.ledger.verify`` runs it,
+with the check of the data (``sync.ledger.seals``) and of the anchor, on the live ledger and on a
+backup file alike.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy import Connection, insert, select
 from rules.errors import StoreError
 from sync.ledger import schema as t
 from sync.ledger.model import aware
-from sync.ledger.state import AUDIT_HEAD_KEY, get_state, put_state
+from sync.ledger.state import AUDIT_HEAD_KEY, put_state
 
 GENESIS = "0" * 64
 
@@ -76,13 +77,16 @@ def event_hash(prev_hash: str, at: str, kind: str, payload_text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class AuditReport:
-    """Result of re-walking the chain; ``first_bad_id`` is the first event that does not fit."""
+    """Result of a check: ``first_bad_id`` is the first event that does not fit the chain,
+    ``problem`` the first problem found, ``problems`` every one (``sync.ledger.verify`` adds the
+    data and the anchor to the chain's)."""
 
     ok: bool
     events: int
     head: str
     first_bad_id: int | None = None
     problem: str | None = None
+    problems: tuple[str, ...] = ()
 
 
 def verify_rows(rows: Iterable[Sequence[Any]], recorded_head: str | None) -> AuditReport:
@@ -107,17 +111,14 @@ def verify_rows(rows: Iterable[Sequence[Any]], recorded_head: str | None) -> Aud
             elif event_hash(prev_hash, at, kind, payload) != stored:
                 problem = f"event {event_id}: hash does not match its content — it was edited"
         if problem is not None:
-            return AuditReport(False, count, prev, event_id, problem)
+            return AuditReport(False, count, prev, event_id, problem, (problem,))
         prev, count, last_id = stored, count + 1, event_id
     if recorded_head is not None and recorded_head != prev:
-        return AuditReport(
-            False,
-            count,
-            prev,
-            None,
+        problem = (
             f"the chain ends at event {last_id} but the ledger recorded a later head"
-            " — events were removed from the end",
+            " — events were removed from the end"
         )
+        return AuditReport(False, count, prev, None, problem, (problem,))
     return AuditReport(True, count, prev)
 
 
@@ -133,6 +134,8 @@ class AuditLog:
         self._head: str | None = None
         self._head_dirty = False
         self._head_at: datetime | None = None
+        self._now: datetime | None = None  # the latest time a write of this transaction named
+        self._appended = False  # this transaction appended events (the anchor follows)
 
     @property
     def _db(self) -> Connection:
@@ -156,6 +159,7 @@ class AuditLog:
 
     def _audit_many(self, events: Sequence[tuple[str, Mapping[str, Any]]], now: datetime) -> str:
         """Append several events stamped ``now`` with one INSERT; returns the new head."""
+        self._now = now
         if not events:
             return self.audit_head()
         at = event_time(now)
@@ -174,6 +178,7 @@ class AuditLog:
             head = new
         self._db.execute(insert(t.audit), rows)
         self._head, self._head_dirty, self._head_at = head, True, now
+        self._appended = True
         return head
 
     def _flush(self) -> None:
@@ -184,19 +189,3 @@ class AuditLog:
 
     def _end(self) -> None:
         self._connection = None
-
-
-def audit_rows(connection: Connection) -> Iterable[AuditRow]:
-    """Stream the audit table in id order (never the whole table in memory)."""
-    a = t.audit.c
-    result = connection.execution_options(yield_per=2000).execute(
-        select(a.id, a.at, a.kind, a.payload, a.prev_hash, a.hash).order_by(a.id)
-    )
-    for row in result:
-        yield (row[0], row[1], row[2], row[3], row[4], row[5])
-
-
-def verify(connection: Connection) -> AuditReport:
-    """Re-walk the whole chain of the ledger behind ``connection``."""
-    recorded = get_state(connection, AUDIT_HEAD_KEY)
-    return verify_rows(audit_rows(connection), recorded)

@@ -2,11 +2,16 @@
 
 ``backup`` uses SQLite's online backup API (``sqlite3.Connection.backup``) in one step, which copies a
 consistent snapshot while the service keeps writing (WAL: the writer is never blocked). The copy is
-written as ``<stem>-<YYYYMMDDTHHMMSSZ>.sqlite3.partial``, switched to a single-file journal, checked
-(``PRAGMA integrity_check`` and the whole audit chain) and only then renamed into place; the newest
-``keep`` backups of that ledger are kept. ``restore`` refuses a backup that fails the same checks,
-moves the current ledger aside (``*.before-restore-<ts>``, with its WAL), never deleting it, copies the
-backup in, migrates it if it is older, and appends an audit event ``restore``.
+written as ``<stem>-<YYYYMMDDTHHMMSSZ>.sqlite3.partial`` (0600), switched to a single-file journal,
+checked (``PRAGMA integrity_check``, the audit chain and the data against it: ``sync.ledger.verify``)
+and checked to *extend the previous backup*: its chain must still hold the previous backup's newest
+event with the same hash, unless it records a ``restore`` made since (the history branched there on
+purpose). Only then is it renamed into place and the newest ``keep`` backups of that ledger are
+kept; a refused backup deletes nothing, so the good ones stay. ``restore`` refuses a backup that
+fails the same checks, moves the current ledger aside (``*.before-restore-<ts>``, with its WAL),
+never deleting it, copies the backup in (0600), migrates it if it is older, re-anchors the chain head
+(the restored chain does not extend the old anchor) and appends an audit event ``restore`` naming
+the backup and the head anchored before.
 """
 
 from __future__ import annotations
@@ -23,11 +28,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rules.errors import StoreError
-from sync.ledger.audit import AuditReport, verify_rows
+from sync.ledger import anchor as anchors
+from sync.ledger.audit import AuditReport
 from sync.ledger.db import translate
 from sync.ledger.ledger import Ledger
 from sync.ledger.model import aware
-from sync.ledger.state import AUDIT_HEAD_KEY
+from sync.ledger.verify import verify_database
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +82,7 @@ def _sqlite(path: Path, *, busy_timeout: float = 10.0) -> Iterator[sqlite3.Conne
 
 
 def check_file(path: Path) -> AuditReport:
-    """Integrity check plus audit-chain verification of a ledger file; raises StoreError if bad."""
+    """Integrity check plus the audit check (chain and data) of a ledger file; raises if bad."""
     if not path.is_file():
         raise StoreError(f"{path} does not exist", "list the backups with 'ejournal backup --list'")
     with _sqlite(path) as connection:
@@ -84,16 +90,42 @@ def check_file(path: Path) -> AuditReport:
         if result != [("ok",)]:
             first = result[0][0] if result else "no answer"
             raise StoreError(f"{path} failed the integrity check: {first}", "use an older backup")
-        head_row = connection.execute(
-            "SELECT value FROM state WHERE key = ?", (AUDIT_HEAD_KEY,)
-        ).fetchone()
-        cursor = connection.execute(
-            "SELECT id, at, kind, payload, prev_hash, hash FROM audit ORDER BY id"
-        )
-        report = verify_rows(cursor, head_row[0] if head_row else None)
+        report = verify_database(connection).report
     if not report.ok:
-        raise StoreError(f"{path}: audit chain broken: {report.problem}", "use an older backup")
+        more = len(report.problems) - 1
+        what = "audit chain broken" if report.first_bad_id is not None else "audit check failed"
+        raise StoreError(
+            f"{path}: {what}: {report.problem}"
+            + (f" (and {more} more problems)" if more else ""),
+            "use an older backup; `ejournal audit verify` lists every problem of the live ledger",
+        )
     return report
+
+
+def _extends(path: Path, previous: BackupInfo) -> None:
+    """Refuse a backup whose chain does not extend ``previous``'s (see the module)."""
+    with _sqlite(previous.path) as old:
+        mark = anchors.head_mark(old)
+        if mark is None:
+            return
+        with _sqlite(path) as new:
+            trouble = anchors.problem(new, mark, f"that ends the previous backup {previous.path.name}")
+            if trouble is None:
+                return
+            restored = new.execute(
+                "SELECT id, hash FROM audit WHERE kind = 'restore' ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        if restored is not None and anchors.problem(old, anchors.Mark(*restored), "") is not None:
+            logger.warning(  # a restore the previous backup does not hold: made since it
+                "backup: the ledger was restored since %s (event %d); its history branches there",
+                previous.path.name, restored[0],
+            )
+            return
+    raise StoreError(
+        f"backup refused: the ledger's audit chain does not extend the previous backup: {trouble}",
+        "the earlier backups are kept; run `ejournal audit verify` and restore the newest good"
+        " backup (`ejournal restore PATH`)",
+    )
 
 
 def backup(
@@ -107,18 +139,22 @@ def backup(
         raise StoreError(f"ledger {source} does not exist", "check [ledger] path in school.toml")
     dest = Path(dest_dir)
     with _files(f"creating the backup folder {dest}"):
-        dest.mkdir(parents=True, exist_ok=True)
+        dest.mkdir(mode=0o700, parents=True, exist_ok=True)
     final = dest / f"{source.stem}-{_stamp(now)}.sqlite3"
     if final.exists():
         raise StoreError(f"backup {final} already exists", "one backup per second at most; retry")
+    previous = next((b for b in list_backups(dest) if b.ledger == source.stem), None)
     partial = final.with_name(final.name + ".partial")
     try:
         with _files("writing the backup"):
             partial.unlink(missing_ok=True)
+            anchors.create_private(partial)
         with _sqlite(source) as src, _sqlite(partial) as dst:
             src.backup(dst)  # pages=-1: one step, a consistent snapshot
             dst.execute("PRAGMA journal_mode = DELETE")  # a self-contained single file
         report = check_file(partial)
+        if previous is not None:
+            _extends(partial, previous)
         with _files("writing the backup"):
             os.replace(partial, final)
     finally:
@@ -155,8 +191,15 @@ def _rotate(dest: Path, stem: str, keep: int) -> None:
         logger.info("backup %s rotated out", old.path.name)
 
 
-def restore(backup_path: Path | str, ledger_path: Path | str, now: datetime) -> Restored:
-    """Replace the ledger by a verified backup; the current ledger is moved aside, never deleted."""
+def restore(
+    backup_path: Path | str,
+    ledger_path: Path | str,
+    now: datetime,
+    *,
+    anchor: Path | None = None,
+) -> Restored:
+    """Replace the ledger by a verified backup; the current ledger is moved aside, never deleted;
+    ``anchor``: the chain-head anchor, re-anchored on the restored chain."""
     aware(now)
     source, target = Path(backup_path), Path(ledger_path)
     checked = check_file(source)
@@ -165,6 +208,8 @@ def restore(backup_path: Path | str, ledger_path: Path | str, now: datetime) -> 
         f"copying {source.name} next to the ledger"
     ):  # first, so a full disk changes nothing
         target.parent.mkdir(parents=True, exist_ok=True)
+        incoming.unlink(missing_ok=True)
+        anchors.create_private(incoming)
         shutil.copyfile(source, incoming)
     previous: Path | None = None
     try:
@@ -185,7 +230,16 @@ def restore(backup_path: Path | str, ledger_path: Path | str, now: datetime) -> 
             os.replace(incoming, target)
     finally:
         incoming.unlink(missing_ok=True)
-    with Ledger.open(target, now=now) as ledger, ledger.transaction() as tx:
+    before = anchors.read_mark(anchor) if anchor is not None else None
+    if anchor is not None:
+        with _sqlite(target) as restored:
+            mark = anchors.head_mark(restored)
+        if mark is not None:
+            anchors.write_mark(anchor, mark, now)
+        else:
+            with _files(f"removing the anchor {anchor}"):
+                anchor.unlink(missing_ok=True)
+    with Ledger.open(target, now=now, anchor=anchor) as ledger, ledger.transaction() as tx:
         head = tx.audit_append(
             "restore",
             {
@@ -193,6 +247,7 @@ def restore(backup_path: Path | str, ledger_path: Path | str, now: datetime) -> 
                 "backup_head": checked.head,
                 "backup_events": checked.events,
                 "previous": previous.name if previous else None,
+                "anchor_before": [before.event, before.head] if before else None,
             },
             now,
         )

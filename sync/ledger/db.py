@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from rules.errors import StoreError
@@ -28,16 +28,22 @@ from rules.errors import StoreError
 logger = logging.getLogger(__name__)
 
 BEGIN_OPTION = "ledger_begin"  # execution option: "IMMEDIATE" (default) or "DEFERRED"
+REFUSED = "ejournal-seal"  # a seal trigger's RAISE message starts so (sync.ledger.seals)
 
 
-def make_engine(path: Path, busy_timeout: float) -> Engine:
-    """An engine on the SQLite file ``path`` with the ledger's PRAGMAs on every connection."""
+def make_engine(
+    path: Path, busy_timeout: float, functions: Callable[[Any], None] | None = None
+) -> Engine:
+    """An engine on the SQLite file ``path`` with the ledger's PRAGMAs on every connection, and
+    ``functions`` called to register SQL functions on each."""
     engine = create_engine(f"sqlite+pysqlite:///{path}")
     timeout_ms = max(0, int(busy_timeout * 1000))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module docstring)
+        if functions is not None:
+            functions(dbapi_connection)
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
@@ -55,6 +61,12 @@ def make_engine(path: Path, busy_timeout: float) -> Engine:
     return engine
 
 
+def raw_of(connection: Connection) -> sqlite3.Connection:
+    """The sqlite3 connection under a SQLAlchemy one (same transaction): the seals and the
+    verifier speak plain DB-API, so a backup file is checked by the same code."""
+    return cast(sqlite3.Connection, connection.connection.dbapi_connection)
+
+
 def _driver_message(exc: BaseException) -> str:
     """The driver's own text of an error, without SQL or parameters."""
     if isinstance(exc, DBAPIError) and exc.orig is not None:
@@ -68,6 +80,12 @@ def store_error(exc: BaseException, path: Path | str) -> StoreError:
     """The StoreError (message + hint) for a database error on the ledger at ``path``."""
     text = _driver_message(exc)
     low = text.lower()
+    if REFUSED in low:
+        return StoreError(
+            f"ledger {path}: {text.removeprefix(REFUSED + ': ')}; nothing was written",
+            "run `ejournal audit verify` to see which rows, then restore the newest good backup"
+            " (`ejournal backup --list`, `ejournal restore PATH`)",
+        )
     if "append-only" in low:
         return StoreError(
             f"ledger {path}: the audit log is append-only ({text})",

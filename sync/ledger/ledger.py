@@ -16,13 +16,17 @@ The transaction object :class:`Tx` carries every domain method, grouped by conce
 ``files`` (registry, state, ACL, runs), ``entries`` (lessons, entries, period marks),
 ``locks``, ``findings`` (findings, violations), ``late`` (late entries), ``corrections`` and
 ``absences`` (the class teacher's absence reasons), all on top of
-``audit.AuditLog``.
+``audit.AuditLog``; ``seals`` reseals the rows a transaction changed just before it commits, so the
+chain covers the data. Opened with an ``anchor`` path, the ledger refuses a write transaction while
+its chain does not extend the anchored head and re-anchors after every commit (``sync.ledger.anchor``).
+The database file and its ``-wal``/``-shm`` are created 0600.
 Every time-dependent method takes ``now`` (tz-aware): the engine owns the clock.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -32,15 +36,17 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 
 from rules.errors import StoreError
-from sync.ledger import audit
+from sync.ledger import anchor as anchors
+from sync.ledger import audit, seals
 from sync.ledger.absences import AbsencesPart
 from sync.ledger.corrections import CorrectionsPart
-from sync.ledger.db import BEGIN_OPTION, make_engine, translate
+from sync.ledger.db import BEGIN_OPTION, make_engine, raw_of, translate
 from sync.ledger.files import AclPart, FilesPart, RunsPart
 from sync.ledger.findings import FindingsPart, ViolationsPart
 from sync.ledger.late import LateEntriesPart
 from sync.ledger.locks import LocksPart
 from sync.ledger.migrations import MIGRATIONS, Migration, current_version, migrate
+from sync.ledger.verify import Verified, verify_database
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +54,7 @@ DEFAULT_BUSY_TIMEOUT = 10.0  # seconds a transaction waits for another writer be
 
 
 class Tx(
+    seals.SealsPart,
     FilesPart,
     AclPart,
     RunsPart,
@@ -60,17 +67,21 @@ class Tx(
 ):
     """One unit of work on the ledger; valid only inside its ``with`` block."""
 
-    def __init__(self, connection: Connection) -> None:
-        super().__init__(connection)
+    def __init__(self, connection: Connection, *, sealed: bool = False) -> None:
+        super().__init__(connection, sealed=sealed)
 
 
 class Ledger:
     """An open ledger file. Not shared between threads; one writer transaction at a time."""
 
-    def __init__(self, path: Path, engine: Engine) -> None:
+    def __init__(
+        self, path: Path, engine: Engine, *, sealed: bool = False, anchor: Path | None = None
+    ) -> None:
         self.path = path
+        self.anchor = anchor  # where the chain head is anchored (None: not anchored)
         self._engine: Engine | None = engine
         self._active = False
+        self._sealed = sealed  # the schema has the seal columns (migration "data seals")
 
     @classmethod
     def open(
@@ -80,10 +91,12 @@ class Ledger:
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         migrations: Sequence[Migration] = MIGRATIONS,
         now: datetime | None = None,
+        anchor: Path | None = None,
     ) -> Ledger:
         """Open (creating folder and file if needed) and migrate the ledger at ``path``.
 
         ``now`` stamps applied migrations (the service clock if omitted: schema bookkeeping only).
+        ``anchor``: the file the chain head is anchored in (see the module); written now if missing.
         """
         path = Path(path)
         try:
@@ -97,14 +110,20 @@ class Ledger:
             raise StoreError(
                 f"ledger path {path} is a folder", "point [ledger] path at a file name"
             )
-        engine = make_engine(path, busy_timeout)
+        anchors.create_private(path)
+        anchors.make_private(path)
+        engine = make_engine(path, busy_timeout, seals.register_functions)
         try:
             version = migrate(engine, now or datetime.now(UTC), migrations, where=str(path))
+            with translate(path), engine.connect() as connection:
+                sealed = seals.has_seals(raw_of(connection))
+            ledger = cls(path, engine, sealed=sealed, anchor=anchor)
+            ledger._anchor_if_missing(now)
         except BaseException:
             engine.dispose()
             raise
         logger.info("ledger %s open at schema version %d", path, version)
-        return cls(path, engine)
+        return ledger
 
     @property
     def engine(self) -> Engine:
@@ -150,35 +169,109 @@ class Ledger:
             )
         self._active = True
         tx: Tx | None = None
+        mark: anchors.Mark | None = None
         try:
             with translate(self.path), self.engine.connect() as connection:
                 connection.execution_options(**{BEGIN_OPTION: begin})
+                raw = raw_of(connection)
+                if commit and self._sealed and not connection.info.get("sealing"):
+                    seals.install(raw)
+                    connection.info["sealing"] = True
                 with connection.begin() as db_tx:
-                    tx = Tx(connection)
+                    if commit:
+                        self._guard(raw)
+                    tx = Tx(connection, sealed=self._sealed and commit)
                     yield tx
                     if commit:
                         tx._flush()
+                        mark = anchors.head_mark(raw) if tx._appended else None
                     else:
                         db_tx.rollback()
+            if mark is not None and self.anchor is not None:
+                self._write_anchor(mark, tx._now if tx is not None else None)
         finally:
             if tx is not None:
                 tx._end()
             self._active = False
 
-    def audit_verify(self) -> audit.AuditReport:
-        """Re-walk the whole audit chain (streamed); ``ok`` False names the first bad event."""
+    def _guard(self, raw: sqlite3.Connection) -> None:
+        """Refuse to write on a chain that does not extend the anchored head."""
+        if self.anchor is None:
+            return
+        mark = anchors.read_mark(self.anchor)
+        trouble = anchors.problem(raw, mark, f"anchored in {self.anchor}") if mark else None
+        if trouble:
+            raise StoreError(
+                f"ledger {self.path}: {trouble}; nothing was written",
+                "run `ejournal audit verify`, then restore the newest good backup (`ejournal"
+                " restore PATH` re-anchors); if the ledger was replaced on purpose by hand, delete"
+                f" {self.anchor} to anchor its head anew",
+            )
+
+    def _write_anchor(self, mark: anchors.Mark, now: datetime | None) -> None:
+        """After a commit: the anchor follows the head (a failure is logged, the data is safe)."""
+        assert self.anchor is not None
+        try:
+            current = anchors.read_mark(self.anchor)
+            if current is None or current.event <= mark.event:
+                anchors.write_mark(self.anchor, mark, now)
+        except StoreError as exc:
+            logger.error("ledger %s: the audit anchor was not updated: %s", self.path, exc.message)
+
+    def _anchor_if_missing(self, now: datetime | None) -> None:
+        if self.anchor is None or anchors.read_mark(self.anchor) is not None:
+            return
         with self.snapshot() as tx:
-            report = audit.verify(tx._db)
+            mark = anchors.head_mark(raw_of(tx._db))
+        if mark is not None:
+            logger.warning(
+                "ledger %s: no audit anchor at %s; anchoring the current head (event %d)",
+                self.path, self.anchor, mark.event,
+            )
+            anchors.write_mark(self.anchor, mark, now)
+
+    def anchor_check(self) -> tuple[anchors.Mark | None, str | None]:
+        """The anchored head and why the chain does not extend it (None, None: no anchor)."""
+        if self.anchor is None:
+            return None, None
+        mark = anchors.read_mark(self.anchor)
+        if mark is None:
+            return None, None
+        with self.snapshot() as tx:
+            return mark, anchors.problem(raw_of(tx._db), mark, f"anchored in {self.anchor}")
+
+    def audit_verify(self) -> audit.AuditReport:
+        """Check the chain, the data against it and the anchor (streamed, read snapshot);
+        ``ok`` False: ``problems`` names each bad event, row or partition."""
+        return self.verify().report
+
+    def verify(self) -> Verified:
+        """:meth:`audit_verify` with the number of rows checked."""
+        with self.snapshot() as tx:
+            result = verify_database(raw_of(tx._db), self.anchor)
+        report = result.report
         if report.ok:
-            logger.info("ledger %s: audit chain ok, %d events", self.path, report.events)
+            logger.info(
+                "ledger %s: audit chain ok, %d events, %d rows checked against it",
+                self.path, report.events, result.rows,
+            )
         else:
-            logger.warning("ledger %s: audit chain broken: %s", self.path, report.problem)
-        return report
+            logger.warning(
+                "ledger %s: audit failed, %d problems, first: %s",
+                self.path, len(report.problems), report.problem,
+            )
+        return result
 
     def audit_head(self) -> str:
         """Hash of the newest audit event (for the quarter print-out)."""
         with self.snapshot() as tx:
             return tx.audit_head()
+
+    def audit_events(self) -> int:
+        """The id of the newest audit event (0 for an empty log)."""
+        with self.snapshot() as tx:
+            mark = anchors.head_mark(raw_of(tx._db))
+        return mark.event if mark else 0
 
     def schema_version(self) -> int:
         """The applied schema version."""

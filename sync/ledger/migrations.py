@@ -9,7 +9,11 @@ Migration 1 creates the schema as declared in ``sync.ledger.schema`` plus the au
 the tables later migrations add (:data:`LATER_TABLES`). When a later migration changes a table,
 freeze that table's version-1 definition into migration 1 first (``test_migrations`` checks that a
 fresh database ends with exactly the declared schema). Migration 2 adds the class teacher's
-absence reasons and the locked attendance days.
+absence reasons and the locked attendance days; migration 3 the late entries
+(``sync.ledger.late``). Migration 4 adds the ``seal`` column to every table the audit chain covers
+and seals the rows as they are (``sync.ledger.seals``: events written before it cannot re-prove
+them); migrations 1 and 2 create those tables without it (:data:`LATER_COLUMNS`),
+so a fresh ledger takes the same steps as an old one. A ``timed`` migration is also given ``now``.
 """
 
 from __future__ import annotations
@@ -18,13 +22,15 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, inspect, select
+from sqlalchemy import Connection, Engine, Index, MetaData, Table, insert, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from rules.errors import StoreError
 from sync.ledger import schema as t
 from sync.ledger.db import BEGIN_OPTION, store_error
+from sync.ledger.seals import COVERED, seal_existing
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +39,8 @@ logger = logging.getLogger(__name__)
 class Migration:
     number: int
     name: str
-    apply: Callable[[Connection], None]
+    apply: Callable[..., None]  # (connection), or (connection, now) when ``timed``
+    timed: bool = False
 
     def __str__(self) -> str:
         return f"migration {self.number:04d} ({self.name})"
@@ -60,14 +67,22 @@ def _create_schema(connection: Connection) -> None:
         for table in t.metadata.sorted_tables
         if table is not t.schema_version and table.name not in later
     ]
-    t.metadata.create_all(connection, tables=tables)
+    _create(connection, tables)
     for statement in AUDIT_TRIGGERS_SQLITE:
         connection.exec_driver_sql(statement)
 
 
 def _absence_reasons(connection: Connection) -> None:
     """Version 2: absence reasons from the class spreadsheets, and their locked days."""
-    t.metadata.create_all(connection, tables=[t.absence_reasons, t.absence_locks])
+    _create(connection, [t.absence_reasons, t.absence_locks])
+
+
+def _data_seals(connection: Connection, now: datetime) -> None:
+    """Version 3: a ``seal`` on every covered row; the rows as they are sealed into the chain."""
+    for covered in COVERED:
+        connection.exec_driver_sql(f"ALTER TABLE {covered.name} ADD COLUMN seal VARCHAR(32)")
+    partitions = seal_existing(connection, now)
+    logger.info("ledger rows sealed into the audit chain: %d partitions", partitions)
 
 
 def _late_entries(connection: Connection) -> None:
@@ -76,11 +91,31 @@ def _late_entries(connection: Connection) -> None:
 
 
 LATER_TABLES = (t.absence_reasons, t.absence_locks, t.late_entries)  # created after 1
+LATER_COLUMNS = {c.name: ("seal",) for c in COVERED}  # added to these tables by migration 4
+
+
+def _create(connection: Connection, tables: list[Table]) -> None:
+    """Create ``tables`` as declared, minus the columns later migrations add to them."""
+    plain = [table for table in tables if table.name not in LATER_COLUMNS]
+    t.metadata.create_all(connection, tables=plain)
+    earlier = MetaData()
+    for table in tables:
+        if table.name in LATER_COLUMNS:
+            _without(table, LATER_COLUMNS[table.name], earlier).create(connection)
+
+
+def _without(table: Table, names: tuple[str, ...], metadata: MetaData) -> Table:
+    """A copy of ``table`` without the columns ``names`` (no foreign keys: covered tables have none)."""
+    columns: list[Any] = [c._copy() for c in table.columns if c.name not in names]
+    indexes = [Index(ix.name, *(c.name for c in ix.columns)) for ix in table.indexes]
+    return Table(table.name, metadata, *columns, *indexes)
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _create_schema),
     Migration(2, "absence reasons", _absence_reasons),
     Migration(3, "late entries", _late_entries),
+    Migration(4, "data seals", _data_seals, timed=True),
 )
 
 
@@ -129,7 +164,10 @@ def migrate(
                 t.schema_version.create(connection, checkfirst=True)
                 if current_version(connection) >= migration.number:
                     continue  # another process applied it meanwhile
-                migration.apply(connection)
+                if migration.timed:
+                    migration.apply(connection, now)
+                else:
+                    migration.apply(connection)
                 connection.execute(
                     insert(t.schema_version).values(
                         version=migration.number, name=migration.name, applied_at=now

@@ -106,6 +106,7 @@ lessons = Table(
     Column("last_changed", UtcDateTime, nullable=False),
     Column("info_locked_at", UtcDateTime),  # topic, classwork, work type, homework locked
     Column("marks_locked_at", UtcDateTime),  # the lesson's mark cells locked (after any grace)
+    Column("seal", String(32)),  # migration 4: sync.ledger.seals (the chain covers the row)
 )
 
 entries = Table(
@@ -122,6 +123,7 @@ entries = Table(
     Column("last_changed", UtcDateTime, nullable=False),
     Column("accepted_by", String(200)),
     Column("locked_at", UtcDateTime),
+    Column("seal", String(32)),  # migration 4: sync.ledger.seals (the chain covers the row)
     Index("ix_entries_pupil", "pupil_id", "day"),
 )
 
@@ -138,6 +140,7 @@ period_marks = Table(
     Column("last_changed", UtcDateTime, nullable=False),
     Column("accepted_by", String(200)),
     Column("locked_at", UtcDateTime),
+    Column("seal", String(32)),  # migration 4: sync.ledger.seals (the chain covers the row)
     Index("ix_period_marks_pupil", "pupil_id"),
 )
 
@@ -147,6 +150,7 @@ period_locks = Table(
     Column("journal", String(200), primary_key=True),
     Column("period", String(100), primary_key=True),
     Column("locked_at", UtcDateTime, nullable=False),
+    Column("seal", String(32)),  # migration 4: sync.ledger.seals (the chain covers the row)
 )
 
 findings = Table(
@@ -217,6 +221,7 @@ absence_reasons = Table(  # migration 2: the class teacher's reason codes ("По
     Column("first_seen", UtcDateTime, nullable=False),
     Column("last_changed", UtcDateTime, nullable=False),
     Column("locked_at", UtcDateTime),
+    Column("seal", String(32)),  # migration 4: sync.ledger.seals (the chain covers the row)
     Index("ix_absence_reasons_pupil", "pupil_id", "day"),
 )
 
@@ -226,6 +231,7 @@ absence_locks = Table(  # migration 2: attendance days whose reason cells are lo
     Column("class_id", String(50), primary_key=True),
     Column("day", Date, primary_key=True),
     Column("locked_at", UtcDateTime, nullable=False),
+    Column("seal", String(32)),  # migration 4: sync.ledger.seals (the chain covers the row)
 )
 
 late_entries = Table(  # migration 3: values a read could not prove were typed before their lock

@@ -1,7 +1,11 @@
 """Ledger benchmark: a school year of a 1,500-pupil school in cycle-sized transactions.
 
-Run: ``python -m tests.bench.bench_ledger [--days 170] [--keep PATH]`` (not a pytest test; it prints
-figures, it asserts nothing about speed).
+Run: ``python -m tests.bench.bench_ledger [--days 170] [--density 0.4] [--keep PATH] [--no-seals]``
+(not a pytest test; it prints figures, it asserts nothing about speed). ``--density`` is the share
+of a class that gets a cell per lesson (0.4 ≈ 0.6 million entries a year; 1.0 ≈ 1.5 million, the
+spring of a busy school). ``--no-seals`` switches the data seals off (``sync.ledger.seals``) to
+measure what they cost the write path; ``--verify PATH`` only runs the full ``audit verify`` of a
+kept ledger in a fresh process (its time and peak memory alone).
 
 The school: 60 classes × 25 pupils, 12 subjects per class (720 journals), 6 lessons a day, 5 days a
 week. Each school day has 6 sync cycles (one per lesson slot): the 60 journals of that slot offer
@@ -63,10 +67,13 @@ def subject_of(class_index: int, day: date, slot: int) -> str:
     return SUBJECTS[(class_index + day.toordinal() + slot * 5) % len(SUBJECTS)]
 
 
+DENSITY = [0.4]  # share of a class with a cell per lesson (set by --density)
+
+
 def new_cells(rng: random.Random, class_id: str, day: date, slot: int) -> list[EntryInput]:
     cells = []
     for n in range(PUPILS_PER_CLASS):
-        if rng.random() < 0.4:
+        if rng.random() < DENSITY[0]:
             value = rng.choice(MARKS)
             kind = {"н": "absent", "оп": "late"}.get(value, "mark")
             cells.append(EntryInput(f"{class_id}-{n:02d}", day, slot, value, value, kind))
@@ -105,10 +112,11 @@ def cycle_inputs(
     return work
 
 
-def run(days: int, path: Path) -> None:
+def run(days: int, path: Path, *, seals: bool = True) -> None:
     rng = random.Random(2026)
     tally = Tally()
     with Ledger.open(path) as ledger:
+        ledger._sealed = seals  # --no-seals: the triggers and resealing off (cost comparison)
         for day in school_days(date(2026, 9, 1), days):
             previous: dict[str, list[EntryInput]] = {}
             for slot in range(1, LESSONS_PER_DAY + 1):
@@ -138,21 +146,24 @@ def run(days: int, path: Path) -> None:
                         tally.locked += tx.lock_day(journal, day, night).entries
             tally.seconds += time.perf_counter() - started
             tally.transactions += 1
-        report_figures(ledger, tally, days)
+        report_figures(ledger, tally, days, seals=seals)
 
 
-def report_figures(ledger: Ledger, tally: Tally, days: int) -> None:
+def report_figures(ledger: Ledger, tally: Tally, days: int, *, seals: bool) -> None:
     started = time.perf_counter()
-    report = ledger.audit_verify()
+    verified = ledger.verify()
+    report = verified.report
     verify_seconds = time.perf_counter() - started
     with closing(sqlite3.connect(ledger.path, isolation_level=None)) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # fold the WAL in before measuring
     size = ledger.path.stat().st_size
+    backup_seconds, backup_size = 0.0, 0
     with tempfile.TemporaryDirectory() as folder:
-        started = time.perf_counter()
-        copy = backup(ledger, folder, datetime.now(TZ))
-        backup_seconds = time.perf_counter() - started
-        backup_size = copy.stat().st_size
+        if seals:  # a backup is checked like verify: it refuses an unsealed ledger
+            started = time.perf_counter()
+            copy = backup(ledger, folder, datetime.now(TZ))
+            backup_seconds = time.perf_counter() - started
+            backup_size = copy.stat().st_size
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         f"school days simulated      {days} ({len(CLASSES) * PUPILS_PER_CLASS} pupils, "
@@ -169,16 +180,33 @@ def report_figures(ledger: Ledger, tally: Tally, days: int) -> None:
         f"accepted entries/s, {tally.offered / tally.seconds:,.0f} offered cells/s, "
         f"{1000 * tally.seconds / tally.transactions:.1f} ms per transaction"
     )
+    print(f"data seals                 {'on' if seals else 'OFF (--no-seals)'}")
     print(
-        f"audit verify               {report.events:,} events in {verify_seconds:.1f} s "
-        f"({report.events / verify_seconds:,.0f} events/s), ok={report.ok}"
+        f"audit verify               {report.events:,} events + {verified.rows:,} rows in "
+        f"{verify_seconds:.1f} s ({report.events / verify_seconds:,.0f} events/s), "
+        f"ok={report.ok}" + ("" if seals else " (expected False: nothing was sealed)")
     )
     print(
         f"database size              {size / 2**20:.1f} MiB "
         f"({size / max(1, report.events):.0f} bytes per audit event incl. all tables)"
     )
-    print(f"online backup + verify     {backup_seconds:.1f} s, {backup_size / 2**20:.1f} MiB")
+    if seals:
+        print(f"online backup + verify     {backup_seconds:.1f} s, {backup_size / 2**20:.1f} MiB")
     print(f"peak RSS                   {peak_kb / 1024:.0f} MiB")
+
+
+def verify_only(path: Path) -> None:
+    """The full audit verify of a kept ledger, alone in this process: time and peak memory."""
+    with Ledger.open(path) as ledger:
+        started = time.perf_counter()
+        verified = ledger.verify()
+        seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    report = verified.report
+    print(
+        f"audit verify of {path}: {report.events:,} events + {verified.rows:,} rows in "
+        f"{seconds:.1f} s, ok={report.ok}, peak RSS {peak_kb / 1024:.0f} MiB"
+    )
 
 
 def main() -> None:
@@ -186,13 +214,20 @@ def main() -> None:
     parser.add_argument(
         "--days", type=int, default=170, help="school days to simulate (170 = a year)"
     )
+    parser.add_argument("--density", type=float, default=0.4, help="share of a class per lesson")
     parser.add_argument("--keep", type=Path, help="write the ledger here instead of a temp folder")
+    parser.add_argument("--no-seals", action="store_true", help="switch the data seals off")
+    parser.add_argument("--verify", type=Path, help="only verify this kept ledger")
     args = parser.parse_args()
+    if args.verify:
+        verify_only(args.verify)
+        return
+    DENSITY[0] = args.density
     if args.keep:
-        run(args.days, args.keep)
+        run(args.days, args.keep, seals=not args.no_seals)
         return
     with tempfile.TemporaryDirectory() as folder:
-        run(args.days, Path(folder) / "ledger.sqlite3")
+        run(args.days, Path(folder) / "ledger.sqlite3", seals=not args.no_seals)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,14 @@
-"""Builders shared by the ledger tests: fixed times, cells, a realistic little history."""
+"""Builders shared by the ledger tests: fixed times, cells, a realistic little history, and what an
+attacker with file access does to a ledger (computed here independently of the product)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import sqlite3
 from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sync.ledger.ledger import Ledger
@@ -57,3 +63,80 @@ def build_history(ledger: Ledger, events: int) -> int:
         written = ledger.audit_verify().events
         day += timedelta(days=1)
     return written
+
+
+# --------------------------------------------------------------------------- the attacker
+
+ENTRY = "journal = ? AND day = ? AND lesson_no = 1 AND pupil_id = 'p01'"
+COLUMNS = ("journal, day, lesson_no, pupil_id, raw, value, kind, first_seen, last_changed,"
+           " accepted_by, locked_at")
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def canon(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def rows(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute(sql, params).fetchall()
+    finally:
+        connection.close()
+
+
+def forge_everything(path: Path, value: str) -> int:
+    """Change p01's mark on DAY, reseal the row and its partition in the chain, rehash every
+    later event, fix audit.head; returns the id of the last event (computed independently)."""
+    (row,) = rows(path, f"SELECT {COLUMNS} FROM entries WHERE {ENTRY}", (JOURNAL, DAY.isoformat()))
+    row = [*row[:4], value, value, *row[6:]]
+    seal = sha(json.dumps(["entries", *row], ensure_ascii=False, separators=(",", ":")))[:32]
+    part = [JOURNAL, DAY.isoformat()]
+    others = [s for (s,) in rows(path, "SELECT seal FROM entries WHERE journal = ? AND day = ?"
+                                       " AND pupil_id != 'p01'", tuple(part))]
+    digest = sha("".join(sorted([*others, seal])))[:32]
+    events = rows(path, "SELECT id, at, kind, payload, prev_hash FROM audit ORDER BY id")
+    target = max(i for i, _, kind, payload, _ in events
+                 if kind == "data.sealed" and any(r[:2] == ["entries", part]
+                                                  for r in json.loads(payload)["seals"]))
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("DROP TRIGGER audit_no_update")
+        connection.execute(f"UPDATE entries SET raw = ?, value = ?, seal = ? WHERE {ENTRY}",
+                           (value, value, seal, JOURNAL, DAY.isoformat()))
+        prev = None
+        for event_id, at_text, kind, payload, prev_hash in events:
+            if event_id < target:
+                continue
+            if event_id == target:
+                data = json.loads(payload)
+                for record in data["seals"]:
+                    if record[:2] == ["entries", part]:
+                        record[3] = digest
+                payload = canon(data)
+            prev = prev or prev_hash
+            new = sha(prev + canon({"at": at_text, "kind": kind, "payload": json.loads(payload)}))
+            connection.execute("UPDATE audit SET payload = ?, prev_hash = ?, hash = ? WHERE id = ?",
+                               (payload, prev, new, event_id))
+            prev = new
+        connection.execute("UPDATE state SET value = ? WHERE key = 'audit.head'", (prev,))
+    finally:
+        connection.close()
+    return int(events[-1][0])
+
+
+def cut_tail(path: Path, count: int) -> int:
+    """Delete the last ``count`` events and fix audit.head; returns the id of the old last one."""
+    (last,) = rows(path, "SELECT max(id) FROM audit")[0]
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("DROP TRIGGER audit_no_delete")
+        connection.execute("DELETE FROM audit WHERE id > ?", (last - count,))
+        (head,) = connection.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        connection.execute("UPDATE state SET value = ? WHERE key = 'audit.head'", (head,))
+    finally:
+        connection.close()
+    return int(last)

@@ -21,7 +21,7 @@ from rules.model import Finding, Location, Severity
 from sync.cli.main import main
 from sync.ledger.ledger import Ledger
 from sync.ledger.model import AbsenceInput, CellRef, Field, FileKind
-from tests.sync.ledger_helpers import JOURNAL, build_history
+from tests.sync.ledger_helpers import JOURNAL, build_history, cut_tail, forge_everything, rows
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "config" / "example"
@@ -230,3 +230,103 @@ def test_verbose_logs_ids_and_counts_to_stderr(
     assert re.search(r"INFO sync\.ledger\.ledger: ledger \S+: audit chain ok, \d+ events", err)
     code, _, err = run_cli("audit", "verify", "--config", str(config), capsys=capsys)
     assert "INFO" not in err  # quiet without -v
+
+
+# --------------------------------------------------------------------------- the attacks (issue 8)
+
+ROW = "entries (journal 7Б/math, day 2026-09-08, lesson_no 1, pupil_id p01)"
+KEY = "journal = '7Б/math' AND day = '2026-09-08' AND lesson_no = 1 AND pupil_id = 'p01'"
+
+
+def sql(path: Path, statement: str) -> None:
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute(statement)
+    finally:
+        connection.close()
+
+
+def problem_lines(out: str) -> list[str]:
+    return [line.removeprefix("Problem: ") for line in out.splitlines()
+            if line.startswith("Problem: ")]
+
+
+ATTACKS = {
+    "update a mark": (f"UPDATE entries SET value = '2' WHERE {KEY}",
+                      f"{ROW}: the row does not match its seal — changed outside ejournal"),
+    "unlock a lesson": ("UPDATE lessons SET marks_locked_at = NULL WHERE day = '2026-09-08'",
+                        "lessons (journal 7Б/math, day 2026-09-08, lesson_no 1): the row does not"
+                        " match its seal — changed outside ejournal"),
+    "insert a mark": ("INSERT INTO entries (journal, day, lesson_no, pupil_id, raw, value, kind,"
+                      " first_seen, last_changed) VALUES ('7Б/math', '2026-09-08', 1, 'p24', '5',"
+                      " '5', 'mark', '2026-09-08 10:00:00.000000', '2026-09-08 10:00:00.000000')",
+                      "entries (journal 7Б/math, day 2026-09-08, lesson_no 1, pupil_id p24): a row"
+                      " the chain never sealed — inserted outside ejournal"),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_audit_verify_names_the_row_a_direct_edit_changed(
+    config: Path, capsys: pytest.CaptureFixture[str], attack: str
+) -> None:
+    code, _, err = run_cli("audit", "verify", "--config", str(config), capsys=capsys)
+    assert code == 0, err
+    statement, line = ATTACKS[attack]
+    sql(config.parent / "var" / "ledger.sqlite3", statement)
+    code, out, err = run_cli("audit", "verify", "--config", str(config), capsys=capsys)
+    assert code == 1
+    assert problem_lines(out) == [line]
+    assert f"Error: audit failed, 1 problems; the first: {line}" in err
+
+
+def test_audit_verify_names_a_deleted_row_by_partition_and_event(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = config.parent / "var" / "ledger.sqlite3"
+    connection = sqlite3.connect(path)
+    try:
+        (count,) = connection.execute(
+            "SELECT count(*) FROM entries WHERE day = '2026-09-08'").fetchone()
+        (event,) = connection.execute(  # the one transaction of that day sealed it, last
+            "SELECT max(id) FROM audit WHERE kind = 'data.sealed' AND payload LIKE"
+            " '%\"2026-09-08\"%'").fetchone()
+    finally:
+        connection.close()
+    sql(path, f"DELETE FROM entries WHERE {KEY}")
+    code, out, _ = run_cli("audit", "verify", "--config", str(config), capsys=capsys)
+    assert code == 1
+    assert problem_lines(out) == [
+        f"entries (journal 7Б/math, day 2026-09-08): {count - 1} rows where event {event} sealed"
+        f" {count} — 1 deleted outside ejournal"
+    ]
+
+
+def test_a_rewritten_chain_and_a_cut_tail_are_named_by_the_anchor(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    anchor = config.parent / "var-ledger.anchor"  # the default: beside the ledger's folder
+    path = config.parent / "var" / "ledger.sqlite3"
+    code, out, _ = run_cli("status", "--config", str(config), capsys=capsys)
+    assert code == 0 and anchor.is_file()
+    (last,) = rows(path, "SELECT max(id) FROM audit")[0]
+    assert f"Audit anchor: {anchor} (event {last}, the chain extends it)" in out
+
+    forged = path.with_name("forged.sqlite3")
+    shutil.copyfile(path, forged)
+    forge_everything(forged, "2")
+    shutil.copyfile(forged, path)
+    code, out, _ = run_cli("audit", "verify", "--config", str(config), capsys=capsys)
+    assert code == 1
+    assert problem_lines(out) == [
+        f"event {last} is not the one anchored in {anchor} — the chain was rewritten"]
+
+    shutil.copyfile(forged, path)  # the forged copy, cut too
+    cut_tail(path, 2)
+    code, out, _ = run_cli("audit", "verify", "--config", str(config), capsys=capsys)
+    assert code == 1
+    lines = problem_lines(out)
+    assert lines[0] == (f"the chain no longer has event {last}, the one anchored in {anchor}"
+                        " — events were cut from its end")
+    code, out, _ = run_cli("status", "--config", str(config), capsys=capsys)
+    assert code == 0
+    assert f"Audit anchor: {anchor} (DOES NOT MATCH — {lines[0]}; run `ejournal audit verify`)" in out

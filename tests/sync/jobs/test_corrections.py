@@ -168,7 +168,8 @@ def audit_kinds(rig: Rig) -> list[str]:
     from sqlalchemy import text
 
     with rig.svc.ledger.engine.connect() as db:
-        return [r[0] for r in db.execute(text("SELECT kind FROM audit ORDER BY id"))]
+        query = "SELECT kind FROM audit WHERE kind != 'data.sealed' ORDER BY id"  # ledger seals
+        return [r[0] for r in db.execute(text(query))]
 
 
 # --------------------------------------------------------------------------- applied

@@ -10,6 +10,7 @@ entries, period marks and lesson facts at the right pupil and date.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -21,6 +22,7 @@ import openpyxl
 import pytest
 from sqlalchemy import text
 
+from rules.errors import StoreError
 from sync.backends.protocol import CellRange, TabMissing, TabSpec
 from sync.jobs.cycle import run_cycle
 from sync.jobs.journal_sync import journal_refs, journal_titles, read_journal
@@ -322,6 +324,25 @@ def test_rebuild_all_rerenders_every_spreadsheet(rig: EngineRig) -> None:
         new_russian = tx.file_for(FileKind.JOURNAL, "7Б/russian")
     assert new_russian is not None and {algebra.id, new_russian.id} <= dirty
     assert rig.svc.ledger.audit_verify().ok
+
+
+def test_rebuild_refuses_a_forged_ledger_before_any_call(rig: EngineRig) -> None:
+    """A locked 5 changed to 2 in the ledger by SQL is never published: rebuild verifies first."""
+    pupil = rig.school.pupils_in(CLASS)[0].id
+    connection = sqlite3.connect(rig.svc.ledger.path, isolation_level=None)
+    try:
+        where = "WHERE journal = ? AND day = ? AND pupil_id = ?", (KEY, DAY.isoformat(), pupil)
+        (lesson_no,) = connection.execute(f"SELECT lesson_no FROM entries {where[0]}",
+                                          where[1]).fetchone()
+        connection.execute(f"UPDATE entries SET value = '2', raw = '2' {where[0]}", where[1])
+    finally:
+        connection.close()
+    rig.emu.reset_counters()
+    with pytest.raises(StoreError, match="rebuild refused: the ledger does not verify") as caught:
+        rebuild_all(rig.svc, now=rig.now())
+    row = f"entries (journal {KEY}, day {DAY.isoformat()}, lesson_no {lesson_no}, pupil_id {pupil})"
+    assert f"{row}: the row does not match its seal" in caught.value.message
+    assert rig.emu.calls_total() == 0
 
 
 def _class_teacher(rig: EngineRig) -> str:
