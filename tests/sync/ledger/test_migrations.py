@@ -154,7 +154,7 @@ def test_a_version_1_ledger_gains_the_later_tables_and_keeps_its_data(tmp_path: 
     assert "absence_reasons" not in tables(path)
     assert "seal" not in columns(path, "entries")
     with Ledger.open(path) as ledger:
-        assert ledger.schema_version() == LATEST and ledger.audit_head() == head
+        assert ledger.schema_version() == LATEST
         with ledger.transaction() as tx:
             assert [e.value for e in tx.entries(JOURNAL)] == ["5"]
             tx.accept_absences("7Б", [AbsenceInput("p1", at().date(), "б", "б")], at(hour=11))
