@@ -66,6 +66,7 @@ from sync.layout.journal.spec import (
 from sync.layout.labels import RU, Labels
 from sync.ledger.files import OpenRanges, encode_ranges
 from sync.ledger.model import FileKind, FileRecord
+from sync.ledger.state import CHANGES_TOKEN_KEY
 
 log = logging.getLogger(__name__)
 
@@ -101,16 +102,17 @@ def run_locks(svc: Service, *, labels: Labels = RU, only: Collection[str] | None
         refs = {k: v for k, v in refs.items() if k in only}
         classes = [f for f in classes if f.id in only]
     summary.journals, summary.classes = len(refs), len(classes)
+    unread = _unread_changes(svc, summary)
     follow_up: set[str] = set()
     for ref in refs.values():
         try:
-            if _lock_journal(svc, ref, now, summary, labels):
+            if _lock_journal(svc, ref, now, summary, labels, ref.file.id in unread):
                 follow_up.add(ref.file.id)
         except (BackendError, LayoutError) as exc:
             _failed(summary, ref.file.id, exc)
     for record in classes:
         try:
-            if _lock_class(svc, record, now, summary, labels):
+            if _lock_class(svc, record, now, summary, labels, record.id in unread):
                 follow_up.add(record.id)
         except (BackendError, LayoutError) as exc:
             _failed(summary, record.id, exc)
@@ -142,17 +144,35 @@ def run_locks(svc: Service, *, labels: Labels = RU, only: Collection[str] | None
     return summary
 
 
+def _unread_changes(svc: Service, summary: LockSummary) -> set[str]:
+    """Files someone else changed since the sync cycle last read the change feed — a peek: the
+    cycle's token stays where it is. This job reads them before it writes their protection: after
+    its own write the feed would name the service as the last to change the file, and the
+    teacher's change would wait for the next one (or, in a window closing meanwhile, be late)."""
+    with svc.ledger.snapshot() as tx:
+        token = tx.state_get(CHANGES_TOKEN_KEY)
+    if not token:
+        return set()
+    try:
+        infos, _ = svc.backend.changes(token)
+    except BackendError as exc:
+        summary.errors.append(f"change list: {describe(exc)}")
+        return set()
+    return {info.id for info in infos if not info.by_me and not info.removed}
+
+
 def _lock_journal(svc: Service, ref: JournalRef, now: datetime, summary: LockSummary,
-                  labels: Labels) -> bool:
-    """If something of the journal closed and is not locked yet: ONE read (the proof asked right
-    after it), taken into the ledger, which locks by time (``sync_journal``); then the protection
-    set where it moved. Reading first keeps the proof clean: a protection written before the read
-    would itself be a change after the closing moment. True if the next cycle must write to it."""
+                  labels: Labels, unread: bool = False) -> bool:
+    """If something of the journal closed and is not locked yet, or it changed since the last
+    read (``unread``): ONE read (the proof asked right after it when something closed), taken
+    into the ledger, which locks by time (``sync_journal``); then the protection set where it
+    moved. Reading first keeps the proof clean: a protection written before the read would itself
+    be a change after the closing moment. True if the next cycle must write to it."""
     with svc.ledger.snapshot() as tx:
         due = due_at(svc.school, tx, ref.key, ref.class_id, ref.lessons, now)
     read: JournalRead | None = None
     follow_up = False
-    if due:
+    if due or unread:
         read = read_journal(svc, ref, labels)
         with svc.ledger.transaction() as tx:
             plan = sync_journal(tx, svc, read, now, labels)
@@ -193,7 +213,7 @@ def _protect_journal(svc: Service, ref: JournalRef, now: datetime, summary: Lock
 
 
 def _lock_class(svc: Service, file: FileRecord, now: datetime, summary: LockSummary,
-                labels: Labels) -> bool:
+                labels: Labels, unread: bool = False) -> bool:
     """A class spreadsheet as a journal: if attendance days closed and are not locked yet, ONE
     read (the proof asked right after it) taken into the ledger, which locks by time
     (``sync_class``); then its open attendance days set where they moved. True if the next cycle
@@ -203,7 +223,7 @@ def _lock_class(svc: Service, file: FileRecord, now: datetime, summary: LockSumm
         due = absence_days_due(school, file.key, now, tx.absence_locked(file.key).days)
     read: ClassRead | None = None
     follow_up = False
-    if due:
+    if due or unread:
         read = read_class(svc, file, labels)
         with svc.ledger.transaction() as tx:
             plan = sync_class(tx, svc, read, now)

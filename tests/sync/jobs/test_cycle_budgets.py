@@ -116,12 +116,12 @@ def test_nightly_locks_write_once_per_journal_whose_open_cells_changed(rig: Engi
     assert len(due) == summary.tally.journals_read and summary.tally.classes_read == 3
     assert calls["sheets_read"] == len(due) + 3  # 02.09's absence reasons lock: one read each
     assert summary.absence_days_locked == 3
-    assert calls["drive"] == len(due)  # the time lock's proof: one file info after each read
+    assert calls["drive"] == 1 + len(due) + 3  # a peek at the change feed; a file info per read
     assert summary.days_locked == len(due)
 
     rig.emu.reset_counters()
-    again = run_locks(rig.svc)  # the same night again: nothing moved, nothing due
-    assert rig.calls() == {"drive": 0, "sheets_read": 0, "sheets_write": 0}
+    again = run_locks(rig.svc)  # the same night again: nothing moved, nothing due, nothing new
+    assert rig.calls() == {"drive": 1, "sheets_read": 0, "sheets_write": 0}  # only the peek
     assert (again.protections_written, again.days_locked) == (0, 0)
 
 

@@ -23,7 +23,7 @@ from sync.jobs.cycle import run_cycle
 from sync.jobs.locking import run_locks
 from sync.layout.labels import RU
 from sync.ledger.model import FileKind
-from tests.sync.engine_fixtures import DAY, SVC, EngineRig, at, make_rig
+from tests.sync.engine_fixtures import DAY, ORGANIZER, SVC, EngineRig, at, make_rig
 from tests.sync.jobs.test_locking import pupil, shown_at, teacher_types
 
 DEPUTY = "zamestitel.uvr.example@gmail.com"
@@ -182,3 +182,30 @@ def test_a_value_nobody_could_read_that_night_is_late_and_the_deputys_correction
     assert late_entries(rig) == [(other, "3", "")]  # the corrected one is resolved
     assert shown_at(rig, where) == "4"
     assert rig.svc.ledger.audit_verify().ok
+
+
+def test_a_change_made_just_before_the_night_is_read_before_the_protection_masks_it(
+        rig: EngineRig) -> None:
+    """7Б algebra has lessons on 02.09 and 07.09, none between. On Sunday 06.09 at 23:58, after
+    the last cycle, someone with owner-level access changes a locked mark of 02.09. The lock job
+    of Monday 00:00 has nothing of 7Б algebra to lock, but it protects it (07.09 opens), and after
+    that write Drive names the service as the last to change the file — so the job reads it
+    first (a peek at the change feed) and the change is caught at once."""
+    p = pupil(rig)
+    assert {x.day for x in rig.lessons(CLASS, SUBJECT)} & {date(2026, 9, d) for d in range(3, 7)} \
+        == set()
+    rig.set_now(at(date(2026, 9, 3), 0, 0))
+    run_locks(rig.svc)  # 01.09 and 02.09 locked
+    rig.set_now(at(date(2026, 9, 6), 23, 50))
+    run_cycle(rig.svc)
+    rig.set_now(at(date(2026, 9, 6), 23, 58))
+    file_id = rig.journal(CLASS, SUBJECT).id
+    rig.type(ORGANIZER, file_id, rig.cell(CLASS, SUBJECT, p, date(2026, 9, 2)), "5")
+    rig.set_now(at(date(2026, 9, 7), 0, 0))
+
+    night = run_locks(rig.svc)
+
+    assert night.protections_written >= 1
+    with rig.svc.ledger.snapshot() as tx:
+        (violation,) = tx.violations(KEY)  # read by the lock job itself, before its write
+    assert violation.attempted_value == "5"
