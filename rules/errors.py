@@ -10,7 +10,9 @@ for logs and the CLI) and an optional hint. The CLI prints ``Error: …`` / ``Hi
     │   ├── RateLimited        quota exhausted after the bounded retries
     │   └── TransientError     5xx / timeouts after the bounded retries
     ├── LayoutError            a spreadsheet's structure cannot be understood or repaired
-    └── StoreError             the ledger is unusable (migration, integrity, audit chain)
+    ├── StoreError             the ledger is unusable (migration, integrity, audit chain)
+    ├── ReportError            a report cannot be built as asked (unknown period or week)
+    └── DeliveryError          a built report could not be delivered (Drive upload, e-mail)
 """
 
 from __future__ import annotations
@@ -84,3 +86,12 @@ class LayoutError(EjournalError):
 class StoreError(EjournalError):
     """The ledger is unusable: migration failed, integrity broken, audit chain invalid."""
 
+
+
+class ReportError(EjournalError):
+    """A report cannot be built as asked: an unknown period, a week outside the year."""
+
+
+class DeliveryError(EjournalError):
+    """A built report could not be delivered (Drive upload, e-mail); the file stays on disk and
+    the delivery is retried."""
