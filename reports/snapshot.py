@@ -44,6 +44,7 @@ class Entry:
     value: str
     kind: str
     first_seen: datetime | None = None
+    accepted_by: str | None = None  # "correction:<order>" when the deputy's correction set it
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,9 @@ class Violation:
 @dataclass(frozen=True, slots=True)
 class Remark:
     """A remark of an earlier weekly analysis, as the ledger keeps it: ``week`` is the Monday of
-    the week it was first made, ``fixed`` the Monday of the analysis that found it fixed."""
+    the analysis that made it, ``day`` what it is about (a lesson day, a period start),
+    ``status`` "open", "fixed", "closed" (its period ended unfixed) or "info" (an event), and
+    ``resolved`` the Monday of the analysis that found it fixed or closed."""
 
     id: str
     class_id: str
@@ -109,7 +112,9 @@ class Remark:
     kind: str
     text: str
     week: date
-    fixed: date | None = None
+    day: date | None = None
+    status: str = "open"
+    resolved: date | None = None
 
 
 @dataclass(frozen=True)

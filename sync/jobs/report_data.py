@@ -3,7 +3,7 @@ transaction (a consistent view that never blocks the writer).
 
 ``since`` / ``until`` limit the lessons and entries read to the days a report needs (a period
 report of a 1,500-pupil school reads one quarter, not the whole year); period marks, absences,
-findings and violations are read whole (they are small).
+findings, violations and the weekly analyses' remarks are read whole (they are small).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from reports.snapshot import (
     LessonFacts,
     OpenFinding,
     PeriodMark,
+    Remark,
     Snapshot,
     Violation,
 )
@@ -54,7 +55,7 @@ def load_snapshot(
                     ))
             entries.extend(
                 Entry(class_id, subject_id, e.pupil_id, e.day, e.lesson_no, e.value or e.raw,
-                      e.kind, _local(school, e.first_seen))
+                      e.kind, _local(school, e.first_seen), e.accepted_by)
                 for e in tx.entries(key, since=since, until=until)
             )
             period_marks.extend(
@@ -77,6 +78,8 @@ def load_snapshot(
                       v.target.pupil_id, v.target.day, v.reverted_at is not None)
             for v in tx.violations()
         ]
+        remarks = [Remark(r.id, r.class_id, r.subject_id, r.teacher_id, r.kind, r.text, r.week,
+                          r.day, r.status, r.resolved) for r in tx.remarks()]
     logger.info(
         "report snapshot: %d lessons, %d entries, %d period marks, %d absences, %d findings, "
         "%d violations", len(lessons), len(entries), len(period_marks), len(absences),
@@ -92,6 +95,7 @@ def load_snapshot(
         absences=tuple(absences),
         findings=tuple(findings),
         violations=tuple(violations),
+        remarks=tuple(remarks),
     )
 
 

@@ -15,7 +15,8 @@ Usage — one sync cycle is one unit of work, committed once after its reads::
 The transaction object :class:`Tx` carries every domain method, grouped by concept in
 ``files`` (registry, state, ACL, runs), ``entries`` (lessons, entries, period marks),
 ``locks``, ``findings`` (findings, violations), ``corrections`` and
-``absences`` (the class teacher's absence reasons), all on top of
+``absences`` (the class teacher's absence reasons), ``reports`` (weekly remarks, the delivery
+outbox), all on top of
 ``audit.AuditLog``.
 Every time-dependent method takes ``now`` (tz-aware): the engine owns the clock.
 """
@@ -40,6 +41,7 @@ from sync.ledger.files import AclPart, FilesPart, RunsPart
 from sync.ledger.findings import FindingsPart, ViolationsPart
 from sync.ledger.locks import LocksPart
 from sync.ledger.migrations import MIGRATIONS, Migration, current_version, migrate
+from sync.ledger.reports import DeliveriesPart, RemarksPart
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,8 @@ class Tx(
     ViolationsPart,
     CorrectionsPart,
     AbsencesPart,
+    RemarksPart,
+    DeliveriesPart,
 ):
     """One unit of work on the ledger; valid only inside its ``with`` block."""
 

@@ -9,7 +9,8 @@ Migration 1 creates the schema as declared in ``sync.ledger.schema`` plus the au
 the tables later migrations add (:data:`LATER_TABLES`). When a later migration changes a table,
 freeze that table's version-1 definition into migration 1 first (``test_migrations`` checks that a
 fresh database ends with exactly the declared schema). Migration 2 adds the class teacher's
-absence reasons and the locked attendance days.
+absence reasons and the locked attendance days; migration 3 the weekly analyses' remarks and the
+outbox of report deliveries.
 """
 
 from __future__ import annotations
@@ -70,11 +71,19 @@ def _absence_reasons(connection: Connection) -> None:
     t.metadata.create_all(connection, tables=[t.absence_reasons, t.absence_locks])
 
 
-LATER_TABLES = (t.absence_reasons, t.absence_locks)  # created by migrations after 1
+def _reports(connection: Connection) -> None:
+    """Version 3: the weekly analyses' remarks and the outbox of report deliveries."""
+    t.metadata.create_all(connection, tables=[t.remarks, t.report_deliveries])
+
+
+LATER_TABLES = (  # created by migrations after 1
+    t.absence_reasons, t.absence_locks, t.remarks, t.report_deliveries,
+)
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _create_schema),
     Migration(2, "absence reasons", _absence_reasons),
+    Migration(3, "report remarks and deliveries", _reports),
 )
 
 

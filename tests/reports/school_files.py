@@ -40,6 +40,11 @@ code = "classwork"
 name = "Работа на уроке"
 
 [[work_types]]
+code = "test"
+name = "Проверочная работа"
+assessment = true
+
+[[work_types]]
 code = "control"
 name = "Контрольная работа"
 weight = 2.0

@@ -1,0 +1,161 @@
+"""Building the reports: a snapshot of the ledger → ``reports/`` workbooks in the reports folder
+beside the ledger → the outbox of deliveries (``sync.jobs.delivery``).
+
+One function per kind of report; :func:`build_report` picks one by name (the CLI's ``ejournal
+report KIND``, the daemon's schedule). The weekly analysis also records its remarks in the ledger
+— only when it is the newest analysis, so rebuilding an old week never rewinds the statuses.
+Workbooks are written to a temporary name and renamed, so a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from config.school import School
+from reports.attendance import write_attendance
+from reports.control_works import write_control_works
+from reports.curriculum import write_curriculum
+from reports.keeping import Defect, scope_period
+from reports.results_book import write_results
+from reports.snapshot import Snapshot
+from reports.span import Span, period_span, week_span
+from reports.weekly import Analysis, write_weekly
+from rules.errors import ReportError
+from sync.jobs.report_data import load_snapshot
+from sync.ledger.ledger import Ledger
+from sync.ledger.reports import RemarkRecord
+
+logger = logging.getLogger(__name__)
+
+PERIOD_REPORTS = ("results", "attendance", "control", "curriculum")
+FILE_NAMES = {
+    "results": "Итоги успеваемости",
+    "attendance": "Посещаемость",
+    "control": "Контрольные работы",
+    "curriculum": "Выполнение программы",
+}
+WRITERS: dict[str, Callable[[Snapshot, Span, Path], Any]] = {
+    "results": write_results,
+    "attendance": write_attendance,
+    "control": write_control_works,
+    "curriculum": write_curriculum,
+}
+
+
+@dataclass
+class BuiltReport:
+    """What one build wrote: the kind, the span's name and the workbooks (absolute paths)."""
+
+    kind: str
+    span: str
+    paths: list[Path] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def reports_dir(school: School) -> Path:
+    """Where the workbooks go: ``reports/`` beside the ledger."""
+    return school.ledger_path.parent / "reports"
+
+
+def build_period_report(
+    school: School, ledger: Ledger, now: datetime, kind: str, period: str | None
+) -> BuiltReport:
+    """Report 3–6 (``kind`` in :data:`PERIOD_REPORTS`) for a period name or the year."""
+    span = period_span(school, period)
+    year = school.year
+    since = None if span.whole_year else span.start
+    if kind == "control":
+        since = None  # the checks look back over the year (frequency, 10 % of the lessons)
+    snapshot = load_snapshot(school, ledger, now, since=since, until=span.end)
+    path = _folder(school, span) / f"{FILE_NAMES[kind]} · {span.name}.xlsx"
+    _atomic(path, lambda tmp: WRITERS[kind](snapshot, span, tmp))
+    logger.info("report %s for %s written (%s)", kind, span.name, year.name)
+    return BuiltReport(kind, span.name, [path])
+
+
+def last_week(now: datetime) -> date:
+    """The Monday of the week before ``now``'s (the weekly analysis runs on Monday morning)."""
+    today = now.date()
+    return today - timedelta(days=today.weekday() + 7)
+
+
+def build_weekly(
+    school: School, ledger: Ledger, now: datetime, monday: date | None = None
+) -> BuiltReport:
+    """Report 1 for the week of ``monday`` (default: last week); records its remarks when it is
+    the newest analysis."""
+    span = week_span(school, monday or last_week(now))
+    until = span.until(now.date())
+    period = scope_period(school, until)
+    since = min(span.start, max(period.start, school.year.journal_from) if period else span.start)
+    snapshot = load_snapshot(school, ledger, now, since=since)
+    path = reports_dir(school) / "weekly" / f"Анализ ведения журналов {span.start:%Y-%m-%d}.xlsx"
+    result: dict[str, Analysis] = {}
+    _atomic(path, lambda tmp: result.setdefault("a", write_weekly(snapshot, span, tmp)))
+    analysis = result["a"]
+    newest = all(r.week <= span.start for r in snapshot.remarks)
+    if newest:
+        record_analysis(ledger, analysis, now)
+    counts = {k: len(v) for k, v in analysis.record().items()}
+    logger.info("weekly analysis %s: %s%s", span.start, counts,
+                "" if newest else " (an older week: remarks not recorded)")
+    return BuiltReport("weekly", span.name, [path], counts)
+
+
+def record_analysis(ledger: Ledger, analysis: Analysis, now: datetime) -> None:
+    """Keep an analysis' remarks in the ledger (see ``RemarksPart.record_remarks``)."""
+    parts = analysis.record()
+    with ledger.transaction() as tx:
+        tx.record_remarks(
+            analysis.monday,
+            new=[_record(d, analysis.monday, "open" if d.tracked else "info") for d in parts["new"]],
+            fixed=[d.id for d in parts["fixed"]],
+            closed=[d.id for d in parts["closed"]],
+            still_open=[_record(d, analysis.monday, "open") for d in parts["open"]],
+            now=now,
+        )
+
+
+def build_report(
+    school: School,
+    ledger: Ledger,
+    now: datetime,
+    kind: str,
+    *,
+    period: str | None = None,
+    week: date | None = None,
+) -> BuiltReport:
+    """Any report by name: ``weekly`` (``week``: a day of it) or one of :data:`PERIOD_REPORTS`
+    (``period``: a period name, «год» or None for the year)."""
+    if kind == "weekly":
+        return build_weekly(school, ledger, now, week)
+    if kind in PERIOD_REPORTS:
+        return build_period_report(school, ledger, now, kind, period)
+    raise ReportError(f"unknown report {kind!r}",
+                      f"choose one of: weekly, {', '.join(PERIOD_REPORTS)}")
+
+
+def _record(d: Defect, monday: date, status: str) -> RemarkRecord:
+    return RemarkRecord(d.id, d.class_id, d.subject_id, d.teacher_id, d.kind, d.text, d.day,
+                        monday, status, None)
+
+
+def _folder(school: School, span: Span) -> Path:
+    return reports_dir(school) / span.name
+
+
+def _atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """Write through a temporary file in the same folder, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.xlsx")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
