@@ -9,6 +9,7 @@ Workbooks are written to a temporary name and renamed, so a crash never leaves h
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -22,14 +23,16 @@ from reports.attendance import write_attendance
 from reports.control_works import write_control_works
 from reports.curriculum import write_curriculum
 from reports.keeping import Defect, scope_period
+from reports.monthly import month_weeks, write_monthly
 from reports.results_book import write_results
 from reports.snapshot import Snapshot
-from reports.span import Span, period_span, week_span
+from reports.span import Span, month_span, period_span, week_span
 from reports.weekly import Analysis, write_weekly
 from rules.errors import ReportError
 from sync.jobs.report_data import load_snapshot
 from sync.ledger.ledger import Ledger
 from sync.ledger.reports import RemarkRecord
+from sync.ledger.state import WEEKLY_ANALYSED_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -108,10 +111,20 @@ def build_weekly(
     return BuiltReport("weekly", span.name, [path], counts)
 
 
+def analysed_weeks(ledger: Ledger) -> frozenset[date]:
+    """The Mondays of the weekly analyses recorded so far."""
+    with ledger.snapshot() as tx:
+        text = tx.state_get(WEEKLY_ANALYSED_KEY)
+    return frozenset(date.fromisoformat(d) for d in json.loads(text or "[]"))
+
+
 def record_analysis(ledger: Ledger, analysis: Analysis, now: datetime) -> None:
-    """Keep an analysis' remarks in the ledger (see ``RemarksPart.record_remarks``)."""
+    """Keep an analysis' remarks in the ledger (see ``RemarksPart.record_remarks``) and note
+    its week as analysed."""
     parts = analysis.record()
+    weeks = sorted(analysed_weeks(ledger) | {analysis.monday})
     with ledger.transaction() as tx:
+        tx.state_set(WEEKLY_ANALYSED_KEY, json.dumps([d.isoformat() for d in weeks]), now)
         tx.record_remarks(
             analysis.monday,
             new=[_record(d, analysis.monday, "open" if d.tracked else "info") for d in parts["new"]],
@@ -122,6 +135,21 @@ def record_analysis(ledger: Ledger, analysis: Analysis, now: datetime) -> None:
         )
 
 
+def build_monthly(
+    school: School, ledger: Ledger, now: datetime, month: date | None = None
+) -> BuiltReport:
+    """Report 2 for the month of ``month`` (default: last month)."""
+    first = month or (now.date().replace(day=1) - timedelta(days=1))
+    span = month_span(school, first)
+    weeks = month_weeks(span)
+    snapshot = load_snapshot(school, ledger, now, since=weeks[0].start, until=span.end)
+    path = reports_dir(school) / "monthly" / f"Работа с журналами {span.start:%Y-%m}.xlsx"
+    analysed = analysed_weeks(ledger)
+    _atomic(path, lambda tmp: write_monthly(snapshot, span, analysed, tmp))
+    logger.info("monthly report %s written", span.start.isoformat()[:7])
+    return BuiltReport("monthly", span.name, [path])
+
+
 def build_report(
     school: School,
     ledger: Ledger,
@@ -130,15 +158,19 @@ def build_report(
     *,
     period: str | None = None,
     week: date | None = None,
+    month: date | None = None,
 ) -> BuiltReport:
-    """Any report by name: ``weekly`` (``week``: a day of it) or one of :data:`PERIOD_REPORTS`
-    (``period``: a period name, «год» or None for the year)."""
+    """Any report by name: ``weekly`` (``week``: a day of it), ``monthly`` (``month``: a day of
+    it) or one of :data:`PERIOD_REPORTS` (``period``: a period name, «год» or None for the
+    year)."""
     if kind == "weekly":
         return build_weekly(school, ledger, now, week)
+    if kind == "monthly":
+        return build_monthly(school, ledger, now, month)
     if kind in PERIOD_REPORTS:
         return build_period_report(school, ledger, now, kind, period)
     raise ReportError(f"unknown report {kind!r}",
-                      f"choose one of: weekly, {', '.join(PERIOD_REPORTS)}")
+                      f"choose one of: weekly, monthly, {', '.join(PERIOD_REPORTS)}")
 
 
 def _record(d: Defect, monday: date, status: str) -> RemarkRecord:

@@ -12,7 +12,7 @@ import pytest
 
 from config import load_school
 from config.school import School
-from sync.jobs.reports import build_weekly
+from sync.jobs.reports import build_monthly, build_weekly
 from sync.ledger.ledger import Ledger
 from tests.reports.helpers import heading, row, table
 from tests.reports.ledger_data import at
@@ -27,6 +27,7 @@ class Weeks:
     week1: Path
     week2: Path
     again: Path
+    month: Path
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,8 @@ def weeks(tmp_path_factory: pytest.TempPathFactory) -> Weeks:
         kept2 = second.paths[0].with_name("week2.xlsx")
         second.paths[0].rename(kept2)
         again = build_weekly(school, ledger, at(date(2026, 9, 21), 9))  # built twice: same
-    return Weeks(school, school.ledger_path, kept, kept2, again.paths[0])
+        month = build_monthly(school, ledger, at(date(2026, 10, 1), 8))  # last month
+    return Weeks(school, school.ledger_path, kept, kept2, again.paths[0], month.paths[0])
 
 
 def remarks(path: Path) -> list[dict[str, object]]:
@@ -140,3 +142,32 @@ def test_remarks_are_kept_in_the_ledger_and_a_second_build_changes_nothing(weeks
         "Нет темы урока", "Оценочная работа без отметок"))
     assert all(kept[k].resolved == MON2 for k in fixed)
     assert {kept[k].status for k, r in week1.items() if r["Статус"] == "к сведению"} == {"info"}
+
+
+def test_monthly_report_per_teacher_with_the_trend(weeks: Weeks) -> None:
+    teachers = table(weeks.month, "Учителя")
+    # Иванова: math Mon+Wed in 3 classes = 6 lessons a week, 4 weeks in September (28.09–30.09
+    # has Mon and Wed) = 24; topics: week 1 all 6, week 2 five (5А 14.09 empty), later none
+    r = row(teachers, Учитель="Иванова Мария Петровна")
+    assert (r["Уроков по расписанию"], r["Заполнено (тема записана)"]) == (24, 11)
+    assert r["% заполнения"] == pytest.approx(1100 / 24)
+    # week 1: D2, D4, D5 (+ the tampering event); week 2: 8 pupils short of marks + 14.09
+    assert (r["Замечаний за месяц"], r["Устранено"], r["Не устранено"],
+            r["События к сведению"]) == (12, 1, 11, 1)
+    assert (r["Замечаний, 01.09–06.09"], r["Замечаний, 07.09–13.09"], r["Замечаний, 14.09–20.09"],
+            r["Замечаний, 21.09–27.09"]) == (None, 3, 9, None)
+    assert r["Динамика"] == "хуже: замечаний 3 → 9"
+    # Петров: russian Mon+Thu = 6 a week, 28.09–30.09 only Monday: 21; topics: week 1 five
+    # (10А 10.09 empty; 7Б 10.09 corrected), week 2 six
+    r = row(teachers, Учитель="Петров Олег Ильич")
+    assert (r["Уроков по расписанию"], r["Заполнено (тема записана)"], r["Замечаний за месяц"],
+            r["Устранено"], r["События к сведению"]) == (21, 11, 12, 1, 2)
+    weeks_frame = table(weeks.month, "Недели")
+    w = row(weeks_frame, Неделя="07.09–13.09")
+    assert (w["Анализ проведён"], w["Уроков по расписанию"], w["Заполнено (тема записана)"],
+            w["Замечаний"], w["Устранено"]) == ("да", 12, 11, 6, 2)
+    w = row(weeks_frame, Неделя="01.09–06.09")
+    assert (w["Анализ проведён"], w["Уроков по расписанию"], w["Замечаний"]) == ("нет", 0, None)
+    assert heading(weeks.month)[2] == "Период: сентябрь 2026 (01.09.2026–30.09.2026)"
+    listed = table(weeks.month, "Замечания")
+    assert len(listed) == 24 + 3  # 12 + 12 remarks and 3 events
