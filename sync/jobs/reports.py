@@ -15,10 +15,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from config.school import School
+from reports.archive import write_archive
 from reports.attendance import write_attendance
 from reports.control_works import write_control_works
 from reports.curriculum import write_curriculum
@@ -27,6 +29,7 @@ from reports.monthly import month_weeks, write_monthly
 from reports.results_book import write_results
 from reports.snapshot import Snapshot
 from reports.span import Span, month_span, period_span, week_span
+from reports.statement import write_statement
 from reports.weekly import Analysis, write_weekly
 from rules.errors import ReportError
 from sync.jobs.report_data import load_snapshot
@@ -35,8 +38,10 @@ from sync.ledger.reports import RemarkRecord
 from sync.ledger.state import WEEKLY_ANALYSED_KEY
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PERIOD_REPORTS = ("results", "attendance", "control", "curriculum")
+REPORT_KINDS = ("weekly", "monthly", *PERIOD_REPORTS, "archive", "statement")
 FILE_NAMES = {
     "results": "Итоги успеваемости",
     "attendance": "Посещаемость",
@@ -82,6 +87,40 @@ def build_period_report(
     return BuiltReport(kind, span.name, [path])
 
 
+def build_archive(school: School, ledger: Ledger, now: datetime, period: str | None
+                  ) -> BuiltReport:
+    """Report 7: one print-out workbook per class (a sheet per journal) for the period."""
+    span = period_span(school, period)
+    snapshot = load_snapshot(school, ledger, now, since=None if span.whole_year else span.start,
+                             until=span.end)
+    built = BuiltReport("archive", span.name)
+    pages = 0
+    for cls in dict.fromkeys(c for c, _ in school.journals()):
+        path = _folder(school, span) / "Архив" / f"Архив {cls} · {span.name}.xlsx"
+        pages += _atomic(path, partial(write_archive, snapshot, span, cls))
+        built.paths.append(path)
+    built.counts = {"workbooks": len(built.paths), "pages": pages}
+    logger.info("archive print-outs for %s: %d workbooks, %d pages", span.name, len(built.paths),
+                pages)
+    return built
+
+
+def build_statement(school: School, ledger: Ledger, now: datetime, period: str | None,
+                    pupil_id: str) -> BuiltReport:
+    """Report 8 for one pupil (logged by id only)."""
+    span = period_span(school, period)
+    pupil = school.pupil(pupil_id)
+    if pupil is None:
+        raise ReportError(f"no pupil with id {pupil_id!r}",
+                          "use the pupil id of the class list (column «Код»)")
+    snapshot = load_snapshot(school, ledger, now, since=None if span.whole_year else span.start,
+                             until=span.end)
+    path = _folder(school, span) / "Выписки" / f"Выписка {pupil.class_id} {pupil_id} · {span.name}.xlsx"
+    _atomic(path, lambda tmp: write_statement(snapshot, span, pupil_id, tmp))
+    logger.info("statement of pupil %s for %s written", pupil_id, span.name)
+    return BuiltReport("statement", span.name, [path])
+
+
 def last_week(now: datetime) -> date:
     """The Monday of the week before ``now``'s (the weekly analysis runs on Monday morning)."""
     today = now.date()
@@ -99,9 +138,7 @@ def build_weekly(
     since = min(span.start, max(period.start, school.year.journal_from) if period else span.start)
     snapshot = load_snapshot(school, ledger, now, since=since)
     path = reports_dir(school) / "weekly" / f"Анализ ведения журналов {span.start:%Y-%m-%d}.xlsx"
-    result: dict[str, Analysis] = {}
-    _atomic(path, lambda tmp: result.setdefault("a", write_weekly(snapshot, span, tmp)))
-    analysis = result["a"]
+    analysis = _atomic(path, lambda tmp: write_weekly(snapshot, span, tmp))
     newest = all(r.week <= span.start for r in snapshot.remarks)
     if newest:
         record_analysis(ledger, analysis, now)
@@ -159,18 +196,26 @@ def build_report(
     period: str | None = None,
     week: date | None = None,
     month: date | None = None,
+    pupil: str | None = None,
 ) -> BuiltReport:
     """Any report by name: ``weekly`` (``week``: a day of it), ``monthly`` (``month``: a day of
-    it) or one of :data:`PERIOD_REPORTS` (``period``: a period name, «год» or None for the
-    year)."""
+    it), one of :data:`PERIOD_REPORTS` or ``archive`` (``period``: a period name, «год» or None
+    for the year) or ``statement`` (``period`` and ``pupil``: a pupil id)."""
     if kind == "weekly":
         return build_weekly(school, ledger, now, week)
     if kind == "monthly":
         return build_monthly(school, ledger, now, month)
     if kind in PERIOD_REPORTS:
         return build_period_report(school, ledger, now, kind, period)
+    if kind == "archive":
+        return build_archive(school, ledger, now, period)
+    if kind == "statement":
+        if not pupil:
+            raise ReportError("the pupil statement needs a pupil id",
+                              "add --pupil ID (the pupil id of the class list)")
+        return build_statement(school, ledger, now, period, pupil)
     raise ReportError(f"unknown report {kind!r}",
-                      f"choose one of: weekly, monthly, {', '.join(PERIOD_REPORTS)}")
+                      f"choose one of: {', '.join(REPORT_KINDS)}")
 
 
 def _record(d: Defect, monday: date, status: str) -> RemarkRecord:
@@ -182,12 +227,14 @@ def _folder(school: School, span: Span) -> Path:
     return reports_dir(school) / span.name
 
 
-def _atomic(path: Path, write: Callable[[Path], object]) -> None:
-    """Write through a temporary file in the same folder, then rename it into place."""
+def _atomic(path: Path, write: Callable[[Path], T]) -> T:
+    """Write through a temporary file in the same folder, then rename it into place; returns
+    what ``write`` returned."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.xlsx")
     try:
-        write(tmp)
+        result = write(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    return result
