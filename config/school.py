@@ -52,8 +52,8 @@ class ScheduleSettings:
     lock_at: time = time(0, 15)  # nightly lock job: protect first, then read (after lock.day_end)
     backup_at: time = time(2, 30)
     backup_keep: int = 14  # rotated daily backups kept
-    weekly_report_weekday: int = 5  # 1=Mon … 7=Sun; the weekly analysis for the teachers' board
-    weekly_report_at: time = time(16, 0)
+    weekly_report_weekday: int = 1  # 1=Mon … 7=Sun; the analysis of the week before, for the board
+    weekly_report_at: time = time(7, 30)
     monthly_report_day: int = 1  # day of month for the previous month's report to the deputy
     monthly_report_at: time = time(7, 0)
 

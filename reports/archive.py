@@ -31,7 +31,7 @@ from rules.model import Lesson
 
 MAX_RUN = 20  # lesson columns on a left page
 EXTRA = ("Пропущено уроков", "Ср. балл", "Итог")
-WIDTHS = {"first": 6.0, "name": 28.0, "lesson": 4.6, "extra": 7.0}
+WIDTHS = {"first": 6.0, "name": 28.0, "lesson": 4.6, "extra": 9.5}
 PAGE_POINTS = 470.0  # row heights that fit one landscape page at the fit-to-width scale
 LINE = 13.0
 TOPIC = (1, 8)  # columns of the right page: topic B..I, work J..O, homework P..Y

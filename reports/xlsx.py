@@ -203,13 +203,17 @@ def header_lines(name: str, width: float) -> int:
 
 
 def write_cell(ws: Worksheet, row: int, col: int, value: Any, style: Any = None) -> None:
-    """One value: None/NaN blank, numbers as numbers, dates as dates, everything else as text."""
+    """One value: None/NaN blank (keeping the cell's format: borders), numbers as numbers, dates
+    as dates, everything else as text."""
     if value is None or value is pd.NA or value is pd.NaT:
+        if style is not None:
+            ws.write_blank(row, col, None, style)
         return
     if isinstance(value, bool):
         ws.write_boolean(row, col, value, style)
     elif isinstance(value, int | float):
         if isinstance(value, float) and math.isnan(value):
+            write_cell(ws, row, col, None, style)
             return
         ws.write_number(row, col, value, style)
     elif hasattr(value, "item") and not isinstance(value, str):  # a numpy scalar

@@ -67,8 +67,8 @@ class BuiltReport:
 
 
 def reports_dir(school: School) -> Path:
-    """Where the workbooks go: ``reports/`` beside the ledger."""
-    return school.ledger_path.parent / "reports"
+    """Where the workbooks go: ``reports/<year>/`` beside the ledger (``reports/2026-27``)."""
+    return school.ledger_path.parent / "reports" / school.year.name.replace("/", "-")
 
 
 def build_period_report(
