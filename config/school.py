@@ -78,6 +78,25 @@ class BackendSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportSettings:
+    """Where built reports go besides the reports folder beside the ledger: a Drive folder
+    (google backend; each upload is shared with the deputies) and/or e-mail over SMTP to
+    ``smtp_to`` (default: the deputies). The SMTP password is read from the environment variable
+    named by ``smtp_password_env`` when a message is sent, never from the config files."""
+
+    drive_folder_id: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  # starttls | ssl | none
+    smtp_user: str | None = None
+    smtp_password_env: str = "EJOURNAL_SMTP_PASSWORD"
+    smtp_from: str | None = None
+    smtp_to: tuple[str, ...] = ()
+    retry_minutes: int = 30  # a failed delivery is tried again this much later …
+    max_attempts: int = 48  # … at most this many times (a day), then reported as failed
+
+
+@dataclass(frozen=True, slots=True)
 class School:
     """Everything the service knows about one school and one academic year."""
 
@@ -103,6 +122,7 @@ class School:
     max_lesson_no: int = 8  # lessons per day the timetable may use
     warnings: tuple[Problem, ...] = ()  # doubtful but accepted (e.g. a change into a taken slot)
     deputy_emails: tuple[str, ...] = ()  # deputy directors: the admin spreadsheet is theirs
+    reports: ReportSettings = field(default_factory=ReportSettings)  # delivery of the reports
     # every lesson of the year, computed on first use (School is immutable, so it never goes stale)
     _lessons: dict[tuple[str, str], list[Lesson]] | None = field(
         default=None, init=False, repr=False, compare=False

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.problems import Problems, suggestion
 from config.schema import Loc, SchoolToml, locate
-from config.school import BackendKind, BackendSettings, ScheduleSettings
+from config.school import BackendKind, BackendSettings, ReportSettings, ScheduleSettings
 from rules.model import (
     AcademicYear,
     GracePeriod,
@@ -55,6 +55,7 @@ class Settings:
     max_lesson_no: int
     year_ok: bool  # the year had no problems: the calendar can be computed
     deputy_emails: tuple[str, ...] = ()
+    reports: ReportSettings = field(default_factory=ReportSettings)
 
 
 def _given(section: Any) -> dict[str, Any]:
@@ -83,6 +84,7 @@ def build_settings(
     before = len(problems)
     year = _year(doc, where)
     year_ok = len(problems) == before
+    deputies = _emails(doc.school.deputy_emails, ("school", "deputy_emails"), where)
     return Settings(
         name=doc.school.name,
         timezone=_timezone(doc.school.timezone, where),
@@ -93,8 +95,29 @@ def build_settings(
         ledger_path=(base / doc.ledger.path).resolve(),
         max_lesson_no=doc.school.max_lessons_per_day,
         year_ok=year_ok,
-        deputy_emails=_emails(doc.school.deputy_emails, ("school", "deputy_emails"), where),
+        deputy_emails=deputies,
+        reports=_reports(doc, deputies, where),
     )
+
+
+def _reports(doc: SchoolToml, deputies: tuple[str, ...], where: _Where) -> ReportSettings:
+    """[reports]: a Drive folder needs the google backend; e-mail needs a sender and someone to
+    send to (``smtp_to``, else the deputies)."""
+    r = doc.reports
+    given = _given(r.model_copy(update={"smtp_to": None, "smtp_from": None}))
+    if r.drive_folder_id and doc.backend.kind != "google":
+        where.add(("reports", "drive_folder_id"),
+                  "uploading reports to Drive needs the google backend ([backend] kind)")
+    to = _emails(r.smtp_to or [], ("reports", "smtp_to"), where)
+    sender = _emails([r.smtp_from], ("reports", "smtp_from"), where) if r.smtp_from else ()
+    if r.smtp_host:
+        if not sender:
+            where.add(("reports", "smtp_from"), "e-mailing reports needs smtp_from (the sender)")
+        if not (to or deputies):
+            where.add(("reports", "smtp_to"), "e-mailing reports needs smtp_to or "
+                      "[school] deputy_emails (the recipients)")
+    return ReportSettings(**given, smtp_to=to or deputies,
+                          smtp_from=sender[0] if sender else None)
 
 
 def _emails(values: list[str], loc: Loc, where: _Where) -> tuple[str, ...]:

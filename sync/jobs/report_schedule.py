@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from config.school import School
+from rules.errors import DeliveryError
+from sync.jobs import delivery
 from sync.jobs.reports import (
     PERIOD_REPORTS,
     BuiltReport,
@@ -119,6 +121,8 @@ def build_due(school: School, ledger: Ledger, now: datetime, item: Due) -> list[
         built.extend(build_period_set(school, ledger, now, item.value))
     with ledger.transaction() as tx:
         tx.state_set(REPORTS_DONE_KEY.format(name=item.name), item.value, now)
+    for report in built:
+        delivery.queue(school, ledger, report.paths, report.kind, now)
     return built
 
 
@@ -153,5 +157,22 @@ def _in_year(school: School, first: date, days: int = 7) -> bool:
 
 
 def reports_job(svc: Service) -> list[BuiltReport]:
-    """The daemon's reports job: build what is due."""
-    return run_due_reports(svc.school, svc.ledger, svc.now())
+    """The daemon's reports job: build what is due, then try the deliveries that are due. A
+    failed build or delivery is raised after both (the daemon records the failed run; the next
+    run retries)."""
+    now = svc.now()
+    failure: Exception | None = None
+    built: list[BuiltReport] = []
+    try:
+        built = run_due_reports(svc.school, svc.ledger, now)
+    except Exception as exc:
+        failure = exc
+    outcome = delivery.deliver_pending(svc.school, svc.ledger, svc.backend, now)
+    if failure is not None:
+        raise failure
+    if outcome.retrying or outcome.failed:
+        raise DeliveryError(
+            f"{len(outcome.retrying)} report deliveries failed and will be retried, "
+            f"{len(outcome.failed)} failed for good: {'; '.join(outcome.lines()[-3:])}",
+            "the workbooks are in the reports folder beside the ledger; check [reports]")
+    return built

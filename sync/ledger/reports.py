@@ -114,11 +114,15 @@ class DeliveriesPart(AuditLog):
     """The outbox of built reports."""
 
     def queue_delivery(self, path: str, report: str, channel: str, now: datetime) -> int:
-        """Record a delivery to make (once per file and channel); returns its id."""
+        """Record a delivery to make; a file rebuilt under the same name is delivered again
+        (its row starts over). Returns the delivery's id."""
         d = t.report_deliveries.c
         found = self._db.execute(
             select(d.id).where(d.path == path, d.channel == channel)).scalar()
         if found is not None:
+            self._db.execute(update(t.report_deliveries).where(d.id == found).values(
+                status="pending", attempts=0, last_error=None, remote_id=None,
+                created_at=aware(now), next_attempt_at=now, done_at=None))
             return int(found)
         delivery_id: int = self._db.execute(
             insert(t.report_deliveries).values(

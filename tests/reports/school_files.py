@@ -104,6 +104,8 @@ FILES = {
     ),
 }
 OFFSET = {"5А": 0, "7Б": 2, "10А": 4}
+BACKEND = '[backend]\nkind = "local"\nfolder = "sheets"\n'
+
 
 
 def timetable() -> str:
@@ -114,12 +116,13 @@ def timetable() -> str:
     return "\n".join(rows) + "\n"
 
 
-def write_school(folder: Path) -> Path:
-    """Write the school's files into ``folder``; returns the path of school.toml."""
+def write_school(folder: Path, extra: str = "", *, backend: str = BACKEND) -> Path:
+    """Write the school's files into ``folder`` (``extra`` TOML appended, ``backend`` replacing
+    the local [backend] section); returns the path of school.toml."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "plans").mkdir(exist_ok=True)
     for name, text in {**FILES, "timetable.csv": timetable()}.items():
         (folder / name).write_text(text, encoding="utf-8")
     config = folder / "school.toml"
-    config.write_text(SCHOOL_TOML, encoding="utf-8")
+    config.write_text(SCHOOL_TOML.replace(BACKEND, backend) + extra, encoding="utf-8")
     return config

@@ -50,7 +50,7 @@ def test_report_all_of_a_period_as_json(config: Path, capsys: pytest.CaptureFixt
     code, out, _ = run_cli(capsys, "report", "all", "--period", "1 четверть", "--json",
                            "--config", str(config))
     assert code == 0
-    data = json.loads(out)
+    data = json.loads(out)["reports"]
     assert [d["kind"] for d in data] == ["results", "attendance", "control", "curriculum",
                                         "archive"]
     archive = data[-1]
