@@ -67,13 +67,13 @@ def journal_pages(snapshot: Snapshot, span: Span, class_id: str, subject_id: str
     last = span.until(snapshot.today)
     lessons = [x for x in school.lessons().get((class_id, subject_id), [])
                if span.start <= x.day <= last]
-    facts = {(x.day, x.lesson_no): x for x in snapshot.lessons
-             if (x.class_id, x.subject_id) == (class_id, subject_id)}
-    cells = {(e.pupil_id, e.day, e.lesson_no): e for e in snapshot.entries
-             if (e.class_id, e.subject_id) == (class_id, subject_id) and e.value}
+    key = (class_id, subject_id)
+    facts = {(x.day, x.lesson_no): x for x in snapshot.journal_lessons.get(key, [])}
+    cells = {(e.pupil_id, e.day, e.lesson_no): e
+             for e in snapshot.journal_entries.get(key, []) if e.value}
     names = {p.name for p in span.periods}
-    marks = {m.pupil_id: m.value for m in snapshot.period_marks
-             if (m.class_id, m.subject_id) == (class_id, subject_id) and m.period in names}
+    marks = {m.pupil_id: m.value for m in snapshot.journal_period_marks.get(key, [])
+             if m.period in names}
     pupils = [(m.pupil.id, m.pupil.full_name) for m in members(school, class_id, span)]
     return JournalPages(class_id, subject_id, lessons, facts, cells, pupils, marks)
 

@@ -146,7 +146,7 @@ def week_events(snapshot: Snapshot, monday: date, until: date) -> list[Defect]:
             parts.append(f"{_count(len(within))} в пределах срока проверки работ ({grace} дн.)")
         if after:
             parts.append(f"{_count(len(after))} после срока")
-        entered = max(e.first_seen for e, _ in items if e.first_seen is not None)
+        entered = max(e.first_seen for e, _ in items if e.first_seen is not None).astimezone(tz)
         found.append(Defect(
             remark_id("late_entry", cls, subject, day, lesson_no, monday), "late_entry", cls,
             subject, teacher, day,

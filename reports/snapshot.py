@@ -3,16 +3,23 @@
 ``reports/`` never touches the ledger (it may import only ``rules``, ``config``, pandas, numpy and
 xlsxwriter), so the sync side fills a :class:`Snapshot` inside one ledger snapshot transaction and
 hands it over. Rows carry ``class_id`` and ``subject_id`` rather than the ledger's journal key, and
-times are tz-aware (school time). A snapshot may hold only the lessons and entries of the days a
+times are tz-aware (lessons' and entries' in UTC, as the ledger keeps them: show them in the
+school's zone). A snapshot may hold only the lessons and entries of the days a
 report needs; reports filter by date again anyway.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
+from typing import TypeVar
 
 from config.school import School
+
+RowT = TypeVar("RowT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,3 +143,25 @@ class Snapshot:
     @property
     def today(self) -> date:
         return self.built_at.date()
+
+    @cached_property
+    def journal_entries(self) -> dict[tuple[str, str], list[Entry]]:
+        """Entries by (class, subject), computed once (the archive reads 720 journals)."""
+        return _group(self.entries)
+
+    @cached_property
+    def journal_lessons(self) -> dict[tuple[str, str], list[LessonFacts]]:
+        """Lesson facts by (class, subject), computed once."""
+        return _group(self.lessons)
+
+    @cached_property
+    def journal_period_marks(self) -> dict[tuple[str, str], list[PeriodMark]]:
+        """Period marks by (class, subject), computed once."""
+        return _group(self.period_marks)
+
+
+def _group(rows: Iterable[RowT]) -> dict[tuple[str, str], list[RowT]]:
+    out: dict[tuple[str, str], list[RowT]] = defaultdict(list)
+    for row in rows:
+        out[(row.class_id, row.subject_id)].append(row)  # type: ignore[attr-defined]
+    return dict(out)

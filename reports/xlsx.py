@@ -29,6 +29,7 @@ OPTIONS = {
     "strings_to_numbers": False,
     "strings_to_urls": False,
     "nan_inf_to_errors": False,
+    "in_memory": True,  # no temporary files: report workbooks are small
 }
 DATE = "dd.mm.yyyy"
 MOMENT = "dd.mm.yyyy hh:mm"

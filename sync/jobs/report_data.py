@@ -1,9 +1,9 @@
 """The reports' input: a :class:`reports.snapshot.Snapshot` filled from one ledger snapshot
 transaction (a consistent view that never blocks the writer).
 
-``since`` / ``until`` limit the lessons and entries read to the days a report needs (a period
-report of a 1,500-pupil school reads one quarter, not the whole year); period marks, absences,
-findings, violations and the weekly analyses' remarks are read whole (they are small).
+``since`` / ``until`` limit the lessons, entries and absences read to the days a report needs (a period
+report of a 1,500-pupil school reads one quarter, not the whole year) in one query each; period
+marks, findings, violations and the weekly analyses' remarks are read whole (they are small).
 """
 
 from __future__ import annotations
@@ -37,41 +37,30 @@ def load_snapshot(
     until: date | None = None,
 ) -> Snapshot:
     """The school and the ledger's facts at ``now`` (school time)."""
-    lessons: list[LessonFacts] = []
-    entries: list[Entry] = []
-    period_marks: list[PeriodMark] = []
+    journals = {journal_key(c, s): (c, s) for c, s in school.journals()}
     findings: list[OpenFinding] = []
     with ledger.snapshot() as tx:
         head = tx.audit_head()
-        for class_id, subject_id in school.journals():
-            key = journal_key(class_id, subject_id)
-            for lesson in tx.lessons(key):
-                facts = lesson.facts
-                if _inside(facts.day, since, until):
-                    lessons.append(LessonFacts(
-                        class_id, subject_id, facts.day, facts.lesson_no, facts.topic,
-                        facts.classwork, facts.work_type, facts.homework,
-                        _local(school, lesson.first_seen), _local(school, lesson.last_changed),
-                    ))
-            entries.extend(
-                Entry(class_id, subject_id, e.pupil_id, e.day, e.lesson_no, e.value or e.raw,
-                      e.kind, _local(school, e.first_seen), e.accepted_by)
-                for e in tx.entries(key, since=since, until=until)
-            )
-            period_marks.extend(
-                PeriodMark(class_id, subject_id, m.pupil_id, m.period, m.value)
-                for m in tx.period_marks(key)
-            )
+        lessons = [
+            LessonFacts(*journals[row[0]], *row[1:])
+            for row in tx.lesson_rows(since, until) if row[0] in journals
+        ]
+        entries = [
+            Entry(*journals[row[0]], *row[1:])
+            for row in tx.entry_rows(since, until) if row[0] in journals
+        ]
+        period_marks = [
+            PeriodMark(*journals[row[0]], *row[1:])
+            for row in tx.period_mark_rows() if row[0] in journals
+        ]
+        for key, (class_id, subject_id) in journals.items():
             findings.extend(
                 OpenFinding(class_id, subject_id, f.rule, f.severity, f.message,
                             _local(school, f.opened), f.pupil_id, f.day)
                 for f in tx.findings(key)
             )
-        absences = [
-            Absence(cls.id, a.pupil_id, a.day, a.reason)
-            for cls in school.classes
-            for a in tx.absences(cls.id)
-        ]
+        classes = {c.id for c in school.classes}
+        absences = [Absence(*row) for row in tx.absence_rows(since, until) if row[0] in classes]
         violations = [
             Violation(*split_journal_key(v.journal), v.target.field.value,
                       _local(school, v.detected_at), v.locked_value, v.attempted_value,
@@ -97,10 +86,6 @@ def load_snapshot(
         violations=tuple(violations),
         remarks=tuple(remarks),
     )
-
-
-def _inside(day: date, since: date | None, until: date | None) -> bool:
-    return (since is None or day >= since) and (until is None or day <= until)
 
 
 def _local(school: School, moment: datetime) -> datetime:

@@ -41,7 +41,7 @@ from sync.ledger.files import AclPart, FilesPart, RunsPart
 from sync.ledger.findings import FindingsPart, ViolationsPart
 from sync.ledger.locks import LocksPart
 from sync.ledger.migrations import MIGRATIONS, Migration, current_version, migrate
-from sync.ledger.reports import DeliveriesPart, RemarksPart
+from sync.ledger.reports import DeliveriesPart, RemarksPart, ReportReadsPart
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ class Tx(
     CorrectionsPart,
     AbsencesPart,
     RemarksPart,
+    ReportReadsPart,
     DeliveriesPart,
 ):
     """One unit of work on the ledger; valid only inside its ``with`` block."""
