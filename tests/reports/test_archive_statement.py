@@ -141,6 +141,10 @@ def test_statement_of_one_pupil(printed: Printed) -> None:
         ("Математика", date(2026, 9, 7), 5, "Контрольная работа"),
         ("Математика", date(2026, 9, 16), 4, "Контрольная работа"),
         ("Русский язык", date(2026, 9, 17), 3, "Контрольная работа")]
+    ws = openpyxl.load_workbook(printed.statement)["Отметки"]
+    topics = [(c.value, c.data_type) for r in ws.iter_rows() for c in r
+              if isinstance(c.value, str) and c.value.startswith("=")]
+    assert topics == [("=Контрольная работа №1 (2+2)", "s")]  # a topic, never a formula
     assert heading(printed.statement)[0] == (
         "Выписка из электронного журнала — Борисова Анна, 5А класс")
 
