@@ -137,6 +137,7 @@ def load_school(path: Path | str, environ: Mapping[str, str] | None = None) -> S
         warnings=tuple(warnings),
         deputy_emails=settings.deputy_emails,
         ledger_anchor=settings.ledger_anchor,
+        reports=settings.reports,
     )
 
 

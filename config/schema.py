@@ -139,6 +139,19 @@ class BackendSection(_Model):
     writes_per_minute: Annotated[int, Field(ge=1, le=10_000)] | None = None
 
 
+class ReportsSection(_Model):
+    drive_folder_id: str | None = None
+    smtp_host: str | None = Field(default=None, min_length=1)
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    smtp_security: Literal["starttls", "ssl", "none"] | None = None
+    smtp_user: str | None = None
+    smtp_password_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    smtp_from: str | None = None
+    smtp_to: list[str] | None = None
+    retry_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
+    max_attempts: Annotated[int, Field(ge=1, le=1000)] | None = None
+
+
 class LedgerSection(_Model):
     path: str = "var/ledger.sqlite3"
     anchor: str | None = None  # default: config.school.default_anchor (beside the ledger's folder)
@@ -167,6 +180,7 @@ class SchoolToml(_Model):
     grace: list[GraceEntry] = []
     schedule: ScheduleSection = ScheduleSection()
     backend: BackendSection = BackendSection()
+    reports: ReportsSection = ReportsSection()
     ledger: LedgerSection = LedgerSection()
     files: FilesSection = FilesSection()
 

@@ -52,8 +52,8 @@ class ScheduleSettings:
     lock_at: time = time(0, 0)  # nightly lock job, right after lock.day_end: read, lock, protect
     backup_at: time = time(2, 30)
     backup_keep: int = 14  # rotated daily backups kept
-    weekly_report_weekday: int = 5  # 1=Mon … 7=Sun; the weekly analysis for the teachers' board
-    weekly_report_at: time = time(16, 0)
+    weekly_report_weekday: int = 1  # 1=Mon … 7=Sun; the analysis of the week before, for the board
+    weekly_report_at: time = time(7, 30)
     monthly_report_day: int = 1  # day of month for the previous month's report to the deputy
     monthly_report_at: time = time(7, 0)
 
@@ -85,6 +85,25 @@ def default_anchor(ledger_path: Path) -> Path:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportSettings:
+    """Where built reports go besides the reports folder beside the ledger: a Drive folder
+    (google backend; each upload is shared with the deputies) and/or e-mail over SMTP to
+    ``smtp_to`` (default: the deputies). The SMTP password is read from the environment variable
+    named by ``smtp_password_env`` when a message is sent, never from the config files."""
+
+    drive_folder_id: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  # starttls | ssl | none
+    smtp_user: str | None = None
+    smtp_password_env: str = "EJOURNAL_SMTP_PASSWORD"
+    smtp_from: str | None = None
+    smtp_to: tuple[str, ...] = ()
+    retry_minutes: int = 30  # a failed delivery is tried again this much later …
+    max_attempts: int = 48  # … at most this many times (a day), then reported as failed
+
+
+@dataclass(frozen=True, slots=True)
 class School:
     """Everything the service knows about one school and one academic year."""
 
@@ -111,6 +130,7 @@ class School:
     warnings: tuple[Problem, ...] = ()  # doubtful but accepted (e.g. a change into a taken slot)
     deputy_emails: tuple[str, ...] = ()  # deputy directors: the admin spreadsheet is theirs
     ledger_anchor: Path | None = None  # [ledger] anchor as written (absolute); see anchor_path
+    reports: ReportSettings = field(default_factory=ReportSettings)  # delivery of the reports
     # every lesson of the year, computed on first use (School is immutable, so it never goes stale)
     _lessons: dict[tuple[str, str], list[Lesson]] | None = field(
         default=None, init=False, repr=False, compare=False

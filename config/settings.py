@@ -13,14 +13,20 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.problems import Problems, suggestion
 from config.schema import Loc, SchoolToml, locate
-from config.school import BackendKind, BackendSettings, ScheduleSettings, default_anchor
+from config.school import (
+    BackendKind,
+    BackendSettings,
+    ReportSettings,
+    ScheduleSettings,
+    default_anchor,
+)
 from rules.model import (
     AcademicYear,
     GracePeriod,
@@ -56,6 +62,7 @@ class Settings:
     year_ok: bool  # the year had no problems: the calendar can be computed
     deputy_emails: tuple[str, ...] = ()
     ledger_anchor: Path | None = None
+    reports: ReportSettings = field(default_factory=ReportSettings)
 
 
 def _given(section: Any) -> dict[str, Any]:
@@ -85,6 +92,7 @@ def build_settings(
     year = _year(doc, where)
     year_ok = len(problems) == before
     ledger_path = (base / doc.ledger.path).resolve()
+    deputies = _emails(doc.school.deputy_emails, ("school", "deputy_emails"), where)
     return Settings(
         name=doc.school.name,
         timezone=_timezone(doc.school.timezone, where),
@@ -95,9 +103,30 @@ def build_settings(
         ledger_path=ledger_path,
         max_lesson_no=doc.school.max_lessons_per_day,
         year_ok=year_ok,
-        deputy_emails=_emails(doc.school.deputy_emails, ("school", "deputy_emails"), where),
+        deputy_emails=deputies,
+        reports=_reports(doc, deputies, where),
         ledger_anchor=_anchor(doc.ledger.anchor, base, ledger_path, where),
     )
+
+
+def _reports(doc: SchoolToml, deputies: tuple[str, ...], where: _Where) -> ReportSettings:
+    """[reports]: a Drive folder needs the google backend; e-mail needs a sender and someone to
+    send to (``smtp_to``, else the deputies)."""
+    r = doc.reports
+    given = _given(r.model_copy(update={"smtp_to": None, "smtp_from": None}))
+    if r.drive_folder_id and doc.backend.kind != "google":
+        where.add(("reports", "drive_folder_id"),
+                  "uploading reports to Drive needs the google backend ([backend] kind)")
+    to = _emails(r.smtp_to or [], ("reports", "smtp_to"), where)
+    sender = _emails([r.smtp_from], ("reports", "smtp_from"), where) if r.smtp_from else ()
+    if r.smtp_host:
+        if not sender:
+            where.add(("reports", "smtp_from"), "e-mailing reports needs smtp_from (the sender)")
+        if not (to or deputies):
+            where.add(("reports", "smtp_to"), "e-mailing reports needs smtp_to or "
+                      "[school] deputy_emails (the recipients)")
+    return ReportSettings(**given, smtp_to=to or deputies,
+                          smtp_from=sender[0] if sender else None)
 
 
 def _anchor(raw: str | None, base: Path, ledger_path: Path, where: _Where) -> Path | None:

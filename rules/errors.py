@@ -11,6 +11,8 @@ for logs and the CLI) and an optional hint. The CLI prints ``Error: …`` / ``Hi
     │   └── TransientError     5xx / timeouts after the bounded retries
     ├── LayoutError            a spreadsheet's structure cannot be understood or repaired
     ├── StoreError             the ledger is unusable (migration, integrity, audit chain)
+    ├── ReportError            a report cannot be built as asked (unknown period or week)
+    ├── DeliveryError          a built report could not be delivered (Drive upload, e-mail)
     └── LedgerBusy             another process holds the ledger (one process per ledger)
 """
 
@@ -85,6 +87,15 @@ class LayoutError(EjournalError):
 class StoreError(EjournalError):
     """The ledger is unusable: migration failed, integrity broken, audit chain invalid."""
 
+
+
+class ReportError(EjournalError):
+    """A report cannot be built as asked: an unknown period, a week outside the year."""
+
+
+class DeliveryError(EjournalError):
+    """A built report could not be delivered (Drive upload, e-mail); the file stays on disk and
+    the delivery is retried."""
 
 
 class LedgerBusy(EjournalError):

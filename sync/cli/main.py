@@ -36,6 +36,7 @@ from sync.cli.options import (
     service_for,
     verbose_option,
 )
+from sync.cli.reports import report
 from sync.cli.show import (
     configure_logging,
     cycle_lines,
@@ -303,7 +304,7 @@ def demo(directory: Path, days: int, verbose: int) -> None:
     run_demo(directory, days=days, echo=click.echo)
 
 
-for _command in (status, audit, backup, restore):
+for _command in (status, audit, backup, restore, report):
     cli.add_command(_command)
 
 

@@ -17,6 +17,7 @@ summary lists only what the simulated days left open.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
 import shutil
@@ -77,6 +78,7 @@ class DemoSummary:
     audit_ok: bool = False
     audit_events: int = 0
     audit_head: str = ""
+    reports: list[Path] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +96,7 @@ class DemoSummary:
             "protections_written": self.protections_written,
             "cycles": self.cycles,
             "audit": {"ok": self.audit_ok, "events": self.audit_events, "head": self.audit_head},
+            "reports": [str(p) for p in self.reports],
         }
 
 
@@ -136,6 +139,7 @@ def run_demo(
         for number, day in enumerate(when, start=1):
             _school_day(svc, clock, teachers, day, number, summary, echo)
         _finish(svc, summary)
+        summary.reports = _reports(svc, summary)
     _print_summary(summary, echo)
     return summary
 
@@ -280,6 +284,14 @@ def _finish(svc: Service, summary: DemoSummary) -> None:
     )
 
 
+def _reports(svc: Service, summary: DemoSummary) -> list[Path]:
+    """The reports as of the last simulated day (sync.jobs.report_schedule.build_set)."""
+    from sync.jobs.report_schedule import build_set
+
+    built = build_set(svc.school, svc.ledger, svc.now(), summary.days[-1])
+    return [path for b in built for path in b.paths]
+
+
 def _print_summary(summary: DemoSummary, echo: Callable[[str], Any]) -> None:
     typed = summary.typed
     config = summary.config
@@ -307,5 +319,10 @@ def _print_summary(summary: DemoSummary, echo: Callable[[str], Any]) -> None:
     echo("Where to look")
     echo(f"  {summary.sheets}/  — open a journal in LibreOffice or Excel; see its «Замечания» tab")
     echo(f"  {summary.ledger}  — the ledger (SQLite), the master copy")
+    if summary.reports:
+        folder = os.path.commonpath([str(p) for p in summary.reports])
+        echo(f"  {folder}/  — {len(summary.reports)} report workbooks for the deputy "
+             "(weekly analysis, period results, attendance, control works, curriculum, archive "
+             "print-outs, a pupil statement)")
     echo(f"  ejournal status --config {config}")
     echo(f"  ejournal audit verify --config {config}")

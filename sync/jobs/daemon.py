@@ -8,7 +8,8 @@ jobs are due:
 
 * ``lock``: at ``lock_at`` every night, right after ``day_end`` (before the sync of that tick);
 * ``sync``: every ``sync_every_minutes``;
-* ``backup``: at ``backup_at`` every day, into ``backups/`` beside the ledger, ``backup_keep`` kept.
+* ``backup``: at ``backup_at`` every day, into ``backups/`` beside the ledger, ``backup_keep`` kept;
+* ``reports``: every 30 minutes, builds the reports that are due and retries deliveries.
 
 A daily job's last handled slot is kept in the ledger's state (``daemon.<job>.slot``), so a daemon
 restarted after the night's lock still locks once, and not twice. Every job is guarded: an exception is logged
@@ -36,7 +37,7 @@ from sync.jobs.service import Service
 from sync.ledger.state import DAEMON_SLOT_KEY
 
 logger = logging.getLogger(__name__)
-
+REPORTS_EVERY = timedelta(minutes=30)  # the reports job looks for due reports and deliveries
 
 
 def backups_dir(school: School) -> Path:
@@ -71,12 +72,14 @@ class DaemonJob:
 
 
 def default_jobs(school: School) -> list[DaemonJob]:
-    """lock (nightly), sync (every N minutes), backup (daily) — in the order a tick runs them."""
+    """lock (nightly), sync (every N minutes), backup (daily), reports (what is due, and the
+    deliveries to retry: ``sync.jobs.report_schedule``) — in the order a tick runs them."""
     settings = school.schedule
     return [
         DaemonJob("lock", _lock, at=settings.lock_at),
         DaemonJob("sync", _sync, every=timedelta(minutes=settings.sync_every_minutes)),
         DaemonJob("backup", _backup, at=settings.backup_at),
+        DaemonJob("reports", _reports, every=REPORTS_EVERY),
     ]
 
 
@@ -90,6 +93,12 @@ def _lock(svc: Service) -> object:
     from sync.jobs.locking import run_locks
 
     return run_locks(svc)
+
+
+def _reports(svc: Service) -> object:
+    from sync.jobs.report_schedule import reports_job
+
+    return reports_job(svc)
 
 
 def _backup(svc: Service) -> object:

@@ -15,7 +15,8 @@ Usage — one sync cycle is one unit of work, committed once after its reads::
 The transaction object :class:`Tx` carries every domain method, grouped by concept in
 ``files`` (registry, state, ACL, runs), ``entries`` (lessons, entries, period marks),
 ``locks``, ``findings`` (findings, violations), ``late`` (late entries), ``corrections`` and
-``absences`` (the class teacher's absence reasons), all on top of
+``absences`` (the class teacher's absence reasons), ``reports`` (weekly remarks, the delivery
+outbox), all on top of
 ``audit.AuditLog``; ``seals`` reseals the rows a transaction changed just before it commits, so the
 chain covers the data. Opened with an ``anchor`` path, the ledger refuses a write transaction while
 its chain does not extend the anchored head and re-anchors after every commit (``sync.ledger.anchor``).
@@ -46,6 +47,7 @@ from sync.ledger.findings import FindingsPart, ViolationsPart
 from sync.ledger.late import LateEntriesPart
 from sync.ledger.locks import LocksPart
 from sync.ledger.migrations import MIGRATIONS, Migration, current_version, migrate
+from sync.ledger.reports import DeliveriesPart, RemarksPart, ReportReadsPart
 from sync.ledger.verify import Verified, verify_database
 
 logger = logging.getLogger(__name__)
@@ -64,6 +66,9 @@ class Tx(
     LateEntriesPart,
     CorrectionsPart,
     AbsencesPart,
+    RemarksPart,
+    ReportReadsPart,
+    DeliveriesPart,
 ):
     """One unit of work on the ledger; valid only inside its ``with`` block."""
 

@@ -13,7 +13,8 @@ absence reasons and the locked attendance days; migration 3 the late entries
 (``sync.ledger.late``). Migration 4 adds the ``seal`` column to every table the audit chain covers
 and seals the rows as they are (``sync.ledger.seals``: events written before it cannot re-prove
 them); migrations 1 and 2 create those tables without it (:data:`LATER_COLUMNS`),
-so a fresh ledger takes the same steps as an old one. A ``timed`` migration is also given ``now``.
+so a fresh ledger takes the same steps as an old one. Migration 5 adds the weekly analyses'
+remarks and the outbox of report deliveries. A ``timed`` migration is also given ``now``.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def _absence_reasons(connection: Connection) -> None:
 
 
 def _data_seals(connection: Connection, now: datetime) -> None:
-    """Version 3: a ``seal`` on every covered row; the rows as they are sealed into the chain."""
+    """Version 4: a ``seal`` on every covered row; the rows as they are sealed into the chain."""
     for covered in COVERED:
         connection.exec_driver_sql(f"ALTER TABLE {covered.name} ADD COLUMN seal VARCHAR(32)")
     partitions = seal_existing(connection, now)
@@ -90,7 +91,9 @@ def _late_entries(connection: Connection) -> None:
     t.metadata.create_all(connection, tables=[t.late_entries])
 
 
-LATER_TABLES = (t.absence_reasons, t.absence_locks, t.late_entries)  # created after 1
+LATER_TABLES = (  # created by migrations after 1
+    t.absence_reasons, t.absence_locks, t.late_entries, t.remarks, t.report_deliveries,
+)
 LATER_COLUMNS = {c.name: ("seal",) for c in COVERED}  # added to these tables by migration 4
 
 
@@ -110,12 +113,18 @@ def _without(table: Table, names: tuple[str, ...], metadata: MetaData) -> Table:
     indexes = [Index(ix.name, *(c.name for c in ix.columns)) for ix in table.indexes]
     return Table(table.name, metadata, *columns, *indexes)
 
+def _reports(connection: Connection) -> None:
+    """Version 5: the weekly analyses' remarks and the outbox of report deliveries."""
+    t.metadata.create_all(connection, tables=[t.remarks, t.report_deliveries])
+
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _create_schema),
     Migration(2, "absence reasons", _absence_reasons),
     Migration(3, "late entries", _late_entries),
     Migration(4, "data seals", _data_seals, timed=True),
+    Migration(5, "report remarks and deliveries", _reports),
 )
 
 

@@ -254,6 +254,40 @@ late_entries = Table(  # migration 3: values a read could not prove were typed b
     Index("ix_late_entries_journal", "journal", "resolved_at"),
 )
 
+remarks = Table(  # migration 5: the weekly analyses' remarks, so the next one says "fixed"
+    "remarks",
+    metadata,
+    Column("id", String(20), primary_key=True),  # stable: "З-" + 8 hex of what it is about
+    Column("class_id", String(50), nullable=False),
+    Column("subject_id", String(100), nullable=False),
+    Column("teacher_id", String(100), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("day", Date),  # what it is about: a lesson day, a period start
+    Column("week", Date, nullable=False),  # Monday of the analysis that made (or reopened) it
+    Column("status", String(10), nullable=False),  # open / fixed / closed / info
+    Column("resolved", Date),  # Monday of the analysis that found it fixed or closed
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_remarks_week", "week"),
+)
+
+report_deliveries = Table(  # migration 5: the outbox of built reports (Drive, e-mail)
+    "report_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("path", Text, nullable=False),  # the workbook, relative to the reports folder
+    Column("report", String(50), nullable=False),  # report kind
+    Column("channel", String(10), nullable=False),  # drive / email
+    Column("status", String(10), nullable=False),  # pending / done / failed (gave up)
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("remote_id", String(200)),  # the Drive file id, the message id
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("next_attempt_at", UtcDateTime),
+    Column("done_at", UtcDateTime),
+    UniqueConstraint("path", "channel", name="uq_report_deliveries_path_channel"),
+)
+
 acl = Table(
     "acl",
     metadata,

@@ -25,6 +25,8 @@ LOCKS_PENDING_KEY = "locks.pending"  # JSON {file id: since (ISO)}: lock work fa
 FINDINGS_ROWS_KEY = "findings_rows:{file_id}"  # rows the findings tab was last written with
 DAEMON_SLOT_KEY = "daemon.{name}.slot"  # the last daily slot a daemon job handled (ISO time)
 AUDIT_HEAD_KEY = "audit.head"  # hash of the newest audit event, written with every append
+WEEKLY_ANALYSED_KEY = "reports.weekly.analysed"  # JSON list of the analysed weeks' Mondays
+REPORTS_DONE_KEY = "reports.done.{name}"  # the last scheduled build of a report (daemon)
 
 
 def get_state(connection: Connection, key: str) -> str | None:

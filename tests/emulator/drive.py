@@ -1,7 +1,8 @@
 """Drive v3 entry point: routes ``/drive/v3/...`` to the handlers and renders Drive resources.
 
-Handlers live in ``drive_files.py`` (files.*, comments), ``drive_permissions.py`` (permissions.*)
-and ``drive_changes.py`` (changes.*). Each returns ``(status, json_or_None)`` or raises GoogleError.
+Handlers live in ``drive_files.py`` (files.*, comments), ``drive_upload.py`` (uploads, downloads),
+``drive_permissions.py`` (permissions.*) and ``drive_changes.py`` (changes.*). Each returns
+``(status, json_or_None)`` or raises GoogleError.
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     (m, re.compile(p), h) for m, p, h in [
         ("GET", r"/drive/v3/files", "drive_files:list_files"),
         ("POST", r"/drive/v3/files", "drive_files:create"),
+        ("POST", r"/upload/drive/v3/files", "drive_upload:upload"),
         ("GET", r"/drive/v3/files/([^/]+)", "drive_files:get"),
         ("PATCH", r"/drive/v3/files/([^/]+)", "drive_files:update"),
         ("DELETE", r"/drive/v3/files/([^/]+)", "drive_files:delete"),

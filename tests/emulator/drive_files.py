@@ -96,9 +96,9 @@ def create(emu: GoogleEmulator, principal: str, query: Query, body: Any, _: list
 def get(emu: GoogleEmulator, principal: str, query: Query, _: Any, ids: list[str]
         ) -> tuple[int, Any]:
     if qparam(query, "alt") == "media":
-        raise GoogleError(403, "Only files with binary content can be downloaded. Use Export "
-                          "with Docs Editors files.", reason="fileNotDownloadable",
-                          location="alt", location_type="parameter")
+        from .drive_upload import download
+
+        return 200, download(emu, principal, query, ids[0])
     f = emu.file_for(principal, ids[0], "reader", api="drive",
                      all_drives=qbool(query, "supportsAllDrives"))
     return 200, masked(file_json(emu, f, principal), query, FILE_DEFAULT_FIELDS)

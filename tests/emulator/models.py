@@ -107,6 +107,7 @@ class DriveFile:
     app_properties: dict[str, str] = field(default_factory=dict)
     comments: list[dict[str, Any]] = field(default_factory=list)
     spreadsheet: Any = None
+    content: bytes | None = None  # an uploaded file's bytes (drive_upload)
 
     def permission(self, permission_id: str) -> Permission | None:
         return next((p for p in self.permissions if p.id == permission_id), None)

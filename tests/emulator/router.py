@@ -22,11 +22,13 @@ from .core import (
     error_reply,
     parse_url,
 )
+from .drive_upload import Media, parse_upload
 from .errors import GoogleError
 from .quota import fault_error
 
 SHEETS_PREFIX = "/v4/spreadsheets"
 DRIVE_PREFIX = "/drive/v3"
+UPLOAD_PREFIX = "/upload/drive/v3/files"
 JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8"}
 
 
@@ -57,6 +59,8 @@ def _decode(body: bytes | str | None) -> Any:
 def _encode(status: int, payload: Any) -> Reply:
     if payload is None:
         return Reply(status, b"", {"Content-Type": "text/html"})
+    if isinstance(payload, Media):
+        return Reply(status, payload.data, {"Content-Type": payload.mime_type})
     return Reply(status, json.dumps(payload, ensure_ascii=False).encode(), dict(JSON_HEADERS))
 
 
@@ -101,14 +105,16 @@ def dispatch(emu: GoogleEmulator, method: str, url: str, headers: Any,
         return reply
     kind = classify(api, method, path)
     emu.calls.setdefault(who, Counter())[kind] += 1
-    reply = _pipeline(emu, api, kind, who, principal, method, path, query, raw_body)
+    content_type = headers.get("Content-Type") or headers.get("content-type") or ""
+    reply = _pipeline(emu, api, kind, who, principal, method, path, query, raw_body,
+                      content_type)
     emu.log.append(CallRecord(who, method, path, reply.status))
     return reply
 
 
 def _pipeline(emu: GoogleEmulator, api: str, kind: str, who: str, principal: str | None,
               method: str, path: str, query: dict[str, list[str]],
-              raw_body: bytes | str | None) -> Reply:
+              raw_body: bytes | str | None, content_type: str = "") -> Reply:
     fault = emu.faults.take(who, method, path)
     if fault in ("timeout", "connect_timeout", "reset"):
         return Reply(0, raise_=fault)
@@ -121,7 +127,12 @@ def _pipeline(emu: GoogleEmulator, api: str, kind: str, who: str, principal: str
     emu.current_principal = principal
     try:
         emu.quotas.check(kind, principal)
-        reply = _encode(*_serve(emu, api, principal, method, path, query, _decode(raw_body)))
+        if path.startswith(UPLOAD_PREFIX):
+            raw = raw_body.encode() if isinstance(raw_body, str) else (raw_body or b"")
+            body = parse_upload(content_type, raw, (query.get("uploadType") or [None])[-1])
+        else:
+            body = _decode(raw_body)
+        reply = _encode(*_serve(emu, api, principal, method, path, query, body))
     except GoogleError as err:
         reply = error_reply(err)
     except Exception:

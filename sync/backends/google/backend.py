@@ -35,7 +35,7 @@ from gspread.urls import (
 )
 
 from rules.errors import BackendError, TransientError
-from sync.backends.google import drive
+from sync.backends.google import drive, upload
 from sync.backends.google.auth import Connection, build_client
 from sync.backends.google.drive import ALL_DRIVES, FILE_FIELDS, file_url
 from sync.backends.google.http import BadRequest, ProjectHTTPClient, short_path
@@ -354,6 +354,13 @@ class GoogleBackend:
         return ids
 
     # ---- sharing (sync.backends.google.drive) -----------------------------------------------------
+
+    def upload(self, name: str, data: bytes, mime_type: str, folder: str, *,
+               maybe_there: bool = False) -> str:
+        """Upload a file (a report) into a Drive folder; ``maybe_there`` looks for an earlier
+        attempt's upload of the same name first (``sync.backends.google.upload``)."""
+        found = upload.find_file(self.http, name, folder) if maybe_there else None
+        return found or upload.upload_file(self.http, name, data, mime_type, folder)
 
     def grants(self, file_id: str) -> list[Grant]:
         return drive.grants(self._call, file_id)

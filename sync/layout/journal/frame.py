@@ -14,6 +14,7 @@ from datetime import date
 
 from config.school import School
 from rules.model import Lesson, Pupil
+from rules.plan import plan_topics
 from sync.backends.protocol import Grid, column_letter
 from sync.layout.common import (
     DateRange,
@@ -42,10 +43,7 @@ def planned_topics(
 ) -> dict[LessonKey, str]:
     """The КТП topic of each lesson: the year's n-th lesson takes the plan item covering n
     (an item numbered 4 with 3 hours covers lessons 4, 5 and 6)."""
-    by_number: dict[int, str] = {}
-    for item in school.plan(class_id, subject_id):
-        for n in range(item.number, item.number + max(item.hours, 1)):
-            by_number.setdefault(n, item.topic)
+    by_number = plan_topics(school.plan(class_id, subject_id))
     ordered = sorted(lessons, key=lambda x: (x.day, x.lesson_no))
     return {(x.day, x.lesson_no): by_number.get(i, "") for i, x in enumerate(ordered, start=1)}
 

@@ -193,3 +193,14 @@ def test_a_folder_with_files_is_refused(tmp_path: Path) -> None:
         run_demo(tmp_path, days=1, today=TODAY, echo=lambda _: None)
     assert "choose a new folder" in (info.value.hint or "")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # nothing touched
+
+
+def test_the_demo_builds_a_set_of_reports_and_says_where(demo: DemoRun) -> None:
+    reports = demo.summary.reports
+    names = sorted(p.name for p in reports)
+    assert len(reports) == 1 + 4 + 3 + 1  # weekly, 4 period reports, 3 class archives, statement
+    assert all(p.is_file() for p in reports)
+    assert "Анализ ведения журналов 2026-11-23.xlsx" in names  # the week of 25–27.11
+    assert "Итоги успеваемости · 2 четверть.xlsx" in names
+    folder = demo.summary.ledger.parent / "reports" / "2026-27"
+    assert any(line.startswith(f"  {folder}/  — 9 report workbooks") for line in demo.lines)

@@ -107,7 +107,8 @@ def run_for(daemon: Daemon, clock: Clock, minutes: int, step: int = 1) -> None:
 
 def test_default_jobs_follow_the_schools_schedule(school: School) -> None:
     jobs = {j.name: j for j in default_jobs(school)}
-    assert list(jobs) == ["lock", "sync", "backup"]  # protect first, then read
+    assert list(jobs) == ["lock", "sync", "backup", "reports"]  # protect first, then read
+    assert jobs["reports"].every == timedelta(minutes=30)
     assert jobs["sync"].every == timedelta(minutes=school.schedule.sync_every_minutes)
     assert jobs["lock"].at == school.schedule.lock_at == time(0, 0)  # right after day_end
     assert jobs["backup"].at == school.schedule.backup_at == time(2, 30)
@@ -266,13 +267,14 @@ def test_the_real_jobs_on_the_emulator_accept_lock_and_back_up(tmp_path: Path) -
         rig.type(teacher, rig.journal("7Б", "algebra").id, cell, "5")
 
         rig.set_now(at(DAY, 10))
-        assert daemon.tick() == [("lock", True), ("sync", True), ("backup", True)]
+        assert daemon.tick() == [("lock", True), ("sync", True), ("backup", True),
+                                 ("reports", True)]
         with rig.svc.ledger.snapshot() as tx:
             (entry,) = [e for e in tx.entries("7Б/algebra") if e.pupil_id == pupil]
         assert (entry.value, entry.locked_at) == ("5", None)
 
         rig.set_now(at(DAY + timedelta(days=1), 0, 15))
-        assert daemon.tick() == [("lock", True), ("sync", True)]
+        assert daemon.tick() == [("lock", True), ("sync", True), ("reports", True)]
         with rig.svc.ledger.snapshot() as tx:
             (entry,) = [e for e in tx.entries("7Б/algebra") if e.pupil_id == pupil]
             journal = tx.file_for(FileKind.JOURNAL, "7Б/algebra")
@@ -282,7 +284,7 @@ def test_the_real_jobs_on_the_emulator_accept_lock_and_back_up(tmp_path: Path) -
             rig.type(teacher, journal.id, cell, "2")  # yesterday is closed to the teacher
 
         rig.set_now(at(DAY + timedelta(days=1), 2, 30))
-        assert daemon.tick() == [("sync", True), ("backup", True)]
+        assert daemon.tick() == [("sync", True), ("backup", True), ("reports", True)]
         assert len(list(backups_dir(rig.school).glob("ledger-*.sqlite3"))) == 2
         with rig.svc.ledger.snapshot() as tx:
             kinds = [r.kind for r in tx.recent_runs()]
