@@ -133,6 +133,7 @@ class ScheduleSection(_Model):
 class BackendSection(_Model):
     kind: Literal["local", "google"] = "local"
     folder: str | None = None
+    private_folder: str | None = None
     credentials_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     shared_drive_folder_id: str | None = None
     reads_per_minute: Annotated[int, Field(ge=1, le=10_000)] | None = None

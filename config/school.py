@@ -70,6 +70,7 @@ class BackendSettings:
 
     kind: BackendKind = BackendKind.LOCAL
     folder: Path | None = None  # local: absolute folder of the .xlsx files
+    private_folder: Path | None = None  # local: the manifest and the admin workbook (deputies only)
     credentials_env: str = "EJOURNAL_GOOGLE_CREDENTIALS"
     credentials_path: Path | None = None  # google: service-account key file, from the environment
     shared_drive_folder_id: str | None = None  # google: where the spreadsheets are created

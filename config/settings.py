@@ -271,13 +271,22 @@ def _backend(
     doc: SchoolToml, base: Path, environ: Mapping[str, str], where: _Where
 ) -> BackendSettings:
     b = doc.backend
-    given = _given(b.model_copy(update={"kind": None, "folder": None}))
+    given = _given(b.model_copy(update={"kind": None, "folder": None, "private_folder": None}))
     kind = BackendKind(b.kind)
     if kind is BackendKind.LOCAL:
         folder = (base / (b.folder or "var/sheets")).resolve()
         if folder.exists() and not folder.is_dir():
             where.add(("backend", "folder"), f"{folder} exists and is not a folder")
-        return BackendSettings(kind=kind, folder=folder, **given)
+        private = (base / b.private_folder).resolve() if b.private_folder else None
+        if private is not None and (private.is_relative_to(folder)
+                                    or folder.is_relative_to(private)):
+            where.add(("backend", "private_folder"), f"{private} must be apart from the sheets "
+                      f"folder {folder}: teachers write there, the deputies' workbook may not be")
+        elif private is not None and private.exists() and not private.is_dir():
+            where.add(("backend", "private_folder"), f"{private} exists and is not a folder")
+        return BackendSettings(kind=kind, folder=folder, private_folder=private, **given)
+    if b.private_folder:
+        where.add(("backend", "private_folder"), "only the local backend has a private folder")
     credentials = _credentials(b.credentials_env or DEFAULT_CREDENTIALS_ENV, environ, where)
     if not b.shared_drive_folder_id:
         where.add(

@@ -149,6 +149,7 @@ class SpreadsheetSpec:
     tabs: tuple[TabSpec, ...]
     folder: str | None = None  # parent folder (shared-drive folder id for a service account)
     readers_cannot_copy: bool = False  # diaries: copyRequiresWriterPermission
+    private: bool = False  # the deputies' own (admin): the local backend keeps it out of reach
     writers_can_share: bool = False
 
 

@@ -1,26 +1,19 @@
 """The ``local`` backend: spreadsheets as ``.xlsx`` files in one folder — the embedded default.
 
-Teachers open the files in LibreOffice or Excel on a shared folder. What Drive and Sheets do for the
-google backend is done here by the folder and a sidecar manifest (``sync.backends.local.manifest``): a file id
-maps to a human file name (``Журнал 7Б · Математика · 2026-27.xlsx``); "permissions" live in the
-manifest; protection is xlsx sheet protection with the open cells unlocked (``sync.backends.local.xlsx``).
+Teachers open the files in LibreOffice or Excel on a shared folder. What Drive and Sheets do is done
+by the folder and a sidecar manifest (``manifest``: file id → file name, "permissions", protection
+state); protection is xlsx sheet protection with the open cells unlocked (``xlsx``). With
+``private_folder`` set, the manifest and the private spreadsheets (the deputies' admin workbook)
+live there, out of the teachers' reach (the README lists each folder's OS permissions).
 
-* ``version`` = ``<mtime_ns>-<size>-<sha256 prefix>``; ``by_me`` = the content hash equals the hash
-  recorded after this backend's own last write.
-* ``changes`` scans the folder (a stat per file, a hash only when mtime or size moved) and stamps each
-  file that changed with the next sequence number; a token is ``<folder instance>:<seq>``. A token
-  from another folder (or from the future) reports every file as changed: a full re-read is safe.
-* Writes are atomic (temp file + fsync + ``os.replace``; ``sync.backends.local.files``) and refused with
-  :class:`~sync.backends.protocol.FileBusy` while LibreOffice's ``.~lock.<name>#`` or Excel's ``~$<name>`` is
-  beside the file, or when the file changed under us while we were writing. Reads of an open file are
-  allowed; bytes that do not parse are ``FileBusy`` while the file is fresh or locked (mid-save) and a
-  ``BackendError`` with a hint once it has settled (damaged).
-* A write re-serialises the workbook through openpyxl: what openpyxl does not keep (images, charts a
-  teacher added) is dropped. Cell text is limited to 32,767 characters (xlsx), tab titles to 31.
-* ``delete`` moves the file to ``.trash/`` — nothing is ever really lost.
-
-One process per folder is assumed (DESIGN.md §8: one worker per school); within it the backend is
-thread-safe.
+* ``version`` = ``<mtime_ns>-<size>-<sha256 prefix>``; ``by_me`` = the content hash is the one
+  recorded after this backend's own last write. ``changes`` scans the files (a stat each, a hash
+  when mtime or size moved), stamping each change with the next sequence number of the token.
+* Writes are atomic (``files``) and refused with :class:`~sync.backends.protocol.FileBusy` while a
+  spreadsheet program's lock file is beside the file or the file changed under us; reads of an open
+  file are allowed; bytes that do not parse are ``FileBusy`` while fresh, then damaged (``io``).
+* A write re-serialises the workbook through openpyxl (images or charts a teacher added are
+  dropped). ``delete`` moves the file to ``.trash/`` — nothing is ever really lost.
 """
 
 from __future__ import annotations
@@ -47,10 +40,13 @@ from sync.backends.local.files import (
 )
 from sync.backends.local.io import Serializer, SheetFiles, Stamp, missing_file, too_large
 from sync.backends.local.manifest import (
+    PRIVATE,
+    SHEETS,
     FileEntry,
     Manifest,
     ManifestStore,
     RemovedEntry,
+    adopt_manifest,
     new_grant,
 )
 from sync.backends.protocol import (
@@ -79,20 +75,26 @@ class LocalBackend:
 
     def __init__(self, folder: Path | str, *, principal: str = "service",
                  settle_seconds: float = 120.0, serializer: Serializer = xlsx.save,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 private_folder: Path | str | None = None) -> None:
         self.folder = Path(folder)
+        # where the manifest and the private (admin) spreadsheets live, out of the teachers' reach
+        self.private = Path(private_folder) if private_folder is not None else None
         self.clock = clock or (lambda: datetime.now(UTC))  # stamps our own writes' mtime
         self.principal = principal
         self.writes_per_minute: int | None = None  # a folder has no quota
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise BackendError(f"cannot create the sheets folder {self.folder}: {exc.strerror}",
-                               hint="set backend.folder in school.toml to a writable folder") from exc
-        self._store = ManifestStore(self.folder)
+        for where in filter(None, (self.folder, self.private)):
+            try:
+                where.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise BackendError(f"cannot create the folder {where}: {exc.strerror}", hint="set "
+                                   "backend.folder / private_folder to writable folders") from exc
+            sweep_temp_files(where)
+        self._store = ManifestStore(self.private or self.folder)
+        if self.private is not None:
+            adopt_manifest(self.folder, self.private)
         self._files = SheetFiles(settle_seconds, serializer, lambda: self.clock())
         self._lock = threading.RLock()
-        sweep_temp_files(self.folder)
 
     @classmethod
     def from_settings(cls, settings: Any, clock: Callable[[], datetime] | None = None
@@ -102,7 +104,7 @@ class LocalBackend:
         if settings.folder is None:
             raise BackendError("the local backend needs a folder",
                                hint="set backend.folder in school.toml")
-        return cls(settings.folder, clock=clock)
+        return cls(settings.folder, clock=clock, private_folder=settings.private_folder)
 
     # ---- change feed ----------------------------------------------------------------------
 
@@ -174,20 +176,22 @@ class LocalBackend:
         states = {tab.title: xlsx.lay_out_tab(wb, tab) for tab in spec.tabs}
         parts = [safe_name(p, "folder") for p in (spec.folder or "").replace("\\", "/").split("/")
                  if p.strip(" .~")]
+        root = PRIVATE if spec.private and self.private is not None else SHEETS
+        base = self._root(root)
         with self._lock:
             manifest = self._store.load()
-            folder = self.folder.joinpath(*parts)
-            check_inside(self.folder, folder)  # before mkdir: a symlink out makes no folder there
+            folder = base.joinpath(*parts)
+            check_inside(base, folder)  # before mkdir: a symlink out makes no folder there
             folder.mkdir(parents=True, exist_ok=True)
             taken = {Path(e.path).name for e in manifest.files.values()
-                     if Path(e.path).parent == Path(*parts)}
+                     if Path(e.path).parent == Path(*parts) and e.root == root}
             path = unique_path(folder, safe_name(spec.name), ".xlsx", taken)
             file_id = manifest.new_id()
             digest = self._files.save(file_id, path, wb, None)
             manifest.files[file_id] = FileEntry(
                 title=spec.name, path="/".join([*parts, path.name]), own_hash=digest, tabs=states,
                 options={"readers_cannot_copy": spec.readers_cannot_copy,
-                         "writers_can_share": spec.writers_can_share})
+                         "writers_can_share": spec.writers_can_share}, root=root)
             try:
                 self._save_manifest(manifest)
             except BaseException:
@@ -216,8 +220,9 @@ class LocalBackend:
             entry = self._entry(manifest, file_id)
             path = self._path(file_id, entry)
             self._files.refuse_busy(file_id, path)
-            trash = self.folder / TRASH
-            check_inside(self.folder, trash)
+            base = self._root(entry.root)
+            trash = base / TRASH
+            check_inside(base, trash)
             trash.mkdir(exist_ok=True)
             target = unique_path(trash, f"{file_id} {path.stem}", path.suffix, set())
             trash_path = f"{TRASH}/{target.name}"
@@ -348,8 +353,15 @@ class LocalBackend:
         return entry
 
     def _path(self, file_id: str, entry: FileEntry) -> Path:
-        """The file's path, refused unless it stays inside the folder (the manifest is untrusted)."""
-        return inside(self.folder, entry.path, f"file {file_id}")
+        """The file's path, refused unless it stays inside its folder (the manifest is untrusted)."""
+        return inside(self._root(entry.root), entry.path, f"file {file_id}")
+
+    def _root(self, root: str) -> Path:
+        """The folder a manifest entry's path is relative to."""
+        if root == PRIVATE and self.private is None:
+            raise BackendError("the manifest names a file of the private folder, but none is "
+                               "configured", hint="set backend.private_folder in school.toml")
+        return self.private if root == PRIVATE and self.private else self.folder
 
     def _save_manifest(self, manifest: Manifest) -> None:
         try:

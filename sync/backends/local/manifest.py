@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,10 @@ logger = logging.getLogger(__name__)
 
 MANIFEST_NAME = "ejournal-manifest.json"
 FORMAT = 1
+
+
+SHEETS = "sheets"  # a file of the sheets folder (the teachers' share)
+PRIVATE = "private"  # a file of the private folder (the deputies' admin workbook)
 
 
 @dataclass(slots=True)
@@ -53,6 +58,7 @@ class FileEntry:
     grants: list[Grant] = field(default_factory=list)
     tabs: dict[str, TabState] = field(default_factory=dict)
     options: dict[str, bool] = field(default_factory=dict)
+    root: str = SHEETS  # which folder ``path`` is relative to: SHEETS or PRIVATE
 
     def info(self, file_id: str, version: str | None = None) -> FileInfo:
         """What the backend reports: ``version`` (default: the one seen at the last scan); by_me
@@ -129,7 +135,7 @@ def to_json(m: Manifest) -> dict[str, Any]:
         "files": {
             fid: {
                 "title": e.title, "path": e.path, "seen": e.seen, "seq": e.seq,
-                "own_hash": e.own_hash, "missing": e.missing, "options": e.options,
+                "own_hash": e.own_hash, "missing": e.missing, "options": e.options, "root": e.root,
                 "grants": [{"id": g.id, "email": g.email, "role": g.role.value, "kind": g.kind}
                            for g in e.grants],
                 "tabs": {t: {"protected": s.protected, "open": [_range_to_json(r) for r in s.open],
@@ -154,7 +160,8 @@ def from_json(data: dict[str, Any]) -> Manifest:
         files[str(fid)] = FileEntry(
             title=str(e["title"]), path=str(e["path"]), seen=str(e["seen"]), seq=int(e["seq"]),
             own_hash=str(e["own_hash"]), missing=bool(e["missing"]), grants=grants, tabs=tabs,
-            options={str(k): bool(v) for k, v in e["options"].items()})
+            options={str(k): bool(v) for k, v in e["options"].items()},
+            root=PRIVATE if e.get("root") == PRIVATE else SHEETS)
     removed = {str(fid): RemovedEntry(str(r["title"]), str(r["trash_path"]), int(r["seq"]))
                for fid, r in data["removed"].items()}
     return Manifest(instance=str(data["instance"]), seq=int(data["seq"]), files=files,
@@ -231,3 +238,19 @@ class ManifestStore:
             ) from exc
         st = os.stat(self.path)
         self._cached, self._stamp = manifest, (st.st_mtime_ns, st.st_size)
+
+
+def adopt_manifest(folder: Path, private: Path) -> None:
+    """A school that sets ``private_folder`` later: its manifest moves out of the sheets folder
+    (once; a manifest already in the private folder wins). The admin workbook stays where it was
+    created until the sysadmin moves it and edits its entry — see the README."""
+    old, new = folder / MANIFEST_NAME, private / MANIFEST_NAME
+    if new.exists() or not old.exists():
+        return
+    try:
+        shutil.copy2(old, new)
+        old.unlink()
+    except OSError as exc:
+        raise BackendError(f"cannot move {old} into the private folder {private}: {exc.strerror}",
+                           hint="move ejournal-manifest.json there by hand") from exc
+    logger.warning("moved the manifest out of the sheets folder into %s", private)

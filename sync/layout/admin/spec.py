@@ -79,7 +79,7 @@ def admin_spec(school: School, *, labels: Labels = RU) -> SpreadsheetSpec:
         open_ranges=(CellRange(title, 1, min(inputs), None, max(inputs) + 1),),
     )
     name = labels.admin_name.format(year=school.year.name)
-    return SpreadsheetSpec(name, (tab,), folder=school.backend.shared_drive_folder_id)
+    return SpreadsheetSpec(name, (tab,), folder=school.backend.shared_drive_folder_id, private=True)
 
 
 def status_text(problems: tuple[str, ...] | str | None = None, labels: Labels = RU) -> str:
