@@ -42,11 +42,11 @@ def test_monthly_on_the_first(school: School) -> None:
 
 
 def test_period_reports_when_the_mark_window_has_closed(school: School) -> None:
-    # period 1 ends 18.09; marks open 3 more days, to 21.09 23:59; the lock job reads at 00:15
-    assert window_closed(school, date(2026, 9, 18)) == at(date(2026, 9, 22), 0, 15)
+    # period 1 ends 18.09; marks open 3 more days, to 21.09 23:59; the lock job reads at 00:00
+    assert window_closed(school, date(2026, 9, 18)) == at(date(2026, 9, 22), 0, 0)
     done = {"weekly": "2026-09-14"}
-    assert due_reports(school, at(date(2026, 9, 22), 0, 14), done) == []
-    assert due_reports(school, at(date(2026, 9, 22), 0, 15), done) == [
+    assert due_reports(school, at(date(2026, 9, 21), 23, 59), done) == []
+    assert due_reports(school, at(date(2026, 9, 22), 0, 0), done) == [
         Due("period:1 четверть", "1 четверть")]
     late = due_reports(school, at(date(2026, 10, 6), 0, 15), {
         "weekly": "2026-09-28", "monthly": "2026-09-01", "period:1 четверть": "1 четверть"})
