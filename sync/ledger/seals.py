@@ -274,8 +274,11 @@ class SealsPart(AuditLog):
 
 
 def seal_existing(connection: Connection, now: datetime) -> int:
-    """Seal every covered row as it is (the migration's trust on first use, see the module), one
-    partition at a time (bounded memory); returns the number of partitions sealed."""
+    """Seal every covered row as it is, one partition at a time (bounded memory), chaining each
+    partition from the digest of the seals it had (None for rows never sealed); returns the
+    number of partitions whose digest changed. Migration 3 seals the rows found (trust on first
+    use, see the module); a later migration that rewrites covered rows (its connection has no
+    triggers) calls it again afterwards."""
     raw = raw_of(connection)
     log = AuditLog(connection)
     records: list[list[Any]] = []
@@ -283,13 +286,18 @@ def seal_existing(connection: Connection, now: datetime) -> int:
     for c in COVERED:
         part_cols = ", ".join(c.part)
         where = " AND ".join(f"{name} = ?" for name in c.part)
-        query = f"SELECT rowid, {', '.join(c.columns)} FROM {c.name} WHERE {where}"
+        query = f"SELECT rowid, seal, {', '.join(c.columns)} FROM {c.name} WHERE {where}"
         keys = raw.execute(f"SELECT DISTINCT {part_cols} FROM {c.name} ORDER BY {part_cols}")
         for part in keys.fetchall():
             rows = raw.execute(query, part).fetchall()
-            updates = [(row_seal(c.name, values), rid) for rid, *values in rows]
+            stored = [seal for _, seal, *_ in rows]
+            updates = [(row_seal(c.name, values), rid) for rid, _, *values in rows]
+            before = part_digest(s or NO_SEAL for s in stored) if any(stored) else None
+            after = part_digest(s for s, _ in updates)
+            if before == after:
+                continue
             raw.executemany(f"UPDATE {c.name} SET seal = ? WHERE rowid = ?", updates)
-            records.append([c.name, list(part), len(updates), part_digest(s for s, _ in updates), None])
+            records.append([c.name, list(part), len(updates), after, before])
             if len(records) == PER_EVENT:
                 log._audit_many([(SEALED_KIND, {"migration": True, "seals": records})], now)
                 total, records = total + len(records), []
