@@ -18,7 +18,10 @@ path, and the whole year's state in memory or in a scratch table. Seals are gene
 marks what it writes, verify recomputes each row's seal from the row (naming the row: a direct
 ``UPDATE``), each partition's digest from the seals (a deleted or inserted row, or a row changed
 together with its seal: named by partition and by the event that sealed it), streamed in primary-key
-order with memory bounded by the number of partitions (measured in ``tests/bench/bench_ledger.py``).
+order with memory bounded by the number of partitions. Measured (``tests/bench/bench_ledger.py``,
+a year of a 1,500-pupil school: 1.59 million entries, 1.7 million events): the whole verify takes
+36–70 s at 104 MiB peak; a replay's state alone, held in a dict, is about 600 MiB. The write path
+pays about 16 ms per sync cycle and 0.2 s per nightly lock job (the seals of the locked rows).
 
 **How writes are marked.** Each connection of the service gets TEMP triggers (they live in the
 connection, not in the file; a plain ``sqlite3`` client has none): a row inserted, updated or deleted
