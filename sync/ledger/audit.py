@@ -47,16 +47,14 @@ def _default(value: object) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON-serialisable in an audit payload")
 
 
+_CANONICAL = json.JSONEncoder(  # built once: json.dumps with options builds one per call
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_default
+)
+
+
 def canonical(value: object) -> str:
     """Canonical JSON text: sorted keys, UTF-8 as is, no spaces; dates as ISO text."""
-    return json.dumps(
-        value,
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-        allow_nan=False,
-        default=_default,
-    )
+    return _CANONICAL.encode(value)
 
 
 def content_hash(value: object) -> str:

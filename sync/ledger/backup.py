@@ -203,6 +203,7 @@ def restore(
     aware(now)
     source, target = Path(backup_path), Path(ledger_path)
     checked = check_file(source)
+    before = anchors.read_mark(anchor) if anchor is not None else None  # damaged: nothing moved
     incoming = target.with_name(target.name + ".restoring")
     with _files(
         f"copying {source.name} next to the ledger"
@@ -230,7 +231,6 @@ def restore(
             os.replace(incoming, target)
     finally:
         incoming.unlink(missing_ok=True)
-    before = anchors.read_mark(anchor) if anchor is not None else None
     if anchor is not None:
         with _sqlite(target) as restored:
             mark = anchors.head_mark(restored)

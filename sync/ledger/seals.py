@@ -18,7 +18,10 @@ path, and the whole year's state in memory or in a scratch table. Seals are gene
 marks what it writes, verify recomputes each row's seal from the row (naming the row: a direct
 ``UPDATE``), each partition's digest from the seals (a deleted or inserted row, or a row changed
 together with its seal: named by partition and by the event that sealed it), streamed in primary-key
-order with memory bounded by the number of partitions (measured in ``tests/bench/bench_ledger.py``).
+order with memory bounded by the number of partitions. Measured (``tests/bench/bench_ledger.py``,
+a year of a 1,500-pupil school: 1.59 million entries, 1.7 million events): the whole verify takes
+36–70 s at 104 MiB peak; a replay's state alone, held in a dict, is about 600 MiB. The write path
+pays about 16 ms per sync cycle and 0.2 s per nightly lock job (the seals of the locked rows).
 
 **How writes are marked.** Each connection of the service gets TEMP triggers (they live in the
 connection, not in the file; a plain ``sqlite3`` client has none): a row inserted, updated or deleted
@@ -38,7 +41,7 @@ import hashlib
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -52,7 +55,7 @@ logger = logging.getLogger(__name__)
 
 SEALED_KIND = "data.sealed"
 NO_SEAL = "-"  # a row without a seal counts as this text in a partition digest
-CHUNK = 500  # rowids per SELECT … IN (…)
+CHUNK = 500  # values per SELECT … IN (…)
 PER_EVENT = 1000  # partitions per migration event
 
 
@@ -106,9 +109,12 @@ COVERED: tuple[Covered, ...] = (
 BY_NAME = {c.name: c for c in COVERED}
 
 
+_ROW = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once (speed)
+
+
 def row_seal(table: str, values: Sequence[Any]) -> str:
     """The seal of a row: 128 bits of sha256 over the table name and its sealed columns."""
-    text = json.dumps([table, *values], ensure_ascii=False, separators=(",", ":"))
+    text = _ROW.encode([table, *values])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
@@ -130,41 +136,42 @@ def describe(table: str, values: Sequence[Any], columns: Sequence[str]) -> str:
 
 
 def register_functions(dbapi_connection: Any) -> None:
-    """The SQL functions the TEMP triggers call (every ledger connection has them)."""
+    """The SQL function the TEMP triggers call (every ledger connection has it)."""
     dbapi_connection.create_function(
         "ej_seal", -1, lambda table, *values: row_seal(table, values), deterministic=True
-    )
-    dbapi_connection.create_function(
-        "ej_part", -1, lambda *values: part_text(values), deterministic=True
     )
 
 
 def _trigger_sql(c: Covered) -> list[str]:
-    old = ", ".join(f"OLD.{name}" for name in c.columns)
+    def cols(row: str, names: Sequence[str]) -> str:
+        return ", ".join(f"{row}.{name}" for name in names)
+
     seen = f"SELECT 1 FROM sealing WHERE tbl = '{c.name}' AND rid = OLD.rowid"
-    refuse = (
+    refuse = (  # a row this transaction did not write yet must still match its seal
         f"SELECT RAISE(ABORT, '{REFUSED}: a row of {c.name} was changed outside ejournal')"
-        f" WHERE OLD.seal IS NOT ej_seal('{c.name}', {old}) AND NOT EXISTS ({seen})"
+        f" WHERE NOT EXISTS ({seen}) AND OLD.seal IS NOT ej_seal('{c.name}', {cols('OLD', c.columns)})"
     )
-    part = ", ".join(f"OLD.{name}" for name in c.part)
+    # the partition as JSON (SQLite's own json_array: no Python call; read back with json.loads)
+    new = f"json_array({cols('NEW', c.part)}), ej_seal('{c.name}', {cols('NEW', c.columns)})"
     return [
         f"""CREATE TEMP TRIGGER IF NOT EXISTS seal_{c.name}_i AFTER INSERT ON main.{c.name}
-        BEGIN INSERT OR IGNORE INTO sealing VALUES ('{c.name}', NEW.rowid, 'i'); END""",
+        BEGIN INSERT OR REPLACE INTO sealing VALUES ('{c.name}', NEW.rowid, 'i', {new}); END""",
         f"""CREATE TEMP TRIGGER IF NOT EXISTS seal_{c.name}_u
-        AFTER UPDATE OF {", ".join(c.columns)} ON main.{c.name} WHEN NOT EXISTS ({seen})
+        AFTER UPDATE OF {", ".join(c.columns)} ON main.{c.name}
         BEGIN {refuse};
-        INSERT INTO sealing VALUES ('{c.name}', OLD.rowid, 'u'); END""",
+        INSERT INTO sealing VALUES ('{c.name}', NEW.rowid, 'u', {new})
+          ON CONFLICT (tbl, rid) DO UPDATE SET seal = excluded.seal; END""",
         f"""CREATE TEMP TRIGGER IF NOT EXISTS seal_{c.name}_d AFTER DELETE ON main.{c.name}
         BEGIN {refuse};
-        INSERT INTO sealing_gone SELECT '{c.name}', ej_part({part}), OLD.seal
+        INSERT INTO sealing_gone SELECT '{c.name}', json_array({cols('OLD', c.part)}), OLD.seal
           WHERE NOT EXISTS ({seen} AND op = 'i');
         DELETE FROM sealing WHERE tbl = '{c.name}' AND rid = OLD.rowid; END""",
     ]
 
 
 INSTALL_SQL: tuple[str, ...] = (
-    "CREATE TEMP TABLE IF NOT EXISTS sealing"
-    " (tbl TEXT NOT NULL, rid INTEGER NOT NULL, op TEXT NOT NULL, PRIMARY KEY (tbl, rid))",
+    "CREATE TEMP TABLE IF NOT EXISTS sealing (tbl TEXT NOT NULL, rid INTEGER NOT NULL,"
+    " op TEXT NOT NULL, part TEXT NOT NULL, seal TEXT NOT NULL, PRIMARY KEY (tbl, rid))",
     "CREATE TEMP TABLE IF NOT EXISTS sealing_gone (tbl TEXT NOT NULL, part TEXT NOT NULL, seal TEXT)",
     *(sql for c in COVERED for sql in _trigger_sql(c)),
 )
@@ -181,24 +188,32 @@ def has_seals(raw: sqlite3.Connection) -> bool:
     return any(row[1] == "seal" for row in raw.execute("PRAGMA table_info(entries)"))
 
 
-def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
+@dataclass
+class _Part:
+    """One partition a transaction changed: its rows' new seals and the seals of rows it deleted."""
+
+    written: dict[int, tuple[str, str]]  # rowid → (first operation "i"/"u", new seal)
+    gone: list[str]
 
 
-def _reseal(
-    raw: sqlite3.Connection, c: Covered, ops: dict[int, str], parts: dict[tuple[str, str], Any]
-) -> dict[int, str]:
-    """The new seals of the rows a transaction wrote (rowid → seal); their partitions go to
-    ``parts``."""
-    new: dict[int, str] = {}
-    for chunk in _chunks(sorted(ops)):
-        marks = ",".join("?" * len(chunk))
-        query = f"SELECT rowid, {', '.join(c.columns)} FROM {c.name} WHERE rowid IN ({marks})"
-        for rid, *values in raw.execute(query, chunk):
-            new[rid] = row_seal(c.name, values)
-            parts[(c.name, part_text(values[: c.part_len]))] = values[: c.part_len]
-    return new
+def _stored(
+    raw: sqlite3.Connection, c: Covered, parts: list[tuple[Any, ...]]
+) -> dict[tuple[Any, ...], list[tuple[int, str | None]]]:
+    """(rowid, stored seal) of every row of these partitions, a few queries per table."""
+    found: dict[tuple[Any, ...], list[tuple[int, str | None]]] = {p: [] for p in parts}
+    width = len(c.part)
+    names = ", ".join(f"p{i}" for i in range(width))
+    match = " AND ".join(f"t.{column} = p.p{i}" for i, column in enumerate(c.part))
+    for start in range(0, len(parts), CHUNK // width):
+        chunk = parts[start : start + CHUNK // width]
+        rows = ", ".join(f"({', '.join('?' * width)})" for _ in chunk)
+        query = (  # a join, so that each partition is an index search (not a table scan)
+            f"WITH p({names}) AS (VALUES {rows}) SELECT {names}, t.rowid, t.seal"
+            f" FROM p JOIN {c.name} AS t ON {match}"
+        )
+        for *values, rid, seal in raw.execute(query, [v for p in chunk for v in p]):
+            found[tuple(values)].append((rid, seal))
+    return found
 
 
 class SealsPart(AuditLog):
@@ -215,33 +230,38 @@ class SealsPart(AuditLog):
 
     def _seal_changes(self) -> None:
         raw = raw_of(self._db)
-        touched: dict[str, dict[int, str]] = {}  # table → rowid → first operation ("i"/"u")
-        for table, rid, op in raw.execute("SELECT tbl, rid, op FROM temp.sealing"):
-            touched.setdefault(table, {})[rid] = op
-        gone: dict[tuple[str, str], list[str]] = {}  # (table, partition) → seals of deleted rows
+        parts: dict[tuple[str, str], _Part] = {}
+        for table, part, rid, op, seal in raw.execute(
+            "SELECT tbl, part, rid, op, seal FROM temp.sealing"
+        ):
+            parts.setdefault((table, part), _Part({}, [])).written[rid] = (op, seal)
         for table, part, seal in raw.execute("SELECT tbl, part, seal FROM temp.sealing_gone"):
-            gone.setdefault((table, part), []).append(seal or NO_SEAL)
-        if not touched and not gone:
+            parts.setdefault((table, part), _Part({}, [])).gone.append(seal or NO_SEAL)
+        if not parts:
             return
-        parts: dict[tuple[str, str], list[Any]] = {k: json.loads(k[1]) for k in gone}
-        fresh = {table: _reseal(raw, BY_NAME[table], ops, parts) for table, ops in touched.items()}
         records = []
-        for (table, text), values in sorted(parts.items(), key=lambda item: item[0]):
-            c, ops, new = BY_NAME[table], touched.get(table, {}), fresh.get(table, {})
-            where = " AND ".join(f"{name} = ?" for name in c.part)
-            before, after = list(gone.get((table, text), [])), []
-            for rid, stored in raw.execute(f"SELECT rowid, seal FROM {table} WHERE {where}", values):
-                op = ops.get(rid)
-                if op != "i":  # the row was there before this transaction, as last sealed
-                    before.append(stored or NO_SEAL)
-                after.append(new[rid] if op else stored or NO_SEAL)
-            old, digest = part_digest(before), part_digest(after)
-            if old != digest:
-                records.append([table, values, len(after), digest, old])
-        for table, new in fresh.items():  # only now: "before" was read from the stored seals
-            raw.executemany(
-                f"UPDATE {table} SET seal = ? WHERE rowid = ?", [(s, r) for r, s in new.items()]
-            )
+        for c in COVERED:
+            mine = {json_key: p for (t, json_key), p in parts.items() if t == c.name}
+            if not mine:
+                continue
+            values = {text: tuple(json.loads(text)) for text in mine}
+            stored = _stored(raw, c, sorted(set(values.values())))
+            updates = []
+            for text in sorted(mine):
+                part = mine[text]
+                before, after = list(part.gone), []
+                for rid, seal in stored[values[text]]:
+                    op, new = part.written.get(rid, ("", ""))
+                    if op != "i":  # the row was there before this transaction, as last sealed
+                        before.append(seal or NO_SEAL)
+                    after.append(new or seal or NO_SEAL)
+                    if new and new != seal:
+                        updates.append((new, rid))
+                old, digest = part_digest(before), part_digest(after)
+                if old != digest:
+                    records.append([c.name, list(values[text]), len(after), digest, old])
+            # only now: "before" was read from the seals as stored
+            raw.executemany(f"UPDATE {c.name} SET seal = ? WHERE rowid = ?", updates)
         raw.execute("DELETE FROM temp.sealing")
         raw.execute("DELETE FROM temp.sealing_gone")
         if records:
@@ -250,13 +270,18 @@ class SealsPart(AuditLog):
     def _seal_time(self) -> datetime:
         if self._now is not None:
             return self._now
-        logger.warning("covered rows changed by a transaction that named no time; sealed at the wall clock")
+        logger.warning(
+            "covered rows changed by a transaction that named no time; sealed at the wall clock"
+        )
         return datetime.now(UTC)
 
 
 def seal_existing(connection: Connection, now: datetime) -> int:
-    """Seal every covered row as it is (the migration's trust on first use, see the module), one
-    partition at a time (bounded memory); returns the number of partitions sealed."""
+    """Seal every covered row as it is, one partition at a time (bounded memory), chaining each
+    partition from the digest of the seals it had (None for rows never sealed); returns the
+    number of partitions whose digest changed. Migration 3 seals the rows found (trust on first
+    use, see the module); a later migration that rewrites covered rows (its connection has no
+    triggers) calls it again afterwards."""
     raw = raw_of(connection)
     log = AuditLog(connection)
     records: list[list[Any]] = []
@@ -264,13 +289,18 @@ def seal_existing(connection: Connection, now: datetime) -> int:
     for c in COVERED:
         part_cols = ", ".join(c.part)
         where = " AND ".join(f"{name} = ?" for name in c.part)
-        query = f"SELECT rowid, {', '.join(c.columns)} FROM {c.name} WHERE {where}"
+        query = f"SELECT rowid, seal, {', '.join(c.columns)} FROM {c.name} WHERE {where}"
         keys = raw.execute(f"SELECT DISTINCT {part_cols} FROM {c.name} ORDER BY {part_cols}")
         for part in keys.fetchall():
             rows = raw.execute(query, part).fetchall()
-            updates = [(row_seal(c.name, values), rid) for rid, *values in rows]
+            stored = [seal for _, seal, *_ in rows]
+            updates = [(row_seal(c.name, values), rid) for rid, _, *values in rows]
+            before = part_digest(s or NO_SEAL for s in stored) if any(stored) else None
+            after = part_digest(s for s, _ in updates)
+            if before == after:
+                continue
             raw.executemany(f"UPDATE {c.name} SET seal = ? WHERE rowid = ?", updates)
-            records.append([c.name, list(part), len(updates), part_digest(s for s, _ in updates), None])
+            records.append([c.name, list(part), len(updates), after, before])
             if len(records) == PER_EVENT:
                 log._audit_many([(SEALED_KIND, {"migration": True, "seals": records})], now)
                 total, records = total + len(records), []

@@ -3,8 +3,10 @@
 Run: ``python -m tests.bench.bench_ledger [--days 170] [--density 0.4] [--keep PATH] [--no-seals]``
 (not a pytest test; it prints figures, it asserts nothing about speed). ``--density`` is the share
 of a class that gets a cell per lesson (0.4 ≈ 0.6 million entries a year; 1.0 ≈ 1.5 million, the
-spring of a busy school). ``--no-seals`` switches the data seals off (``sync.ledger.seals``) to
-measure what they cost the write path; ``--verify PATH`` only runs the full ``audit verify`` of a
+spring of a busy school). ``--no-seals`` switches the data seals off (``sync.ledger.seals``);
+``--compare`` writes the same year to a sealed and an unsealed ledger, cycle by cycle interleaved,
+and prints what the seals cost the write path (fair on a shared machine); ``--verify PATH`` only
+runs the full ``audit verify`` of a
 kept ledger in a fresh process (its time and peak memory alone).
 
 The school: 60 classes × 25 pupils, 12 subjects per class (720 journals), 6 lessons a day, 5 days a
@@ -46,6 +48,7 @@ MARKS = ["5", "4", "4", "3", "5", "2", "5/4", "н", "н", "оп"]
 @dataclass
 class Tally:
     seconds: float = 0.0
+    cpu: float = 0.0  # process time: steadier than wall time on a shared machine
     transactions: int = 0
     offered: int = 0
     accepted: int = 0  # new + changed
@@ -112,48 +115,88 @@ def cycle_inputs(
     return work
 
 
-def run(days: int, path: Path, *, seals: bool = True) -> None:
+def sync_cycle(ledger: Ledger, work: Work, now: datetime, tally: Tally) -> None:
+    """One sync cycle's ledger calls, timed (wall and process time)."""
+    started, cpu = time.perf_counter(), time.process_time()
+    with ledger.transaction() as tx:
+        run_id = tx.run_started("sync", now)
+        for journal, facts, cells, findings in work:
+            if facts is not None:
+                tx.upsert_lesson(journal, facts, now)
+                tx.sync_findings(journal, findings, now)
+                tally.lessons += 1
+            for change in tx.accept_entries(journal, cells, now, accepted_by="t"):
+                tally.changes[change.value] = tally.changes.get(change.value, 0) + 1
+                tally.accepted += change.changed
+            tally.offered += len(cells)
+        tx.run_finished(run_id, now, {"journals": len(work), "cells": tally.offered})
+    tally.seconds += time.perf_counter() - started
+    tally.cpu += time.process_time() - cpu
+    tally.transactions += 1
+
+
+def lock_job(ledger: Ledger, day: date, tally: Tally) -> None:
+    """The nightly lock of every lesson of the day in one transaction, timed."""
+    night = datetime(day.year, day.month, day.day, 23, 59, tzinfo=TZ)
+    started, cpu = time.perf_counter(), time.process_time()
+    with ledger.transaction() as tx:
+        for index, class_id in enumerate(CLASSES):
+            for slot in range(1, LESSONS_PER_DAY + 1):
+                journal = f"{class_id}/{subject_of(index, day, slot)}"
+                tally.locked += tx.lock_day(journal, day, night).entries
+    tally.seconds += time.perf_counter() - started
+    tally.cpu += time.process_time() - cpu
+    tally.transactions += 1
+
+
+def year(days: int, ledgers: list[tuple[Ledger, Tally]]) -> None:
+    """The simulated days, each cycle applied to every ledger in turn (alternating the order, so
+    a comparison shares the machine's load fairly)."""
     rng = random.Random(2026)
+    turn = 0
+    for day in school_days(date(2026, 9, 1), days):
+        previous: dict[str, list[EntryInput]] = {}
+        for slot in range(1, LESSONS_PER_DAY + 1):
+            work = cycle_inputs(rng, day, slot, previous)
+            now = datetime(day.year, day.month, day.day, 8 + slot, 50, tzinfo=TZ)
+            turn += 1
+            for ledger, tally in ledgers[:: 1 if turn % 2 else -1]:
+                sync_cycle(ledger, work, now, tally)
+        for ledger, tally in ledgers[:: 1 if turn % 2 else -1]:
+            lock_job(ledger, day, tally)
+
+
+def run(days: int, path: Path, *, seals: bool = True) -> None:
     tally = Tally()
     with Ledger.open(path) as ledger:
         ledger._sealed = seals  # --no-seals: the triggers and resealing off (cost comparison)
-        for day in school_days(date(2026, 9, 1), days):
-            previous: dict[str, list[EntryInput]] = {}
-            for slot in range(1, LESSONS_PER_DAY + 1):
-                work = cycle_inputs(rng, day, slot, previous)
-                now = datetime(day.year, day.month, day.day, 8 + slot, 50, tzinfo=TZ)
-                started = time.perf_counter()
-                with ledger.transaction() as tx:
-                    run_id = tx.run_started("sync", now)
-                    for journal, facts, cells, findings in work:
-                        if facts is not None:
-                            tx.upsert_lesson(journal, facts, now)
-                            tx.sync_findings(journal, findings, now)
-                            tally.lessons += 1
-                        for change in tx.accept_entries(journal, cells, now, accepted_by="t"):
-                            tally.changes[change.value] = tally.changes.get(change.value, 0) + 1
-                            tally.accepted += change.changed
-                        tally.offered += len(cells)
-                    tx.run_finished(run_id, now, {"journals": len(work), "cells": tally.offered})
-                tally.seconds += time.perf_counter() - started
-                tally.transactions += 1
-            night = datetime(day.year, day.month, day.day, 23, 59, tzinfo=TZ)
-            started = time.perf_counter()
-            with ledger.transaction() as tx:
-                for index, class_id in enumerate(CLASSES):
-                    for slot in range(1, LESSONS_PER_DAY + 1):
-                        journal = f"{class_id}/{subject_of(index, day, slot)}"
-                        tally.locked += tx.lock_day(journal, day, night).entries
-            tally.seconds += time.perf_counter() - started
-            tally.transactions += 1
+        year(days, [(ledger, tally)])
         report_figures(ledger, tally, days, seals=seals)
 
 
+def compare(days: int, folder: Path) -> None:
+    """The same year written to a sealed and an unsealed ledger side by side: the seals' cost."""
+    with Ledger.open(folder / "sealed.sqlite3") as sealed, Ledger.open(
+        folder / "plain.sqlite3"
+    ) as plain:
+        plain._sealed = False
+        on, off = Tally(), Tally()
+        year(days, [(sealed, on), (plain, off)])
+    print(f"school days simulated      {days}, the same cycles to both ledgers, interleaved")
+    print(f"accepted entries           {on.accepted:,} / {off.accepted:,}")
+    for name, a, b in (("wall", on.seconds, off.seconds), ("CPU", on.cpu, off.cpu)):
+        print(
+            f"ledger {name:<4} time           sealed {a:.1f} s, unsealed {b:.1f} s "
+            f"→ seals cost {100 * (a - b) / b:+.0f} % "
+            f"({1000 * (a - b) / on.transactions:.1f} ms per transaction)"
+        )
+
+
 def report_figures(ledger: Ledger, tally: Tally, days: int, *, seals: bool) -> None:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     verified = ledger.verify()
     report = verified.report
-    verify_seconds = time.perf_counter() - started
+    verify_seconds, verify_cpu = time.perf_counter() - started, time.process_time() - cpu
     with closing(sqlite3.connect(ledger.path, isolation_level=None)) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # fold the WAL in before measuring
     size = ledger.path.stat().st_size
@@ -180,10 +223,12 @@ def report_figures(ledger: Ledger, tally: Tally, days: int, *, seals: bool) -> N
         f"accepted entries/s, {tally.offered / tally.seconds:,.0f} offered cells/s, "
         f"{1000 * tally.seconds / tally.transactions:.1f} ms per transaction"
     )
+    print(f"ledger CPU time            {tally.cpu:.1f} s (process time of the same calls)")
     print(f"data seals                 {'on' if seals else 'OFF (--no-seals)'}")
     print(
         f"audit verify               {report.events:,} events + {verified.rows:,} rows in "
-        f"{verify_seconds:.1f} s ({report.events / verify_seconds:,.0f} events/s), "
+        f"{verify_seconds:.1f} s, CPU {verify_cpu:.1f} s "
+        f"({report.events / verify_seconds:,.0f} events/s), "
         f"ok={report.ok}" + ("" if seals else " (expected False: nothing was sealed)")
     )
     print(
@@ -218,11 +263,16 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="write the ledger here instead of a temp folder")
     parser.add_argument("--no-seals", action="store_true", help="switch the data seals off")
     parser.add_argument("--verify", type=Path, help="only verify this kept ledger")
+    parser.add_argument("--compare", action="store_true", help="sealed vs unsealed, interleaved")
     args = parser.parse_args()
     if args.verify:
         verify_only(args.verify)
         return
     DENSITY[0] = args.density
+    if args.compare:
+        with tempfile.TemporaryDirectory() as folder:
+            compare(args.days, Path(folder))
+        return
     if args.keep:
         run(args.days, args.keep, seals=not args.no_seals)
         return

@@ -211,3 +211,16 @@ def test_ledger_wal_shm_anchor_and_backups_are_0600_under_umask_022(tmp_path: Pa
         assert mode(stray) == 0o600
     finally:
         os.umask(old)
+
+
+def test_restore_with_a_damaged_anchor_changes_nothing(
+    paths: tuple[Path, Path], tmp_path: Path
+) -> None:
+    ledger_path, anchor = paths
+    first = backup(ledger_path, tmp_path / "backups", at(hour=20))
+    before = ledger_path.read_bytes()
+    anchor.write_text("{")
+    with pytest.raises(StoreError, match="is damaged"):
+        restore(first, ledger_path, at(hour=21), anchor=anchor)
+    assert ledger_path.read_bytes() == before
+    assert sorted(p.name for p in ledger_path.parent.iterdir()) == ["ledger.sqlite3"]

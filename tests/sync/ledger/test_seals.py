@@ -12,16 +12,18 @@ import hashlib
 import json
 import shutil
 import sqlite3
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Connection
 
 from rules.errors import StoreError
 from sync.ledger.ledger import Ledger
-from sync.ledger.migrations import MIGRATIONS
+from sync.ledger.migrations import MIGRATIONS, Migration
 from sync.ledger.model import AbsenceInput, CellRef, Field, PeriodMarkInput
+from sync.ledger.seals import seal_existing
 from tests.sync.ledger_helpers import DAY, JOURNAL, at, build_history, cell
 
 CLASS = "7Б"
@@ -335,3 +337,34 @@ def test_a_schema_2_ledger_is_sealed_by_its_migration(tmp_path: Path) -> None:
     assert problems(path) == (
         "absence_reasons (class_id 7Б, pupil_id p01, day 2026-09-08): " + CHANGED,
     )
+
+
+def test_a_later_migration_that_rewrites_rows_reseals_them(path: Path) -> None:
+    """A migration's connection has no triggers: one that rewrites covered rows reseals them
+    (seal_existing chains each partition from its last digest); one that forgets is caught."""
+    def rewrite(connection: Connection, now: datetime) -> None:
+        connection.exec_driver_sql("UPDATE entries SET accepted_by = 'import'")
+        seal_existing(connection, now)
+
+    def forgetful(connection: Connection) -> None:
+        connection.exec_driver_sql("UPDATE entries SET accepted_by = 'import'")
+
+    number = len(MIGRATIONS) + 1
+    entries = one(path, "SELECT count(*) FROM entries")[0]
+    partitions = one(path, "SELECT count(*) FROM (SELECT DISTINCT journal, day FROM entries)")[0]
+    forgot = path.with_name("forgot.sqlite3")
+    shutil.copyfile(path, forgot)
+    before = one(path, "SELECT max(id) FROM audit")[0]
+    upgrade = (*MIGRATIONS, Migration(number, "rewrite", rewrite, timed=True))
+    with Ledger.open(path, migrations=upgrade, now=at(hour=22)) as ledger:
+        assert ledger.audit_verify().problems == ()
+    payloads = [json.loads(p) for (p,) in sqlite3.connect(path).execute(
+        "SELECT payload FROM audit WHERE id > ?", (before,))]
+    assert [len(p["seals"]) for p in payloads] == [partitions]  # every entries partition
+    assert all(record[4] is not None for record in payloads[0]["seals"])  # chained, not anew
+    forgetting = (*MIGRATIONS, Migration(number, "forgot", forgetful))
+    with Ledger.open(forgot, migrations=forgetting) as ledger:
+        found = ledger.audit_verify().problems
+    assert entries > 100  # so the listing is cut: 100 rows named, the rest counted
+    assert len(found) == 101 and all(CHANGED in line for line in found[:100])
+    assert found[100] == f"… and {entries - 100} more problems"
