@@ -119,19 +119,21 @@ Writer = Callable[[BinaryIO], object]
 
 
 def atomic_write(path: Path, write: Writer, *, before_replace: Callable[[], None] | None = None,
-                 mtime_ns: int | None = None) -> str:
+                 mtime_ns: int | None = None, private: bool = False) -> str:
     """Write ``path`` atomically via a temp file in the same folder; returns the content's sha256.
 
     ``write`` fills the temp file. ``before_replace`` runs after the temp file is on disk and may
     raise to abort (the old file is then untouched). ``mtime_ns`` stamps the new file's
-    modification time. On any failure the temp file is removed.
+    modification time; ``private`` makes it 0600 (else it keeps the old file's mode). On any
+    failure the temp file is removed.
     """
     tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
     try:
-        mode = os.stat(path).st_mode & 0o777
+        mode: int | None = 0o600 if private else os.stat(path).st_mode & 0o777
     except FileNotFoundError:
         mode = None
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    created = 0o600 if private else 0o666
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), created)
     try:
         with os.fdopen(fd, "wb") as out:
             write(out)

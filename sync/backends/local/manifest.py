@@ -229,7 +229,7 @@ class ManifestStore:
     def save(self, manifest: Manifest) -> None:
         payload = dumps(to_json(manifest)).encode("utf-8")
         try:
-            atomic_write(self.path, lambda out: out.write(payload))
+            atomic_write(self.path, lambda out: out.write(payload), private=True)  # 0600
         except OSError as exc:
             self.forget()
             raise BackendError(

@@ -5,7 +5,9 @@ there; the configuration refuses a private folder inside the sheets folder (or t
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -97,3 +99,13 @@ def test_a_private_folder_inside_or_around_the_sheets_folder_is_refused(
     with pytest.raises(ConfigError) as refused:
         load_school(toml)
     assert "must be apart from the sheets folder" in str(refused.value)
+
+
+def test_the_manifest_is_created_0600_even_under_umask_022(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        backend = LocalBackend(tmp_path / "sheets", private_folder=tmp_path / "private")
+        backend.create(sample_spec())
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "private" / MANIFEST_NAME).stat().st_mode) == 0o600
