@@ -136,6 +136,7 @@ def load_school(path: Path | str, environ: Mapping[str, str] | None = None) -> S
         max_lesson_no=settings.max_lesson_no,
         warnings=tuple(warnings),
         deputy_emails=settings.deputy_emails,
+        diaries=settings.diaries,
     )
 
 

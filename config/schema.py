@@ -19,6 +19,7 @@ Layout (all tables optional except ``[school]`` and ``[year]``)::
     [schedule]     fields of config.school.ScheduleSettings
     [backend]      kind = "local" | "google", folder, credentials_env, shared_drive_folder_id,
                    reads_per_minute, writes_per_minute
+    [diaries]      fields of config.school.DiarySettings
     [ledger]       path
     [files]        classes, pupils, parents, teachers, subjects, assignments, timetable, changes,
                    substitutions (CSV paths), plans (a folder of <class>_<subject>.csv)
@@ -139,6 +140,12 @@ class BackendSection(_Model):
     writes_per_minute: Annotated[int, Field(ge=1, le=10_000)] | None = None
 
 
+class DiariesSection(_Model):
+    enabled: bool | None = None
+    pupils_may_view: bool | None = None
+    folder_id: str | None = None
+
+
 class LedgerSection(_Model):
     path: str = "var/ledger.sqlite3"
 
@@ -166,6 +173,7 @@ class SchoolToml(_Model):
     grace: list[GraceEntry] = []
     schedule: ScheduleSection = ScheduleSection()
     backend: BackendSection = BackendSection()
+    diaries: DiariesSection = DiariesSection()
     ledger: LedgerSection = LedgerSection()
     files: FilesSection = FilesSection()
 

@@ -78,6 +78,15 @@ class BackendSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DiarySettings:
+    """Parents' diaries (R1–R3): one read-only spreadsheet per pupil."""
+
+    enabled: bool = True  # build and write the diaries
+    pupils_may_view: bool = False  # share each diary with the pupil's own account too (reader)
+    folder_id: str | None = None  # google: shared-drive folder of the diaries (default: backend's)
+
+
+@dataclass(frozen=True, slots=True)
 class School:
     """Everything the service knows about one school and one academic year."""
 
@@ -103,6 +112,7 @@ class School:
     max_lesson_no: int = 8  # lessons per day the timetable may use
     warnings: tuple[Problem, ...] = ()  # doubtful but accepted (e.g. a change into a taken slot)
     deputy_emails: tuple[str, ...] = ()  # deputy directors: the admin spreadsheet is theirs
+    diaries: DiarySettings = field(default_factory=DiarySettings)
     # every lesson of the year, computed on first use (School is immutable, so it never goes stale)
     _lessons: dict[tuple[str, str], list[Lesson]] | None = field(
         default=None, init=False, repr=False, compare=False

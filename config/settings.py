@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.problems import Problems, suggestion
 from config.schema import Loc, SchoolToml, locate
-from config.school import BackendKind, BackendSettings, ScheduleSettings
+from config.school import BackendKind, BackendSettings, DiarySettings, ScheduleSettings
 from rules.model import (
     AcademicYear,
     GracePeriod,
@@ -55,6 +55,7 @@ class Settings:
     max_lesson_no: int
     year_ok: bool  # the year had no problems: the calendar can be computed
     deputy_emails: tuple[str, ...] = ()
+    diaries: DiarySettings = field(default_factory=DiarySettings)
 
 
 def _given(section: Any) -> dict[str, Any]:
@@ -94,6 +95,7 @@ def build_settings(
         max_lesson_no=doc.school.max_lessons_per_day,
         year_ok=year_ok,
         deputy_emails=_emails(doc.school.deputy_emails, ("school", "deputy_emails"), where),
+        diaries=DiarySettings(**_given(doc.diaries)),
     )
 
 

@@ -96,9 +96,9 @@ class _Projection:
     def subject(self, subject_id: str) -> str:
         return self.names.get(subject_id, subject_id)
 
-    def work(self, code: str) -> str:
-        found = self.policies.work_type(code) if code else None
-        return found.name if found is not None else code
+    def work(self, typed: str) -> str:
+        found = self.policies.work_type_typed(typed) if typed else None
+        return found.name if found is not None else typed
 
     def kind(self, value: str) -> ValueKind | None:
         parsed = parse_cell(value, self.policies.grammar)
@@ -178,7 +178,8 @@ class _Projection:
                 work = self.work(lesson.work_type) if kind is ValueKind.MARK else OWED_TEXT
                 shown.append(ShownMark(lesson.day, value, work, lesson.topic))
                 if kind is ValueKind.MARK:
-                    code = lesson.work_type if lesson.work_type in by_code else None
+                    found = self.policies.work_type_typed(lesson.work_type)
+                    code = found.code if found is not None else None
                     records.extend(MarkRecord(m, code, lesson.day) for m in parsed.value.marks)
             average = recommended = ""
             if records and subject.marked and not on_paper:

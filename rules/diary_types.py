@@ -38,7 +38,7 @@ class DiaryLesson:
     lesson_no: int
     period: str
     topic: str = ""
-    work_type: str = ""  # the code as written ("control"); an unknown text is shown as is
+    work_type: str = ""  # as the teacher wrote it: a code or a name; an unknown text is shown as is
     homework: str = ""
 
 

@@ -139,6 +139,7 @@ class TabSpec:
     dropdowns: tuple[Dropdown, ...] = ()
     highlights: tuple[Highlight, ...] = ()
     col_widths: Mapping[int, int] = field(default_factory=dict)  # pixels
+    wrapped: tuple[CellRange, ...] = ()  # text wraps inside these cells (top-aligned)
     protected: bool = True  # whole-tab protection; editors = the service principal only
     open_ranges: tuple[CellRange, ...] = ()  # the cells others may edit (unprotectedRanges)
 

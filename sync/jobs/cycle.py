@@ -17,7 +17,8 @@ Order and crash story (DESIGN.md §2, the phase-2 contract):
    stores the new token and the dirty list (every file that still needs a write or failed).
 4. ``write``: per journal ONE write (reverts, "Замечания", service cells), per class spreadsheet
    one write of its reverts, only what changed; layout
-   repairs; rebuilds; then the deputy's corrections (``sync.jobs.corrections.process_corrections``).
+   repairs; rebuilds; then the deputy's corrections (``sync.jobs.corrections.process_corrections``);
+   then the diaries whose content changed (``sync.jobs.diaries.run_diaries``).
 5. ``record``: a small transaction: written tab hashes, reverted violations, the dirty list
    shrunk (and grown by the journals a correction just changed: the next cycle re-reads them so
    their findings and service cells follow the corrected value), the run's counters.
@@ -47,6 +48,7 @@ from sync.jobs.class_sync import (
     write_class,
 )
 from sync.jobs.corrections import process_corrections
+from sync.jobs.diaries import run_diaries
 from sync.jobs.journal_sync import (
     JournalPlan,
     JournalRead,
@@ -92,6 +94,7 @@ class _Work:
     rebuild: list[FileRecord] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
     readable: set[str] = field(default_factory=set)  # what a dirty mark can make the cycle read
+    diaries: set[str] = field(default_factory=set)  # diaries someone else edited
 
 
 def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU) -> CycleSummary:
@@ -162,6 +165,8 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
         svc, admin, admin_grid, summary, now
     ):
         done.add(admin.id)
+    _diaries(svc, work.diaries, summary, now)
+    step("diaries")
 
     written = [p for p in plans if p.ref.file.id in done]
     with svc.ledger.transaction() as tx:
@@ -198,6 +203,8 @@ def _decide(svc: Service, files: list[FileRecord], feed: dict[str, FileInfo | No
             work.journals.append(refs[record.id])
         elif wanted and record.id in classes:
             work.classes.append(record)
+        elif record.kind is FileKind.DIARY and info is not None and not info.by_me:
+            work.diaries.add(record.id)
     return work
 
 
@@ -295,6 +302,14 @@ def _corrections(svc: Service, admin: FileRecord, grid: Grid, summary: CycleSumm
     summary.corrections = result.to_json()
     summary.writes += result.writes
     return not result.errors
+
+
+def _diaries(svc: Service, edited: set[str], summary: CycleSummary, now: datetime) -> None:
+    """The diaries whose content changed, after the journals' writes and the corrections."""
+    result = run_diaries(svc, now, edited=edited)
+    summary.diaries = result.to_json()
+    summary.writes += result.writes
+    summary.failed += [FileProblem(f"diary of pupil {pid}", e) for pid, e in result.failed]
 
 
 def _corrected(tx: Tx, now: datetime) -> set[str]:

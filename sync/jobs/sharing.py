@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from config.school import School
 from rules.errors import BackendError, SheetAccessError
@@ -64,8 +64,21 @@ def substitutes_with_access(
     return tuple(out)
 
 
+def diary_readers(school: School, pupil_id: str, today: date) -> list[str]:
+    """Who may read a pupil's diary on ``today``: each parent whose application (consent) date
+    has come (R2, 1.13), and the pupil where the school lets pupils view their diary (R17)."""
+    emails = [p.email for p in school.parents_of(pupil_id)
+              if p.email and p.consent is not None and p.consent <= today]
+    pupil = school.pupil(pupil_id)
+    if school.diaries.pupils_may_view and pupil is not None and pupil.email:
+        emails.append(pupil.email)
+    return emails
+
+
 def desired_roles(school: School, kind: FileKind, key: str, now: datetime) -> dict[str, Role]:
     """E-mail (lower case) → role every file of ``kind``/``key`` should grant at ``now``."""
+    if kind is FileKind.DIARY:
+        return {e.strip().lower(): Role.READER for e in diary_readers(school, key, now.date())}
     teacher_ids: list[str] = []
     emails: list[str] = []
     if kind is FileKind.JOURNAL:
@@ -148,6 +161,7 @@ __all__ = [
     "MANAGED_ROLES",
     "AclChanges",
     "desired_roles",
+    "diary_readers",
     "reconcile_acl",
     "substitutes_with_access",
 ]

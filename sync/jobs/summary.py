@@ -124,6 +124,7 @@ class CycleSummary(_RunSummary):
     repaired: list[str] = field(default_factory=list)  # file ids whose layout was repaired
     rebuilt: list[str] = field(default_factory=list)  # file ids re-created from the ledger
     corrections: dict[str, Any] | None = None  # process_corrections' summary, if it ran
+    diaries: dict[str, Any] | None = None  # the diary pass's summary (sync.jobs.diaries)
 
     def counters(self) -> dict[str, int]:
         """Integer counters for the ledger's ``runs`` row."""
@@ -146,6 +147,7 @@ class CycleSummary(_RunSummary):
                 "repaired": list(self.repaired),
                 "rebuilt": list(self.rebuilt),
                 "corrections": self.corrections,
+                "diaries": self.diaries,
             },
         )
 

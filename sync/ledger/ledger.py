@@ -15,7 +15,8 @@ Usage — one sync cycle is one unit of work, committed once after its reads::
 The transaction object :class:`Tx` carries every domain method, grouped by concept in
 ``files`` (registry, state, ACL, runs), ``entries`` (lessons, entries, period marks),
 ``locks``, ``findings`` (findings, violations), ``corrections`` and
-``absences`` (the class teacher's absence reasons), all on top of
+``absences`` (the class teacher's absence reasons), ``diaries`` (what was written to each
+pupil's diary), all on top of
 ``audit.AuditLog``.
 Every time-dependent method takes ``now`` (tz-aware): the engine owns the clock.
 """
@@ -36,6 +37,7 @@ from sync.ledger import audit
 from sync.ledger.absences import AbsencesPart
 from sync.ledger.corrections import CorrectionsPart
 from sync.ledger.db import BEGIN_OPTION, make_engine, translate
+from sync.ledger.diaries import DiariesPart
 from sync.ledger.files import AclPart, FilesPart, RunsPart
 from sync.ledger.findings import FindingsPart, ViolationsPart
 from sync.ledger.locks import LocksPart
@@ -55,6 +57,7 @@ class Tx(
     ViolationsPart,
     CorrectionsPart,
     AbsencesPart,
+    DiariesPart,
 ):
     """One unit of work on the ledger; valid only inside its ``with`` block."""
 

@@ -9,7 +9,7 @@ Migration 1 creates the schema as declared in ``sync.ledger.schema`` plus the au
 the tables later migrations add (:data:`LATER_TABLES`). When a later migration changes a table,
 freeze that table's version-1 definition into migration 1 first (``test_migrations`` checks that a
 fresh database ends with exactly the declared schema). Migration 2 adds the class teacher's
-absence reasons and the locked attendance days.
+absence reasons and the locked attendance days; migration 3 what was written to each diary.
 """
 
 from __future__ import annotations
@@ -70,11 +70,17 @@ def _absence_reasons(connection: Connection) -> None:
     t.metadata.create_all(connection, tables=[t.absence_reasons, t.absence_locks])
 
 
-LATER_TABLES = (t.absence_reasons, t.absence_locks)  # created by migrations after 1
+def _diaries(connection: Connection) -> None:
+    """Version 3: what the service last wrote to each pupil's diary."""
+    t.metadata.create_all(connection, tables=[t.diaries])
+
+
+LATER_TABLES = (t.absence_reasons, t.absence_locks, t.diaries)  # created by migrations after 1
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _create_schema),
     Migration(2, "absence reasons", _absence_reasons),
+    Migration(3, "diaries", _diaries),
 )
 
 

@@ -228,6 +228,15 @@ absence_locks = Table(  # migration 2: attendance days whose reason cells are lo
     Column("locked_at", UtcDateTime, nullable=False),
 )
 
+diaries = Table(  # migration 3: what the service last wrote to each pupil's diary
+    "diaries",
+    metadata,
+    Column("pupil_id", String(100), primary_key=True),
+    Column("tabs", Text, nullable=False),  # JSON {tab title: [sha256 of its rows, rows written]}
+    Column("pending_since", UtcDateTime),  # a change waits to be written since (oldest first)
+    Column("written_at", UtcDateTime),
+)
+
 acl = Table(
     "acl",
     metadata,

@@ -22,6 +22,8 @@ CORRECTIONS_DEFERRED_KEY = "corrections.deferred"  # correction rows waiting for
 OPEN_RANGES_KEY = "open_ranges:{file_id}"  # the open ranges last set on a file ("" = unknown)
 FINDINGS_ROWS_KEY = "findings_rows:{file_id}"  # rows the findings tab was last written with
 DAEMON_SLOT_KEY = "daemon.{name}.slot"  # the last daily slot a daemon job handled (ISO time)
+DIARIES_SINCE_KEY = "diaries.since"  # ledger changes from this moment on may change diaries
+DIARIES_BASIS_KEY = "diaries.basis"  # config version, week and period the diaries show
 AUDIT_HEAD_KEY = "audit.head"  # hash of the newest audit event, written with every append
 
 

@@ -75,7 +75,7 @@ CHANGES = (
 )
 FACTS = {  # (subject, day) → (topic, work type, homework), as the teachers wrote them
     ("math", date(2026, 9, 7)): ("Натуральные числа", "oral", "№ 1–5"),
-    ("math", date(2026, 9, 9)): ("Сложение", "control", "№ 10"),
+    ("math", date(2026, 9, 9)): ("Сложение", "контрольная  работа", "№ 10"),  # a name, loosely
     ("math", date(2026, 9, 14)): ("Вычитание", "classwork", "№ 20"),
     ("math", date(2026, 9, 16)): ("Умножение", "independent", "№ 30"),
     ("russian", date(2026, 9, 15)): ("Орфограммы", "dictation", "упр. 12"),

@@ -38,7 +38,7 @@ CYCLE_KEYS = {
     "kind", "ok", "started", "finished", "first_cycle", "files_changed", "journals_read",
     "classes_read", "absences_accepted",
     "entries_accepted", "lessons_changed", "findings", "violations", "reverts", "writes",
-    "repaired", "rebuilt", "corrections", "substitutions", "skipped_busy", "failed", "errors",
+    "repaired", "rebuilt", "corrections", "diaries", "substitutions", "skipped_busy", "failed", "errors",
     "api_calls",
 }
 LOCK_KEYS = {
