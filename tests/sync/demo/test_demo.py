@@ -193,3 +193,16 @@ def test_a_folder_with_files_is_refused(tmp_path: Path) -> None:
         run_demo(tmp_path, days=1, today=TODAY, echo=lambda _: None)
     assert "choose a new folder" in (info.value.hint or "")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # nothing touched
+
+
+def test_the_demo_builds_one_diary_per_pupil_and_says_where(demo: DemoRun) -> None:
+    school = load_school(demo.summary.config)
+    diaries = demo.summary.diaries
+    assert len(diaries) == len(school.pupils) == 73
+    assert {p.parent.parent.name for p in diaries} == {c.id for c in school.classes}
+    text = "\n".join(demo.lines)
+    assert f"Diaries: 73 (one per pupil, read only) in {demo.summary.sheets / 'Дневники'}" in text
+    assert f"{diaries[0]}  — a pupil's diary, as the parents see it" in text
+    with demo.ledger.snapshot() as tx:
+        registered = {f.key for f in tx.files(FileKind.DIARY)}
+    assert registered == {p.id for p in school.pupils}
