@@ -42,6 +42,7 @@ from sync.backends.protocol import FileBusy, FileInfo, Grid
 from sync.jobs.class_sync import (
     ClassPlan,
     ClassRead,
+    follow_journals,
     read_class,
     record_class,
     sync_class,
@@ -159,6 +160,7 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
     step("committed")
 
     done = _write_all(svc, [*plans, *class_plans], summary, step, now)
+    summary.writes += follow_journals(svc, now, {p.file.id for p in class_plans})
     done |= _rebuild_all(svc, work.rebuild, summary, now)
     admin = work.admin
     if admin is not None and admin_grid is not None and _corrections(

@@ -6,14 +6,17 @@
    configuration moved since the last pass (``diaries.basis``: the date-driven changes come with
    the first cycle of a new week, at night); else the pupils whose entries, period marks or
    absence reasons changed in the ledger since the last pass (``diaries.since``), the whole
-   class of a journal whose lesson facts (topic, homework, work type) changed, diaries still
+   class of a journal whose lesson facts (topic, homework, work type) changed, the pupils whose
+   register of readers changed on the class page (re-shared), diaries still
    waiting (``pending_since``, oldest first), diaries someone else edited (re-rendered whole),
    and pupils without a diary yet (created).
 2. Each is projected from the ledger (``sync.jobs.diary_view``, ``rules.diary``), rendered
    (``sync.layout.diary``) and compared tab by tab with the SHA-256 the ledger keeps of what was
    written: an unchanged diary costs nothing; a changed one costs ONE values write (RAW) of its
-   changed tabs, padded over the rows they had; a new one one create (1 Drive + 1 Sheets write)
-   and its sharing (``sync.jobs.sharing``: parents with consent as readers).
+   changed tabs, padded over the rows they had; a new one one create (1 Drive + 1 Sheets write).
+   Each is shared as the register says (``sync.jobs.sharing``: parents whose application date
+   has come, and the pupil where allowed, as readers): no call when nothing changed, one Drive
+   call per grant or revoke otherwise.
 3. Each written diary is recorded in its own small transaction (a crash re-renders, and writes
    only what was not recorded); a failed one stays pending and is retried next cycle; the pass
    records its moment and basis at the end.
@@ -42,6 +45,7 @@ from rules.model import Pupil
 from sync.backends.protocol import CellRange, FileBusy, Grid, TabMissing, TabSpec
 from sync.jobs.diary_view import ClassCache, pupil_view
 from sync.jobs.service import Service, split_journal_key
+from sync.jobs.sharing import reconcile_acl, wanted_roles
 from sync.jobs.spreadsheets import create_file
 from sync.layout.diary.spec import diary_spec, diary_tabs, padded_rows
 from sync.layout.labels import RU, Labels
@@ -67,12 +71,14 @@ class DiarySummary:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (pupil id, error)
     busy: list[str] = field(default_factory=list)
     writes: int = 0  # Sheets write calls (a create's layout write included)
+    granted: int = 0  # readers added to diaries (parents who applied, pupils allowed)
+    revoked: int = 0  # readers removed (consent withdrawn, a parent no longer listed)
 
     def to_json(self) -> dict[str, Any]:
         return {"rendered": self.rendered, "created": len(self.created),
                 "written": len(self.written), "unchanged": self.unchanged,
                 "failed": [list(f) for f in self.failed], "busy": len(self.busy),
-                "writes": self.writes}
+                "writes": self.writes, "granted": self.granted, "revoked": self.revoked}
 
 
 def basis(school: School, now: datetime) -> str:
@@ -105,6 +111,9 @@ def run_diaries(svc: Service, now: datetime, *, edited: Collection[str] = (),
         state = None if (everyone or pupil.id in forced) else states.get(pupil.id)
         try:
             _one(svc, pupil, files.get(pupil.id), state, cache, summary, now, labels)
+            record = files.get(pupil.id)
+            if record is not None and pupil.id not in summary.created:  # a new one is shared
+                _share(svc, record, summary, now)
         except FileBusy:
             summary.busy.append(pupil.id)
         except BackendError as exc:
@@ -120,6 +129,16 @@ def run_diaries(svc: Service, now: datetime, *, edited: Collection[str] = (),
     return summary
 
 
+def _share(svc: Service, record: FileRecord, summary: DiarySummary, now: datetime) -> None:
+    """The diary's readers as the register says today (no call when the ledger's observed
+    grants already match)."""
+    changes = reconcile_acl(svc, record.id, wanted_roles(svc, FileKind.DIARY, record.key, now),
+                            now)
+    summary.granted += len(changes.granted)
+    summary.revoked += len(changes.revoked)
+    summary.failed += [(record.key, error) for error in changes.failed]
+
+
 def _candidates(tx: Tx, school: School, mark: str, everyone: bool, edited: set[str],
                 files: dict[str, FileRecord], states: dict[str, DiaryState]) -> list[Pupil]:
     """The pupils whose diary may have changed, the longest-waiting first."""
@@ -129,7 +148,7 @@ def _candidates(tx: Tx, school: School, mark: str, everyone: bool, edited: set[s
     else:
         touched = tx.touched_since(datetime.fromisoformat(since))
         classes = {split_journal_key(j)[0] for j in touched.journals}
-        chosen = set(touched.pupils)
+        chosen = touched.pupils | touched.contacts
         chosen |= {p.id for p in school.pupils if p.class_id in classes or p.id not in files}
         chosen |= {pid for pid, s in states.items() if s.pending_since is not None}
         chosen |= {key for key, f in files.items() if f.id in edited}

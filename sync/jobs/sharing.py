@@ -15,7 +15,7 @@ record is harmless: a grant is idempotent per address, and the next run grants a
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -25,6 +25,7 @@ from rules.locks import lock_window
 from rules.model import CellKind
 from sync.backends.protocol import Grant, Role
 from sync.jobs.service import Service, split_journal_key
+from sync.ledger.contacts import PUPIL_SLOT, ContactRecord
 from sync.ledger.model import FileKind
 
 log = logging.getLogger(__name__)
@@ -64,21 +65,43 @@ def substitutes_with_access(
     return tuple(out)
 
 
-def diary_readers(school: School, pupil_id: str, today: date) -> list[str]:
+def diary_readers(school: School, pupil_id: str, today: date,
+                  register: Sequence[ContactRecord] | None = None) -> list[str]:
     """Who may read a pupil's diary on ``today``: each parent whose application (consent) date
-    has come (R2, 1.13), and the pupil where the school lets pupils view their diary (R17)."""
-    emails = [p.email for p in school.parents_of(pupil_id)
-              if p.email and p.consent is not None and p.consent <= today]
-    pupil = school.pupil(pupil_id)
-    if school.diaries.pupils_may_view and pupil is not None and pupil.email:
-        emails.append(pupil.email)
+    has come (R2, 1.13), and the pupil where the school lets pupils view their diary and the class
+    teacher allowed it (R17). From the class page's ``register`` once it was read, else from the
+    configuration (parents.csv, pupils.csv)."""
+    if register is None:
+        emails = [p.email for p in school.parents_of(pupil_id)
+                  if p.email and p.consent is not None and p.consent <= today]
+        pupil = school.pupil(pupil_id)
+        if school.diaries.pupils_may_view and pupil is not None and pupil.email:
+            emails.append(pupil.email)
+        return emails
+    emails = [c.email for c in register if c.slot != PUPIL_SLOT and c.email
+              and c.consent is not None and c.consent <= today]
+    if school.diaries.pupils_may_view:
+        emails += [c.email for c in register if c.slot == PUPIL_SLOT and c.email and c.consent]
     return emails
 
 
-def desired_roles(school: School, kind: FileKind, key: str, now: datetime) -> dict[str, Role]:
+def wanted_roles(svc: Service, kind: FileKind, key: str, now: datetime) -> dict[str, Role]:
+    """:func:`desired_roles`, a diary's from the ledger's register of its class when known."""
+    register = None
+    pupil = svc.school.pupil(key) if kind is FileKind.DIARY else None
+    if pupil is not None:
+        with svc.ledger.snapshot() as tx:
+            if tx.contacts_known(pupil.class_id):
+                register = tx.contacts(pupil_id=key)
+    return desired_roles(svc.school, kind, key, now, register)
+
+
+def desired_roles(school: School, kind: FileKind, key: str, now: datetime,
+                  register: Sequence[ContactRecord] | None = None) -> dict[str, Role]:
     """E-mail (lower case) → role every file of ``kind``/``key`` should grant at ``now``."""
     if kind is FileKind.DIARY:
-        return {e.strip().lower(): Role.READER for e in diary_readers(school, key, now.date())}
+        readers = diary_readers(school, key, now.date(), register)
+        return {e.strip().lower(): Role.READER for e in readers}
     teacher_ids: list[str] = []
     emails: list[str] = []
     if kind is FileKind.JOURNAL:
@@ -164,4 +187,5 @@ __all__ = [
     "diary_readers",
     "reconcile_acl",
     "substitutes_with_access",
+    "wanted_roles",
 ]

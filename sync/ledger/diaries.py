@@ -34,10 +34,12 @@ class DiaryState:
 @dataclass(frozen=True, slots=True)
 class Touched:
     """What changed in the ledger since a moment: pupils with a changed entry, period mark or
-    absence reason, and journals with a changed lesson (topic, work type, homework)."""
+    absence reason, and journals with a changed lesson (topic, work type, homework); pupils
+    whose register of readers changed (``contacts``)."""
 
     pupils: set[str] = field(default_factory=set)
     journals: set[str] = field(default_factory=set)
+    contacts: set[str] = field(default_factory=set)
 
 
 class DiariesPart(AuditLog):
@@ -84,15 +86,19 @@ class DiariesPart(AuditLog):
         self._db.execute(delete(t.diaries).where(t.diaries.c.pupil_id == pupil_id))
 
     def touched_since(self, since: datetime) -> Touched:
-        """Pupils and journals whose data changed at or after ``since`` (see :class:`Touched`)."""
+        """Pupils and journals whose data changed after ``since`` (see :class:`Touched`): the
+        previous diary pass ran last in its cycle, after every change stamped with its moment."""
         aware(since)
         out = Touched()
         for table in (t.entries, t.period_marks, t.absence_reasons):
-            query = select(table.c.pupil_id).where(table.c.last_changed >= since).distinct()
+            query = select(table.c.pupil_id).where(table.c.last_changed > since).distinct()
             out.pupils.update(self._db.execute(query).scalars())
         les = t.lessons.c
-        query = select(les.journal).where(les.last_changed >= since).distinct()
+        query = select(les.journal).where(les.last_changed > since).distinct()
         out.journals.update(self._db.execute(query).scalars())
+        con = t.contacts.c
+        query = select(con.pupil_id).where(con.updated_at > since).distinct()
+        out.contacts.update(self._db.execute(query).scalars())
         return out
 
     def pupil_period_marks(self, pupil_id: str) -> list[PeriodMarkRecord]:

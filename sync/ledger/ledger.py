@@ -16,7 +16,7 @@ The transaction object :class:`Tx` carries every domain method, grouped by conce
 ``files`` (registry, state, ACL, runs), ``entries`` (lessons, entries, period marks),
 ``locks``, ``findings`` (findings, violations), ``corrections`` and
 ``absences`` (the class teacher's absence reasons), ``diaries`` (what was written to each
-pupil's diary), all on top of
+pupil's diary), ``contacts`` (the class pages' register of parents), all on top of
 ``audit.AuditLog``.
 Every time-dependent method takes ``now`` (tz-aware): the engine owns the clock.
 """
@@ -35,6 +35,7 @@ from sqlalchemy import Connection, Engine
 from rules.errors import StoreError
 from sync.ledger import audit
 from sync.ledger.absences import AbsencesPart
+from sync.ledger.contacts import ContactsPart
 from sync.ledger.corrections import CorrectionsPart
 from sync.ledger.db import BEGIN_OPTION, make_engine, translate
 from sync.ledger.diaries import DiariesPart
@@ -58,6 +59,7 @@ class Tx(
     CorrectionsPart,
     AbsencesPart,
     DiariesPart,
+    ContactsPart,
 ):
     """One unit of work on the ledger; valid only inside its ``with`` block."""
 

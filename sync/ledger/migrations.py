@@ -9,7 +9,8 @@ Migration 1 creates the schema as declared in ``sync.ledger.schema`` plus the au
 the tables later migrations add (:data:`LATER_TABLES`). When a later migration changes a table,
 freeze that table's version-1 definition into migration 1 first (``test_migrations`` checks that a
 fresh database ends with exactly the declared schema). Migration 2 adds the class teacher's
-absence reasons and the locked attendance days; migration 3 what was written to each diary.
+absence reasons and the locked attendance days; migration 3 what was written to each diary and
+the class pages' register of parents.
 """
 
 from __future__ import annotations
@@ -71,16 +72,16 @@ def _absence_reasons(connection: Connection) -> None:
 
 
 def _diaries(connection: Connection) -> None:
-    """Version 3: what the service last wrote to each pupil's diary."""
-    t.metadata.create_all(connection, tables=[t.diaries])
+    """Version 3: what the service last wrote to each pupil's diary, and who may read it."""
+    t.metadata.create_all(connection, tables=[t.diaries, t.contacts])
 
 
-LATER_TABLES = (t.absence_reasons, t.absence_locks, t.diaries)  # created by migrations after 1
+LATER_TABLES = (t.absence_reasons, t.absence_locks, t.diaries, t.contacts)  # after 1
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _create_schema),
     Migration(2, "absence reasons", _absence_reasons),
-    Migration(3, "diaries", _diaries),
+    Migration(3, "diaries and contacts", _diaries),
 )
 
 

@@ -237,6 +237,18 @@ diaries = Table(  # migration 3: what the service last wrote to each pupil's dia
     Column("written_at", UtcDateTime),
 )
 
+contacts = Table(  # migration 3: the class page's register of who may read each diary
+    "contacts",
+    metadata,
+    Column("pupil_id", String(100), primary_key=True),
+    Column("slot", Integer, primary_key=True),  # 1, 2, …: a parent; 0: the pupil's own account
+    Column("class_id", String(50), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("email", String(320), nullable=False),  # lower case; "" none
+    Column("consent", Date),  # the application's date (R2); slot 0: the day the view was allowed
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
 acl = Table(
     "acl",
     metadata,

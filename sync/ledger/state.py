@@ -24,6 +24,9 @@ FINDINGS_ROWS_KEY = "findings_rows:{file_id}"  # rows the findings tab was last 
 DAEMON_SLOT_KEY = "daemon.{name}.slot"  # the last daily slot a daemon job handled (ISO time)
 DIARIES_SINCE_KEY = "diaries.since"  # ledger changes from this moment on may change diaries
 DIARIES_BASIS_KEY = "diaries.basis"  # config version, week and period the diaries show
+CLASS_ROWS_KEY = "class_rows:{file_id}"  # «Посещаемость» positions last read: needs col, rows
+NEEDS_SHOWN_KEY = "needs_reason:{file_id}"  # the «Нужна причина» texts last written (JSON)
+CONTACTS_READ_KEY = "contacts.read:{class_id}"  # when the class page's register was first read
 AUDIT_HEAD_KEY = "audit.head"  # hash of the newest audit event, written with every append
 
 
