@@ -124,6 +124,7 @@ class ScheduleSection(_Model):
     sync_every_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
     lock_at: Clock | None = None
     backup_at: Clock | None = None
+    acl_at: Clock | None = None
     backup_keep: PositiveInt | None = None
     weekly_report_weekday: Annotated[int, Field(ge=1, le=7)] | None = None
     weekly_report_at: Clock | None = None

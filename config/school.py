@@ -51,6 +51,7 @@ class ScheduleSettings:
     sync_every_minutes: int = 5
     lock_at: time = time(0, 15)  # nightly lock job: protect first, then read (after lock.day_end)
     backup_at: time = time(2, 30)
+    acl_at: time = time(3, 0)  # every file's sharing listed from Drive and repaired
     backup_keep: int = 14  # rotated daily backups kept
     weekly_report_weekday: int = 5  # 1=Mon … 7=Sun; the weekly analysis for the teachers' board
     weekly_report_at: time = time(16, 0)

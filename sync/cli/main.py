@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from rules.errors import ConfigError, EjournalError
+from sync.cli.acl import acl
 from sync.cli.ledger import audit, backup, restore, status
 from sync.cli.options import (
     CONTEXT_SETTINGS,
@@ -298,7 +299,7 @@ def demo(directory: Path, days: int, verbose: int) -> None:
     run_demo(directory, days=days, echo=click.echo)
 
 
-for _command in (status, audit, backup, restore):
+for _command in (status, audit, backup, restore, acl):
     cli.add_command(_command)
 
 

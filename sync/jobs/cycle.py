@@ -18,7 +18,9 @@ Order and crash story (DESIGN.md §2, the phase-2 contract):
 4. ``write``: per journal ONE write (reverts, "Замечания", service cells), per class spreadsheet
    one write of its reverts, only what changed; layout
    repairs; rebuilds; then the deputy's corrections (``sync.jobs.corrections.process_corrections``);
-   then the diaries whose content changed (``sync.jobs.diaries.run_diaries``).
+   then the sharing of files whose permissions moved in the change list, listed from Drive and
+   repaired (``sync.jobs.acl.follow_sharing``); then the diaries whose content changed
+   (``sync.jobs.diaries.run_diaries``).
 5. ``record``: a small transaction: written tab hashes, reverted violations, the dirty list
    shrunk (and grown by the journals a correction just changed: the next cycle re-reads them so
    their findings and service cells follow the corrected value), the run's counters.
@@ -39,6 +41,7 @@ from datetime import datetime, time
 
 from rules.errors import BackendError, EjournalError, LayoutError, SheetAccessError
 from sync.backends.protocol import FileBusy, FileInfo, Grid
+from sync.jobs.acl import follow_sharing
 from sync.jobs.class_sync import (
     ClassPlan,
     ClassRead,
@@ -167,6 +170,7 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
         svc, admin, admin_grid, summary, now
     ):
         done.add(admin.id)
+    _sharing(svc, [i for i in feed.values() if i is not None], summary, now)
     _diaries(svc, work.diaries, summary, now)
     step("diaries")
 
@@ -304,6 +308,14 @@ def _corrections(svc: Service, admin: FileRecord, grid: Grid, summary: CycleSumm
     summary.corrections = result.to_json()
     summary.writes += result.writes
     return not result.errors
+
+
+def _sharing(svc: Service, infos: list[FileInfo], summary: CycleSummary, now: datetime) -> None:
+    """Files whose sharing moved in the change list: listed and repaired (``sync.jobs.acl``)."""
+    result = follow_sharing(svc, infos, now)
+    if result is not None:
+        summary.acl = result.to_json()
+        summary.failed += [FileProblem(d.file_id, f"acl {e}") for d, e in result.failed]
 
 
 def _diaries(svc: Service, edited: set[str], summary: CycleSummary, now: datetime) -> None:

@@ -1,4 +1,5 @@
-"""The daemon (``ejournal run``): sync every N minutes, nightly locks, a daily backup — never fatal.
+"""The daemon (``ejournal run``): sync every N minutes, nightly locks, a daily backup and a daily
+sharing check against Drive — never fatal.
 
 Timing decision: ``schedule``'s ``.at()`` reads the process's local clock, while the school's times
 (``[schedule] lock_at``, ``backup_at``) are in the school's zone and tests drive a fake clock. So the
@@ -8,7 +9,9 @@ jobs are due:
 
 * ``lock``: at ``lock_at`` every night (protect first, then read: before the sync of that tick);
 * ``sync``: every ``sync_every_minutes``;
-* ``backup``: at ``backup_at`` every day, into ``backups/`` beside the ledger, ``backup_keep`` kept.
+* ``backup``: at ``backup_at`` every day, into ``backups/`` beside the ledger, ``backup_keep`` kept;
+* ``acl``: at ``acl_at`` every day, every file's sharing listed from Drive and repaired
+  (``sync.jobs.acl``).
 
 A daily job's last handled slot is kept in the ledger's state (``daemon.<job>.slot``), so a daemon
 restarted after 00:15 still locks once, and not twice. Every job is guarded: an exception is logged
@@ -71,12 +74,14 @@ class DaemonJob:
 
 
 def default_jobs(school: School) -> list[DaemonJob]:
-    """lock (nightly), sync (every N minutes), backup (daily) — in the order a tick runs them."""
+    """lock (nightly), sync (every N minutes), backup and acl (daily) — in the order a tick runs
+    them."""
     settings = school.schedule
     return [
         DaemonJob("lock", _lock, at=settings.lock_at),
         DaemonJob("sync", _sync, every=timedelta(minutes=settings.sync_every_minutes)),
         DaemonJob("backup", _backup, at=settings.backup_at),
+        DaemonJob("acl", _acl, at=settings.acl_at),
     ]
 
 
@@ -90,6 +95,12 @@ def _lock(svc: Service) -> object:
     from sync.jobs.locking import run_locks
 
     return run_locks(svc)
+
+
+def _acl(svc: Service) -> object:
+    from sync.jobs.acl import run_acl
+
+    return run_acl(svc, svc.now(), fix=True)
 
 
 def _backup(svc: Service) -> object:

@@ -14,19 +14,21 @@ record is harmless: a grant is idempotent per address, and the next run grants a
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from config.school import School
-from rules.errors import BackendError, SheetAccessError
+from rules.errors import BackendError, NotFound
 from rules.locks import lock_window
 from rules.model import CellKind
 from sync.backends.protocol import Grant, Role
 from sync.jobs.service import Service, split_journal_key
 from sync.ledger.contacts import PUPIL_SLOT, ContactRecord
 from sync.ledger.model import FileKind
+from sync.ledger.state import ACL_SEEN_KEY
 
 log = logging.getLogger(__name__)
 
@@ -147,19 +149,21 @@ def reconcile_acl(
         changes.granted.append(email)
         events.append(("acl.granted", {"file": file_id, "email": email, "role": role.value}))
     principal = svc.backend.principal.lower()
+    revoked_ids: set[str] = set()
     for email, grant in list(observed.items()):
         if email in wanted or email == principal or grant.role not in MANAGED_ROLES:
             continue
         if grant.id:
             try:
                 svc.backend.revoke(file_id, grant.id)
-            except SheetAccessError:
-                pass  # already gone
+            except NotFound:
+                pass  # already gone (404); a 403 is a failure, retried next time
             except BackendError as exc:
                 changes.failed.append(f"file {file_id}: a revoke failed ({type(exc).__name__})")
                 log.warning("file %s: a revoke failed (%s)", file_id, type(exc).__name__)
                 continue
         del observed[email]
+        revoked_ids.add(grant.id)
         changes.revoked.append(email)
         events.append(("acl.revoked", {"file": file_id, "email": email, "role": grant.role.value}))
     recorded = {r.email: r.desired_role for r in records if r.desired_role is not None}
@@ -170,6 +174,11 @@ def reconcile_acl(
         tx.set_observed_acl(file_id, observed.values(), now)
         for kind, payload in events:
             tx.audit_append(kind, payload, now)
+        seen = tx.state_get(ACL_SEEN_KEY.format(file_id=file_id))
+        if seen is not None:  # own changes: the change list's next ids are expected
+            ids = (set(json.loads(seen)) - revoked_ids) | {
+                observed[e].id for e in changes.granted if e in observed}
+            tx.state_set(ACL_SEEN_KEY.format(file_id=file_id), json.dumps(sorted(ids)), now)
     if changes.granted or changes.revoked:
         log.info(
             "file %s: %d grant(s), %d revoke(s)",

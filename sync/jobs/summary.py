@@ -125,6 +125,7 @@ class CycleSummary(_RunSummary):
     rebuilt: list[str] = field(default_factory=list)  # file ids re-created from the ledger
     corrections: dict[str, Any] | None = None  # process_corrections' summary, if it ran
     diaries: dict[str, Any] | None = None  # the diary pass's summary (sync.jobs.diaries)
+    acl: dict[str, Any] | None = None  # sharing listed and repaired (sync.jobs.acl), if any
 
     def counters(self) -> dict[str, int]:
         """Integer counters for the ledger's ``runs`` row."""
@@ -148,6 +149,7 @@ class CycleSummary(_RunSummary):
                 "rebuilt": list(self.rebuilt),
                 "corrections": self.corrections,
                 "diaries": self.diaries,
+                "acl": self.acl,
             },
         )
 
