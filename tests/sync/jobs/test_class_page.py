@@ -19,6 +19,7 @@ from sync.jobs.cycle import run_cycle
 from sync.layout.class_sheet.spec import parse_class
 from sync.layout.labels import RU
 from sync.ledger.model import FileKind
+from tests.sync.access_invariants import assert_invariants
 from tests.sync.engine_fixtures import DAY, ORGANIZER, EngineRig, at
 from tests.sync.jobs.diary_helpers import diaries, diary_rig, diary_writes, read_diary
 
@@ -33,7 +34,10 @@ def rig(tmp_path: Path) -> Iterator[EngineRig]:
     rig.set_now(at(DAY, 10))
     rig.emu.reset_counters()
     yield rig
-    rig.close()
+    try:
+        assert_invariants(rig)  # after every test: nobody reads or writes what they must not
+    finally:
+        rig.close()
     assert rig.emu.bugs == []
 
 

@@ -16,6 +16,7 @@ from sync.jobs.cycle import run_cycle
 from sync.jobs.locking import run_locks
 from sync.layout.journal.map import LessonField
 from sync.layout.labels import RU
+from tests.sync.access_invariants import assert_invariants
 from tests.sync.engine_fixtures import DAY, ORGANIZER, SVC, EngineRig, at
 from tests.sync.jobs.diary_helpers import (
     CLASSES,
@@ -39,7 +40,10 @@ def rig(tmp_path: Path) -> Iterator[EngineRig]:
     assert first.ok, first.to_json()
     rig.emu.reset_counters()
     yield rig
-    rig.close()
+    try:
+        assert_invariants(rig)  # after every test: nobody reads or writes what they must not
+    finally:
+        rig.close()
     assert rig.emu.bugs == []
 
 
