@@ -67,7 +67,7 @@ class Labels:
     parent_email: str = "E-mail родителя {n}"
     parent_consent: str = "Заявление родителя {n}"
     may_view: str = "Ученик видит дневник"
-    needs_reason: str = "Нужна причина: дни с «н»"
+    needs_reason: str = "Нужна причина (дни с «н»)"
 
     # admin spreadsheet, "Исправления"
     row_id: str = "Код строки"

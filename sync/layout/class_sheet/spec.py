@@ -197,7 +197,7 @@ def _attendance_tab(
         text_ranges=(CellRange(title, 0, 0, 1, first + len(days)), area) if days else (),
         dropdowns=(Dropdown(area, REASONS),) if days else (),
         col_widths=widths,
-        wrapped=(CellRange(title, 1, 3, None, 4),),
+        wrapped=(CellRange(title, 0, 3, None, 4),),
     )
 
 

@@ -125,7 +125,7 @@ def test_spec_lays_out_roster_and_attendance(school: School) -> None:
                                   "Заявление родителя 2"]
     assert roster.open_ranges == (CellRange(ROSTER, 1, 9, 26, 16),)
     days = attendance_days(school)
-    assert attendance.rows[0][3] == "Нужна причина: дни с «н»"
+    assert attendance.rows[0][3] == "Нужна причина (дни с «н»)"
     assert attendance.rows[0][4:] == [header_text(d) for d in days]
     # weekdays of the four quarters minus 23.02, 08.03, 03.05, 10.05 (counted by hand)
     assert len(days) == 167 and date(2027, 2, 23) not in days
