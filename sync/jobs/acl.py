@@ -30,10 +30,10 @@ from typing import Any
 
 from rules.errors import BackendError, NotFound
 from sync.backends.protocol import FileInfo, Grant, Role
-from sync.jobs.service import Service
-from sync.jobs.sharing import MANAGED_ROLES, wanted_roles
-from sync.ledger.model import FileRecord
-from sync.ledger.state import ACL_SEEN_KEY
+from sync.jobs.service import Service, split_journal_key
+from sync.jobs.sharing import MANAGED_ROLES, reconcile_acl, wanted_roles
+from sync.ledger.model import FileKind, FileRecord
+from sync.ledger.state import ACL_CONFIG_KEY, ACL_SEEN_KEY
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def run_acl(svc: Service, now: datetime, *, fix: bool,
             report.unlisted.append((record.id, f"{type(exc).__name__}: {exc}"))
             log.warning("file %s: permissions not listed (%s)", record.id, type(exc).__name__)
             continue
-        wanted = wanted_roles(svc, record.kind, record.key, now)
+        wanted = settled_roles(svc, record, now)
         drift = find_drift(record, listed, wanted, svc.backend.principal, people)
         report.drift += drift
         if fix:
@@ -114,6 +114,21 @@ def run_acl(svc: Service, now: datetime, *, fix: bool,
              "fix" if fix else "check", report.files, len(report.drift), len(report.repaired),
              len(report.failed), len(report.unlisted))
     return report
+
+
+def settled_roles(svc: Service, record: FileRecord, now: datetime) -> dict[str, Role]:
+    """The roles the file should have, except a substitute not let in yet: letting a substitute
+    in waits for the day's lock job (``sync.jobs.substitutions``), so it is never granted here;
+    one already in keeps access while the substitution runs."""
+    wanted = wanted_roles(svc, record.kind, record.key, now)
+    if record.kind is not FileKind.JOURNAL:
+        return wanted
+    school = svc.school
+    regular = {t.email.lower() for t in school.teachers
+               if t.id in school.teachers_of(*split_journal_key(record.key))}
+    with svc.ledger.snapshot() as tx:
+        held = {a.email for a in tx.acl(record.id) if a.observed_role}
+    return {e: r for e, r in wanted.items() if e in regular or e in held}
 
 
 def find_drift(record: FileRecord, listed: list[Grant], wanted: dict[str, Role],
@@ -199,6 +214,28 @@ def _parents_and_pupils(svc: Service) -> set[str]:
     return emails
 
 
+def follow_configuration(svc: Service, now: datetime) -> int:
+    """When the configuration changed (a teacher reassigned, a substitution row deleted, a
+    deputy added): every file's wanted grants applied at once, against the ledger's record of
+    what was granted (``reconcile_acl``: no call for a file whose access did not change).
+    Returns the grants and revokes made."""
+    with svc.ledger.snapshot() as tx:
+        if tx.state_get(ACL_CONFIG_KEY) == svc.school.config_version:
+            return 0
+        files = tx.files()
+    moved, complete = 0, True
+    for record in files:
+        changes = reconcile_acl(svc, record.id, settled_roles(svc, record, now), now)
+        moved += len(changes.granted) + len(changes.revoked)
+        complete = complete and not changes.failed
+    if complete:
+        with svc.ledger.transaction() as tx:
+            tx.state_set(ACL_CONFIG_KEY, svc.school.config_version, now)
+    log.info("acl: configuration %s applied to %d files, %d changes", svc.school.config_version,
+             len(files), moved)
+    return moved
+
+
 def follow_sharing(svc: Service, infos: Collection[FileInfo], now: datetime) -> AclReport | None:
     """In the cycle: the files whose permission ids in the change list moved since the ledger saw
     them are listed and repaired (no call for the others). A file never seen takes the change
@@ -218,4 +255,5 @@ def follow_sharing(svc: Service, infos: Collection[FileInfo], now: datetime) -> 
     return run_acl(svc, now, fix=True, file_ids=moved) if moved else None
 
 
-__all__ = ["AclReport", "Drift", "find_drift", "follow_sharing", "run_acl"]
+__all__ = ["AclReport", "Drift", "find_drift", "follow_configuration", "follow_sharing", "run_acl",
+           "settled_roles"]

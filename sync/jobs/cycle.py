@@ -41,7 +41,7 @@ from datetime import datetime, time
 
 from rules.errors import BackendError, EjournalError, LayoutError, SheetAccessError
 from sync.backends.protocol import FileBusy, FileInfo, Grid
-from sync.jobs.acl import follow_sharing
+from sync.jobs.acl import follow_configuration, follow_sharing
 from sync.jobs.class_sync import (
     ClassPlan,
     ClassRead,
@@ -311,11 +311,13 @@ def _corrections(svc: Service, admin: FileRecord, grid: Grid, summary: CycleSumm
 
 
 def _sharing(svc: Service, infos: list[FileInfo], summary: CycleSummary, now: datetime) -> None:
-    """Files whose sharing moved in the change list: listed and repaired (``sync.jobs.acl``)."""
-    result = follow_sharing(svc, infos, now)
+    """A new configuration's access applied; files whose sharing moved in the change list listed
+    and repaired (``sync.jobs.acl``)."""
+    result = follow_sharing(svc, infos, now)  # first: the change list predates own changes
     if result is not None:
         summary.acl = result.to_json()
         summary.failed += [FileProblem(d.file_id, f"acl {e}") for d, e in result.failed]
+    follow_configuration(svc, now)
 
 
 def _diaries(svc: Service, edited: set[str], summary: CycleSummary, now: datetime) -> None:

@@ -26,6 +26,7 @@ DIARIES_SINCE_KEY = "diaries.since"  # ledger changes from this moment on may ch
 DIARIES_BASIS_KEY = "diaries.basis"  # config version, week and period the diaries show
 CLASS_ROWS_KEY = "class_rows:{file_id}"  # «Посещаемость» positions last read: needs col, rows
 NEEDS_SHOWN_KEY = "needs_reason:{file_id}"  # the «Нужна причина» texts last written (JSON)
+ACL_CONFIG_KEY = "acl.config"  # the configuration version whose wanted access was last applied
 ACL_SEEN_KEY = "acl.seen:{file_id}"  # JSON list of the permission ids last seen on a file
 CONTACTS_READ_KEY = "contacts.read:{class_id}"  # when the class page's register was first read
 AUDIT_HEAD_KEY = "audit.head"  # hash of the newest audit event, written with every append

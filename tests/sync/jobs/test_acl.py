@@ -6,6 +6,7 @@ the files whose permissions moved and by ``acl fix`` for all; a refused revoke s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -159,3 +160,25 @@ def test_a_parent_among_the_drives_members_is_reported_not_fixed(rig: EngineRig)
     assert report.left == members  # cannot be removed per file
     assert violations(rig)  # the checker sees it too
     del rig.emu.drives[rig.drive].members[parent]  # the sysadmin fixes the drive
+
+
+def test_a_reassigned_journal_moves_access_within_one_cycle(rig: EngineRig) -> None:
+    journal = rig.journal("7Б", "algebra").id
+    old = rig.teacher_email("7Б", "algebra")
+    new = next(t for t in rig.school.teachers if t.email.lower() != old.lower())
+    assignments = tuple(
+        dataclasses.replace(a, teacher_id=new.id)
+        if (a.class_id, a.subject_id) == ("7Б", "algebra") else a for a in rig.school.assignments)
+    school = dataclasses.replace(rig.school, assignments=assignments,
+                                 config_version=rig.school.config_version + "-new")
+    rig.school = rig.svc.school = school  # the service restarted with the new configuration
+    rig.emu.reset_counters()
+
+    run_cycle(rig.svc)
+
+    assert roles(rig, journal).get(new.email.lower()) == "writer"
+    assert old.lower() not in roles(rig, journal)
+    assert rig.calls()["drive"] == 1 + 2  # the change list, one grant, one revoke
+    rig.emu.reset_counters()
+    run_cycle(rig.svc)
+    assert rig.calls() == {"drive": 1, "sheets_read": 0, "sheets_write": 0}
