@@ -225,3 +225,22 @@ def test_dates_of_the_example_keep_their_meaning(rig: EngineRig) -> None:
     for p in later:
         assert p.email.lower() not in readers(rig, p.pupil_id)
     assert date(2026, 9, 8) == DAY
+
+
+def test_a_deleted_roster_comes_back_with_the_class_teachers_entries(rig: EngineRig) -> None:
+    pupil = rig.school.pupils_in(CLASS)[2].id
+    type_roster(rig, pupil, "parent_email:1", "papa.new@gmail.com")
+    run_cycle(rig.svc)
+    sheets = rig.emu.files[page(rig)].spreadsheet.sheets
+    roster = next(s for s in sheets if s.title == RU.roster_tab)
+    rig.client(ORGANIZER).http_client.batch_update(page(rig), {"requests": [
+        {"deleteSheet": {"sheetId": roster.sheet_id}}]})
+    rig.set_now(at(DAY, 11))
+
+    run_cycle(rig.svc)  # the page is repaired from the ledger's register
+
+    grids = rig.inspector.read(page(rig), [RU.roster_tab, RU.attendance_tab])
+    reading = parse_class(grids, rig.school, CLASS)
+    (row,) = [r for r in reading.roster if r.pupil_id == pupil]
+    assert row.parents[0].email == "papa.new@gmail.com"
+    assert "papa.new@gmail.com" in readers(rig, pupil)
