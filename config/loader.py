@@ -138,6 +138,7 @@ def load_school(path: Path | str, environ: Mapping[str, str] | None = None) -> S
         deputy_emails=settings.deputy_emails,
         ledger_anchor=settings.ledger_anchor,
         reports=settings.reports,
+        diaries=settings.diaries,
     )
 
 

@@ -19,6 +19,7 @@ Layout (all tables optional except ``[school]`` and ``[year]``)::
     [schedule]     fields of config.school.ScheduleSettings
     [backend]      kind = "local" | "google", folder, credentials_env, shared_drive_folder_id,
                    reads_per_minute, writes_per_minute
+    [diaries]      fields of config.school.DiarySettings
     [ledger]       path, anchor
     [files]        classes, pupils, parents, teachers, subjects, assignments, timetable, changes,
                    substitutions (CSV paths), plans (a folder of <class>_<subject>.csv)
@@ -123,6 +124,7 @@ class ScheduleSection(_Model):
     sync_every_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
     lock_at: Clock | None = None
     backup_at: Clock | None = None
+    acl_at: Clock | None = None
     backup_keep: PositiveInt | None = None
     weekly_report_weekday: Annotated[int, Field(ge=1, le=7)] | None = None
     weekly_report_at: Clock | None = None
@@ -151,6 +153,12 @@ class ReportsSection(_Model):
     smtp_to: list[str] | None = None
     retry_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
     max_attempts: Annotated[int, Field(ge=1, le=1000)] | None = None
+
+
+class DiariesSection(_Model):
+    enabled: bool | None = None
+    pupils_may_view: bool | None = None
+    folder_id: str | None = None
 
 
 class LedgerSection(_Model):
@@ -182,6 +190,7 @@ class SchoolToml(_Model):
     schedule: ScheduleSection = ScheduleSection()
     backend: BackendSection = BackendSection()
     reports: ReportsSection = ReportsSection()
+    diaries: DiariesSection = DiariesSection()
     ledger: LedgerSection = LedgerSection()
     files: FilesSection = FilesSection()
 

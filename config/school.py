@@ -51,6 +51,7 @@ class ScheduleSettings:
     sync_every_minutes: int = 5
     lock_at: time = time(0, 0)  # nightly lock job, right after lock.day_end: read, lock, protect
     backup_at: time = time(2, 30)
+    acl_at: time = time(3, 0)  # every file's sharing listed from Drive and repaired
     backup_keep: int = 14  # rotated daily backups kept
     weekly_report_weekday: int = 1  # 1=Mon … 7=Sun; the analysis of the week before, for the board
     weekly_report_at: time = time(7, 30)
@@ -105,6 +106,15 @@ class ReportSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DiarySettings:
+    """Parents' diaries (R1–R3): one read-only spreadsheet per pupil."""
+
+    enabled: bool = True  # build and write the diaries
+    pupils_may_view: bool = False  # share each diary with the pupil's own account too (reader)
+    folder_id: str | None = None  # google: shared-drive folder of the diaries (default: backend's)
+
+
+@dataclass(frozen=True, slots=True)
 class School:
     """Everything the service knows about one school and one academic year."""
 
@@ -132,6 +142,7 @@ class School:
     deputy_emails: tuple[str, ...] = ()  # deputy directors: the admin spreadsheet is theirs
     ledger_anchor: Path | None = None  # [ledger] anchor as written (absolute); see anchor_path
     reports: ReportSettings = field(default_factory=ReportSettings)  # delivery of the reports
+    diaries: DiarySettings = field(default_factory=DiarySettings)
     # every lesson of the year, computed on first use (School is immutable, so it never goes stale)
     _lessons: dict[tuple[str, str], list[Lesson]] | None = field(
         default=None, init=False, repr=False, compare=False

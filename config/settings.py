@@ -23,6 +23,7 @@ from config.schema import Loc, SchoolToml, locate
 from config.school import (
     BackendKind,
     BackendSettings,
+    DiarySettings,
     ReportSettings,
     ScheduleSettings,
     default_anchor,
@@ -63,6 +64,7 @@ class Settings:
     deputy_emails: tuple[str, ...] = ()
     ledger_anchor: Path | None = None
     reports: ReportSettings = field(default_factory=ReportSettings)
+    diaries: DiarySettings = field(default_factory=DiarySettings)
 
 
 def _given(section: Any) -> dict[str, Any]:
@@ -106,6 +108,7 @@ def build_settings(
         deputy_emails=deputies,
         reports=_reports(doc, deputies, where),
         ledger_anchor=_anchor(doc.ledger.anchor, base, ledger_path, where),
+        diaries=DiarySettings(**_given(doc.diaries)),
     )
 
 

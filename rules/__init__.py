@@ -4,7 +4,8 @@ Modules, one concept each: ``model`` (school, calendar and policy objects), ``er
 tree), ``grammar`` (what a mark cell may hold), ``calendar`` (school days and lesson dates), ``locks``
 (when a cell stops accepting edits), ``context``/``validation``/``checks_*`` (named validation rules),
 ``grading`` (averages, recommended period marks), ``stats`` (class, subject and school statistics),
-``plan`` (the КТП's topic of each lesson).
+``plan`` (the КТП's topic of each lesson);
+``diary_types``/``diary`` (one pupil's diary projected from a plain view of that pupil's data).
 """
 
 from rules.calendar import (

@@ -202,11 +202,7 @@ class ValidationContext:
 
     def work_type(self, typed: str) -> WorkType | None:
         """The configured work type whose code or name is ``typed`` (case and spaces ignored)."""
-        key = " ".join(typed.split()).casefold()
-        for wt in self.policies.work_types:
-            if key in (wt.code.casefold(), " ".join(wt.name.split()).casefold()):
-                return wt
-        return None
+        return self.policies.work_type_typed(typed)
 
     def counted_marks(self, pupil_id: str, period: str) -> int:
         """Accepted marks of a pupil in a period: valid, on a lesson of that period, not in the

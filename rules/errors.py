@@ -7,6 +7,7 @@ for logs and the CLI) and an optional hint. The CLI prints ``Error: …`` / ``Hi
     ├── ConfigError            configuration files are invalid (carries every problem found)
     ├── BackendError           a spreadsheet backend failed (defined further in sync/)
     │   ├── SheetAccessError   no such file, or no permission
+    │   │   └── NotFound       it does not exist (404): never a missing permission (403)
     │   ├── RateLimited        quota exhausted after the bounded retries
     │   └── TransientError     5xx / timeouts after the bounded retries
     ├── LayoutError            a spreadsheet's structure cannot be understood or repaired
@@ -62,6 +63,10 @@ class BackendError(EjournalError):
 
 class SheetAccessError(BackendError):
     """The file does not exist or the principal may not access it."""
+
+
+class NotFound(SheetAccessError):
+    """What was asked for does not exist (HTTP 404): a revoked permission that is already gone."""
 
 
 class RateLimited(BackendError):

@@ -288,6 +288,14 @@ class Policies:
                 return wt
         return None
 
+    def work_type_typed(self, typed: str) -> WorkType | None:
+        """The work type whose code or name a teacher typed (case and spaces ignored)."""
+        key = " ".join(typed.split()).casefold()
+        for wt in self.work_types:
+            if key in (wt.code.casefold(), " ".join(wt.name.split()).casefold()):
+                return wt
+        return None
+
 
 # --------------------------------------------------------------------------- findings
 

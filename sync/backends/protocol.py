@@ -139,6 +139,7 @@ class TabSpec:
     dropdowns: tuple[Dropdown, ...] = ()
     highlights: tuple[Highlight, ...] = ()
     col_widths: Mapping[int, int] = field(default_factory=dict)  # pixels
+    wrapped: tuple[CellRange, ...] = ()  # text wraps inside these cells (top-aligned)
     protected: bool = True  # whole-tab protection; editors = the service principal only
     open_ranges: tuple[CellRange, ...] = ()  # the cells others may edit (unprotectedRanges)
 
@@ -167,6 +168,9 @@ class FileInfo:
     removed: bool = False  # deleted, trashed or no longer visible
     # tab title -> protection id (from ``create``; see the module docstring); empty otherwise
     protections: Mapping[str, int] = field(default_factory=dict, hash=False)
+    # ids of the file's permissions, when the backend's change list tells them (google): a set
+    # that moved means someone shared or unshared the file
+    permission_ids: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,4 +260,6 @@ class Backend(Protocol):
         ...
 
     def revoke(self, file_id: str, grant_id: str) -> None:
+        """Remove one grant; ``rules.errors.NotFound`` when it is already gone (a refusal is a
+        ``SheetAccessError``: the grant is still there)."""
         ...

@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from rules.errors import ConfigError, EjournalError, LedgerBusy
+from sync.cli.acl import acl
 from sync.cli.ledger import audit, backup, restore, status
 from sync.cli.options import (
     CONTEXT_SETTINGS,
@@ -304,7 +305,7 @@ def demo(directory: Path, days: int, verbose: int) -> None:
     run_demo(directory, days=days, echo=click.echo)
 
 
-for _command in (status, audit, backup, restore, report):
+for _command in (status, audit, backup, restore, report, acl):
     cli.add_command(_command)
 
 

@@ -88,6 +88,13 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+def exit_on_violations(violations: int) -> None:
+    """Exit code 3: the job finished but found what it reports as violations (``acl``: sharing
+    that differs from the wanted access)."""
+    if violations:
+        raise click.exceptions.Exit(EXIT_VIOLATIONS)
+
+
 def exit_for_run(data: dict[str, Any]) -> None:
     """A finished ``sync`` or ``lock`` run's exit code: 3 when it found violations (tampering with
     locked cells, reverted and audited); else 4 when some files failed — for ``lock`` also busy

@@ -11,7 +11,8 @@ rights changes a locked mark in the file: the next cycle reverts it and records 
 Deterministic for a given seed and start day. The school goes live on the first simulated day:
 the copied school.toml sets ``[year] journal_start`` to it, so the lessons before it (kept in the
 paper journal) are locked on the first night but raise no journal-keeping findings, and the
-summary lists only what the simulated days left open.
+summary lists only what the simulated days left open. Every cycle also writes the pupils'
+diaries (one xlsx per pupil under DIR/sheets/Дневники/); the summary says where to open one.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from config.school import School
 from rules.calendar import school_days
 from rules.errors import EjournalError
 from sync.demo.teachers import Teachers, Typing
+from sync.jobs.diaries import LOCAL_FOLDER
 from sync.jobs.service import Service, wall_clock
 from sync.ledger.model import FileKind
 
@@ -75,6 +77,7 @@ class DemoSummary:
     days_locked: int = 0
     protections_written: int = 0
     cycles: int = 0
+    diaries: list[Path] = field(default_factory=list)  # one xlsx per pupil
     audit_ok: bool = False
     audit_events: int = 0
     audit_head: str = ""
@@ -95,6 +98,7 @@ class DemoSummary:
             "days_locked": self.days_locked,
             "protections_written": self.protections_written,
             "cycles": self.cycles,
+            "diaries": len(self.diaries),
             "audit": {"ok": self.audit_ok, "events": self.audit_events, "head": self.audit_head},
             "reports": [str(p) for p in self.reports],
         }
@@ -274,6 +278,7 @@ def _finish(svc: Service, summary: DemoSummary) -> None:
             1 for key in journals for e in tx.entries(key) if e.kind != "empty"
         )
         rules = Counter(f.rule for key in journals for f in tx.findings(key))
+    summary.diaries = sorted((summary.sheets / LOCAL_FOLDER).glob("*/*/*.xlsx"))
     summary.findings_open = sum(rules.values())
     summary.findings_by_rule = dict(rules.most_common())
     report = svc.ledger.audit_verify()
@@ -314,10 +319,14 @@ def _print_summary(summary: DemoSummary, echo: Callable[[str], Any]) -> None:
         f"  Locks: {summary.days_locked} journal-days locked, {summary.protections_written} "
         f"protection updates over {summary.cycles} sync cycles and {len(summary.days)} nights"
     )
+    echo(f"  Diaries: {len(summary.diaries)} (one per pupil, read only) in "
+         f"{summary.sheets / LOCAL_FOLDER}/<class>/<pupil>/")
     state = "OK" if summary.audit_ok else "BROKEN"
     echo(f"  Audit chain: {state}, {summary.audit_events} events, head {summary.audit_head}")
     echo("Where to look")
     echo(f"  {summary.sheets}/  — open a journal in LibreOffice or Excel; see its «Замечания» tab")
+    if summary.diaries:
+        echo(f"  {summary.diaries[0]}  — a pupil's diary, as the parents see it")
     echo(f"  {summary.ledger}  — the ledger (SQLite), the master copy")
     if summary.reports:
         folder = os.path.commonpath([str(p) for p in summary.reports])

@@ -17,7 +17,10 @@ Order and crash story (DESIGN.md §2, the phase-2 contract):
    stores the new token and the dirty list (every file that still needs a write or failed).
 4. ``write``: per journal ONE write (reverts, "Замечания", service cells), per class spreadsheet
    one write of its reverts, only what changed; layout
-   repairs; rebuilds; then the deputy's corrections (``sync.jobs.corrections.process_corrections``).
+   repairs; rebuilds; then the deputy's corrections (``sync.jobs.corrections.process_corrections``);
+   then the sharing of files whose permissions moved in the change list, listed from Drive and
+   repaired (``sync.jobs.acl.follow_sharing``); then the diaries whose content changed
+   (``sync.jobs.diaries.run_diaries``).
 5. ``record``: a small transaction: written tab hashes, reverted violations, the dirty list
    shrunk (and grown by the journals a correction just changed: the next cycle re-reads them so
    their findings and service cells follow the corrected value), the run's counters.
@@ -38,15 +41,18 @@ from datetime import datetime, time
 
 from rules.errors import BackendError, EjournalError, LayoutError, SheetAccessError
 from sync.backends.protocol import FileBusy, FileInfo, Grid
+from sync.jobs.acl import follow_configuration, follow_sharing
 from sync.jobs.class_sync import (
     ClassPlan,
     ClassRead,
+    follow_journals,
     read_class,
     record_class,
     sync_class,
     write_class,
 )
 from sync.jobs.corrections import process_corrections
+from sync.jobs.diaries import run_diaries
 from sync.jobs.journal_sync import (
     JournalPlan,
     JournalRead,
@@ -94,6 +100,7 @@ class _Work:
     rebuild: list[FileRecord] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
     readable: set[str] = field(default_factory=set)  # what a dirty mark can make the cycle read
+    diaries: set[str] = field(default_factory=set)  # diaries someone else edited
 
 
 def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU) -> CycleSummary:
@@ -164,12 +171,16 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
     step("committed")
 
     done = _write_all(svc, [*plans, *class_plans], summary, step, now)
+    summary.writes += follow_journals(svc, now, {p.file.id for p in class_plans})
     done |= _rebuild_all(svc, work.rebuild, summary, now)
     admin = work.admin
     if admin is not None and admin_grid is not None and _corrections(
         svc, admin, admin_grid, feed.get(admin.id), summary, now
     ):
         done.add(admin.id)
+    _sharing(svc, [i for i in feed.values() if i is not None], summary, now)
+    _diaries(svc, work.diaries, summary, now)
+    step("diaries")
 
     written = [p for p in plans if p.ref.file.id in done]
     with svc.ledger.transaction() as tx:
@@ -227,6 +238,8 @@ def _decide(svc: Service, files: list[FileRecord], feed: dict[str, FileInfo | No
             work.journals.append(refs[record.id])
         elif wanted and record.id in classes:
             work.classes.append(record)
+        elif record.kind is FileKind.DIARY and info is not None and not info.by_me:
+            work.diaries.add(record.id)
     return work
 
 
@@ -325,6 +338,24 @@ def _corrections(svc: Service, admin: FileRecord, grid: Grid, seen: FileInfo | N
     summary.corrections = result.to_json()
     summary.writes += result.writes
     return not result.errors
+
+
+def _sharing(svc: Service, infos: list[FileInfo], summary: CycleSummary, now: datetime) -> None:
+    """A new configuration's access applied; files whose sharing moved in the change list listed
+    and repaired (``sync.jobs.acl``)."""
+    result = follow_sharing(svc, infos, now)  # first: the change list predates own changes
+    if result is not None:
+        summary.acl = result.to_json()
+        summary.failed += [FileProblem(d.file_id, f"acl {e}") for d, e in result.failed]
+    follow_configuration(svc, now)
+
+
+def _diaries(svc: Service, edited: set[str], summary: CycleSummary, now: datetime) -> None:
+    """The diaries whose content changed, after the journals' writes and the corrections."""
+    result = run_diaries(svc, now, edited=edited)
+    summary.diaries = result.to_json()
+    summary.writes += result.writes
+    summary.failed += [FileProblem(f"diary of pupil {pid}", e) for pid, e in result.failed]
 
 
 def _corrected(tx: Tx, now: datetime) -> set[str]:

@@ -1,4 +1,5 @@
-"""The daemon (``ejournal run``): sync every N minutes, nightly locks, a daily backup — never fatal.
+"""The daemon (``ejournal run``): sync every N minutes, nightly locks, a daily backup and a daily
+sharing check against Drive — never fatal.
 
 Timing decision: ``schedule``'s ``.at()`` reads the process's local clock, while the school's times
 (``[schedule] lock_at``, ``backup_at``) are in the school's zone and tests drive a fake clock. So the
@@ -10,6 +11,8 @@ jobs are due:
 * ``sync``: every ``sync_every_minutes``;
 * ``backup``: at ``backup_at`` every day, into ``backups/`` beside the ledger, ``backup_keep`` kept;
 * ``reports``: every 30 minutes, builds the reports that are due and retries deliveries.
+* ``acl``: at ``acl_at`` every day, every file's sharing listed from Drive and repaired
+  (``sync.jobs.acl``).
 
 A daily job's last handled slot is kept in the ledger's state (``daemon.<job>.slot``), so a daemon
 restarted after the night's lock still locks once, and not twice. Every job is guarded: an exception is logged
@@ -72,14 +75,15 @@ class DaemonJob:
 
 
 def default_jobs(school: School) -> list[DaemonJob]:
-    """lock (nightly), sync (every N minutes), backup (daily), reports (what is due, and the
-    deliveries to retry: ``sync.jobs.report_schedule``) — in the order a tick runs them."""
+    """lock (nightly), sync (every N minutes), backup and acl (daily), reports (what is due, and
+    the deliveries to retry: ``sync.jobs.report_schedule``) — in the order a tick runs them."""
     settings = school.schedule
     return [
         DaemonJob("lock", _lock, at=settings.lock_at),
         DaemonJob("sync", _sync, every=timedelta(minutes=settings.sync_every_minutes)),
         DaemonJob("backup", _backup, at=settings.backup_at),
         DaemonJob("reports", _reports, every=REPORTS_EVERY),
+        DaemonJob("acl", _acl, at=settings.acl_at),
     ]
 
 
@@ -99,6 +103,12 @@ def _reports(svc: Service) -> object:
     from sync.jobs.report_schedule import reports_job
 
     return reports_job(svc)
+
+
+def _acl(svc: Service) -> object:
+    from sync.jobs.acl import run_acl
+
+    return run_acl(svc, svc.now(), fix=True)
 
 
 def _backup(svc: Service) -> object:

@@ -32,6 +32,7 @@ from rules.model import Finding, Lesson, Location, Severity
 from rules.validation import validate
 from sync.backends.protocol import CellRange, Grid, TabMissing
 from sync.jobs.closing import Due, LockTotals, due_at, late_findings, lock_due
+from sync.jobs.findings_tab import findings_update
 from sync.jobs.journal_cells import OpenCell, compare, validation_context
 from sync.jobs.journal_service import (
     deviation_findings,
@@ -49,11 +50,9 @@ from sync.layout.journal.map import LessonKey
 from sync.layout.journal.spec import (
     JournalReading,
     parse_journal,
-    render_findings,
     render_service_columns,
 )
 from sync.layout.labels import RU, Labels
-from sync.ledger.audit import content_hash
 from sync.ledger.ledger import Tx
 from sync.ledger.model import (
     INVALID_KIND,
@@ -66,7 +65,6 @@ from sync.ledger.model import (
     FindingRecord,
     PeriodMarkInput,
 )
-from sync.ledger.state import FINDINGS_ROWS_KEY
 
 log = logging.getLogger(__name__)
 
@@ -324,35 +322,14 @@ def structure_findings(journal: str, problems: Sequence[StructureProblem]) -> li
     ]
 
 
-def as_finding(record: FindingRecord) -> Finding:
-    return Finding(
-        record.rule,
-        Severity(record.severity),
-        Location(record.journal, record.pupil_id, record.day, record.field, record.cell),
-        record.message,
-    )
-
-
 def _findings_update(tx: Tx, svc: Service, ref: JournalRef, open_now: list[FindingRecord],
                      plan: JournalPlan, now: datetime, labels: Labels
                      ) -> list[tuple[CellRange, Grid]]:
-    """"Замечания" rewritten whole, only when its content hash moved (padded over longer lists)."""
-    tz = svc.school.timezone
-    state_key = FINDINGS_ROWS_KEY.format(file_id=ref.file.id)
-    fresh = render_findings((), labels=labels)
-    high = int(tx.state_get(state_key) or len(fresh))
-    items = [(as_finding(r), r.opened.astimezone(tz).date()) for r in open_now]
-    rows = render_findings(items, clear_rows=high, labels=labels)
-    digest = content_hash(rows)
-    last = tx.tab_hash(ref.file.id, labels.findings_tab)
-    if last is None:  # never written by the cycle: the tab is as setup rendered it
-        last = content_hash(render_findings((), clear_rows=high, labels=labels))
-    if digest == last:
-        return []
-    if len(rows) > high:
-        tx.state_set(state_key, str(len(rows)), now)
-    plan.findings_hash = digest
-    return [(CellRange(labels.findings_tab, 0, 0, len(rows), 3), rows)]
+    """"Замечания" rewritten whole, only when its content hash moved (``sync.jobs.findings_tab``)."""
+    updates, digest = findings_update(tx, ref.file.id, open_now, svc.school.timezone, now, labels)
+    if digest is not None:
+        plan.findings_hash = digest
+    return updates
 
 
 # --------------------------------------------------------------------------- 3. writes

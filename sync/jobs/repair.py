@@ -25,6 +25,7 @@ from typing import Any
 
 from rules.errors import BackendError, LayoutError, StoreError
 from sync.backends.protocol import Grid
+from sync.jobs.diaries import rebuild_diary, run_diaries
 from sync.jobs.repair_tabs import restore_tabs, tab_of
 from sync.jobs.service import Service, split_journal_key
 from sync.jobs.spreadsheets import (
@@ -187,6 +188,8 @@ def unplaced_cells(reading: JournalReading, tabs: Collection[str]) -> list[dict[
 def rebuild_file(svc: Service, file: FileRecord, *, now: datetime) -> FileRecord:
     """The file is gone: create it anew from the ledger, register it under the same kind and key
     (the old record is replaced; audited), share it again; the next cycle re-reads it."""
+    if file.kind is FileKind.DIARY:
+        return rebuild_diary(svc, file, now=now)
     if file.kind not in REBUILT_KINDS:
         raise LayoutError(
             f"file {file.id}: {file.kind.value} spreadsheets are not rebuilt here",
@@ -229,8 +232,9 @@ def rebuild_all(svc: Service, *, now: datetime, labels: Labels = RU) -> RebuildS
     the ledger, overlaid with their open cells as read now. Class and admin spreadsheets hold
     what the ledger does not (rosters being edited, the deputy's rows): only their damaged or
     missing tabs are re-laid out, absence reasons from the ledger (days still open as read). A
-    file that is gone is rebuilt, one never made is created. Failures are per file. A ledger
-    that fails ``audit verify`` (a forged master copy) is refused before anything is published.
+    file that is gone is rebuilt, one never made is created. Every pupil's diary is re-laid out
+    whole from the ledger (or created). Failures are per file. A ledger that fails ``audit
+    verify`` (a forged master copy) is refused before anything is published.
     """
     report = svc.ledger.audit_verify()
     if not report.ok:
@@ -270,6 +274,10 @@ def rebuild_all(svc: Service, *, now: datetime, labels: Labels = RU) -> RebuildS
     if touched:
         with svc.ledger.transaction() as tx:
             tx.add_dirty_files(touched, now)
+    diaries = run_diaries(svc, now, everyone=True, labels=labels)  # re-laid out, or re-created
+    summary.rerendered += [f"diary {pid}" for pid in diaries.written]
+    summary.created += [f"diary {pid}" for pid in diaries.created]
+    summary.failed += [(f"diary {pid}", error) for pid, error in diaries.failed]
     log.info(
         "rebuild: %d re-rendered, %d rebuilt, %d created, %d intact, %d failed",
         len(summary.rerendered),

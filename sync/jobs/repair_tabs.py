@@ -13,8 +13,9 @@ from datetime import datetime
 
 from rules.errors import LayoutError
 from sync.backends.protocol import Grid, TabSpec
+from sync.jobs.class_pages import ledger_class_values
 from sync.jobs.service import Service
-from sync.jobs.spreadsheets import file_spec, ledger_reasons, with_open_reasons
+from sync.jobs.spreadsheets import file_spec, with_open_reasons
 from sync.layout.admin.spec import parse_corrections
 from sync.layout.class_sheet.spec import parse_class
 from sync.layout.common import a1, cell_text, is_blank
@@ -40,9 +41,12 @@ def restore_tabs(svc: Service, file: FileRecord, *, now: datetime, labels: Label
     if file.kind is FileKind.CLASS:
         reading = parse_class(grids, svc.school, file.key, labels=labels)
         broken = [t for t in reading.repair_tabs if t in titles]
+        if labels.findings_tab not in present:
+            broken.append(labels.findings_tab)
         with svc.ledger.snapshot() as tx:
             values = with_open_reasons(
-                ledger_reasons(tx, file.key), reading, tx.absence_locked(file.key)
+                ledger_class_values(tx, svc.school, file.key, now.date()), reading,
+                tx.absence_locked(file.key),
             )
         spec = file_spec(svc, file.kind, file.key, now=now, classes=values)
         dropped = [
@@ -61,6 +65,8 @@ def restore_tabs(svc: Service, file: FileRecord, *, now: datetime, labels: Label
     with svc.ledger.transaction() as tx:
         if protections:
             tx.set_protections(file.id, protections)
+        if labels.findings_tab in broken:
+            tx.set_tab_hash(file.id, labels.findings_tab, "", now)  # the next cycle rewrites it
         payload = {"file": file.id, "kind": file.kind.value, "key": file.key, "replaced": broken}
         tx.audit_append("repair.tabs", {**payload, "dropped": dropped}, now)
     log.info("%s file %s: %d tab(s) re-laid out", file.kind.value, file.id, len(broken))

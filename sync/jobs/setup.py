@@ -29,7 +29,7 @@ from typing import Any
 from rules.errors import BackendError, LayoutError, RateLimited
 from sync.jobs.repair import rebuild_file
 from sync.jobs.service import Service
-from sync.jobs.sharing import desired_roles, reconcile_acl
+from sync.jobs.sharing import reconcile_acl, wanted_roles
 from sync.jobs.spreadsheets import (
     create_file,
     expected_files,
@@ -181,7 +181,7 @@ def _ensure(
     label = f"{kind.value} {key}"
     if record is not None:
         if is_present(svc, record):
-            changes = reconcile_acl(svc, record.id, desired_roles(svc.school, kind, key, now), now)
+            changes = reconcile_acl(svc, record.id, wanted_roles(svc, kind, key, now), now)
             summary.grants += len(changes.granted)
             summary.revokes += len(changes.revoked)
             _sharing_failed(summary, label, changes.failed)

@@ -14,18 +14,21 @@ record is harmless: a grant is idempotent per address, and the next run grants a
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from config.school import School
-from rules.errors import BackendError, SheetAccessError
+from rules.errors import BackendError, NotFound
 from rules.locks import lock_window
 from rules.model import CellKind
 from sync.backends.protocol import Grant, Role
 from sync.jobs.service import Service, split_journal_key
+from sync.ledger.contacts import PUPIL_SLOT, ContactRecord
 from sync.ledger.model import FileKind
+from sync.ledger.state import ACL_SEEN_KEY
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +67,43 @@ def substitutes_with_access(
     return tuple(out)
 
 
-def desired_roles(school: School, kind: FileKind, key: str, now: datetime) -> dict[str, Role]:
+def diary_readers(school: School, pupil_id: str, today: date,
+                  register: Sequence[ContactRecord] | None = None) -> list[str]:
+    """Who may read a pupil's diary on ``today``: each parent whose application (consent) date
+    has come (R2, 1.13), and the pupil where the school lets pupils view their diary and the class
+    teacher allowed it (R17). From the class page's ``register`` once it was read, else from the
+    configuration (parents.csv, pupils.csv)."""
+    if register is None:
+        emails = [p.email for p in school.parents_of(pupil_id)
+                  if p.email and p.consent is not None and p.consent <= today]
+        pupil = school.pupil(pupil_id)
+        if school.diaries.pupils_may_view and pupil is not None and pupil.email:
+            emails.append(pupil.email)
+        return emails
+    emails = [c.email for c in register if c.slot != PUPIL_SLOT and c.email
+              and c.consent is not None and c.consent <= today]
+    if school.diaries.pupils_may_view:
+        emails += [c.email for c in register if c.slot == PUPIL_SLOT and c.email and c.consent]
+    return emails
+
+
+def wanted_roles(svc: Service, kind: FileKind, key: str, now: datetime) -> dict[str, Role]:
+    """:func:`desired_roles`, a diary's from the ledger's register of its class when known."""
+    register = None
+    pupil = svc.school.pupil(key) if kind is FileKind.DIARY else None
+    if pupil is not None:
+        with svc.ledger.snapshot() as tx:
+            if tx.contacts_known(pupil.class_id):
+                register = tx.contacts(pupil_id=key)
+    return desired_roles(svc.school, kind, key, now, register)
+
+
+def desired_roles(school: School, kind: FileKind, key: str, now: datetime,
+                  register: Sequence[ContactRecord] | None = None) -> dict[str, Role]:
     """E-mail (lower case) → role every file of ``kind``/``key`` should grant at ``now``."""
+    if kind is FileKind.DIARY:
+        readers = diary_readers(school, key, now.date(), register)
+        return {e.strip().lower(): Role.READER for e in readers}
     teacher_ids: list[str] = []
     emails: list[str] = []
     if kind is FileKind.JOURNAL:
@@ -111,19 +149,21 @@ def reconcile_acl(
         changes.granted.append(email)
         events.append(("acl.granted", {"file": file_id, "email": email, "role": role.value}))
     principal = svc.backend.principal.lower()
+    revoked_ids: set[str] = set()
     for email, grant in list(observed.items()):
         if email in wanted or email == principal or grant.role not in MANAGED_ROLES:
             continue
         if grant.id:
             try:
                 svc.backend.revoke(file_id, grant.id)
-            except SheetAccessError:
-                pass  # already gone
+            except NotFound:
+                pass  # already gone (404); a 403 is a failure, retried next time
             except BackendError as exc:
                 changes.failed.append(f"file {file_id}: a revoke failed ({type(exc).__name__})")
                 log.warning("file %s: a revoke failed (%s)", file_id, type(exc).__name__)
                 continue
         del observed[email]
+        revoked_ids.add(grant.id)
         changes.revoked.append(email)
         events.append(("acl.revoked", {"file": file_id, "email": email, "role": grant.role.value}))
     recorded = {r.email: r.desired_role for r in records if r.desired_role is not None}
@@ -134,6 +174,11 @@ def reconcile_acl(
         tx.set_observed_acl(file_id, observed.values(), now)
         for kind, payload in events:
             tx.audit_append(kind, payload, now)
+        seen = tx.state_get(ACL_SEEN_KEY.format(file_id=file_id))
+        if seen is not None:  # own changes: the change list's next ids are expected
+            ids = (set(json.loads(seen)) - revoked_ids) | {
+                observed[e].id for e in changes.granted if e in observed}
+            tx.state_set(ACL_SEEN_KEY.format(file_id=file_id), json.dumps(sorted(ids)), now)
     if changes.granted or changes.revoked:
         log.info(
             "file %s: %d grant(s), %d revoke(s)",
@@ -148,6 +193,8 @@ __all__ = [
     "MANAGED_ROLES",
     "AclChanges",
     "desired_roles",
+    "diary_readers",
     "reconcile_acl",
     "substitutes_with_access",
+    "wanted_roles",
 ]

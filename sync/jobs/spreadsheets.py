@@ -11,6 +11,7 @@ spreadsheet's rows start empty (its corrections live on in the ledger and the au
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -19,8 +20,9 @@ from config.school import School
 from rules.errors import LayoutError, SheetAccessError
 from rules.model import Lesson
 from sync.backends.protocol import SpreadsheetSpec
+from sync.jobs.class_pages import ledger_class_values
 from sync.jobs.service import Service, journal_key, split_journal_key
-from sync.jobs.sharing import AclChanges, desired_roles, reconcile_acl
+from sync.jobs.sharing import AclChanges, reconcile_acl, wanted_roles
 from sync.layout.admin.spec import admin_spec
 from sync.layout.class_sheet.spec import ClassReading, ClassValues, class_spec
 from sync.layout.common import cell_text
@@ -85,7 +87,7 @@ def file_spec(
     if kind is FileKind.CLASS:
         if classes is None:
             with svc.ledger.snapshot() as tx:
-                classes = ledger_reasons(tx, key)
+                classes = ledger_class_values(tx, school, key, today)
         return class_spec(school, key, today=today, existing=classes)
     if kind is FileKind.ADMIN:
         return admin_spec(school)
@@ -114,12 +116,6 @@ def ledger_values(tx: Tx, journal: str) -> JournalValues:
     return JournalValues(entries, periods, lessons)
 
 
-def ledger_reasons(tx: Tx, class_id: str) -> ClassValues:
-    """A class's absence reasons from the ledger, for ``class_spec(..., existing=…)`` (a text
-    kept when its day locked with a typo comes back as that text)."""
-    return ClassValues({(r.pupil_id, r.day): r.shown for r in tx.absences(class_id)})
-
-
 def with_open_reasons(values: ClassValues, reading: ClassReading,
                       locked: AbsenceLockedView) -> ClassValues:
     """The ledger's reasons, with every cell of a day still open as the read found it (typed,
@@ -133,7 +129,7 @@ def with_open_reasons(values: ClassValues, reading: ClassReading,
     for e in reading.attendance:
         if locked.cell(e.pupil_id, e.day) is None:
             reasons[(e.pupil_id, e.day)] = cell_text(e.raw)
-    return ClassValues(reasons)
+    return dataclasses.replace(values, reasons=reasons)
 
 
 # --------------------------------------------------------------------------- files
@@ -154,7 +150,7 @@ def create_file(
     loses track of it; a re-created file replaces the old record, audited ``setup.created``),
     then share it as :func:`sync.jobs.sharing.desired_roles` says."""
     info = svc.backend.create(spec)
-    wanted = desired_roles(svc.school, kind, key, now)
+    wanted = wanted_roles(svc, kind, key, now)
     with svc.ledger.transaction() as tx:
         record = tx.register_file(info.id, kind, key, info.name, now, protections=info.protections)
         tx.set_desired_acl(info.id, wanted, now)
@@ -173,7 +169,6 @@ __all__ = [
     "expected_name",
     "file_spec",
     "is_present",
-    "ledger_reasons",
     "ledger_values",
     "with_open_reasons",
 ]

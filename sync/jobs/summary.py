@@ -164,6 +164,8 @@ class CycleSummary(_RunSummary):
     corrections: dict[str, Any] | None = None  # process_corrections' summary, if it ran
     locks: LockTotals = field(default_factory=LockTotals)  # closed windows locked by its reads
     locks_retried: int = 0  # files whose failed lock work this cycle ran again
+    diaries: dict[str, Any] | None = None  # the diary pass's summary (sync.jobs.diaries)
+    acl: dict[str, Any] | None = None  # sharing listed and repaired (sync.jobs.acl), if any
 
     def counters(self) -> dict[str, int]:
         """Integer counters for the ledger's ``runs`` row."""
@@ -190,6 +192,8 @@ class CycleSummary(_RunSummary):
                 "corrections": self.corrections,
                 "locks": asdict(self.locks),
                 "locks_retried": self.locks_retried,
+                "diaries": self.diaries,
+                "acl": self.acl,
             },
         )
 

@@ -66,6 +66,8 @@ class Labels:
     parent_name: str = "Родитель {n}"
     parent_email: str = "E-mail родителя {n}"
     parent_consent: str = "Заявление родителя {n}"
+    may_view: str = "Ученик видит дневник"
+    needs_reason: str = "Нужна причина (дни с «н»)"
 
     # admin spreadsheet, "Исправления"
     row_id: str = "Код строки"
@@ -95,10 +97,43 @@ class Labels:
     field_work_type: str = "вид работы"
     field_homework: str = "ДЗ"
 
+    # diary (one per pupil, read only)
+    week_tab: str = "Неделя"
+    marks_tab: str = "Оценки"
+    totals_tab: str = "Итоги"
+    timetable_tab: str = "Расписание"
+    diary_word: str = "Дневник"
+    week_word: str = "Неделя"
+    week_columns: tuple[str, str, str] = ("Урок", "Отметка, посещение", "Тема и домашнее задание")
+    no_lessons: str = "нет уроков"
+    topic_line: str = "Тема: {topic}"
+    homework_line: str = "Задано: {homework}"
+    next_week: tuple[str, str] = ("ДОМАШНЕЕ ЗАДАНИЕ", "к урокам следующей недели")
+    homework_given: str = "{homework} (задано {day})"
+    nothing_yet: str = "пока ничего не задано"
+    marks_columns: tuple[str, ...] = ("Предмет", "Отметки: дата, вид работы, тема",
+                                      "Средний балл", "Рекомендуемая")
+    no_period: str = "учебный период не начался"
+    attendance_rows: tuple[str, ...] = (
+        "Пропущено уроков", "— по болезни", "— по уважительной причине",
+        "— без уважительной причины", "— причина не указана", "Опозданий",
+        "Пропущено дней целиком",
+    )
+    absence_columns: tuple[str, str, str] = ("Дата", "Урок", "Отметка, причина")
+    late_text: str = "опоздание"
+    no_absences: str = "пропусков нет"
+    timetable_columns: tuple[str, str, str] = ("День", "Урок", "Предмет")
+    changes_heading: tuple[str, str] = ("ИЗМЕНЕНИЯ", "в расписании")
+    changes_columns: tuple[str, str, str] = ("Дата", "Урок", "Что изменилось")
+    no_changes: str = "изменений нет"
+    weekdays: tuple[str, ...] = ("Понедельник", "Вторник", "Среда", "Четверг", "Пятница",
+                                 "Суббота", "Воскресенье")
+
     # spreadsheet names
     journal_name: str = "Журнал {class_id} · {subject} · {year}"
     class_name: str = "Класс {class_id} · {year}"
     admin_name: str = "Администрация · {year}"
+    diary_name: str = "Дневник · {pupil} · {class_id} · {year}"
     journal_key: str = "{class_id} · {subject}"  # how the deputy names a journal in "Исправления"
 
     def period_column(self, kind: PeriodKind) -> str:

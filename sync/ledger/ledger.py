@@ -16,7 +16,8 @@ The transaction object :class:`Tx` carries every domain method, grouped by conce
 ``files`` (registry, state, ACL, runs), ``entries`` (lessons, entries, period marks),
 ``locks``, ``findings`` (findings, violations), ``late`` (late entries), ``corrections`` and
 ``absences`` (the class teacher's absence reasons), ``reports`` (weekly remarks, the delivery
-outbox), all on top of
+outbox), ``diaries`` (what was written to each pupil's diary), ``contacts`` (the class pages'
+register of parents), all on top of
 ``audit.AuditLog``; ``seals`` reseals the rows a transaction changed just before it commits, so the
 chain covers the data. Opened with an ``anchor`` path, the ledger refuses a write transaction while
 its chain does not extend the anchored head and re-anchors after every commit (``sync.ledger.anchor``).
@@ -40,8 +41,10 @@ from rules.errors import StoreError
 from sync.ledger import anchor as anchors
 from sync.ledger import audit, seals
 from sync.ledger.absences import AbsencesPart
+from sync.ledger.contacts import ContactsPart
 from sync.ledger.corrections import CorrectionsPart
 from sync.ledger.db import BEGIN_OPTION, make_engine, raw_of, translate
+from sync.ledger.diaries import DiariesPart
 from sync.ledger.files import AclPart, FilesPart, RunsPart
 from sync.ledger.findings import FindingsPart, ViolationsPart
 from sync.ledger.late import LateEntriesPart
@@ -69,6 +72,8 @@ class Tx(
     RemarksPart,
     ReportReadsPart,
     DeliveriesPart,
+    DiariesPart,
+    ContactsPart,
 ):
     """One unit of work on the ledger; valid only inside its ``with`` block."""
 

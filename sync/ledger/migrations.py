@@ -14,7 +14,8 @@ absence reasons and the locked attendance days; migration 3 the late entries
 and seals the rows as they are (``sync.ledger.seals``: events written before it cannot re-prove
 them); migrations 1 and 2 create those tables without it (:data:`LATER_COLUMNS`),
 so a fresh ledger takes the same steps as an old one. Migration 5 adds the weekly analyses'
-remarks and the outbox of report deliveries. A ``timed`` migration is also given ``now``.
+remarks and the outbox of report deliveries; migration 6 what was written to each diary and
+the class pages' register of parents. A ``timed`` migration is also given ``now``.
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ def _late_entries(connection: Connection) -> None:
 
 LATER_TABLES = (  # created by migrations after 1
     t.absence_reasons, t.absence_locks, t.late_entries, t.remarks, t.report_deliveries,
+    t.diaries, t.contacts,
 )
 LATER_COLUMNS = {c.name: ("seal",) for c in COVERED}  # added to these tables by migration 4
 
@@ -118,6 +120,11 @@ def _reports(connection: Connection) -> None:
     t.metadata.create_all(connection, tables=[t.remarks, t.report_deliveries])
 
 
+def _diaries(connection: Connection) -> None:
+    """Version 6: what the service last wrote to each pupil's diary, and who may read it."""
+    t.metadata.create_all(connection, tables=[t.diaries, t.contacts])
+
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _create_schema),
@@ -125,6 +132,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "late entries", _late_entries),
     Migration(4, "data seals", _data_seals, timed=True),
     Migration(5, "report remarks and deliveries", _reports),
+    Migration(6, "diaries and contacts", _diaries),
 )
 
 

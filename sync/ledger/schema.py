@@ -288,6 +288,27 @@ report_deliveries = Table(  # migration 5: the outbox of built reports (Drive, e
     UniqueConstraint("path", "channel", name="uq_report_deliveries_path_channel"),
 )
 
+diaries = Table(  # migration 6: what the service last wrote to each pupil's diary
+    "diaries",
+    metadata,
+    Column("pupil_id", String(100), primary_key=True),
+    Column("tabs", Text, nullable=False),  # JSON {tab title: [sha256 of its rows, rows written]}
+    Column("pending_since", UtcDateTime),  # a change waits to be written since (oldest first)
+    Column("written_at", UtcDateTime),
+)
+
+contacts = Table(  # migration 6: the class page's register of who may read each diary
+    "contacts",
+    metadata,
+    Column("pupil_id", String(100), primary_key=True),
+    Column("slot", Integer, primary_key=True),  # 1, 2, …: a parent; 0: the pupil's own account
+    Column("class_id", String(50), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("email", String(320), nullable=False),  # lower case; "" none
+    Column("consent", Date),  # the application's date (R2); slot 0: the day the view was allowed
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
 acl = Table(
     "acl",
     metadata,

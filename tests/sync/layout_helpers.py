@@ -7,6 +7,7 @@ function returns a new grid and leaves its input alone.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,13 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example" / "school.t
 
 
 @cache
-def example_school() -> School:
-    """The example school (loaded once; School is frozen)."""
-    return load_school(EXAMPLE, environ={})
+def example_school(*, diaries: bool = False) -> School:
+    """The example school (School is frozen). Its diaries are off unless asked for: the engine
+    tests count the journals' calls, the diary tests (``tests/sync/jobs/test_diaries*``) turn
+    them on."""
+    school = load_school(EXAMPLE, environ={})
+    return dataclasses.replace(
+        school, diaries=dataclasses.replace(school.diaries, enabled=diaries))
 
 
 def width(grid: Grid) -> int:

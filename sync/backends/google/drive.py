@@ -20,7 +20,7 @@ from sync.backends.protocol import FileInfo, Grant, Role
 DRIVE_CHANGES_URL = "https://www.googleapis.com/drive/v3/changes"
 FILE_FIELDS = "id,name,version,modifiedTime,trashed,lastModifyingUser(emailAddress,me)"
 CHANGE_FIELDS = ("nextPageToken,newStartPageToken,changes(fileId,removed,time,file(name,"
-                 "modifiedTime,version,trashed,lastModifyingUser(emailAddress,me)))")
+                 "modifiedTime,version,trashed,permissionIds,lastModifyingUser(emailAddress,me)))")
 GRANTABLE = (Role.READER, Role.COMMENTER, Role.WRITER)
 ALL_DRIVES = {"supportsAllDrives": "true"}
 
@@ -43,10 +43,12 @@ def file_info(file_id: str, f: Mapping[str, Any], principal: str,
     user = f.get("lastModifyingUser") or {}
     by_me = bool(user.get("me")) or (
         str(user.get("emailAddress", "")).lower() == principal.lower())
+    ids = f.get("permissionIds")
     return FileInfo(id=file_id, name=str(f.get("name", "")), version=str(f.get("version", "")),
                     modified=_when(f.get("modifiedTime")), by_me=by_me,
                     removed=removed or bool(f.get("trashed")),
-                    modified_by=str(user.get("emailAddress", "")).lower())
+                    modified_by=str(user.get("emailAddress", "")).lower(),
+                    permission_ids=None if ids is None else tuple(sorted(map(str, ids))))
 
 
 def start_token(call: Call) -> str:

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from gspread.http_client import HTTPClient
 
-from rules.errors import BackendError, RateLimited, SheetAccessError, TransientError
+from rules.errors import BackendError, NotFound, RateLimited, SheetAccessError, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ def translate(response: requests.Response, url: str, principal: str | None = Non
                            hint="lower reads_per_minute/writes_per_minute or spread the work")
     if code in (403, 404):
         who = principal or "the service account"
-        return SheetAccessError(
+        return (NotFound if code == 404 else SheetAccessError)(
             f"file {fid}: not found or no permission ({what}: {message})",
             hint=f"share the file with {who} as an editor, or add {who} to the shared drive "
                  "as a Content manager; check the file id in the ledger")

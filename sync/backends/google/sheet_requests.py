@@ -107,6 +107,7 @@ def _own(tab: TabSpec, ranges: Sequence[CellRange], what: str) -> None:
 def tab_requests(tab: TabSpec, sheet_id: int, principal: str) -> list[Request]:
     """Every request that lays out ``tab`` as a new sheet with id ``sheet_id``."""
     _own(tab, tab.text_ranges, "text")
+    _own(tab, tab.wrapped, "wrap")
     _own(tab, [d.range for d in tab.dropdowns] + [h.range for h in tab.highlights], "format")
     _own(tab, tab.open_ranges, "open")
     reqs: list[Request] = [{"addSheet": {"properties": {
@@ -122,6 +123,11 @@ def tab_requests(tab: TabSpec, sheet_id: int, principal: str) -> list[Request]:
             "range": grid_range(sheet_id, r),
             "cell": {"userEnteredFormat": {"numberFormat": {"type": "TEXT"}}},
             "fields": "userEnteredFormat.numberFormat"}})
+    for r in tab.wrapped:
+        reqs.append({"repeatCell": {
+            "range": grid_range(sheet_id, r),
+            "cell": {"userEnteredFormat": {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"}},
+            "fields": "userEnteredFormat.wrapStrategy,userEnteredFormat.verticalAlignment"}})
     for d in tab.dropdowns:
         reqs.append({"setDataValidation": {"range": grid_range(sheet_id, d.range), "rule": {
             "condition": {"type": "ONE_OF_LIST",

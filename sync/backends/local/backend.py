@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from openpyxl.workbook.workbook import Workbook
 
-from rules.errors import BackendError, SheetAccessError
+from rules.errors import BackendError, NotFound, SheetAccessError
 from sync.backends.local import caps, edits, xlsx
 from sync.backends.local.files import (
     OutsideFolder,
@@ -337,7 +337,7 @@ class LocalBackend:
             if grant_id == OWNER_GRANT_ID:
                 raise BackendError(f"file {file_id}: the owner's access cannot be revoked")
             if not any(g.id == grant_id for g in entry.grants):
-                raise SheetAccessError(f"file {file_id}: no grant {grant_id}",
+                raise NotFound(f"file {file_id}: no grant {grant_id}",
                                        hint="list the file's grants again")
             entry.grants = [g for g in entry.grants if g.id != grant_id]
             self._save_manifest(manifest)

@@ -22,7 +22,7 @@ from typing import IO, Any
 import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import PatternFill, Protection
+from openpyxl.styles import Alignment, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -114,6 +114,25 @@ def set_values(ws: Worksheet, rng: CellRange, grid: Grid, *, skip_empty: bool = 
         for j, value in enumerate(row):
             if not (skip_empty and (value is None or value == "")):
                 put(ws.cell(rng.start_row + i + 1, rng.start_col + j + 1), value)
+    fit_rows(ws, range(rng.start_row + 1, rng.start_row + height + 1))
+
+
+LINE_POINTS = 15.0  # height of one line of text (the default 11 pt font)
+
+
+def fit_rows(ws: Worksheet, rows: range) -> None:
+    """Give rows holding wrapped text the height of their longest cell: LibreOffice (and Excel)
+    do not fit the rows of a file they open, so wrapped lines would overlap the next row."""
+    for r in rows:
+        lines = 1
+        for cell in ws[r] if r <= ws.max_row else ():
+            if not (cell.alignment.wrap_text and isinstance(cell.value, str) and cell.value):
+                continue
+            width = ws.column_dimensions[get_column_letter(cell.column)].width or 8.43
+            per_line = max(1, int(width * 1.05))
+            count = sum(max(1, math.ceil(len(part) / per_line)) for part in cell.value.split("\n"))
+            lines = max(lines, count)
+        ws.row_dimensions[r].height = LINE_POINTS * lines if lines > 1 else None
 
 
 def unformatted(value: Any) -> Any:
@@ -244,6 +263,10 @@ def lay_out_tab(wb: Workbook, tab: TabSpec) -> TabState:
         ws.column_dimensions[get_column_letter(col + 1)].hidden = True
     for col, px in tab.col_widths.items():
         ws.column_dimensions[get_column_letter(col + 1)].width = round(max(px - 5, 0) / 7, 2)
+    for r, c in cells_of(tab.wrapped, extent):
+        ws.cell(r + 1, c + 1).alignment = Alignment(wrap_text=True, vertical="top")
+    if tab.wrapped:
+        fit_rows(ws, range(1, len(tab.rows) + 1))
     for dd in tab.dropdowns:
         _add_dropdown(ws, dd.range, dd.values, dd.strict, extent)
     for hl in tab.highlights:

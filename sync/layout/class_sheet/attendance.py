@@ -78,9 +78,13 @@ def parse_attendance(
     names = {normalize_label(labels.number), normalize_label(labels.pupil)}
     columns: dict[date, int] = {}
     ignored: set[int] = set()
+    needs_col: int | None = None
     for col in range(max((row_width(grid, r) for r in range(len(grid))), default=0)):
         value = at(grid, hrow, col)
         if col == id_col or normalize_label(value) in names:
+            continue
+        if needs_col is None and normalize_label(value) == normalize_label(labels.needs_reason):
+            needs_col = col  # service-written: never read as reasons
             continue
         parsed = parse_date_header(value, [year])
         day = parsed[0] if parsed is not None and parsed[1] == 1 else None
@@ -131,4 +135,4 @@ def parse_attendance(
         if day not in columns:
             text = f"На листе «{title}» нет столбца дня {fmt_day(day)}. {REPAIR}"
             out.problem(ProblemKind.MISSING_LESSON, title, text, repair=True)
-    return AttendanceMap(title, hrow, id_col, seen, pupil_at, columns)
+    return AttendanceMap(title, hrow, id_col, seen, pupil_at, columns, needs_col)

@@ -9,7 +9,7 @@ the configuration); everything unreadable is reported in Russian and ignored. Ne
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -35,6 +35,8 @@ from sync.layout.common import (
 from sync.layout.labels import Labels
 
 MAX_PARENT_SLOTS = 9
+CONTACT_COLUMNS = ("pupil_email", "may_view", "parent_name", "parent_email", "parent_consent")
+YES, NO = "да", "нет"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 REPAIR = "Сервис восстановит лист по сохранённым данным."
 
@@ -63,6 +65,7 @@ class RosterRow:
     left: date | None
     email: str
     parents: tuple[ParentRow, ...] = ()
+    may_view: bool | None = None  # «Ученик видит дневник»: None when the column is absent
     cells: Mapping[str, str] = field(default_factory=dict)  # column name → A1
 
 
@@ -86,8 +89,11 @@ class RosterMap:
     rows: Mapping[str, int]
 
     def editable_columns(self) -> list[int]:
-        """Columns the class teacher fills: all but the hidden ids and "№"."""
-        return [c for name, c in self.columns.items() if "_id" not in name and name != "number"]
+        """Columns the class teacher fills: the pupil's own e-mail and view permission, and the
+        parents' names, e-mails and application dates. Names and enrolment dates belong to the
+        configuration (admission orders): protected."""
+        return sorted(c for name, c in self.columns.items() if name in CONTACT_COLUMNS
+                      or name.partition(":")[0] in CONTACT_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +104,7 @@ class AttendanceMap:
     rows: Mapping[str, int]
     pupil_at: Mapping[int, str]
     columns: Mapping[date, int]
+    needs_col: int | None = None  # the service-written «Нужна причина» column, if present
 
     def cell(self, pupil_id: str, day: date) -> CellRange | None:
         row, col = self.rows.get(pupil_id), self.columns.get(day)
@@ -135,13 +142,9 @@ class ClassReading:
         return bool(self.repair_tabs)
 
 
-def parent_slots(school: School, pupils: Sequence[Pupil]) -> int:
-    """Parent column groups on the roster: at least 2, or the most parents any pupil has."""
-    return max([2, *(len(school.parents_of(p.id)) for p in pupils)])
-
-
-def roster_columns(labels: Labels, slots: int) -> list[tuple[str, str]]:
-    """(column name, header) of "Список класса", in layout order; hidden ids first."""
+def roster_columns(labels: Labels, slots: int, may_view: bool = False) -> list[tuple[str, str]]:
+    """(column name, header) of "Список класса", in layout order; hidden ids first;
+    «Ученик видит дневник» where the school lets pupils view their diary."""
     cols = [("pupil_id", labels.pupil_id)]
     cols += [(f"parent_id:{n}", labels.parent_id.format(n=n)) for n in range(1, slots + 1)]
     cols += [
@@ -153,6 +156,8 @@ def roster_columns(labels: Labels, slots: int) -> list[tuple[str, str]]:
         ("left", labels.left),
         ("pupil_email", labels.pupil_email),
     ]
+    if may_view:
+        cols.append(("may_view", labels.may_view))
     for n in range(1, slots + 1):
         cols += [
             (f"parent_name:{n}", labels.parent_name.format(n=n)),
@@ -249,7 +254,7 @@ def parse_roster(
         no_ids(title, labels, out)
         return None, ()
     hrow, id_col = head
-    spec = roster_columns(labels, MAX_PARENT_SLOTS)
+    spec = roster_columns(labels, MAX_PARENT_SLOTS, may_view=True)
     found = header_columns(grid, hrow, [label for _, label in spec])
     columns = {name: found[label] for name, label in spec if label in found}
     columns["pupil_id"] = id_col
@@ -299,6 +304,7 @@ def parse_roster(
                 left=_date(grid, title, row, columns.get("left"), out),
                 email=_email(grid, title, row, columns.get("pupil_email"), out),
                 parents=tuple(p for p in parents if p is not None),
+                may_view=_yes(grid, title, row, columns.get("may_view"), out),
                 cells={n: a1(title, row, c) for n, c in columns.items()},
             )
         )
@@ -341,6 +347,19 @@ def _parent(
         email=_email(grid, title, row, columns.get(f"parent_email:{n}"), out),
         consent=_date(grid, title, row, columns.get(f"parent_consent:{n}"), out),
     )
+
+
+def _yes(grid: Grid, title: str, row: int, col: int | None, out: Collector) -> bool | None:
+    """«да» / «нет» (empty = нет); None when the column is absent or the text is neither."""
+    if col is None:
+        return None
+    text = cell_text(at(grid, row, col)).strip().casefold().rstrip(".")
+    if text in (YES, NO, ""):
+        return text == YES
+    message = (f"Лист «{title}», ячейка {column_letter(col)}{row + 1}: «{text[:30]}» — напишите "
+               f"«{YES}» или «{NO}».")
+    out.problem(ProblemKind.INVALID_VALUE, title, message, a1(title, row, col))
+    return None
 
 
 def _date(grid: Grid, title: str, row: int, col: int | None, out: Collector) -> date | None:

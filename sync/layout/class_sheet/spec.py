@@ -21,6 +21,8 @@ from rules.model import AbsenceReason, Pupil
 from sync.backends.protocol import CellRange, Dropdown, Grid, SpreadsheetSpec, TabSpec
 from sync.layout.class_sheet.attendance import attendance_days, parse_attendance, parse_reason
 from sync.layout.class_sheet.parse import (
+    NO,
+    YES,
     AttendanceEntry,
     AttendanceMap,
     ClassMap,
@@ -29,12 +31,12 @@ from sync.layout.class_sheet.parse import (
     ParentRow,
     RosterMap,
     RosterRow,
-    parent_slots,
     parse_roster,
     roster_columns,
 )
 from sync.layout.common import ProblemKind, date_text, header_text, runs, trimmed
 from sync.layout.journal.map import roster_key
+from sync.layout.journal.render import render_findings
 from sync.layout.labels import RU, Labels
 
 __all__ = [
@@ -44,11 +46,14 @@ __all__ = [
     "ClassReading",
     "ClassValues",
     "ParentRow",
+    "PupilContacts",
     "RosterMap",
     "RosterRow",
     "attendance_days",
     "class_open_ranges",
     "class_spec",
+    "config_contacts",
+    "findings_tab",
     "parse_class",
     "parse_reason",
 ]
@@ -56,13 +61,27 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 REASONS = tuple(r.value for r in AbsenceReason)  # б, у, н
+FIRST_DAY_COL = 4  # «Посещаемость»: Код, №, Ученик, Нужна причина, then the days
+
+
+@dataclass(frozen=True, slots=True)
+class PupilContacts:
+    """A roster row's contact cells: the pupil's own e-mail and view permission, the parents."""
+
+    email: str = ""
+    may_view: bool = False
+    parents: tuple[ParentRow, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class ClassValues:
-    """Accepted absence reasons from the ledger, for re-rendering (``ejournal rebuild``)."""
+    """What the ledger holds for a class page, for re-rendering (``ejournal rebuild``): absence
+    reasons, the register of parents (None: not read yet, the configuration's) and each pupil's
+    days with an «н» still waiting for a reason (the «Нужна причина» column)."""
 
     reasons: Mapping[tuple[str, date], str] = field(default_factory=dict)  # (pupil, day) → code
+    contacts: Mapping[str, PupilContacts] | None = None
+    needs: Mapping[str, str] = field(default_factory=dict)  # pupil → "19.10 (2 ур.)"
 
 
 def class_spec(
@@ -79,8 +98,9 @@ def class_spec(
     pupils = sorted(school.pupils_in(class_id), key=roster_key)
     values = existing or ClassValues()
     tabs: tuple[TabSpec, ...] = (
-        _roster_tab(school, pupils, labels),
+        _roster_tab(school, pupils, values, today, labels),
         _attendance_tab(school, pupils, values, labels),
+        findings_tab(labels),
     )
     name = labels.class_name.format(class_id=class_id, year=school.year.name)
     reading = parse_class({t.title: trimmed(t.rows) for t in tabs}, school, class_id, labels=labels)
@@ -90,13 +110,29 @@ def class_spec(
     return SpreadsheetSpec(name, tabs, folder=school.backend.shared_drive_folder_id)
 
 
-def _roster_tab(school: School, pupils: list[Pupil], labels: Labels) -> TabSpec:
+def config_contacts(school: School, pupil: Pupil, today: date) -> PupilContacts:
+    """A pupil's contacts as the configuration lists them (before the class page was read): an
+    application dated after ``today`` is not shown — that parent has not applied yet, and the
+    class teacher enters the date when they do."""
+    parents = sorted(school.parents_of(pupil.id), key=lambda p: p.id)
+    return PupilContacts(pupil.email or "", False, tuple(
+        ParentRow(n, p.id, p.full_name, p.email,
+                  p.consent if p.consent is not None and p.consent <= today else None)
+        for n, p in enumerate(parents, 1)))
+
+
+def _roster_tab(school: School, pupils: list[Pupil], values: ClassValues, today: date,
+                labels: Labels) -> TabSpec:
     title = labels.roster_tab
-    slots = parent_slots(school, pupils)
-    columns = roster_columns(labels, slots)
+    known = values.contacts
+    contacts = {p.id: (known.get(p.id) if known is not None else config_contacts(school, p, today))
+                or PupilContacts() for p in pupils}
+    slots = max([2, *(max((x.slot for x in c.parents), default=0) for c in contacts.values())])
+    may_view = school.diaries.pupils_may_view
+    columns = roster_columns(labels, slots, may_view)
     rows: Grid = [[label for _, label in columns]]
     for number, pupil in enumerate(pupils, start=1):
-        parents = sorted(school.parents_of(pupil.id), key=lambda p: p.id)
+        mine = contacts[pupil.id]
         cells: dict[str, object] = {
             "pupil_id": pupil.id,
             "number": number,
@@ -105,12 +141,14 @@ def _roster_tab(school: School, pupils: list[Pupil], labels: Labels) -> TabSpec:
             "middle_name": pupil.middle_name,
             "enrolled": date_text(pupil.enrolled),
             "left": date_text(pupil.left),
-            "pupil_email": pupil.email or "",
+            "pupil_email": mine.email,
+            "may_view": YES if mine.may_view else NO,
         }
-        for n, parent in enumerate(parents, start=1):
+        for parent in mine.parents:
+            n = parent.slot
             cells.update(
                 {
-                    f"parent_id:{n}": parent.id,
+                    f"parent_id:{n}": parent.parent_id or "",
                     f"parent_name:{n}": parent.full_name,
                     f"parent_email:{n}": parent.email,
                     f"parent_consent:{n}": date_text(parent.consent),
@@ -139,24 +177,35 @@ def _attendance_tab(
 ) -> TabSpec:
     title = labels.attendance_tab
     days = attendance_days(school)
-    rows: Grid = [[labels.pupil_id, labels.number, labels.pupil, *(header_text(d) for d in days)]]
+    first = FIRST_DAY_COL
+    rows: Grid = [[labels.pupil_id, labels.number, labels.pupil, labels.needs_reason,
+                   *(header_text(d) for d in days)]]
     for number, pupil in enumerate(pupils, start=1):
         reasons = [values.reasons.get((pupil.id, d), "") for d in days]
-        rows.append([pupil.id, number, pupil.full_name, *reasons])
-    area = CellRange(title, 1, 3, None, 3 + len(days))
-    widths = {0: 70, 1: 32, 2: 230} | {c: 44 for c in range(3, 3 + len(days))}
+        rows.append([pupil.id, number, pupil.full_name, values.needs.get(pupil.id, ""),
+                     *reasons])
+    area = CellRange(title, 1, first, None, first + len(days))
+    widths = {0: 70, 1: 32, 2: 230, 3: 150} | {c: 44 for c in range(first, first + len(days))}
     return TabSpec(
         title=title,
         rows=rows,
         row_count=len(rows) + 10,
-        col_count=3 + len(days),
+        col_count=first + len(days),
         frozen_rows=1,
-        frozen_cols=3,
+        frozen_cols=first,
         hidden_cols=(0,),
-        text_ranges=(CellRange(title, 0, 0, 1, 3 + len(days)), area) if days else (),
+        text_ranges=(CellRange(title, 0, 0, 1, first + len(days)), area) if days else (),
         dropdowns=(Dropdown(area, REASONS),) if days else (),
         col_widths=widths,
+        wrapped=(CellRange(title, 0, 3, None, 4),),
     )
+
+
+def findings_tab(labels: Labels = RU) -> TabSpec:
+    """«Замечания» of the class page: the service's remarks on the roster and attendance."""
+    title = labels.findings_tab
+    return TabSpec(title=title, rows=render_findings((), labels=labels), row_count=200,
+                   col_count=3, frozen_rows=1, col_widths={0: 160, 1: 600, 2: 110})
 
 
 def parse_class(
@@ -196,14 +245,16 @@ def parse_class(
 def class_open_ranges(
     class_map: ClassMap, *, today: date, open_days: int
 ) -> dict[str, list[CellRange]]:
-    """Editable cells: the roster's data columns (every row, so the class teacher can also list a
-    newcomer) and the attendance columns of the last ``open_days`` days up to ``today``."""
+    """Editable cells: the contact columns of the pupils' roster rows (names and enrolment belong
+    to the configuration) and the attendance columns of the last ``open_days`` days up to
+    ``today``."""
     out: dict[str, list[CellRange]] = {}
     roster = class_map.roster
     if roster is not None:
         cols = roster.editable_columns()
         out[roster.title] = [
-            CellRange(roster.title, roster.header_row + 1, a, None, b) for a, b in runs(cols)
+            CellRange(roster.title, r0, a, r1, b)
+            for a, b in runs(cols) for r0, r1 in runs(roster.rows.values())
         ]
     attendance = class_map.attendance
     if attendance is not None:

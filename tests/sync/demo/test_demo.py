@@ -204,3 +204,16 @@ def test_the_demo_builds_a_set_of_reports_and_says_where(demo: DemoRun) -> None:
     assert "Итоги успеваемости · 2 четверть.xlsx" in names
     folder = demo.summary.ledger.parent / "reports" / "2026-27"
     assert any(line.startswith(f"  {folder}/  — 9 report workbooks") for line in demo.lines)
+
+
+def test_the_demo_builds_one_diary_per_pupil_and_says_where(demo: DemoRun) -> None:
+    school = load_school(demo.summary.config)
+    diaries = demo.summary.diaries
+    assert len(diaries) == len(school.pupils) == 73
+    assert {p.parent.parent.name for p in diaries} == {c.id for c in school.classes}
+    text = "\n".join(demo.lines)
+    assert f"Diaries: 73 (one per pupil, read only) in {demo.summary.sheets / 'Дневники'}" in text
+    assert f"{diaries[0]}  — a pupil's diary, as the parents see it" in text
+    with demo.ledger.snapshot() as tx:
+        registered = {f.key for f in tx.files(FileKind.DIARY)}
+    assert registered == {p.id for p in school.pupils}

@@ -144,7 +144,7 @@ def test_the_class_teachers_reasons_are_accepted_and_audited(rig: EngineRig) -> 
     assert rig.svc.ledger.audit_verify().ok
 
 
-def test_bad_reasons_are_findings_in_the_ledger_and_change_nothing(rig: EngineRig) -> None:
+def test_bad_reasons_are_findings_on_the_class_page_and_change_nothing(rig: EngineRig) -> None:
     p = pupils(rig)
     type_reason(rig, p[0], DAY, "б")
     run_cycle(rig.svc)
@@ -157,7 +157,7 @@ def test_bad_reasons_are_findings_in_the_ledger_and_change_nothing(rig: EngineRi
 
     summary = run_cycle(rig.svc)
 
-    assert rig.calls()["sheets_write"] == 0  # no "Замечания" tab on a class spreadsheet
+    assert rig.calls()["sheets_write"] == 2  # the class pages' «Замечания», one write each
     assert rig.calls()["sheets_read"] == 2  # 7Б and 5А, one read each
     assert summary.tally.absences_accepted == 0 and summary.tally.findings_opened == 4
     assert reasons(rig) == {(p[0], DAY): ("б", "б")}
@@ -170,7 +170,9 @@ def test_bad_reasons_are_findings_in_the_ledger_and_change_nothing(rig: EngineRi
     assert findings(rig, "5А") == [
         f"Лист «Посещаемость», ячейка {a1_of(cell(rig, late, date(2026, 9, 7), '5А'))}"
         ": 07.09.2026 ученик не числился в классе: причина пропуска не принята."]
-    assert shown(rig, p[1], DAY) == "x"  # nothing on the sheet was touched
+    assert shown(rig, p[1], DAY) == "x"  # nothing the class teacher typed was touched
+    remarks = rig.inspector.read(class_file(rig, CLASS).id, ["Замечания"])["Замечания"]
+    assert sorted(row[1] for row in remarks[1:]) == sorted(messages)
 
     type_reason(rig, p[1], DAY, "н")  # fixed
     fixed = run_cycle(rig.svc)

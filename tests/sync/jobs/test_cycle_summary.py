@@ -38,8 +38,8 @@ CYCLE_KEYS = {
     "kind", "ok", "started", "finished", "first_cycle", "files_changed", "journals_read",
     "classes_read", "absences_accepted",
     "entries_accepted", "lessons_changed", "findings", "violations", "late_entries", "reverts",
-    "writes", "repaired", "rebuilt", "corrections", "locks", "locks_retried", "substitutions",
-    "skipped_busy", "failed", "errors", "api_calls",
+    "writes", "repaired", "rebuilt", "corrections", "locks", "locks_retried", "diaries", "acl",
+    "substitutions", "skipped_busy", "failed", "errors", "api_calls",
 }
 LOCK_KEYS = {
     "kind", "ok", "started", "finished", "journals", "classes", "classes_read",

@@ -107,11 +107,12 @@ def run_for(daemon: Daemon, clock: Clock, minutes: int, step: int = 1) -> None:
 
 def test_default_jobs_follow_the_schools_schedule(school: School) -> None:
     jobs = {j.name: j for j in default_jobs(school)}
-    assert list(jobs) == ["lock", "sync", "backup", "reports"]  # protect first, then read
+    assert list(jobs) == ["lock", "sync", "backup", "reports", "acl"]  # lock first, then sync
     assert jobs["reports"].every == timedelta(minutes=30)
     assert jobs["sync"].every == timedelta(minutes=school.schedule.sync_every_minutes)
     assert jobs["lock"].at == school.schedule.lock_at == time(0, 0)  # right after day_end
     assert jobs["backup"].at == school.schedule.backup_at == time(2, 30)
+    assert jobs["acl"].at == school.schedule.acl_at == time(3, 0)  # sharing checked daily
 
 
 def test_sync_every_n_minutes_lock_nightly_backup_daily(svc: Service, clock: Clock) -> None:
@@ -268,10 +269,12 @@ def test_the_real_jobs_on_the_emulator_accept_lock_and_back_up(tmp_path: Path) -
 
         rig.set_now(at(DAY, 10))
         assert daemon.tick() == [("lock", True), ("sync", True), ("backup", True),
-                                 ("reports", True)]
+                                 ("reports", True), ("acl", True)]
         with rig.svc.ledger.snapshot() as tx:
             (entry,) = [e for e in tx.entries("7Б/algebra") if e.pupil_id == pupil]
+            drift = tx.acl_drift()
         assert (entry.value, entry.locked_at) == ("5", None)
+        assert drift == []  # every file's sharing listed from Drive: as wanted
 
         rig.set_now(at(DAY + timedelta(days=1), 0, 15))
         assert daemon.tick() == [("lock", True), ("sync", True), ("reports", True)]

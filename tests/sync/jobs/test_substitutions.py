@@ -95,7 +95,9 @@ def test_desired_roles_of_class_and_admin_spreadsheets() -> None:
     assert desired_roles(school, FileKind.CLASS, "5А", moment) == {email("sokolova"): Role.WRITER}
     assert desired_roles(school, FileKind.ADMIN, "admin", moment) == {
         "zamestitel.uvr.example@gmail.com": Role.WRITER}
-    assert desired_roles(school, FileKind.DIARY, "s0001", moment) == {}
+    # s0001's parents applied on 02.09 and 11.09 (parents.csv): both read the diary
+    assert desired_roles(school, FileKind.DIARY, "s0001", moment) == {
+        "antonova.kv.example@gmail.com": Role.READER, "antonov.na.example@gmail.com": Role.READER}
 
 
 # --------------------------------------------------------------------------- over the emulator

@@ -91,7 +91,9 @@ def config_facts(school: School) -> dict[str | None, tuple]:
             p.enrolled,
             p.left,
             p.email or "",
-            tuple((x.id, x.full_name, x.email, x.consent) for x in parents),
+            # an application dated after the day the page was made is not shown (not made yet)
+            tuple((x.id, x.full_name, x.email, x.consent if x.consent and x.consent <= TODAY
+                   else None) for x in parents),
         )
     return out
 
@@ -110,19 +112,26 @@ def row_of(grid: Grid, pupil_id: str) -> int:
 def test_spec_lays_out_roster_and_attendance(school: School) -> None:
     spec = class_spec(school, CLASS, today=TODAY)
     assert spec.name == "Класс 7Б · 2026/27"
-    roster, attendance = spec.tabs
-    assert (roster.title, attendance.title) == (ROSTER, ATTENDANCE)
+    roster, attendance, remarks = spec.tabs
+    assert (roster.title, attendance.title, remarks.title) == (ROSTER, ATTENDANCE, "Замечания")
+    assert remarks.rows == [["Ячейка", "Замечание", "С какого числа"], ["", "Замечаний нет", ""]]
     assert roster.rows[0][:4] == ["Код", "Код родителя 1", "Код родителя 2", "№"]
     assert "Заявление родителя 2" in roster.rows[0]
     assert roster.hidden_cols == (0, 1, 2)
-    assert roster.open_ranges == (CellRange(ROSTER, 1, 4, None, 16),)  # all but ids and №
+    # the contact columns (pupil's e-mail, parents) of the 25 pupils' rows: names and
+    # enrolment belong to the configuration
+    assert roster.rows[0][9:] == ["E-mail ученика", "Родитель 1", "E-mail родителя 1",
+                                  "Заявление родителя 1", "Родитель 2", "E-mail родителя 2",
+                                  "Заявление родителя 2"]
+    assert roster.open_ranges == (CellRange(ROSTER, 1, 9, 26, 16),)
     days = attendance_days(school)
-    assert attendance.rows[0][3:] == [header_text(d) for d in days]
+    assert attendance.rows[0][3] == "Нужна причина (дни с «н»)"
+    assert attendance.rows[0][4:] == [header_text(d) for d in days]
     # weekdays of the four quarters minus 23.02, 08.03, 03.05, 10.05 (counted by hand)
     assert len(days) == 167 and date(2027, 2, 23) not in days
     assert attendance.dropdowns[0].values == ("б", "у", "н")
     # 10.09 with 7 open days: 03.09 … 10.09 (6 school days), one range
-    assert attendance.open_ranges == (CellRange(ATTENDANCE, 1, 5, 26, 11),)
+    assert attendance.open_ranges == (CellRange(ATTENDANCE, 1, 6, 26, 12),)
     assert all(t.protected for t in spec.tabs)
 
 
@@ -248,14 +257,14 @@ def test_parse_reason(raw, want) -> None:
 
 
 def test_open_ranges_follow_positions(school, grids) -> None:
-    attendance = swap_cols(grids[ATTENDANCE], 5, 30)  # 03.09 moved far right
+    attendance = swap_cols(grids[ATTENDANCE], 6, 30)  # 03.09 moved far right
     reading = parse(school, {**grids, ATTENDANCE: attendance})
     ranges = class_open_ranges(reading.map, today=date(2026, 9, 4), open_days=1)
     assert ranges[ATTENDANCE] == [
-        CellRange(ATTENDANCE, 1, 6, 26, 7),
+        CellRange(ATTENDANCE, 1, 7, 26, 8),
         CellRange(ATTENDANCE, 1, 30, 26, 31),
     ]
-    assert ranges[ROSTER] == [CellRange(ROSTER, 1, 4, None, 16)]
+    assert ranges[ROSTER] == [CellRange(ROSTER, 1, 9, 26, 16)]
 
 
 # --------------------------------------------------------------------------- properties
