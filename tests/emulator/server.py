@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -43,11 +44,12 @@ class EmulatorServer(ThreadingHTTPServer):
         """Write the emulator state atomically (no-op without ``state_file``)."""
         if self.state_file is None:
             return
-        tmp = self.state_file.with_suffix(self.state_file.suffix + ".tmp")
-        with self.emu.lock:
-            data = pickle.dumps(self.emu)
-        tmp.write_bytes(data)
-        os.replace(tmp, self.state_file)
+        # a temp file of its own: a request thread and the shutdown may save at the same time
+        tmp = self.state_file.with_name(
+            f"{self.state_file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        with self.emu.lock:  # in order: an older state never replaces a newer one
+            tmp.write_bytes(pickle.dumps(self.emu))
+            os.replace(tmp, self.state_file)
 
 
 def load_or_new(state_file: str | os.PathLike[str] | None, **kw: Any) -> GoogleEmulator:
