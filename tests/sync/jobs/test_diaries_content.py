@@ -19,7 +19,7 @@ from sync.jobs.locking import run_locks
 from sync.layout.journal.map import LessonField
 from sync.layout.labels import RU
 from sync.ledger.model import FileKind
-from tests.sync.engine_fixtures import ORGANIZER, EngineRig, at
+from tests.sync.engine_fixtures import EngineRig, at
 from tests.sync.jobs.diary_helpers import consenting, diary_rig, read_diary
 from tests.sync.jobs.test_cycle_classes import type_reason
 
@@ -63,7 +63,7 @@ def night(rig: EngineRig, day: date) -> None:
 def correct(rig: EngineRig, row: list[Any]) -> None:
     with rig.svc.ledger.snapshot() as tx:
         (admin,) = tx.files(FileKind.ADMIN)
-    rig.client(ORGANIZER).http_client.values_update(
+    rig.client("zamestitel.uvr.example@gmail.com").http_client.values_update(  # the deputy signs
         admin.id, CellRange(RU.corrections_tab, 1, 1, 2, 1 + len(row)).a1(),
         params={"valueInputOption": "USER_ENTERED"}, body={"values": [row]})
 
