@@ -82,6 +82,7 @@ class DemoSummary:
     audit_events: int = 0
     audit_head: str = ""
     reports: list[Path] = field(default_factory=list)
+    board: Path | None = None  # the teachers' board (the newest weekly analysis)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -101,6 +102,7 @@ class DemoSummary:
             "diaries": len(self.diaries),
             "audit": {"ok": self.audit_ok, "events": self.audit_events, "head": self.audit_head},
             "reports": [str(p) for p in self.reports],
+            "board": str(self.board) if self.board else None,
         }
 
 
@@ -290,10 +292,15 @@ def _finish(svc: Service, summary: DemoSummary) -> None:
 
 
 def _reports(svc: Service, summary: DemoSummary) -> list[Path]:
-    """The reports as of the last simulated day (sync.jobs.report_schedule.build_set)."""
-    from sync.jobs.report_schedule import build_set
+    """The reports as of the last simulated day (sync.jobs.report_schedule.build_set), and the
+    teachers' board written with its weekly analysis."""
+    from sync.jobs.report_schedule import build_set, publish_built
 
     built = build_set(svc.school, svc.ledger, svc.now(), summary.days[-1])
+    board = publish_built(svc, built, svc.now())
+    where = getattr(svc.backend, "path", None)  # the local backend's file of an id
+    if board is not None and board.file_id and callable(where):
+        summary.board = where(board.file_id)
     return [path for b in built for path in b.paths]
 
 
@@ -333,5 +340,7 @@ def _print_summary(summary: DemoSummary, echo: Callable[[str], Any]) -> None:
         echo(f"  {folder}/  — {len(summary.reports)} report workbooks for the deputy "
              "(weekly analysis, period results, attendance, control works, curriculum, archive "
              "print-outs, a pupil statement)")
+    if summary.board is not None:
+        echo(f"  {summary.board}  — the teachers' board: the weekly analysis every teacher reads")
     echo(f"  ejournal status --config {config}")
     echo(f"  ejournal audit verify --config {config}")

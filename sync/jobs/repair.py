@@ -9,7 +9,7 @@
 * :func:`rebuild_file` — the whole file is gone: created anew from the ledger, re-registered
   under the same kind and key (audited ``setup.created`` with ``replaces``), re-shared.
 * :func:`rebuild_all` — ``ejournal rebuild``: every spreadsheet re-rendered from the ledger
-  (``sync.rebuild``).
+  (``sync.rebuild``), the teachers' board with the newest weekly analysis.
 
 Sorted rows and inserted columns need no repair: the parser reads by hidden ids and date headers,
 and the engine writes at the positions it read.
@@ -25,6 +25,7 @@ from typing import Any
 
 from rules.errors import BackendError, LayoutError, StoreError
 from sync.backends.protocol import Grid
+from sync.jobs.board import publish_board, rebuild_board
 from sync.jobs.diaries import rebuild_diary, run_diaries
 from sync.jobs.repair_tabs import restore_tabs, tab_of
 from sync.jobs.service import Service, split_journal_key
@@ -190,6 +191,8 @@ def rebuild_file(svc: Service, file: FileRecord, *, now: datetime) -> FileRecord
     (the old record is replaced; audited), share it again; the next cycle re-reads it."""
     if file.kind is FileKind.DIARY:
         return rebuild_diary(svc, file, now=now)
+    if file.kind is FileKind.BOARD:
+        return rebuild_board(svc, now)
     if file.kind not in REBUILT_KINDS:
         raise LayoutError(
             f"file {file.id}: {file.kind.value} spreadsheets are not rebuilt here",
@@ -259,6 +262,11 @@ def rebuild_all(svc: Service, *, now: datetime, labels: Labels = RU) -> RebuildS
             elif not is_present(svc, record):
                 touched.add(rebuild_file(svc, record, now=now).id)
                 summary.rebuilt.append(label)
+            elif kind is FileKind.BOARD:
+                board = publish_board(svc, now, force=True)
+                if board.failed:
+                    raise BackendError(board.error or "the board was not written")
+                summary.rerendered.append(label)
             elif kind is FileKind.JOURNAL:
                 reading = read_whole_journal(svc, record, labels)
                 _restore(svc, record, reading, journal_titles(svc, labels), now, labels)

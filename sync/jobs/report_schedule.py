@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from config.school import School
-from rules.errors import DeliveryError
+from rules.errors import BackendError, DeliveryError
 from sync.jobs import delivery
+from sync.jobs.board import BoardOutcome, board_pending, publish_board
 from sync.jobs.reports import (
     PERIOD_REPORTS,
     BuiltReport,
@@ -157,9 +158,10 @@ def _in_year(school: School, first: date, days: int = 7) -> bool:
 
 
 def reports_job(svc: Service) -> list[BuiltReport]:
-    """The daemon's reports job: build what is due, then try the deliveries that are due. A
-    failed build or delivery is raised after both (the daemon records the failed run; the next
-    run retries)."""
+    """The daemon's reports job: build what is due, write the teachers' board when a new weekly
+    analysis was built or a board write is pending, then try the deliveries that are due. A
+    failed build, board write or delivery is raised after all of them (the daemon records the
+    failed run; the next run retries)."""
     now = svc.now()
     failure: Exception | None = None
     built: list[BuiltReport] = []
@@ -167,12 +169,25 @@ def reports_job(svc: Service) -> list[BuiltReport]:
         built = run_due_reports(svc.school, svc.ledger, now)
     except Exception as exc:
         failure = exc
+    board = publish_built(svc, built, now)
     outcome = delivery.deliver_pending(svc.school, svc.ledger, svc.backend, now)
     if failure is not None:
         raise failure
+    if board is not None and board.failed:
+        raise BackendError(f"the teachers' board was not written: {board.error}",
+                           "it is retried by the next reports run (every 30 minutes)")
     if outcome.retrying or outcome.failed:
         raise DeliveryError(
             f"{len(outcome.retrying)} report deliveries failed and will be retried, "
             f"{len(outcome.failed)} failed for good: {'; '.join(outcome.lines()[-3:])}",
             "the workbooks are in the reports folder beside the ledger; check [reports]")
     return built
+
+
+def publish_built(svc: Service, built: list[BuiltReport], now: datetime) -> BoardOutcome | None:
+    """The teachers' board after a build: the newest weekly analysis among ``built``, else the
+    newest from the ledger when a write is pending; None when there is nothing to write."""
+    content = next((b.board for b in reversed(built) if b.board is not None), None)
+    if content is None and not board_pending(svc.ledger):
+        return None
+    return publish_board(svc, now, content)

@@ -30,9 +30,10 @@ from reports.results_book import write_results
 from reports.snapshot import Snapshot
 from reports.span import Span, month_span, period_span, week_span
 from reports.statement import write_statement
-from reports.weekly import Analysis, write_weekly
+from reports.weekly import Analysis, analyse, write_weekly
 from rules.errors import ReportError
 from sync.jobs.report_data import load_snapshot
+from sync.layout.board.spec import BoardContent
 from sync.ledger.ledger import Ledger
 from sync.ledger.reports import RemarkRecord
 from sync.ledger.state import WEEKLY_ANALYSED_KEY
@@ -64,6 +65,7 @@ class BuiltReport:
     span: str
     paths: list[Path] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    board: BoardContent | None = None  # the newest weekly analysis: what the board shows
 
 
 def reports_dir(school: School) -> Path:
@@ -131,12 +133,8 @@ def build_weekly(
     school: School, ledger: Ledger, now: datetime, monday: date | None = None
 ) -> BuiltReport:
     """Report 1 for the week of ``monday`` (default: last week); records its remarks when it is
-    the newest analysis."""
-    span = week_span(school, monday or last_week(now))
-    until = span.until(now.date())
-    period = scope_period(school, until)
-    since = min(span.start, max(period.start, school.year.journal_from) if period else span.start)
-    snapshot = load_snapshot(school, ledger, now, since=since)
+    the newest analysis (and then says what the teachers' board shows: ``BuiltReport.board``)."""
+    span, snapshot = weekly_snapshot(school, ledger, now, monday)
     path = reports_dir(school) / "weekly" / f"Анализ ведения журналов {span.start:%Y-%m-%d}.xlsx"
     analysis = _atomic(path, lambda tmp: write_weekly(snapshot, span, tmp))
     newest = all(r.week <= span.start for r in snapshot.remarks)
@@ -145,7 +143,35 @@ def build_weekly(
     counts = {k: len(v) for k, v in analysis.record().items()}
     logger.info("weekly analysis %s: %s%s", span.start, counts,
                 "" if newest else " (an older week: remarks not recorded)")
-    return BuiltReport("weekly", span.name, [path], counts)
+    board = board_content(school, analysis, snapshot, span) if newest else None
+    return BuiltReport("weekly", span.name, [path], counts, board)
+
+
+def weekly_snapshot(school: School, ledger: Ledger, now: datetime, monday: date | None = None
+                    ) -> tuple[Span, Snapshot]:
+    """The week of ``monday`` (default: last week) and the ledger's facts its analysis needs
+    (from the start of the period its remarks are tracked in)."""
+    span = week_span(school, monday or last_week(now))
+    until = span.until(now.date())
+    period = scope_period(school, until)
+    since = min(span.start, max(period.start, school.year.journal_from) if period else span.start)
+    return span, load_snapshot(school, ledger, now, since=since)
+
+
+def board_content(school: School, analysis: Analysis, snapshot: Snapshot, span: Span
+                  ) -> BoardContent:
+    return BoardContent(school.name, school.year.name, analysis, span, snapshot.built_at,
+                        snapshot.audit_head)
+
+
+def latest_board(school: School, ledger: Ledger, now: datetime) -> BoardContent:
+    """What the teachers' board shows now: the newest analysed week, analysed again from the
+    ledger (the same figures, fixes made since counted); the empty board before the first."""
+    weeks = analysed_weeks(ledger)
+    if not weeks:
+        return BoardContent(school.name, school.year.name)
+    span, snapshot = weekly_snapshot(school, ledger, now, max(weeks))
+    return board_content(school, analyse(snapshot, span), snapshot, span)
 
 
 def analysed_weeks(ledger: Ledger) -> frozenset[date]:

@@ -2,8 +2,9 @@
 
 Journals are shared as writer with their teachers (every teacher of a split group) and, on the
 day of a substitution, with the substitute (R9); a class spreadsheet with its class teacher; the
-admin spreadsheet with the deputy director(s). Nobody else is granted anything here: parents and
-pupils get diaries (readers), never these files (DESIGN.md §7).
+admin spreadsheet with the deputy director(s); the teachers' board (the weekly analysis) as
+reader with every teacher and deputy — written by nobody but the service. Nobody else is granted
+anything here: parents and pupils get diaries (readers), never these files (DESIGN.md §7).
 
 :func:`reconcile_acl` compares the wanted roles with the grants the ledger saw last (no Drive
 listing: 0 calls when nothing changed), grants what is missing and revokes grants of the roles
@@ -103,6 +104,9 @@ def desired_roles(school: School, kind: FileKind, key: str, now: datetime,
     """E-mail (lower case) → role every file of ``kind``/``key`` should grant at ``now``."""
     if kind is FileKind.DIARY:
         readers = diary_readers(school, key, now.date(), register)
+        return {e.strip().lower(): Role.READER for e in readers}
+    if kind is FileKind.BOARD:
+        readers = [t.email for t in school.teachers if t.email] + list(school.deputy_emails)
         return {e.strip().lower(): Role.READER for e in readers}
     teacher_ids: list[str] = []
     emails: list[str] = []

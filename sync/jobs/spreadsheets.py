@@ -3,7 +3,8 @@ configuration and the ledger (the ledger's values in the layouts' terms), and ho
 registered and shared.
 
 A school has one admin spreadsheet ("Исправления", key ``"admin"``), one class spreadsheet per
-class (key ``"7Б"``) and one journal per class+subject (key ``"7Б/math"``). Journals are
+class (key ``"7Б"``), one journal per class+subject (key ``"7Б/math"``) and the teachers' board
+(the newest weekly analysis, key ``"board"``; ``sync.jobs.board`` keeps it up to date). Journals are
 rendered from the ledger's accepted values (the master copy); the class spreadsheet's roster
 comes from the configuration and its absence reasons from the ledger; the admin
 spreadsheet's rows start empty (its corrections live on in the ledger and the audit chain).
@@ -21,9 +22,11 @@ from rules.errors import LayoutError, SheetAccessError
 from rules.model import Lesson
 from sync.backends.protocol import SpreadsheetSpec
 from sync.jobs.class_pages import ledger_class_values
+from sync.jobs.reports import latest_board
 from sync.jobs.service import Service, journal_key, split_journal_key
 from sync.jobs.sharing import AclChanges, reconcile_acl, wanted_roles
 from sync.layout.admin.spec import admin_spec
+from sync.layout.board.spec import board_spec
 from sync.layout.class_sheet.spec import ClassReading, ClassValues, class_spec
 from sync.layout.common import cell_text
 from sync.layout.journal.spec import JournalValues, LessonFacts, journal_spec
@@ -34,14 +37,16 @@ from sync.ledger.model import AbsenceLockedView, FileKind, FileRecord
 log = logging.getLogger(__name__)
 
 ADMIN_KEY = "admin"
+BOARD_KEY = "board"
 Lessons = Mapping[tuple[str, str], Sequence[Lesson]]
 
 
 def expected_files(school: School) -> list[tuple[FileKind, str]]:
-    """Every spreadsheet the school needs, in setup order: admin, classes, journals."""
+    """Every spreadsheet the school needs, in setup order: admin, classes, journals, the board."""
     files = [(FileKind.ADMIN, ADMIN_KEY)]
     files += [(FileKind.CLASS, c.id) for c in school.classes]
     files += [(FileKind.JOURNAL, journal_key(c, s)) for c, s in school.journals()]
+    files.append((FileKind.BOARD, BOARD_KEY))
     return files
 
 
@@ -55,6 +60,8 @@ def expected_name(school: School, kind: FileKind, key: str, labels: Labels = RU)
         return labels.journal_name.format(class_id=class_id, subject=name, year=year)
     if kind is FileKind.CLASS:
         return labels.class_name.format(class_id=key, year=year)
+    if kind is FileKind.BOARD:
+        return labels.board_name.format(school=school.name, year=year)
     return labels.admin_name.format(year=year)
 
 
@@ -91,6 +98,9 @@ def file_spec(
         return class_spec(school, key, today=today, existing=classes)
     if kind is FileKind.ADMIN:
         return admin_spec(school)
+    if kind is FileKind.BOARD:
+        return board_spec(latest_board(school, svc.ledger, now),
+                          folder=school.backend.shared_drive_folder_id)
     raise LayoutError(
         f"{kind.value} spreadsheets are not laid out by setup", "run the job that builds them"
     )
@@ -164,6 +174,7 @@ def create_file(
 
 __all__ = [
     "ADMIN_KEY",
+    "BOARD_KEY",
     "create_file",
     "expected_files",
     "expected_name",

@@ -129,11 +129,15 @@ class Labels:
     weekdays: tuple[str, ...] = ("Понедельник", "Вторник", "Среда", "Четверг", "Пятница",
                                  "Суббота", "Воскресенье")
 
+    # the teachers' board (the weekly analysis of journal keeping, read only for all teachers)
+    summary_tab: str = "Сводка"
+
     # spreadsheet names
     journal_name: str = "Журнал {class_id} · {subject} · {year}"
     class_name: str = "Класс {class_id} · {year}"
     admin_name: str = "Администрация · {year}"
     diary_name: str = "Дневник · {pupil} · {class_id} · {year}"
+    board_name: str = "Анализ ведения журналов · {school} · {year}"
     journal_key: str = "{class_id} · {subject}"  # how the deputy names a journal in "Исправления"
 
     def period_column(self, kind: PeriodKind) -> str:

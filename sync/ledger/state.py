@@ -34,6 +34,7 @@ CONTACTS_READ_KEY = "contacts.read:{class_id}"  # when the class page's register
 AUDIT_HEAD_KEY = "audit.head"  # hash of the newest audit event, written with every append
 WEEKLY_ANALYSED_KEY = "reports.weekly.analysed"  # JSON list of the analysed weeks' Mondays
 REPORTS_DONE_KEY = "reports.done.{name}"  # the last scheduled build of a report (daemon)
+BOARD_SHOWN_KEY = "board.shown"  # JSON: the teachers' board's file, content hash, pending write
 
 
 def get_state(connection: Connection, key: str) -> str | None:

@@ -13,7 +13,6 @@ import pytest
 from config import load_school
 from config.school import School
 from rules.errors import ConfigError
-from sync.backends.protocol import Role
 from sync.jobs.setup import SetupProgress, run_setup
 from sync.jobs.sharing import desired_roles
 from sync.jobs.spreadsheets import expected_files, file_spec
@@ -61,19 +60,20 @@ def assert_complete(g: GoogleService, plan: Plan) -> None:
 
 
 def test_setup_of_the_example_school_keeps_the_budget(tmp_path: Path) -> None:
-    """48 files: exactly one Drive create and one Sheets write each, no Sheets read, one Drive call
-    per grant plus the change token; journals shared with every teacher of a split group."""
+    """49 files (the teachers' board among them): exactly one Drive create and one Sheets write
+    each, no Sheets read, one Drive call per grant plus the change token; journals shared with
+    every teacher of a split group, the board with every teacher and the deputy as reader."""
     school = example_school()
     plan = expected_files(school)
     with google_service(tmp_path, school, START) as g:
         seen: list[SetupProgress] = []
         summary = run_setup(g.svc, progress=seen.append)
-        assert summary.complete and len(summary.created) == len(plan) == 48
-        assert g.drive_calls("POST", "/drive/v3/files") == 48
-        assert g.calls("sheets_write") == 48 and g.calls("sheets_read") == 0
+        assert summary.complete and len(summary.created) == len(plan) == 49
+        assert g.drive_calls("POST", "/drive/v3/files") == 49
+        assert g.calls("sheets_write") == 49 and g.calls("sheets_read") == 0
         grants = grants_of(school, plan, START)
         assert summary.grants == grants == g.drive_calls("POST", "/permissions")
-        assert g.calls("drive") == 48 + grants + 1  # + the change token
+        assert g.calls("drive") == 49 + grants + 1  # + the change token
         assert_complete(g, plan)
         split = [(c, s) for c, s in school.journals() if len(school.teachers_of(c, s)) > 1]
         assert split, "the example school has a split group"
@@ -81,15 +81,18 @@ def test_setup_of_the_example_school_keeps_the_budget(tmp_path: Path) -> None:
         with g.svc.ledger.snapshot() as tx:
             admin = tx.file_for(FileKind.ADMIN, "admin")
             journals = [tx.file_for(FileKind.JOURNAL, f"{c}/{s}") for c, s in split]
+            board = tx.file_for(FileKind.BOARD, "board")
         assert admin is not None and g.emu.role_of(deputy, admin.id) == "writer"
+        assert board is not None and g.emu.role_of(deputy, board.id) == "reader"
+        assert {g.emu.role_of(t.email, board.id) for t in school.teachers} == {"reader"}
         for (c, s), journal in zip(split, journals, strict=True):
             assert journal is not None
             for teacher_id in school.teachers_of(c, s):
                 teacher = school.teacher(teacher_id)
                 assert teacher and g.emu.role_of(teacher.email, journal.id) == "writer"
         report = g.svc.ledger.audit_verify()
-        assert report.ok and report.events == 48 + grants  # setup.created + acl.granted
-        assert [p.done for p in seen] == list(range(1, 49)) and {p.total for p in seen} == {48}
+        assert report.ok and report.events == 49 + grants  # setup.created + acl.granted
+        assert [p.done for p in seen] == list(range(1, 50)) and {p.total for p in seen} == {49}
 
 
 def test_second_run_only_checks_presence(tmp_path: Path) -> None:
@@ -106,7 +109,7 @@ def test_second_run_only_checks_presence(tmp_path: Path) -> None:
 
 
 def test_resume_after_a_crash_mid_way(tmp_path: Path) -> None:
-    """Killed after 3 of 7 files; the second run checks the 3, makes the 4 others, no duplicates,
+    """Killed after 3 of 8 files; the second run checks the 3, makes the 5 others, no duplicates,
     with exact call counts."""
     school = small_school()
     plan = expected_files(school)
@@ -121,14 +124,14 @@ def test_resume_after_a_crash_mid_way(tmp_path: Path) -> None:
         g.emu.reset_counters()
         seen: list[SetupProgress] = []
         summary = run_setup(g.svc, progress=seen.append)
-        assert summary.complete and len(summary.present) == 3 and len(summary.created) == 4
+        assert summary.complete and len(summary.present) == 3 and len(summary.created) == 5
         grants = grants_of(school, plan[3:], START)
-        assert g.drive_calls("POST", "/drive/v3/files") == 4
-        assert g.calls("sheets_write") == 4 and g.calls("sheets_read") == 0
-        assert g.calls("drive") == 1 + 3 + 4 + grants  # changes + infos + creates + grants
+        assert g.drive_calls("POST", "/drive/v3/files") == 5
+        assert g.calls("sheets_write") == 5 and g.calls("sheets_read") == 0
+        assert g.calls("drive") == 1 + 3 + 5 + grants  # changes + infos + creates + grants
         assert g.drive_calls("GET", "/drive/v3/changes") == 1
         assert_complete(g, plan)
-        assert [p.action for p in seen] == ["present"] * 3 + ["created"] * 4
+        assert [p.action for p in seen] == ["present"] * 3 + ["created"] * 5
         with g.svc.ledger.snapshot() as tx:
             assert tx.state_get(SETUP_TOKEN_KEY) == ""  # complete: nothing to sweep next time
             run = tx.last_run("setup")
@@ -168,7 +171,7 @@ def test_resume_after_the_sheets_quota_is_exhausted(tmp_path: Path) -> None:
         assert g.rig.time.sleeps, "retried with backoff before giving up"
         g.emu.faults.clear()
         second = run_setup(g.svc)
-        assert second.complete and len(second.present) == 3 and len(second.created) == 4
+        assert second.complete and len(second.present) == 3 and len(second.created) == 5
         assert_complete(g, plan)
 
 
@@ -227,7 +230,7 @@ def test_local_backend_setup_resumes_without_duplicates(tmp_path: Path) -> None:
             run_setup(svc, progress=crash_after(4))
         seen: list[SetupProgress] = []
         summary = run_setup(svc, progress=seen.append)
-        assert summary.complete and len(summary.present) == 4 and len(summary.created) == 3
+        assert summary.complete and len(summary.present) == 4 and len(summary.created) == 4
         assert all(p.eta_seconds is None or p.eta_seconds >= 0 for p in seen)
         assert seen[-1].eta_seconds == 0
         with svc.ledger.snapshot() as tx:
@@ -238,7 +241,7 @@ def test_local_backend_setup_resumes_without_duplicates(tmp_path: Path) -> None:
         for r in records:
             grants = {(g.email, g.role) for g in svc.backend.grants(r.id)}
             wanted = desired_roles(school, r.kind, r.key, START)
-            assert {(e, Role.WRITER) for e in wanted} <= grants
+            assert set(wanted.items()) <= grants
 
 
 def test_deputy_emails_in_the_config(tmp_path: Path) -> None:
