@@ -307,7 +307,7 @@ def test_rebuild_all_rerenders_every_spreadsheet(rig: EngineRig) -> None:
     assert summary.failed == [] and summary.created == []
     assert summary.rebuilt == ["journal 7Б/russian"]
     assert set(summary.rerendered) == {f"journal {k}" for k in ("7Б/algebra", "10А/algebra")} | {
-        "class 7Б", "admin admin"}
+        "class 7Б", "admin admin", "board board"}
     assert set(summary.intact) == {"class 5А", "class 10А"}
     for key in ("7Б/algebra", "7Б/russian", "10А/algebra"):
         assert_no_loss(rig, key)
