@@ -12,7 +12,9 @@ Deterministic for a given seed and start day. The school goes live on the first 
 the copied school.toml sets ``[year] journal_start`` to it, so the lessons before it (kept in the
 paper journal) are locked on the first night but raise no journal-keeping findings, and the
 summary lists only what the simulated days left open. Every cycle also writes the pupils'
-diaries (one xlsx per pupil under DIR/sheets/Дневники/); the summary says where to open one.
+diaries (one xlsx per pupil under DIR/sheets/Дневники/); the summary says where to open one. The
+reports are built at the end, and the weekly analysis is written to the teachers' board (one xlsx
+in DIR/sheets, read only for every teacher); the summary says where it is.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """When the daemon builds which report (``[schedule]`` of school.toml, school time).
 
 - the weekly analysis of the week before: on ``weekly_report_weekday`` at ``weekly_report_at``
-  (default Monday 07:30);
+  (default Monday 07:30), written to the teachers' board as well (``sync.jobs.board``; a failed
+  board write is retried by every reports run until it is written);
 - the monthly report on the month before: on ``monthly_report_day`` at ``monthly_report_at``;
 - a period's reports (results, attendance, control works, curriculum, archive print-outs) once its
   period-mark window has closed (``[lock] period_mark_open_after_days`` after the period's end, at

@@ -40,7 +40,7 @@ def test_check_exits_3_on_drift_and_fix_repairs_it(tmp_path: Path,
     assert run(capsys, "setup", "--config", config)[0] == 0
     code, out, err = run(capsys, "acl", "check", "--config", config)
     assert code == 0, out + err
-    assert out.startswith("Files checked: 48; differences: 0")
+    assert out.startswith("Files checked: 49; differences: 0")
 
     school = load_school(folder / "school.toml")
     backend = LocalBackend(school.backend.folder or folder)

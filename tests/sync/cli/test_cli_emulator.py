@@ -152,9 +152,9 @@ def test_setup_sync_lock_and_audit_over_http(tmp_path: Path) -> None:
 
         done = cli(env, "setup", "--config", str(config))
         assert done.returncode == 0, done.stderr
-        assert "Setup: 48 spreadsheets: 48 created" in done.stdout
+        assert "Setup: 49 spreadsheets: 49 created" in done.stdout
         files = control(base, "files")["files"]
-        assert len(files) == 48 and all(f["driveId"] == drive for f in files)
+        assert len(files) == 49 and all(f["driveId"] == drive for f in files)
 
         done = cli(env, "sync", "--config", str(config), "--json")
         assert done.returncode == 0, done.stderr

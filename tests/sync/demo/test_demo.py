@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from config import load_school
@@ -21,6 +22,7 @@ from sync.jobs.service import split_journal_key
 from sync.layout.journal.spec import parse_journal
 from sync.ledger.ledger import Ledger
 from sync.ledger.model import FileKind
+from tests.reports.helpers import table
 from tests.sync.layout_helpers import example_school
 
 TODAY = date(2026, 11, 29)  # a Sunday in the second quarter
@@ -56,8 +58,8 @@ def test_the_folder_holds_the_school_with_the_local_backend(demo: DemoRun) -> No
     assert school.ledger_path == (s.directory / "var" / "ledger.sqlite3").resolve()
     assert s.days == [date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27)]
     xlsx = sorted(s.sheets.glob("*.xlsx"))
-    expected = len(school.journals()) + len(school.classes) + 1  # + the admin spreadsheet
-    assert s.files == len(xlsx) == expected == 48
+    expected = len(school.journals()) + len(school.classes) + 2  # + admin and the board
+    assert s.files == len(xlsx) == expected == 49
 
 
 def test_every_accepted_entry_was_typed_by_a_teacher(demo: DemoRun) -> None:
@@ -160,7 +162,7 @@ def test_the_audit_chain_verifies_and_the_summary_says_so(demo: DemoRun) -> None
     assert demo.summary.audit_head == report.head == demo.ledger.audit_head()
     text = "\n".join(demo.lines)
     assert f"Audit chain: OK, {report.events} events, head {report.head}" in text
-    assert f"Spreadsheets: 48 .xlsx files in {demo.summary.sheets}" in text
+    assert f"Spreadsheets: 49 .xlsx files in {demo.summary.sheets}" in text
     assert f"ejournal status --config {demo.summary.config}" in text
     assert "tampering: a locked mark of 25.11" in text
     assert sum(line.startswith("  night ") for line in demo.lines) == 3
@@ -217,3 +219,24 @@ def test_the_demo_builds_one_diary_per_pupil_and_says_where(demo: DemoRun) -> No
     with demo.ledger.snapshot() as tx:
         registered = {f.key for f in tx.files(FileKind.DIARY)}
     assert registered == {p.id for p in school.pupils}
+
+
+def test_the_demo_writes_the_teachers_board_and_says_where(demo: DemoRun) -> None:
+    """The board shows the weekly workbook's figures per journal and no pupil's name."""
+    board = demo.summary.board
+    assert board is not None and board.parent == demo.summary.sheets
+    assert f"  {board}  — the teachers' board: the weekly analysis every teacher reads" in (
+        demo.lines)
+    weekly = next(p for p in demo.summary.reports if p.name.startswith("Анализ"))
+    shown, book = table(board, "Сводка"), table(weekly, "Сводка")
+    assert len(shown) == len(book) > 40  # a row per teacher and journal with lessons that week
+    figures = [c for c in shown.columns if c != "% заполнения"]
+    assert shown[figures].values.tolist() == book[figures].values.tolist()
+    assert (shown["% заполнения"] - book["% заполнения"]).abs().max() <= 0.05
+    assert len(table(board, "Замечания")) == len(table(weekly, "Замечания"))
+    school = load_school(demo.summary.config)
+    texts = [str(c.value) for ws in openpyxl.load_workbook(board) for row in ws.iter_rows()
+             for c in row if c.value is not None]
+    named = [(p.id, t) for p in school.pupils for t in texts  # some teachers share a last name
+             if f"{p.last_name} {p.first_name}" in t or f"{p.last_name} {p.first_name[0]}." in t]
+    assert named == []
