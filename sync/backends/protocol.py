@@ -142,6 +142,8 @@ class TabSpec:
     wrapped: tuple[CellRange, ...] = ()  # text wraps inside these cells (top-aligned)
     protected: bool = True  # whole-tab protection; editors = the service principal only
     open_ranges: tuple[CellRange, ...] = ()  # the cells others may edit (unprotectedRanges)
+    print_wide: bool = False  # printed landscape, fit to the page width (xlsx only: Sheets has
+    # no print settings in its API)
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,9 +130,24 @@ def fit_rows(ws: Worksheet, rows: range) -> None:
                 continue
             width = ws.column_dimensions[get_column_letter(cell.column)].width or 8.43
             per_line = max(1, int(width * 1.05))
-            count = sum(max(1, math.ceil(len(part) / per_line)) for part in cell.value.split("\n"))
+            count = sum(wrapped_lines(part, per_line) for part in cell.value.split("\n"))
             lines = max(lines, count)
         ws.row_dimensions[r].height = LINE_POINTS * lines if lines > 1 else None
+
+
+def wrapped_lines(text: str, per_line: int) -> int:
+    """How many lines a spreadsheet needs for ``text`` wrapped at word boundaries, ``per_line``
+    characters a line (a word longer than a line is broken)."""
+    lines, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) <= per_line:
+            used += 1 + len(word)
+            continue
+        if used:
+            lines += 1
+        lines += (len(word) - 1) // per_line if word else 0
+        used = len(word) % per_line or min(len(word), per_line)
+    return lines
 
 
 def unformatted(value: Any) -> Any:
@@ -269,6 +284,10 @@ def lay_out_tab(wb: Workbook, tab: TabSpec) -> TabState:
         fit_rows(ws, range(1, len(tab.rows) + 1))
     for dd in tab.dropdowns:
         _add_dropdown(ws, dd.range, dd.values, dd.strict, extent)
+    if tab.print_wide:
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
     for hl in tab.highlights:
         ref = _sqref(hl.range, extent)
         if ref:

@@ -32,9 +32,9 @@ from sync.layout.labels import RU, Labels
 KEYS = ("Учитель", "Класс", "Предмет")
 REMARKS = ("Код", "Учитель", "Класс", "Предмет", "Замечание", "Урок", "Замечание от", "Статус")
 NO_DAY = ("few_marks",)  # a remark about a pupil over the period: its day is no lesson's
-_KEY_WIDTHS = (190, 55, 150)
+_KEY_WIDTHS = (215, 50, 175)
 _COUNT_WIDTH = 92
-_REMARK_WIDTHS = (95, 190, 55, 150, 250, 85, 95, 135)
+_REMARK_WIDTHS = (95, 215, 50, 175, 240, 85, 100, 135)
 MIN_ROWS = 40  # grid rows of a tab beyond its content
 
 
@@ -81,7 +81,7 @@ def _heading(content: BoardContent, what: str) -> list[list[Any]]:
             else "Анализ ещё не составлялся: его составляют по понедельникам за прошлую неделю.")
     built = (f"Составлен: {content.built_at:%d.%m.%Y %H:%M}" if content.built_at is not None
              else "")
-    head = f"Цепочка аудита (последнее событие): {content.audit_head}" if content.audit_head else ""
+    head = f"Цепочка аудита: {content.audit_head}" if content.audit_head else ""
     return [[f"{TITLE} — {what}"], [f"Школа: {content.school}, {content.year}"], [week],
             [built], [head]]
 
@@ -89,8 +89,8 @@ def _heading(content: BoardContent, what: str) -> list[list[Any]]:
 def _summary_tab(content: BoardContent, labels: Labels) -> TabSpec:
     columns = [*KEYS, *COUNTS]
     rows = _heading(content, "по учителям и журналам")
-    rows.append(["Ученики здесь не названы: только их число. Подробности каждого замечания — "
-                 "в журнале и у заместителя директора по УВР."])
+    rows.append(["Ученики здесь не названы, только их число; подробности замечаний — в журнале "
+                 "и у заместителя директора по УВР."])
     rows.append([])
     header = len(rows)
     rows.append(list(columns))
@@ -107,8 +107,8 @@ def _summary_tab(content: BoardContent, labels: Labels) -> TabSpec:
 
 def _remarks_tab(content: BoardContent, labels: Labels) -> TabSpec:
     rows = _heading(content, "замечания с кодами и статусом")
-    rows.append(["Код замечания не меняется, пока замечание не устранено. «К сведению» — события "
-                 "недели: записи позже дня урока, попытки исправить закрытые клетки."])
+    rows.append(["Код не меняется, пока замечание не устранено. «К сведению» — события недели: "
+                 "записи позже дня урока, попытки исправить закрытые клетки."])
     rows.append([])
     header = len(rows)
     rows.append(list(REMARKS))
@@ -123,18 +123,18 @@ def _remarks_tab(content: BoardContent, labels: Labels) -> TabSpec:
             values = {**record, "Урок": day}
             rows.append([_cell(values[c]) for c in REMARKS])
     widths = dict(enumerate(_REMARK_WIDTHS))
-    wrap = (CellRange(labels.findings_tab, header + 1, REMARKS.index("Замечание"), None,
-                      REMARKS.index("Замечание") + 1),)
-    return _tab(labels.findings_tab, rows, header, len(REMARKS), widths, frozen_cols=1, wrap=wrap)
+    return _tab(labels.findings_tab, rows, header, len(REMARKS), widths, frozen_cols=1)
 
 
 def _tab(title: str, rows: list[list[Any]], header: int, width: int, widths: dict[int, int], *,
-         frozen_cols: int, wrap: tuple[CellRange, ...] = ()) -> TabSpec:
+         frozen_cols: int) -> TabSpec:
+    """The heading lines overflow to the right; the table (its header and rows) wraps its texts
+    top-aligned in the column widths; printed landscape, fit to the page width."""
     grid: Grid = [[*row, *([""] * (width - len(row)))] for row in rows]
     return TabSpec(title=title, rows=grid, row_count=len(grid) + MIN_ROWS, col_count=width,
                    frozen_rows=header + 1, frozen_cols=frozen_cols, col_widths=widths,
-                   wrapped=(CellRange(title, header, 0, header + 1, width), *wrap),
-                   protected=True)
+                   wrapped=(CellRange(title, header, 0, None, width),), protected=True,
+                   print_wide=True)
 
 
 def _cell(value: Any, *, pct: bool = False) -> Any:

@@ -184,7 +184,7 @@ def test_the_board_shows_the_weekly_analysis_and_no_pupil(rig: Rig) -> None:
     assert rig.calls() == {"drive": 0, "sheets_read": 0, "sheets_write": 1}
     summary, listed = rig.read(IVANOVA, "Сводка"), rig.read(PETROV, "Замечания")
     assert summary[2:5] == [["Неделя: 07.09–13.09.2026"], ["Составлен: 14.09.2026 08:00"],
-                            [f"Цепочка аудита (последнее событие): {head}"]]
+                            [f"Цепочка аудита: {head}"]]
     assert body(summary) == WEEK1
     assert remarks(listed) == REMARKS1
     # the same as the deputy's workbook of the same analysis, figures and remark codes
