@@ -95,3 +95,28 @@ def test_no_ledger_yet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 def test_unknown_kind_is_a_usage_error(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, "report", "grades", "--config", str(config))
     assert code == 2 and "Invalid value for '{weekly|monthly|" in err
+
+
+def test_weekly_writes_the_teachers_board_once(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """--no-deliver leaves the board to the daemon; then one write, then none (unchanged)."""
+    from sync.jobs.board import board_pending
+
+    path = write_school(tmp_path / "school")
+    school = load_school(path)
+    with Ledger.open(school.ledger_path, now=at(date(2026, 9, 7), 7)) as ledger:
+        fill(ledger, school)
+    week = ("report", "weekly", "--week", "14.09.2026", "--config", str(path))
+    code, out, _ = run_cli(capsys, *week, "--no-deliver")
+    assert code == 0 and "board" not in out
+    with Ledger.open(school.ledger_path) as ledger:
+        assert board_pending(ledger)
+    code, out, _ = run_cli(capsys, *week, "--json")
+    board = json.loads(out)["board"]
+    assert code == 0 and (board["action"], board["writes"], board["error"]) == ("created", 1, None)
+    code, out, _ = run_cli(capsys, *week)
+    assert code == 0 and out.splitlines()[-1] == f"board: unchanged (file {board['file']}, 0 write(s))"
+    (file,) = (path.parent / "sheets").glob("Анализ ведения журналов*.xlsx")
+    assert openpyxl.load_workbook(file).sheetnames == ["Сводка", "Замечания"]
+    with Ledger.open(school.ledger_path) as ledger:
+        assert not board_pending(ledger)
