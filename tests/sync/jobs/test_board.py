@@ -79,7 +79,18 @@ class Rig:
     school: School
     svc: Service
     folder: str
+    shared: str
+    time: FakeTime
     sessions: list[requests.Session] = field(default_factory=list)
+
+    def fresh_backend(self) -> GoogleBackend:
+        """The service's backend as a new process has it (no tab ids cached)."""
+        session = requests.Session()
+        session.mount("https://", EmulatorAdapter(self.emu))
+        self.sessions.append(session)
+        conn = client_for_session(session, self.emu.service_principal, clock=self.time.now,
+                                  sleep=self.time.sleep, rng=random.Random(2))
+        return GoogleBackend(conn, folder=self.shared)
 
     def calls(self) -> dict[str, int]:
         who = self.emu.service_principal
@@ -128,9 +139,11 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
                        clock=lambda: emu.clock.now().astimezone(school.timezone))
     assert run_setup(svc).complete
     plant_week1(svc.ledger, school)
-    yield Rig(emu, school, svc, folder, [session])
+    rig = Rig(emu, school, svc, folder, shared, time, [session])
+    yield rig
     svc.close()
-    session.close()
+    for opened in rig.sessions:
+        opened.close()
     assert emu.bugs == []
 
 
@@ -234,9 +247,11 @@ def test_a_failed_board_write_is_reported_and_retried_the_workbook_is_delivered(
     assert rig.read(IVANOVA, "Сводка")[2] == ["Неделя: 07.09–13.09.2026"]  # still last week's
     rig.emu.faults.clear()
     rig.emu.clock.set(at(MON3, 8, 30))
+    rig.svc.backend = rig.fresh_backend()  # the daemon was restarted meanwhile
     rig.emu.reset_counters()
     assert reports_job(rig.svc) == []  # nothing due: the pending board is written
-    assert rig.calls() == {"drive": 0, "sheets_read": 0, "sheets_write": 1}
+    # one write; the new process reads the board's tab ids once (replace_tabs' metadata read)
+    assert rig.calls() == {"drive": 0, "sheets_read": 1, "sheets_write": 1}
     assert not board_pending(rig.svc.ledger)
     assert rig.read(IVANOVA, "Сводка")[2] == ["Неделя: 14.09–20.09.2026"]
     status = {(r[4], r[2], r[3]): r[-1] for r in body(rig.read(IVANOVA, "Замечания"))}
