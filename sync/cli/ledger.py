@@ -6,6 +6,7 @@ They read or replace the ledger only — no spreadsheet is touched — and are r
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from sync.cli.show import Status, configure_logging, count_files, echo_lines
 def status(config_path: Path, as_json: bool, verbose: int) -> None:
     """Show the ledger at a glance: spreadsheets, last runs, open findings (journals and class
     spreadsheets), absence reasons, violations, late entries awaiting a correction, files whose
-    lock is pending (and for how long), audit head.
+    lock is pending (and for how long), whether the teachers' board waits for a write, audit head.
 
     Reads the ledger only (no spreadsheet calls).
 
@@ -45,7 +46,7 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
     from sync.ledger.backup import list_backups
     from sync.ledger.ledger import Ledger
     from sync.ledger.model import FileKind
-    from sync.ledger.state import CHANGES_TOKEN_KEY, CORRECTIONS_DEFERRED_KEY
+    from sync.ledger.state import BOARD_SHOWN_KEY, CHANGES_TOKEN_KEY, CORRECTIONS_DEFERRED_KEY
 
     school = school_from(config_path)
     with Ledger.open(ledger_path_of(school), anchor=school.anchor_path) as ledger:
@@ -99,6 +100,7 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
                 change_token=tx.state_get(CHANGES_TOKEN_KEY) is not None,
                 late_entries=late,
                 locks_pending=pending,
+                board=json.loads(tx.state_get(BOARD_SHOWN_KEY) or "{}"),
             )
         info.schema = ledger.schema_version()
         info.audit_head = ledger.audit_head()

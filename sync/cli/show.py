@@ -174,6 +174,7 @@ class Status:
     corrections_deferred: int = 0
     late_entries: list[dict[str, Any]] = field(default_factory=list)  # awaiting a correction
     locks_pending: list[dict[str, Any]] = field(default_factory=list)  # lock work failed: retried
+    board: dict[str, Any] = field(default_factory=dict)  # the teachers' board: ``board.shown``
     audit_head: str = ""
     audit_events: int = 0
     anchor: str = ""  # the anchor file; anchor_event the event it names (None: not written)
@@ -200,6 +201,7 @@ class Status:
             "corrections_deferred": self.corrections_deferred,
             "late_entries": list(self.late_entries),
             "locks_pending": list(self.locks_pending),
+            "board": dict(self.board),
             "audit_head": self.audit_head,
             "audit_events": self.audit_events,
             "anchor": self.anchor,
@@ -236,6 +238,7 @@ class Status:
         for lock in self.locks_pending:
             out.append(f"  {lock['kind']} {lock['key']} (file {lock['file']}) since "
                        f"{lock['since']} ({lock['hours']} h)")
+        out.append(f"Teachers' board: {self._board()}")
         out.append("Last runs:")
         for run in self.runs:
             state = {True: "ok", False: "FAILED", None: "unfinished"}[run["ok"]]
@@ -257,6 +260,15 @@ class Status:
         )
         return out
 
+
+    def _board(self) -> str:
+        board = self.board
+        if board.get("pending"):
+            return (f"write PENDING since {board['pending'][:16]} ({board.get('error', '')}); "
+                    "the daemon's reports run retries it")
+        if board.get("written"):
+            return f"up to date (file {board.get('file')}, written {board['written'][:16]})"
+        return "not written yet (setup creates it, the weekly analysis writes it)"
 
     def _reasons(self) -> str:
         """ "12 (б 7, н 3, у 2; 1 kept as typed)": the total, then per code in code order."""

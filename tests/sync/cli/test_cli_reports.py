@@ -111,6 +111,8 @@ def test_weekly_writes_the_teachers_board_once(tmp_path: Path,
     assert code == 0 and "board" not in out
     with Ledger.open(school.ledger_path) as ledger:
         assert board_pending(ledger)
+    out = run_cli(capsys, "status", "--config", str(path))[1]
+    assert "Teachers' board: write PENDING since " in out and "(built with --no-deliver)" in out
     code, out, _ = run_cli(capsys, *week, "--json")
     board = json.loads(out)["board"]
     assert code == 0 and (board["action"], board["writes"], board["error"]) == ("created", 1, None)
@@ -120,3 +122,7 @@ def test_weekly_writes_the_teachers_board_once(tmp_path: Path,
     assert openpyxl.load_workbook(file).sheetnames == ["Сводка", "Замечания"]
     with Ledger.open(school.ledger_path) as ledger:
         assert not board_pending(ledger)
+    status = json.loads(run_cli(capsys, "status", "--config", str(path), "--json")[1])
+    assert status["board"]["file"] == board["file"] and "pending" not in status["board"]
+    assert f"Teachers' board: up to date (file {board['file']}, written " in run_cli(
+        capsys, "status", "--config", str(path))[1]
