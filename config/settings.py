@@ -329,7 +329,7 @@ def _pool(b: Any, environ: Mapping[str, str], where: _Where) -> tuple[Path, ...]
     rate = b.writes_per_minute or defaults.writes_per_minute
     cap = b.project_writes_per_minute or defaults.project_writes_per_minute
     total = (1 + len(names)) * rate
-    if total > cap:
+    if names and total > cap:
         where.add(loc, f"{1 + len(names)} principals × {rate} writes/min = {total} writes/min "
                   f"exceeds the project's quota of {cap} writes/min: use at most {cap // rate} "
                   "principals (the service account included), or lower writes_per_minute")

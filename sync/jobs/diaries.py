@@ -34,8 +34,12 @@ Where diaries live: google — the shared drive (a service account owns nothing 
 there is governed by the drive's own settings), which does not matter for diaries: nobody but the
 service writes them, and readers can never share. ``copyRequiresWriterPermission`` is honoured
 per file there and is set, so parents cannot copy, download or print a diary into a file the
-school no longer controls. Local backend — ``Дневники/<class>/<pupil>/`` under the sheets folder:
-one folder per pupil, so a school can share exactly that folder with the family.
+school no longer controls. A pool of principals (``[backend] pool_credentials_env``) shares
+the diaries' writes in turn (each has its own per-user quota); its members are Managers of the
+shared drive like the service account (so they may write the diaries' protected tabs, and no
+per-file grant is needed), and sharing treats them as the service. Local backend —
+``Дневники/<class>/<pupil>/`` under the sheets folder: one folder per pupil, so a school can
+share exactly that folder with the family.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ from config.school import BackendKind, School
 from rules.diary import current_period, project_diary
 from rules.errors import BackendError, LayoutError, SheetAccessError
 from rules.model import Pupil
-from sync.backends.protocol import CellRange, FileBusy, Grid, TabMissing, TabSpec
+from sync.backends.protocol import Backend, CellRange, FileBusy, Grid, TabMissing, TabSpec
 from sync.jobs.diary_view import ClassCache, pupil_view
 from sync.jobs.service import Service, split_journal_key
 from sync.jobs.sharing import reconcile_acl, wanted_roles
@@ -251,14 +255,18 @@ def _write(svc: Service, record: FileRecord, tabs: tuple[TabSpec, ...],
     """One write: the changed tabs' values, or (``updates`` None: what the file shows is not
     known — rebuilt, or edited by someone else) every tab laid out afresh; a missing tab
     re-lays out the tabs, a missing file re-creates the diary. True when it now shows ``tabs``."""
+    writers = svc.writers()
+    writer = writers[len(summary.written) % len(writers)]  # spread over the pool, in turn
     try:
-        if updates is None:
-            svc.backend.replace_tabs(record.id, tabs)
-        else:
-            svc.backend.write(record.id, updates)
-    except TabMissing:
-        log.warning("diary %s: a tab is missing; laying the tabs out again", record.id)
-        svc.backend.replace_tabs(record.id, tabs)
+        try:
+            _put(writer, record.id, tabs, updates)
+        except SheetAccessError:
+            if writer is svc.backend:
+                raise
+            log.warning("diary %s: pool principal %s may not write it (is it a Manager of the "
+                        "shared drive?); written by the service's own", record.id,
+                        writer.principal)
+            _put(svc.backend, record.id, tabs, updates)
     except SheetAccessError:
         log.warning("diary %s is gone: creating it again", record.id)
         rebuild_diary(svc, record, now=now, labels=labels)
@@ -268,6 +276,19 @@ def _write(svc: Service, record: FileRecord, tabs: tuple[TabSpec, ...],
     summary.writes += 1
     summary.written.append(pupil.id)
     return True
+
+
+def _put(backend: Backend, file_id: str, tabs: tuple[TabSpec, ...],
+         updates: list[tuple[CellRange, Grid]] | None) -> None:
+    """One write through ``backend`` (a missing tab: the tabs laid out again)."""
+    try:
+        if updates is None:
+            backend.replace_tabs(file_id, tabs)
+        else:
+            backend.write(file_id, updates)
+    except TabMissing:
+        log.warning("diary %s: a tab is missing; laying the tabs out again", file_id)
+        backend.replace_tabs(file_id, tabs)
 
 
 def diary_folder(school: School, pupil: Pupil) -> str | None:
