@@ -10,11 +10,12 @@ a class: 720 journals, 6 lessons a day), on the Google emulator with its quotas 
 ``--latency`` seconds of the emulator's clock (nothing sleeps: throttling and latency move the
 clock). The service is set up, its first cycle creates every diary the evening before, the
 nightly lock job opens the day's cells; then the day (Tuesday 15.09.2026): lesson k runs
-08:30 + 55 min·(k−1) for 45 min; in each lesson its teacher types 3–8 marks (each at a random moment from 10 min into the lesson to 20 min after it)
-and in one lesson in five the homework (around the bell), through a real gspread client as the
-teacher (a browser's edits do not count against the service's API quota, so the typing does not
-either). ``--burst``: every mark and homework of the day is typed in the 15 minutes after the
-last lesson. The daemon's sync runs every 5 minutes (or right after a longer cycle).
+08:30 + 55 min·(k−1) for 45 min; in each lesson its teacher types 3–8 marks (each at a random
+moment from 10 min into the lesson to 20 min after it) and in one lesson in five the homework
+(around the bell), through a real gspread client as the teacher (a browser's edits do not count
+against the service's API quota, so the typing does not either). ``--burst``: every mark and
+homework of the day is typed in the 15 minutes after the last lesson. The daemon's sync runs
+every 5 minutes (or right after a longer cycle).
 
 Measured, per run (one principal; then ``--pool N`` principals — the service account and N−1
 more, Managers of the shared drive): mark → diary delay (from the moment the mark is typed to
