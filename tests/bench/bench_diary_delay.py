@@ -216,6 +216,7 @@ def simulate(run: Run, typed: list[Typing]) -> float:
     emu.clock.set(at(DAY, clock(8), tz))
     nxt, i = at(DAY, clock(8), tz), 0
     while True:
+        nxt = max(nxt, emu.clock.now())  # the cycle starts then: it sees what was typed before
         emu.quotas.enabled = False  # a browser's edits: not the service's API quota
         while i < len(typed) and typed[i].at <= nxt:
             t = typed[i]
@@ -227,14 +228,14 @@ def simulate(run: Run, typed: list[Typing]) -> float:
                 params={"valueInputOption": "USER_ENTERED"}, body={"values": [[t.value]]})
             i += 1
         emu.quotas.enabled = True
-        emu.clock.set(max(emu.clock.now(), nxt))
+        emu.clock.set(nxt)
         started = emu.clock.now()
         run.cycles.append(started)
         summary = run_cycle(run.svc)
         diaries = summary.diaries or {}
         if i == len(typed) and not diaries.get("waiting") and not diaries.get("written"):
             break
-        nxt = max(started + SYNC_EVERY, emu.clock.now())
+        nxt = started + SYNC_EVERY
     return time.process_time() - cpu
 
 
