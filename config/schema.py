@@ -18,7 +18,8 @@ Layout (all tables optional except ``[school]`` and ``[year]``)::
     [[grace]]      work_type, min_grade, max_grade, days     (checking norms, R8)
     [schedule]     fields of config.school.ScheduleSettings
     [backend]      kind = "local" | "google", folder, credentials_env, shared_drive_folder_id,
-                   reads_per_minute, writes_per_minute
+                   reads_per_minute, writes_per_minute, pool_credentials_env,
+                   project_writes_per_minute
     [diaries]      fields of config.school.DiarySettings
     [ledger]       path, anchor
     [files]        classes, pupils, parents, teachers, subjects, assignments, timetable, changes,
@@ -140,6 +141,8 @@ class BackendSection(_Model):
     shared_drive_folder_id: str | None = None
     reads_per_minute: Annotated[int, Field(ge=1, le=10_000)] | None = None
     writes_per_minute: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    pool_credentials_env: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]] | None = None
+    project_writes_per_minute: Annotated[int, Field(ge=1, le=100_000)] | None = None
 
 
 class ReportsSection(_Model):
@@ -159,6 +162,8 @@ class DiariesSection(_Model):
     enabled: bool | None = None
     pupils_may_view: bool | None = None
     folder_id: str | None = None
+    writes_per_cycle: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    quota_share: Annotated[float, Field(gt=0, le=1)] | None = None
 
 
 class LedgerSection(_Model):

@@ -77,6 +77,16 @@ class BackendSettings:
     shared_drive_folder_id: str | None = None  # google: where the spreadsheets are created
     reads_per_minute: int = 60  # client-side token bucket, per principal
     writes_per_minute: int = 60
+    # google: more service principals for the diaries' writes (each with its own per-user
+    # quota): names of environment variables, each holding one more service-account key path
+    pool_credentials_env: tuple[str, ...] = ()
+    pool_credentials: tuple[Path, ...] = ()  # their key files, from the environment
+    project_writes_per_minute: int = 300  # the Cloud project's Sheets write quota, all principals
+
+    @property
+    def principals(self) -> int:
+        """How many principals write: the service account and its pool."""
+        return 1 + len(self.pool_credentials_env)
 
 
 def default_anchor(ledger_path: Path) -> Path:
@@ -112,6 +122,10 @@ class DiarySettings:
     enabled: bool = True  # build and write the diaries
     pupils_may_view: bool = False  # share each diary with the pupil's own account too (reader)
     folder_id: str | None = None  # google: shared-drive folder of the diaries (default: backend's)
+    # pacing: a sync cycle writes at most this many diaries (the oldest changes first), the rest
+    # wait for the next cycle; None = derived from the write quota (``diary_budget``)
+    writes_per_cycle: int | None = None
+    quota_share: float = 0.8  # of the principals' writes in one sync interval, for diaries
 
 
 @dataclass(frozen=True, slots=True)

@@ -287,10 +287,14 @@ def _backend(
                       f"folder {folder}: teachers write there, the deputies' workbook may not be")
         elif private is not None and private.exists() and not private.is_dir():
             where.add(("backend", "private_folder"), f"{private} exists and is not a folder")
+        if b.pool_credentials_env:
+            where.add(("backend", "pool_credentials_env"),
+                      "only the google backend has a pool of service principals")
         return BackendSettings(kind=kind, folder=folder, private_folder=private, **given)
     if b.private_folder:
         where.add(("backend", "private_folder"), "only the local backend has a private folder")
     credentials = _credentials(b.credentials_env or DEFAULT_CREDENTIALS_ENV, environ, where)
+    given["pool_credentials"] = _pool(b, environ, where)
     if not b.shared_drive_folder_id:
         where.add(
             ("backend", "shared_drive_folder_id"),
@@ -298,6 +302,38 @@ def _backend(
             "Drive storage of their own)",
         )
     return BackendSettings(kind=kind, credentials_path=credentials, **given)
+
+
+def _pool(b: Any, environ: Mapping[str, str], where: _Where) -> tuple[Path, ...]:
+    """The pool's key files (each variable must name one; under the emulator it holds the
+    member's e-mail instead), and the pool within the project's write quota."""
+    loc = ("backend", "pool_credentials_env")
+    names = list(b.pool_credentials_env or [])
+    main = b.credentials_env or DEFAULT_CREDENTIALS_ENV
+    if len(set(names)) != len(names) or main in names:
+        where.add(loc, f"the pool names an environment variable twice (or the main one, {main})")
+    emulator = bool(environ.get(EMULATOR_ENV, "").strip())
+    paths = []
+    for name in names:
+        raw = environ.get(name, "").strip()
+        if not raw:
+            where.add(loc, f"environment variable {name} is not set: it must hold the path of "
+                      "a pool member's service-account key file")
+        elif emulator:
+            paths.append(Path(raw))
+        elif not Path(raw).expanduser().is_file():
+            where.add(loc, f"{name} points to {Path(raw).expanduser()}, which is not a file")
+        else:
+            paths.append(Path(raw).expanduser())
+    defaults = BackendSettings()
+    rate = b.writes_per_minute or defaults.writes_per_minute
+    cap = b.project_writes_per_minute or defaults.project_writes_per_minute
+    total = (1 + len(names)) * rate
+    if names and total > cap:
+        where.add(loc, f"{1 + len(names)} principals × {rate} writes/min = {total} writes/min "
+                  f"exceeds the project's quota of {cap} writes/min: use at most {cap // rate} "
+                  "principals (the service account included), or lower writes_per_minute")
+    return tuple(paths)
 
 
 def _credentials(env_name: str, environ: Mapping[str, str], where: _Where) -> Path | None:

@@ -8,7 +8,8 @@ someone who should have nothing there (a pupil on a journal, a parent on another
 a writer nobody asked for); a wrong role (a parent as writer of a diary: removed, then granted as
 reader); a wanted grant missing. Shared-drive members reach every file by inheritance: that
 cannot be removed per file, so a parent or pupil among them is reported (fix the drive's
-members), never "fixed". The service principal's own access is never touched.
+members), never "fixed". The service principals' own access (the service account's and its
+pool's) is never touched.
 
 ``fix`` repairs in this order per file — revokes, then grants (one permission operation at a time:
 Drive applies only the last of concurrent ones) — and audits each repair (``acl.repaired``). A
@@ -105,7 +106,7 @@ def run_acl(svc: Service, now: datetime, *, fix: bool,
             log.warning("file %s: permissions not listed (%s)", record.id, type(exc).__name__)
             continue
         wanted = settled_roles(svc, record, now)
-        drift = find_drift(record, listed, wanted, svc.backend.principal, people)
+        drift = find_drift(record, listed, wanted, svc.principals(), people)
         report.drift += drift
         if fix:
             listed = _repair(svc, record, listed, drift, report)
@@ -132,15 +133,16 @@ def settled_roles(svc: Service, record: FileRecord, now: datetime) -> dict[str, 
 
 
 def find_drift(record: FileRecord, listed: list[Grant], wanted: dict[str, Role],
-               principal: str, people: set[str]) -> list[Drift]:
-    """The grants of ``listed`` that differ from ``wanted`` (see the module docstring)."""
+               service: Collection[str], people: set[str]) -> list[Drift]:
+    """The grants of ``listed`` that differ from ``wanted`` (see the module docstring);
+    ``service``: the service's principals (its pool's included), never drift."""
     name = f"{record.kind.value} {record.key}"
     out: list[Drift] = []
     direct: dict[str, Grant] = {}
     member: dict[str, Grant] = {}
     for g in listed:
         who = g.email.lower()
-        if who == principal.lower():
+        if who in service:
             continue
         if g.kind in LINKS:
             out.append(Drift(record.id, name, who, g.kind, g.role.value, None))

@@ -52,7 +52,7 @@ from sync.jobs.class_sync import (
     write_class,
 )
 from sync.jobs.corrections import process_corrections
-from sync.jobs.diaries import run_diaries
+from sync.jobs.diaries import diary_budget, run_diaries
 from sync.jobs.journal_sync import (
     JournalPlan,
     JournalRead,
@@ -351,8 +351,9 @@ def _sharing(svc: Service, infos: list[FileInfo], summary: CycleSummary, now: da
 
 
 def _diaries(svc: Service, edited: set[str], summary: CycleSummary, now: datetime) -> None:
-    """The diaries whose content changed, after the journals' writes and the corrections."""
-    result = run_diaries(svc, now, edited=edited)
+    """The diaries whose content changed, after the journals' writes and the corrections, as many
+    as the cycle's diary budget allows (the oldest changes first)."""
+    result = run_diaries(svc, now, edited=edited, budget=diary_budget(svc.school))
     summary.diaries = result.to_json()
     summary.writes += result.writes
     summary.failed += [FileProblem(f"diary of pupil {pid}", e) for pid, e in result.failed]

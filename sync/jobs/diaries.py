@@ -21,13 +21,25 @@
    only what was not recorded); a failed one stays pending and is retried next cycle; the pass
    records its moment and basis at the end.
 
+Pacing (a busy hour changes hundreds of diaries; one principal writes 60 a minute): a cycle
+writes at most ``budget`` diaries (``diary_budget``: a share of the principals' write quota over
+one sync interval, so the journals are never starved), the longest-waiting first; the rest are
+marked pending (since this cycle) and come first next cycle. Changes of one diary between two
+passes cost one write whatever their number (the diary is rendered once, from the ledger). The
+date-driven changes (a new week, a new period) are rendered by the nightly lock job without a
+budget (``render_new_basis``), so the day's cycles are left the marks and homework.
+
 Where diaries live: google — the shared drive (a service account owns nothing in My Drive), in
 ``[diaries] folder_id`` if set. Drive ignores ``writersCanShare`` inside shared drives (sharing
 there is governed by the drive's own settings), which does not matter for diaries: nobody but the
 service writes them, and readers can never share. ``copyRequiresWriterPermission`` is honoured
 per file there and is set, so parents cannot copy, download or print a diary into a file the
-school no longer controls. Local backend — ``Дневники/<class>/<pupil>/`` under the sheets folder:
-one folder per pupil, so a school can share exactly that folder with the family.
+school no longer controls. A pool of principals (``[backend] pool_credentials_env``) shares
+the diaries' writes in turn (each has its own per-user quota); its members are Managers of the
+shared drive like the service account (so they may write the diaries' protected tabs, and no
+per-file grant is needed), and sharing treats them as the service. Local backend —
+``Дневники/<class>/<pupil>/`` under the sheets folder: one folder per pupil, so a school can
+share exactly that folder with the family.
 """
 
 from __future__ import annotations
@@ -42,7 +54,7 @@ from config.school import BackendKind, School
 from rules.diary import current_period, project_diary
 from rules.errors import BackendError, LayoutError, SheetAccessError
 from rules.model import Pupil
-from sync.backends.protocol import CellRange, FileBusy, Grid, TabMissing, TabSpec
+from sync.backends.protocol import Backend, CellRange, FileBusy, Grid, TabMissing, TabSpec
 from sync.jobs.diary_view import ClassCache, pupil_view
 from sync.jobs.service import Service, split_journal_key
 from sync.jobs.sharing import reconcile_acl, wanted_roles
@@ -73,12 +85,14 @@ class DiarySummary:
     writes: int = 0  # Sheets write calls (a create's layout write included)
     granted: int = 0  # readers added to diaries (parents who applied, pupils allowed)
     revoked: int = 0  # readers removed (consent withdrawn, a parent no longer listed)
+    waiting: int = 0  # changed diaries left for the next cycle (the budget was spent)
 
     def to_json(self) -> dict[str, Any]:
         return {"rendered": self.rendered, "created": len(self.created),
                 "written": len(self.written), "unchanged": self.unchanged,
                 "failed": [list(f) for f in self.failed], "busy": len(self.busy),
-                "writes": self.writes, "granted": self.granted, "revoked": self.revoked}
+                "writes": self.writes, "granted": self.granted, "revoked": self.revoked,
+                "waiting": self.waiting}
 
 
 def basis(school: School, now: datetime) -> str:
@@ -89,12 +103,39 @@ def basis(school: School, now: datetime) -> str:
     return f"{school.config_version}|{monday}|{period.name if period else ''}"
 
 
+def diary_budget(school: School) -> int | None:
+    """The diary writes one sync cycle may spend: ``[diaries] writes_per_cycle`` if set; on
+    google ``quota_share`` of what the principals may write in one sync interval (within the
+    project's quota): 60/min × 5 min × 0.8 = 240 for one principal; local: no limit."""
+    settings = school.diaries
+    if settings.writes_per_cycle is not None:
+        return settings.writes_per_cycle
+    backend = school.backend
+    if backend.kind is not BackendKind.GOOGLE:
+        return None
+    rate = min(backend.principals * backend.writes_per_minute, backend.project_writes_per_minute)
+    return max(1, int(rate * school.schedule.sync_every_minutes * settings.quota_share))
+
+
+def render_new_basis(svc: Service, now: datetime) -> DiarySummary | None:
+    """The nightly part: when the week, period or configuration moved since the last pass,
+    every diary is rendered now, without a budget (None when nothing moved, or no pass ran
+    yet: the first cycle creates the diaries)."""
+    with svc.ledger.snapshot() as tx:
+        shown = tx.state_get(DIARIES_BASIS_KEY)
+    if not svc.school.diaries.enabled or shown is None or shown == basis(svc.school, now):
+        return None
+    return run_diaries(svc, now)
+
+
 def run_diaries(svc: Service, now: datetime, *, edited: Collection[str] = (),
-                everyone: bool = False, labels: Labels = RU) -> DiarySummary:
+                everyone: bool = False, budget: int | None = None,
+                labels: Labels = RU) -> DiarySummary:
     """Create and write the diaries whose content changed (see the module docstring).
 
     ``edited``: diary file ids someone else changed (re-rendered whole); ``everyone``: render
-    every diary (``ejournal rebuild``). Never raises for one diary's failure.
+    every diary (``ejournal rebuild``); ``budget``: at most this many writes, the rest wait.
+    Never raises for one diary's failure.
     """
     summary = DiarySummary()
     school = svc.school
@@ -107,7 +148,11 @@ def run_diaries(svc: Service, now: datetime, *, edited: Collection[str] = (),
         chosen = _candidates(tx, school, mark, everyone, set(edited), files, states)
     forced = {f.key for f in files.values() if f.id in edited}
     cache = ClassCache(school)
-    for pupil in chosen:
+    waiting: list[str] = []
+    for n, pupil in enumerate(chosen):
+        if budget is not None and summary.writes >= budget:
+            waiting = [p.id for p in chosen[n:]]
+            break
         state = None if (everyone or pupil.id in forced) else states.get(pupil.id)
         try:
             _one(svc, pupil, files.get(pupil.id), state, cache, summary, now, labels)
@@ -120,12 +165,13 @@ def run_diaries(svc: Service, now: datetime, *, edited: Collection[str] = (),
             log.warning("diary of pupil %s: %s", pupil.id, type(exc).__name__)
             summary.failed.append((pupil.id, f"{type(exc).__name__}: {exc}"))
     with svc.ledger.transaction() as tx:
-        tx.diaries_pending([p for p, _ in summary.failed] + summary.busy, now)
+        tx.diaries_pending([p for p, _ in summary.failed] + summary.busy + waiting, now)
         tx.state_set(DIARIES_SINCE_KEY, now.isoformat(), now)
         tx.state_set(DIARIES_BASIS_KEY, mark, now)
-    log.info("diaries: %d rendered, %d created, %d written, %d unchanged, %d failed, %d busy",
-             summary.rendered, len(summary.created), len(summary.written), summary.unchanged,
-             len(summary.failed), len(summary.busy))
+    summary.waiting = len(waiting)
+    log.info("diaries: %d rendered, %d created, %d written, %d unchanged, %d failed, %d busy, "
+             "%d waiting", summary.rendered, len(summary.created), len(summary.written),
+             summary.unchanged, len(summary.failed), len(summary.busy), summary.waiting)
     return summary
 
 
@@ -209,14 +255,18 @@ def _write(svc: Service, record: FileRecord, tabs: tuple[TabSpec, ...],
     """One write: the changed tabs' values, or (``updates`` None: what the file shows is not
     known — rebuilt, or edited by someone else) every tab laid out afresh; a missing tab
     re-lays out the tabs, a missing file re-creates the diary. True when it now shows ``tabs``."""
+    writers = svc.writers()
+    writer = writers[len(summary.written) % len(writers)]  # spread over the pool, in turn
     try:
-        if updates is None:
-            svc.backend.replace_tabs(record.id, tabs)
-        else:
-            svc.backend.write(record.id, updates)
-    except TabMissing:
-        log.warning("diary %s: a tab is missing; laying the tabs out again", record.id)
-        svc.backend.replace_tabs(record.id, tabs)
+        try:
+            _put(writer, record.id, tabs, updates)
+        except SheetAccessError:
+            if writer is svc.backend:
+                raise
+            log.warning("diary %s: pool principal %s may not write it (is it a Manager of the "
+                        "shared drive?); written by the service's own", record.id,
+                        writer.principal)
+            _put(svc.backend, record.id, tabs, updates)
     except SheetAccessError:
         log.warning("diary %s is gone: creating it again", record.id)
         rebuild_diary(svc, record, now=now, labels=labels)
@@ -226,6 +276,19 @@ def _write(svc: Service, record: FileRecord, tabs: tuple[TabSpec, ...],
     summary.writes += 1
     summary.written.append(pupil.id)
     return True
+
+
+def _put(backend: Backend, file_id: str, tabs: tuple[TabSpec, ...],
+         updates: list[tuple[CellRange, Grid]] | None) -> None:
+    """One write through ``backend`` (a missing tab: the tabs laid out again)."""
+    try:
+        if updates is None:
+            backend.replace_tabs(file_id, tabs)
+        else:
+            backend.write(file_id, updates)
+    except TabMissing:
+        log.warning("diary %s: a tab is missing; laying the tabs out again", file_id)
+        backend.replace_tabs(file_id, tabs)
 
 
 def diary_folder(school: School, pupil: Pupil) -> str | None:
@@ -259,4 +322,5 @@ def rebuild_diary(svc: Service, record: FileRecord, *, now: datetime,
     return new
 
 
-__all__ = ["DiarySummary", "changed_updates", "diary_folder", "rebuild_diary", "run_diaries"]
+__all__ = ["DiarySummary", "changed_updates", "diary_budget", "diary_folder", "rebuild_diary",
+           "render_new_basis", "run_diaries"]

@@ -30,6 +30,7 @@ due to lock, their reasons taken in (invalid text kept as typed) and the days lo
 
 Then substitutions (``sync.jobs.substitutions``): the day's substitutes are let in on the journals
 whose lock work succeeded (never on one whose protection is pending), and yesterday's are let out.
+Last, when a new week (or period) began, every diary is rendered for it (``_new_week``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from rules.errors import BackendError, EjournalError, LayoutError, TransientErro
 from sync.backends.protocol import CellRange, FileBusy
 from sync.jobs.class_sync import ClassRead, read_class, sync_class
 from sync.jobs.closing import absence_days_due, due_at
+from sync.jobs.diaries import render_new_basis
 from sync.jobs.journal_sync import (
     JournalRead,
     JournalRef,
@@ -122,6 +124,8 @@ def run_locks(svc: Service, *, labels: Labels = RU, only: Collection[str] | None
     if substitutions:  # (a cycle retrying ``only`` some files runs them itself, afterwards)
         summary.substitutions = run_substitutions(svc, now, summary.errors, grant=True,
                                                   hold=held)
+    if only is None:
+        _new_week(svc, summary, now)
     summary.api_calls = calls_delta(before, svc.api_calls())
     summary.finished = svc.now()
     with svc.ledger.transaction() as tx:
@@ -142,6 +146,15 @@ def run_locks(svc: Service, *, labels: Labels = RU, only: Collection[str] | None
         len(summary.failed), len(summary.skipped_busy),
     )
     return summary
+
+
+def _new_week(svc: Service, summary: LockSummary, now: datetime) -> None:
+    """The diaries of the new week (period, configuration), rendered at night without a budget
+    so the day's cycles are left the marks (``sync.jobs.diaries.render_new_basis``)."""
+    result = render_new_basis(svc, now)
+    if result is not None:
+        summary.diaries = result.to_json()
+        summary.failed += [FileProblem(f"diary of pupil {pid}", e) for pid, e in result.failed]
 
 
 def _unread_changes(svc: Service, summary: LockSummary) -> set[str]:

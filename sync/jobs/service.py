@@ -55,6 +55,20 @@ def make_backend(school: School, environ: Mapping[str, str] | None = None,
     raise ConfigError([Problem("school.toml", "field backend.kind", f"unknown {settings.kind!r}")])
 
 
+def make_pool(school: School, environ: Mapping[str, str] | None = None) -> tuple[Backend, ...]:
+    """The pool's other principals (google ``[backend] pool_credentials_env``), each a backend
+    of its own with its own per-user quota; they write diaries (``sync.jobs.diaries``)."""
+    settings = school.backend
+    if settings.kind is not BackendKind.GOOGLE or not settings.pool_credentials:
+        return ()
+    from sync.backends.google.auth import build_pool_client
+    from sync.backends.google.backend import GoogleBackend
+
+    return tuple(GoogleBackend(build_pool_client(settings, key, environ),
+                               folder=settings.shared_drive_folder_id)
+                 for key in settings.pool_credentials)
+
+
 @dataclass
 class Service:
     """One school's running service. Close it (or use ``with``) to release the ledger."""
@@ -65,6 +79,24 @@ class Service:
     clock: Clock
     counters: dict[str, int] = field(default_factory=dict)
     ledger_lock: LedgerLock | None = None  # held from open to close (one process per ledger)
+    pool: tuple[Backend, ...] = ()  # more principals that write diaries (``make_pool``)
+
+    def __post_init__(self) -> None:
+        """Each principal of the pool takes the others' changes for its own (the change feed's
+        ``by_me``)."""
+        names = self.principals()
+        for backend in self.writers():
+            also_me: Any = getattr(backend, "also_me", None)
+            if callable(also_me):
+                also_me(names)
+
+    def writers(self) -> tuple[Backend, ...]:
+        """The backends diaries are written through: the service's, then its pool's."""
+        return (self.backend, *self.pool)
+
+    def principals(self) -> set[str]:
+        """The service's identities (lower-case): its principal and its pool's."""
+        return {b.principal.lower() for b in self.writers()}
 
     @classmethod
     def open(
@@ -75,34 +107,44 @@ class Service:
         clock: Clock | None = None,
         environ: Mapping[str, str] | None = None,
         lock_wait: float = 0.0,
+        pool: tuple[Backend, ...] | None = None,
     ) -> Service:
         """Lock the ledger for this process (waiting up to ``lock_wait`` seconds for another
         holder, then :class:`~rules.errors.LedgerBusy`), then open the backend and the ledger."""
         clock = clock or wall_clock(school)
         lock = LedgerLock.acquire(school.ledger_path, wait=lock_wait, now=clock())
         try:
+            if pool is None:
+                pool = make_pool(school, environ) if backend is None else ()
             backend = backend if backend is not None else make_backend(school, environ, clock)
             ledger = Ledger.open(school.ledger_path, now=clock(), anchor=school.anchor_path)
         except BaseException:
             lock.release()
             raise
-        return cls(school=school, backend=backend, ledger=ledger, clock=clock, ledger_lock=lock)
+        return cls(school=school, backend=backend, ledger=ledger, clock=clock, ledger_lock=lock,
+                   pool=pool)
 
     def now(self) -> datetime:
         """The current moment, tz-aware in the school's zone."""
         return self.clock().astimezone(self.school.timezone)
 
     def api_calls(self) -> dict[str, float]:
-        """The backend's call counters by kind (empty for backends that do not count)."""
-        stats: Any = getattr(self.backend, "stats", None)
-        return dict(stats()) if callable(stats) else {}
+        """The backends' call counters by kind, the pool's added (empty for backends that do
+        not count)."""
+        out: dict[str, float] = {}
+        for backend in self.writers():
+            stats: Any = getattr(backend, "stats", None)
+            for key, value in (stats() if callable(stats) else {}).items():
+                out[key] = out.get(key, 0) + value
+        return out
 
     def close(self) -> None:
         try:
             self.ledger.close()
-            close: Any = getattr(self.backend, "close", None)
-            if callable(close):
-                close()
+            for backend in self.writers():
+                close: Any = getattr(backend, "close", None)
+                if callable(close):
+                    close()
         finally:
             if self.ledger_lock is not None:
                 self.ledger_lock.release()

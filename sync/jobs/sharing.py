@@ -152,10 +152,10 @@ def reconcile_acl(
             continue
         changes.granted.append(email)
         events.append(("acl.granted", {"file": file_id, "email": email, "role": role.value}))
-    principal = svc.backend.principal.lower()
+    service = svc.principals()  # the service account and its pool: never revoked
     revoked_ids: set[str] = set()
     for email, grant in list(observed.items()):
-        if email in wanted or email == principal or grant.role not in MANAGED_ROLES:
+        if email in wanted or email in service or grant.role not in MANAGED_ROLES:
             continue
         if grant.id:
             try:

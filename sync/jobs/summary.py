@@ -215,6 +215,7 @@ class LockSummary(_RunSummary):
     absence_days_locked: int = 0  # (class, day) pairs newly locked
     absence_reasons_locked: int = 0
     follow_up: list[str] = field(default_factory=list)  # files the next cycle must re-write
+    diaries: dict[str, Any] | None = None  # the new week's (period's) diaries, rendered at night
 
     def counters(self) -> dict[str, int]:
         """Integer counters for the ledger's ``runs`` row."""
@@ -255,6 +256,7 @@ class LockSummary(_RunSummary):
                     "absence_reasons": self.absence_reasons_locked,
                 },
                 "follow_up": list(self.follow_up),
+                "diaries": self.diaries,
             },
         )
 

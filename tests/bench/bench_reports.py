@@ -78,9 +78,10 @@ folder = "sheets"
 """
 
 
-def write_school(folder: Path) -> Path:
+def write_school(folder: Path, classes: list[str] = CLASSES) -> Path:
     """The configuration files; class c has subject SUBJECTS[(slot + c) % 12] in week slot
-    ``slot``, taught by teacher «subject-c//12», who so never has two classes at once."""
+    ``slot``, taught by teacher «subject-c//12», who so never has two classes at once
+    (``classes``: the first of CLASSES, for a smaller school)."""
     folder.mkdir(parents=True, exist_ok=True)
     rows: dict[str, list[str]] = {
         "classes.csv": ["id,grade,class_teacher_id"],
@@ -96,7 +97,7 @@ def write_school(folder: Path) -> Path:
     for s in SUBJECTS:
         for group in range(5):
             rows["teachers.csv"].append(f"{s}-{group},Учитель {s} {group},{s}{group}@big.example")
-    for c, cls in enumerate(CLASSES):
+    for c, cls in enumerate(classes):
         grade = int(cls[:-1])
         rows["classes.csv"].append(f"{cls},{grade},{SUBJECTS[c % 12]}-{c // 12}")
         for n in range(PUPILS):

@@ -11,6 +11,9 @@ Three ways, chosen from the environment (secrets never come from the config file
 3. otherwise the service-account key file ``BackendSettings.credentials_path`` (the config loader
    takes it from the environment variable named by ``credentials_env``).
 
+A pool (``[backend] pool_credentials_env``) adds one client per key file
+(:func:`build_pool_client`; under the emulator each variable holds the member's e-mail).
+
 Scopes are ``spreadsheets`` + ``drive`` (platform.md §4: wrong scopes look like "not found").
 :func:`client_for_session` builds the same client over a prepared ``requests.Session`` (tests
 mount the in-process emulator adapter on it).
@@ -115,6 +118,22 @@ def build_client(settings: Any, environ: Mapping[str, str] | None = None, *,
                    None)
 
 
+def build_pool_client(settings: Any, key: Path, environ: Mapping[str, str] | None = None, *,
+                      clock: Callable[[], float] = time.monotonic,
+                      sleep: Callable[[float], None] = time.sleep) -> Connection:
+    """The client of one more principal of the pool (``BackendSettings.pool_credentials``): its
+    service-account key file, or under the emulator its e-mail (the bearer token)."""
+    env = os.environ if environ is None else environ
+    emulator = env.get(EMULATOR_ENV, "").strip()
+    if emulator:
+        policy = HttpPolicy.from_settings(settings, base_url=emulator_base_url(emulator))
+        return client_for_session(requests.Session(), str(key), policy=policy, clock=clock,
+                                  sleep=sleep)
+    creds = _service_account_credentials(key)
+    return _client(creds, None, creds.service_account_email, HttpPolicy.from_settings(settings),
+                   clock, sleep, None)
+
+
 def _read_json(path: Path, what: str) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -154,4 +173,5 @@ def _oauth_credentials(path: Path) -> Any:
 
 
 __all__ = ["DEFAULT_PRINCIPAL", "EMULATOR_ENV", "OAUTH_ENV", "PRINCIPAL_ENV", "SCOPES",
-           "Connection", "build_client", "client_for_session", "emulator_base_url"]
+           "Connection", "build_client", "build_pool_client", "client_for_session",
+           "emulator_base_url"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from gspread.urls import (
@@ -75,6 +75,8 @@ class GoogleBackend:
         self.client = connection.client
         self.http: ProjectHTTPClient = connection.http
         self.principal = connection.principal
+        # the service's principals (it and its pool): their changes are the service's own
+        self.identities: frozenset[str] = frozenset({self.principal.lower()})
         self.writes_per_minute: int | None = connection.http.policy.writes_per_minute
         self.folder = folder
         self.rng = rng or random.Random()
@@ -86,6 +88,10 @@ class GoogleBackend:
                       ) -> GoogleBackend:
         """Production construction from ``config.school.BackendSettings`` and the environment."""
         return cls(build_client(settings, environ), folder=settings.shared_drive_folder_id)
+
+    def also_me(self, principals: Collection[str]) -> None:
+        """The other principals of the service's pool: what they change is the service's own."""
+        self.identities = frozenset({self.principal.lower(), *(p.lower() for p in principals)})
 
     def close(self) -> None:
         self.http.session.close()
@@ -128,7 +134,7 @@ class GoogleBackend:
 
     def changes(self, token: str) -> tuple[list[FileInfo], str]:
         """Changed files since ``token`` (latest state per file) and the next token."""
-        return drive.changes(self._call, token, self.principal)
+        return drive.changes(self._call, token, self.identities)
 
     # ---- files ----------------------------------------------------------------------------
 
@@ -171,7 +177,7 @@ class GoogleBackend:
         self._protections[file_id] = {t: (sid, protections[t]) for sid, t in by_id.items()
                                       if t in protections}
         log.info("created spreadsheet %s with %d tabs", file_id, len(titles))
-        info = drive.file_info(file_id, meta, self.principal)
+        info = drive.file_info(file_id, meta, self.identities)
         return FileInfo(id=info.id, name=info.name, version=info.version, modified=info.modified,
                         by_me=True, protections=protections)
 
@@ -183,7 +189,7 @@ class GoogleBackend:
 
     def info(self, file_id: str) -> FileInfo:
         data = self._call("get", file_url(file_id), {**ALL_DRIVES, "fields": FILE_FIELDS})
-        return drive.file_info(file_id, data, self.principal)
+        return drive.file_info(file_id, data, self.identities)
 
     def delete(self, file_id: str) -> None:
         self._call("delete", file_url(file_id), ALL_DRIVES)

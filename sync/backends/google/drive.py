@@ -7,7 +7,7 @@ budgets are listed in ``sync.backends.google.backend``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -37,12 +37,12 @@ def file_url(file_id: str) -> str:
     return f"{DRIVE_FILES_API_V3_URL}/{quote(file_id, safe='')}"
 
 
-def file_info(file_id: str, f: Mapping[str, Any], principal: str,
+def file_info(file_id: str, f: Mapping[str, Any], mine: Collection[str],
               removed: bool = False) -> FileInfo:
-    """A Drive file resource (``FILE_FIELDS``) as :class:`FileInfo`; ``by_me`` = ``principal``."""
+    """A Drive file resource (``FILE_FIELDS``) as :class:`FileInfo`; ``by_me``: the last change
+    was made by one of the service's principals ``mine`` (lower-case e-mails: it and its pool)."""
     user = f.get("lastModifyingUser") or {}
-    by_me = bool(user.get("me")) or (
-        str(user.get("emailAddress", "")).lower() == principal.lower())
+    by_me = bool(user.get("me")) or str(user.get("emailAddress", "")).lower() in mine
     ids = f.get("permissionIds")
     return FileInfo(id=file_id, name=str(f.get("name", "")), version=str(f.get("version", "")),
                     modified=_when(f.get("modifiedTime")), by_me=by_me,
@@ -56,7 +56,7 @@ def start_token(call: Call) -> str:
     return str(data["startPageToken"])
 
 
-def changes(call: Call, token: str, principal: str) -> tuple[list[FileInfo], str]:
+def changes(call: Call, token: str, mine: Collection[str]) -> tuple[list[FileInfo], str]:
     """Changed files since ``token`` (latest state per file) and the next token."""
     found: dict[str, FileInfo] = {}
     page: str | None = token
@@ -67,7 +67,7 @@ def changes(call: Call, token: str, principal: str) -> tuple[list[FileInfo], str
         for change in data.get("changes", []):
             fid = change["fileId"]
             found.pop(fid, None)  # keep the order of the latest change
-            found[fid] = file_info(fid, change.get("file") or {}, principal,
+            found[fid] = file_info(fid, change.get("file") or {}, mine,
                                    bool(change.get("removed")))
         if "newStartPageToken" in data:
             return list(found.values()), str(data["newStartPageToken"])

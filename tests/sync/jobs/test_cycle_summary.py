@@ -45,7 +45,7 @@ LOCK_KEYS = {
     "kind", "ok", "started", "finished", "journals", "classes", "classes_read",
     "absences_accepted", "protections_written", "class_protections_written",
     "protections_rechecked", "journals_read", "entries_accepted", "lessons_changed", "findings",
-    "violations", "late_entries", "locks", "follow_up", "substitutions", "skipped_busy",
+    "violations", "late_entries", "locks", "follow_up", "diaries", "substitutions", "skipped_busy",
     "failed", "errors", "api_calls",
 }
 
