@@ -2,7 +2,8 @@
 
 Commands are thin: parse options, call one function, print its summary. Exit codes are a contract
 (README "Exit codes"): 0 ok; 1 an :class:`~rules.errors.EjournalError` (printed as ``Error: …`` and
-``Hint: …``, no traceback); 2 usage; 3 finished but found violations; 75 another process holds the
+``Hint: …``, no traceback); 2 usage; 3 finished but found violations; 4 finished with some files
+failed (retried by the next run); 75 another process holds the
 ledger (:class:`~rules.errors.LedgerBusy`, after waiting ``LOCK_WAIT_SECONDS``).
 """
 
@@ -30,6 +31,7 @@ from sync.cli.options import (
     EXIT_OK,
     LOCK_WAIT_SECONDS,
     config_option,
+    exit_files_failed,
     exit_for_run,
     json_option,
     print_json,
@@ -103,7 +105,7 @@ def setup(config_path: Path, verbose: int) -> None:
 
     Resumable: files already created are skipped, so after a crash or an exhausted quota just run
     it again. A progress bar shows the files done and the time left at the quota's pace. Exit code
-    1 when some files could not be created (run it again).
+    4 when some files could not be created (run it again).
 
     \b
     Example:
@@ -117,7 +119,7 @@ def setup(config_path: Path, verbose: int) -> None:
     data = summary.to_json()
     echo_lines(setup_lines(data))
     if not data.get("complete", True):
-        raise EjournalError(
+        exit_files_failed(
             "setup is incomplete: some spreadsheets could not be created or repaired",
             "run `ejournal setup` again: it resumes where it stopped",
         )
@@ -250,6 +252,8 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 def rebuild(config_path: Path, as_json: bool, verbose: int) -> None:
     """Re-render every spreadsheet from the ledger: the answer to a deleted or vandalised file.
 
+    Exit code 4 when some spreadsheets failed (run it again).
+
     \b
     Example:
         ejournal rebuild --config config/example/school.toml
@@ -265,7 +269,7 @@ def rebuild(config_path: Path, as_json: bool, verbose: int) -> None:
     else:
         echo_lines(generic_lines("Rebuild", data))
     if data.get("failed"):
-        raise EjournalError(
+        exit_files_failed(
             "rebuild is incomplete: some spreadsheets failed",
             "run `ejournal rebuild` again (see `ejournal status` and the log with -v)",
         )

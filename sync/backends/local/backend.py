@@ -139,15 +139,15 @@ class LocalBackend:
         try:
             changed = 0
             for fid, entry in manifest.files.items():
-                try:
+                try:  # outside the folder or unreadable: every access of it fails so
                     path = self._path(fid, entry)
-                except OutsideFolder as exc:  # every access of it fails with this message
+                    version = self._files.version(fid, path, entry.seen)
+                except (OutsideFolder, BackendError) as exc:  # …and it must hide no other file
                     log.warning("scan: %s", exc)
                     if entry.seen:  # reported once as changed: the cycle's read then fails loudly
                         entry.seen, entry.seq = "", seq
                         changed += 1
                     continue
-                version = self._files.version(fid, path, entry.seen)
                 if version is None and not entry.missing:
                     entry.missing, entry.seen, entry.seq = True, "", seq
                     changed += 1
