@@ -39,6 +39,7 @@ from sync.cli.options import (
     service_for,
     verbose_option,
 )
+from sync.cli.oserrors import os_error_lines
 from sync.cli.reports import report
 from sync.cli.show import (
     configure_logging,
@@ -340,6 +341,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUSY
     except EjournalError as exc:
         _print_error(exc)
+        return EXIT_ERROR
+    except OSError as exc:  # shutil.Error too: a bad path, a read-only place, a full disk
+        message, hint = os_error_lines(exc)
+        logging.getLogger(__name__).debug("operating-system error", exc_info=True)
+        click.echo(f"Error: {message}", err=True)
+        click.echo(f"Hint: {hint}", err=True)
         return EXIT_ERROR
     return code if isinstance(code, int) and not isinstance(code, bool) else EXIT_OK
 
