@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from rules.errors import BackendError, LayoutError, StoreError
-from sync.backends.protocol import Grid
+from sync.backends.protocol import FileBusy, FileDamaged, Grid
 from sync.jobs.diaries import rebuild_diary, run_diaries
 from sync.jobs.repair_tabs import restore_tabs, tab_of
 from sync.jobs.service import Service, split_journal_key
@@ -205,6 +205,13 @@ def rebuild_file(svc: Service, file: FileRecord, *, now: datetime) -> FileRecord
     return record
 
 
+def set_aside(svc: Service, record: FileRecord) -> None:
+    """Move a damaged file out of the way (the backend keeps it: ``.trash/`` on the local one),
+    so that its rebuild takes its own name, never «(2)»."""
+    log.warning("file %s is damaged: set aside, rebuilt from the ledger", record.id)
+    svc.backend.delete(record.id)
+
+
 @dataclass
 class RebuildSummary:
     """``ejournal rebuild``: what happened to each spreadsheet ("journal 7Б/math")."""
@@ -214,6 +221,7 @@ class RebuildSummary:
     rerendered: list[str] = field(default_factory=list)  # re-laid out in place
     intact: list[str] = field(default_factory=list)  # class/admin tabs that read fine (kept)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, error)
+    set_aside: list[str] = field(default_factory=list)  # damaged: kept aside, then rebuilt
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -222,6 +230,7 @@ class RebuildSummary:
             "rerendered": list(self.rerendered),
             "intact": list(self.intact),
             "failed": [list(item) for item in self.failed],
+            "set_aside": list(self.set_aside),
         }
 
 
@@ -232,9 +241,11 @@ def rebuild_all(svc: Service, *, now: datetime, labels: Labels = RU) -> RebuildS
     the ledger, overlaid with their open cells as read now. Class and admin spreadsheets hold
     what the ledger does not (rosters being edited, the deputy's rows): only their damaged or
     missing tabs are re-laid out, absence reasons from the ledger (days still open as read). A
-    file that is gone is rebuilt, one never made is created. Every pupil's diary is re-laid out
-    whole from the ledger (or created). Failures are per file. A ledger that fails ``audit
-    verify`` (a forged master copy) is refused before anything is published.
+    file that is gone is rebuilt, one never made is created; one damaged (or whose bytes do not
+    parse while no program holds it open: a person asked) is set aside, then rebuilt. Every
+    pupil's diary is re-laid out whole from the ledger (or created). Failures are per file. A
+    ledger that fails ``audit verify`` (a forged master copy) is refused before anything is
+    published.
     """
     report = svc.ledger.audit_verify()
     if not report.ok:
@@ -251,23 +262,31 @@ def rebuild_all(svc: Service, *, now: datetime, labels: Labels = RU) -> RebuildS
         label = f"{kind.value} {key}"
         record = records.get((kind, key))
         try:
-            if record is None:
-                spec = file_spec(svc, kind, key, now=now)
-                new, _ = create_file(svc, kind, key, spec, now=now)
-                summary.created.append(label)
-                touched.add(new.id)
-            elif not is_present(svc, record):
+            try:
+                if record is None:
+                    spec = file_spec(svc, kind, key, now=now)
+                    new, _ = create_file(svc, kind, key, spec, now=now)
+                    summary.created.append(label)
+                    touched.add(new.id)
+                elif not is_present(svc, record):
+                    touched.add(rebuild_file(svc, record, now=now).id)
+                    summary.rebuilt.append(label)
+                elif kind is FileKind.JOURNAL:
+                    reading = read_whole_journal(svc, record, labels)
+                    _restore(svc, record, reading, journal_titles(svc, labels), now, labels)
+                    summary.rerendered.append(label)
+                    touched.add(record.id)
+                elif restore_tabs(svc, record, now=now, labels=labels):
+                    summary.rerendered.append(label)
+                else:
+                    summary.intact.append(label)
+            except (FileDamaged, FileBusy) as exc:  # damaged (asked for: no lock file) or busy
+                if record is None or (isinstance(exc, FileBusy) and not exc.unparsable):
+                    raise
+                set_aside(svc, record)
+                summary.set_aside.append(label)
                 touched.add(rebuild_file(svc, record, now=now).id)
                 summary.rebuilt.append(label)
-            elif kind is FileKind.JOURNAL:
-                reading = read_whole_journal(svc, record, labels)
-                _restore(svc, record, reading, journal_titles(svc, labels), now, labels)
-                summary.rerendered.append(label)
-                touched.add(record.id)
-            elif restore_tabs(svc, record, now=now, labels=labels):
-                summary.rerendered.append(label)
-            else:
-                summary.intact.append(label)
         except (BackendError, LayoutError) as exc:
             summary.failed.append((label, str(exc)))
             log.warning("rebuild: %s failed (%s)", label, type(exc).__name__)
