@@ -200,7 +200,7 @@ def restore(config_path: Path, backup_path: Path, verbose: int) -> None:
     """Replace the ledger by a verified backup; the current ledger is moved aside, never deleted.
 
     Refused (exit code 75) while the daemon or another command holds the ledger: stop it first.
-    Afterwards, `ejournal rebuild` re-renders the spreadsheets from the restored ledger.
+    The next sync cycle re-reads every spreadsheet (what was typed since the backup comes in).
 
     \b
     Example:
@@ -223,4 +223,5 @@ def restore(config_path: Path, backup_path: Path, verbose: int) -> None:
     if done.previous is not None:
         click.echo(f"The previous ledger is kept as {done.previous}")
     click.echo(f"Audit chain head: {done.head}")
-    click.echo("Next: `ejournal rebuild` to re-render the spreadsheets from the restored ledger.")
+    click.echo("Next: the next `ejournal sync` reads every spreadsheet again (marks typed since the "
+               "backup come in); `ejournal rebuild` only for files that were lost or vandalised.")

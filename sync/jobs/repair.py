@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from rules.errors import BackendError, LayoutError, StoreError
 from sync.backends.protocol import FileBusy, FileDamaged, Grid
 from sync.jobs.diaries import rebuild_diary, run_diaries
+from sync.jobs.findings_tab import findings_shown
 from sync.jobs.repair_tabs import restore_tabs, tab_of
 from sync.jobs.service import Service, split_journal_key
 from sync.jobs.spreadsheets import (
@@ -38,7 +39,9 @@ from sync.jobs.spreadsheets import (
 from sync.layout.common import cell_text
 from sync.layout.journal.spec import JournalReading, JournalValues, LessonFacts, parse_journal
 from sync.layout.labels import RU, Labels
+from sync.ledger.audit import content_hash
 from sync.ledger.model import FileKind, FileRecord, FileStatus, LockedView
+from sync.ledger.state import FINDINGS_ROWS_KEY
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +110,14 @@ def _restore(
         outcome.writes += 1
     protections: dict[str, int] = {}
     dropped: list[dict[str, str]] = []
+    shown: Grid = []
     if wanted:
         with svc.ledger.snapshot() as tx:
             values = with_open_cells(ledger_values(tx, file.key), reading, tx.locked(file.key))
+            shown = findings_shown(tx, file.key, svc.school.timezone, labels)
         spec = file_spec(svc, FileKind.JOURNAL, file.key, now=now, journal=values)
-        tabs = [t for t in spec.tabs if t.title in wanted]
+        tabs = [replace(t, rows=shown) if t.title == labels.findings_tab else t
+                for t in spec.tabs if t.title in wanted]
         protections = dict(svc.backend.replace_tabs(file.id, tabs) or {})
         outcome.replaced = [t.title for t in tabs]
         outcome.writes += 1
@@ -125,8 +131,9 @@ def _restore(
             tx.add_dirty_files({file.id}, now)
         if outcome.replaced:  # the next lock run sets every tab's open cells again
             tx.record_open_ranges(file.id, None, now)
-        if labels.findings_tab in outcome.replaced:
-            tx.set_tab_hash(file.id, labels.findings_tab, "", now)  # the next cycle rewrites it
+        if labels.findings_tab in outcome.replaced:  # re-laid out with the open findings
+            tx.set_tab_hash(file.id, labels.findings_tab, content_hash(shown), now)
+            tx.state_set(FINDINGS_ROWS_KEY.format(file_id=file.id), str(len(shown)), now)
         if file.status is not FileStatus.OK:
             tx.set_file_status(file.id, FileStatus.OK)
         if outcome.repaired:

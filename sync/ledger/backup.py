@@ -199,7 +199,9 @@ def restore(
     anchor: Path | None = None,
 ) -> Restored:
     """Replace the ledger by a verified backup; the current ledger is moved aside, never deleted;
-    ``anchor``: the chain-head anchor, re-anchored on the restored chain."""
+    ``anchor``: the chain-head anchor, re-anchored on the restored chain. Every registered file
+    is put on the dirty list: the next sync cycle re-reads them all (marks typed since the backup
+    come in), no ``rebuild`` needed."""
     aware(now)
     source, target = Path(backup_path), Path(ledger_path)
     checked = check_file(source)
@@ -240,6 +242,8 @@ def restore(
             with _files(f"removing the anchor {anchor}"):
                 anchor.unlink(missing_ok=True)
     with Ledger.open(target, now=now, anchor=anchor) as ledger, ledger.transaction() as tx:
+        # the spreadsheets moved on since the backup: the next cycle reads every one of them
+        tx.add_dirty_files({f.id for f in tx.files()}, now)
         head = tx.audit_append(
             "restore",
             {
