@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from rules.errors import StoreError
+from rules.errors import BackendError, StoreError
 from sync.cli.options import (
     LOCK_WAIT_SECONDS,
     config_option,
@@ -22,6 +23,10 @@ from sync.cli.options import (
     verbose_option,
 )
 from sync.cli.show import Status, configure_logging, count_files, echo_lines
+
+if TYPE_CHECKING:
+    from config.school import School
+    from sync.backends.protocol import Backend
 
 
 @click.command()
@@ -195,12 +200,16 @@ def backup(config_path: Path, list_only: bool, verbose: int) -> None:
 @click.command()
 @config_option
 @click.argument("backup_path", metavar="PATH", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Restore even a ledger whose spreadsheets this school's folder does not hold.")
 @verbose_option
-def restore(config_path: Path, backup_path: Path, verbose: int) -> None:
+def restore(config_path: Path, backup_path: Path, force: bool, verbose: int) -> None:
     """Replace the ledger by a verified backup; the current ledger is moved aside, never deleted.
 
     Refused (exit code 75) while the daemon or another command holds the ledger: stop it first.
     The next sync cycle re-reads every spreadsheet (what was typed since the backup comes in).
+    A ledger none of whose spreadsheets this school's folder holds (another school's, another
+    folder's) is refused unless --force.
 
     \b
     Example:
@@ -214,6 +223,8 @@ def restore(config_path: Path, backup_path: Path, verbose: int) -> None:
     school = school_from(config_path)
     lock = LedgerLock.acquire(school.ledger_path, wait=LOCK_WAIT_SECONDS)  # never under a daemon
     try:
+        if not force:
+            refuse_foreign(school, backup_path)
         done = do_restore(
             backup_path, school.ledger_path, wall_clock(school)(), anchor=school.anchor_path
         )
@@ -225,3 +236,43 @@ def restore(config_path: Path, backup_path: Path, verbose: int) -> None:
     click.echo(f"Audit chain head: {done.head}")
     click.echo("Next: the next `ejournal sync` reads every spreadsheet again (marks typed since the "
                "backup come in); `ejournal rebuild` only for files that were lost or vandalised.")
+
+
+FOREIGN_SAMPLE = 5  # spreadsheets of a backup looked up in the school's folder (one call each)
+
+
+def refuse_foreign(school: School, backup_path: Path) -> None:
+    """Refuse a backup none of whose first spreadsheets the school's backend knows, while the
+    ledger it replaces is connected (the backend knows one of its files): restoring another
+    school's (or another folder's) ledger would disconnect every journal. A missing or unreadable
+    current ledger cannot tell: then the backup is taken on trust."""
+    from sync.jobs.service import make_backend
+    from sync.ledger.backup import registered_files
+
+    if not backup_path.is_file():
+        return  # the restore itself says so
+    try:
+        current = registered_files(school.ledger_path) if school.ledger_path.is_file() else []
+    except StoreError:
+        current = []
+    backend = make_backend(school)
+    incoming = registered_files(backup_path)[:FOREIGN_SAMPLE]
+    if not incoming or _knows_one(backend, incoming):
+        return
+    if _knows_one(backend, current[:FOREIGN_SAMPLE]):
+        raise StoreError(
+            f"the backup {backup_path} registers spreadsheets this school's folder does not hold "
+            f"(none of the {len(incoming)} looked up), while the current ledger's are there: "
+            "another school's or another folder's ledger?",
+            "check --config and the backup's path; to restore it anyway, add --force",
+        )
+
+
+def _knows_one(backend: Backend, file_ids: list[str]) -> bool:
+    for file_id in file_ids:
+        try:
+            if not backend.info(file_id).removed:
+                return True
+        except BackendError:
+            continue
+    return False

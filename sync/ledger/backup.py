@@ -81,6 +81,16 @@ def _sqlite(path: Path, *, busy_timeout: float = 10.0) -> Iterator[sqlite3.Conne
         yield connection
 
 
+def registered_files(path: Path | str) -> list[str]:
+    """The ids of the spreadsheets a ledger file registers (journals, class and admin sheets),
+    read without migrating or locking it: what tells whose school a backup is."""
+    with _sqlite(Path(path)) as connection:
+        rows = connection.execute(
+            "SELECT id FROM files WHERE kind != 'diary' ORDER BY id"
+        ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
 def check_file(path: Path) -> AuditReport:
     """Integrity check plus the audit check (chain and data) of a ledger file; raises if bad."""
     if not path.is_file():
