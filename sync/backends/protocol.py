@@ -63,6 +63,11 @@ class FileBusy(BackendError):
         self.unparsable = unparsable  # no lock file: its bytes just do not parse (yet)
 
 
+class FeedReset(BackendError):
+    """The change token does not belong to this change feed (local backend: the folder's manifest
+    was re-created, or the folder is another one): every registered file must be looked at again."""
+
+
 class FileDamaged(BackendError):
     """The file is there but is no spreadsheet any more (bytes that do not parse, settled: no save
     is in progress; or far over the size caps). Retrying cannot help: the engine sets it aside

@@ -14,6 +14,7 @@ import click
 
 from rules.errors import BackendError, StoreError
 from sync.cli.options import (
+    EXIT_FILES_FAILED,
     LOCK_WAIT_SECONDS,
     config_option,
     json_option,
@@ -38,7 +39,8 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
     spreadsheets), absence reasons, violations, late entries awaiting a correction, files whose
     lock is pending (and for how long), audit head.
 
-    Reads the ledger only (no spreadsheet calls).
+    Reads the ledger only (no spreadsheet calls). Exit code 4 when the last sync could not
+    account for the spreadsheets (their list of changes failed: a manifest gone, a folder moved).
 
     \b
     Example:
@@ -111,10 +113,13 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
         mark, info.anchor_problem = ledger.anchor_check()
         info.anchor, info.anchor_event = str(school.anchor_path), mark.event if mark else None
     info.backups = [b.path.name for b in list_backups(backups_dir(school))]
+    info.note_last_sync()
     if as_json:
         print_json(info.to_json())
     else:
         echo_lines(info.lines())
+    if info.unaccounted:  # the ledger's files cannot be matched to the spreadsheets: loud
+        raise click.exceptions.Exit(EXIT_FILES_FAILED)
 
 
 @click.group()

@@ -98,13 +98,14 @@ def exit_on_violations(violations: int) -> None:
 def exit_for_run(data: dict[str, Any]) -> None:
     """A finished ``sync`` or ``lock`` run's exit code: 3 when it found violations (tampering with
     locked cells, reverted and audited); else 4 when some files failed or a step of the run failed
-    as a whole (the change list, the manifest: ``errors``) or a damaged file was set aside and
-    rebuilt (what was typed in it since the last read is only in the kept copy) — for ``lock``
+    as a whole (the change list, the manifest: ``errors``) or a registered file was gone or
+    damaged and re-created from the ledger (what was typed in it since the last read is lost, or
+    only in the kept copy) — for ``lock``
     also busy files, whose
     protection is then pending (the next sync cycles retry them); else 0."""
     if int(data.get("violations") or 0):
         raise click.exceptions.Exit(EXIT_VIOLATIONS)
-    if data.get("failed") or data.get("errors") or data.get("set_aside") or (
+    if data.get("failed") or data.get("errors") or data.get("set_aside") or data.get("rebuilt") or (
         data.get("kind") == "lock" and data.get("skipped_busy")
     ):
         raise click.exceptions.Exit(EXIT_FILES_FAILED)

@@ -181,6 +181,13 @@ class Status:
     anchor_problem: str | None = None  # why the chain does not extend it
     change_token: bool = False
     backups: list[str] = field(default_factory=list)
+    unaccounted: str | None = None  # why the last sync could not account for the spreadsheets
+
+    def note_last_sync(self) -> None:
+        """The files are not accounted for when the newest sync could not list them."""
+        last = next((r for r in self.runs if r["kind"] == "sync"), None)
+        error = (last or {}).get("error") or ""
+        self.unaccounted = error if error.startswith("change list:") else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -206,12 +213,15 @@ class Status:
             "anchor_event": self.anchor_event,
             "anchor_problem": self.anchor_problem,
             "change_token": self.change_token,
+            "unaccounted": self.unaccounted,
             "backups": list(self.backups),
         }
 
     def lines(self) -> list[str]:
         out = [f"Ledger: {self.ledger} (schema {self.schema})"]
         files = ", ".join(f"{k}: {v}" for k, v in sorted(self.files.items())) or "none"
+        if self.unaccounted:
+            files = f"NOT ACCOUNTED FOR ({files} in the ledger) — the last sync: {self.unaccounted}"
         out.append(f"Spreadsheets: {files}")
         if not self.files:
             out.append("  (none registered yet: run `ejournal setup`)")

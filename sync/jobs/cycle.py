@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from rules.errors import BackendError, EjournalError, LayoutError, SheetAccessError
-from sync.backends.protocol import FileDamaged, FileInfo, Grid
+from sync.backends.protocol import FeedReset, FileDamaged, FileInfo, Grid
 from sync.jobs.acl import follow_configuration, follow_sharing
 from sync.jobs.class_sync import (
     ClassPlan,
@@ -127,12 +127,17 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
     step("start")
 
     try:
-        if token is None:
+        infos = None
+        if token is not None:
+            try:
+                infos, new_token = svc.backend.changes(token)
+            except FeedReset as exc:  # a new manifest or folder: every registered file again
+                log.warning("sync cycle: %s; reading every registered file", describe(exc))
+        if infos is None:
             new_token = svc.backend.start_token()
             feed: dict[str, FileInfo | None] = {f.id: None for f in files}
             summary.first_cycle = True
         else:
-            infos, new_token = svc.backend.changes(token)
             feed = {i.id: i for i in infos}
     except BackendError as exc:
         log.warning("sync cycle: change list failed: %s", describe(exc))
@@ -265,6 +270,8 @@ def _read_all(svc: Service, work: _Work, summary: CycleSummary, step: Step, labe
         try:
             tab = labels.corrections_tab
             admin_grid = svc.backend.read(work.admin.id, [tab]).get(tab, [])
+        except SheetAccessError:  # gone: re-created from the ledger, as a journal is
+            work.rebuild.append(work.admin)
         except (BackendError, LayoutError) as exc:
             file_failed(summary, work.admin.id, "read", exc)
             failed.add(work.admin.id)
