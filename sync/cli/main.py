@@ -53,8 +53,11 @@ from sync.cli.show import (
 
 @click.group(context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="ejournal")
-def cli() -> None:
+@verbose_option
+def cli(verbose: int) -> None:
     """ejournal: a grade journal and parent diary for Russian schools, kept in spreadsheets.
+
+    -v (INFO) or -vv (DEBUG) before the command counts as after it.
 
     Teachers fill in one spreadsheet per class and subject; ejournal validates every entry, locks past
     dates, keeps the master copy in its own ledger, builds read-only diaries for parents and writes
@@ -68,7 +71,8 @@ def cli() -> None:
 
 @cli.command()
 @config_option
-def check(config_path: Path) -> None:
+@verbose_option
+def check(config_path: Path, verbose: int) -> None:
     """Check the school's configuration and print a short summary.
 
     Every problem in school.toml and the CSV files is listed at once, with its file and line or
@@ -78,6 +82,7 @@ def check(config_path: Path) -> None:
     Example:
         ejournal check --config config/example/school.toml
     """
+    configure_logging(verbose)
     school = school_from(config_path)
     click.echo(f"School: {school.name} · {school.year.name} · timezone {school.timezone.key}")
     pupils_per_class = Counter(p.class_id for p in school.pupils)

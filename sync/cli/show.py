@@ -37,8 +37,11 @@ _handler: _StderrHandler | None = None
 
 
 def configure_logging(verbosity: int, *, default: int = logging.WARNING) -> None:
-    """stdlib logging for this process: WARNING (``default``), -v INFO, -vv DEBUG; to stderr."""
+    """stdlib logging for this process: WARNING (``default``), -v INFO, -vv DEBUG; to stderr.
+    A ``-v`` before the command (``ejournal -v sync``) counts as well as one after it."""
     global _handler
+    context = click.get_current_context(silent=True)
+    verbosity += int(context.find_root().params.get("verbose") or 0) if context else 0
     level = default if verbosity <= 0 else (logging.INFO if verbosity == 1 else logging.DEBUG)
     if verbosity == 1 and default < logging.INFO:
         level = default
