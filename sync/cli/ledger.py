@@ -44,7 +44,7 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
 
     \b
     Example:
-        ejournal status --config config/example/school.toml
+        ejournal status --config demo-school/school.toml
     """
     configure_logging(verbose)
     from sync.jobs.daemon import backups_dir
@@ -128,7 +128,7 @@ def audit() -> None:
 
     \b
     Example:
-        ejournal audit verify --config config/example/school.toml
+        ejournal audit verify --config demo-school/school.toml
     """
 
 
@@ -143,7 +143,7 @@ def audit_verify(config_path: Path, verbose: int) -> None:
 
     \b
     Example:
-        ejournal audit verify --config config/example/school.toml
+        ejournal audit verify --config demo-school/school.toml
     """
     configure_logging(verbose)
     from sync.ledger.ledger import Ledger
@@ -181,7 +181,7 @@ def backup(config_path: Path, list_only: bool, verbose: int) -> None:
 
     \b
     Example:
-        ejournal backup --config config/example/school.toml
+        ejournal backup --config demo-school/school.toml
     """
     configure_logging(verbose)
     from sync.jobs.daemon import backups_dir
@@ -218,7 +218,8 @@ def restore(config_path: Path, backup_path: Path, force: bool, verbose: int) -> 
 
     \b
     Example:
-        ejournal restore --config config/example/school.toml var/backups/ledger-20261020T233000Z.sqlite3
+        ejournal restore --config demo-school/school.toml \\
+            demo-school/var/backups/ledger-20261020T233000Z.sqlite3
     """
     configure_logging(verbose)
     from sync.jobs.service import wall_clock

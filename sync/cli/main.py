@@ -115,7 +115,7 @@ def setup(config_path: Path, verbose: int) -> None:
 
     \b
     Example:
-        ejournal setup --config config/example/school.toml
+        ejournal setup --config demo-school/school.toml
     """
     configure_logging(verbose)
     from sync.jobs.setup import run_setup
@@ -167,7 +167,7 @@ def sync_command(config_path: Path, as_json: bool, verbose: int) -> None:
 
     \b
     Example:
-        ejournal sync --config config/example/school.toml --json
+        ejournal sync --config demo-school/school.toml --json
     """
     configure_logging(verbose)
     from sync.jobs.cycle import run_cycle
@@ -195,7 +195,7 @@ def lock(config_path: Path, as_json: bool, verbose: int) -> None:
 
     \b
     Example:
-        ejournal lock --config config/example/school.toml
+        ejournal lock --config demo-school/school.toml
     """
     configure_logging(verbose)
     from sync.jobs.locking import run_locks
@@ -262,7 +262,7 @@ def rebuild(config_path: Path, as_json: bool, verbose: int) -> None:
 
     \b
     Example:
-        ejournal rebuild --config config/example/school.toml
+        ejournal rebuild --config demo-school/school.toml
     """
     configure_logging(verbose)
     from sync.jobs.repair import rebuild_all
