@@ -134,8 +134,9 @@ def audit() -> None:
 
 @audit.command(name="verify")
 @config_option
+@json_option
 @verbose_option
-def audit_verify(config_path: Path, verbose: int) -> None:
+def audit_verify(config_path: Path, as_json: bool, verbose: int) -> None:
     """Prove the ledger: re-walk the audit chain, check that the current entries, period marks,
     lessons, absences and locks are what its events sealed, and that the chain still holds the
     head anchored outside the ledger's folder ([ledger] anchor). Exit code 1 prints one line per
@@ -152,8 +153,12 @@ def audit_verify(config_path: Path, verbose: int) -> None:
     with Ledger.open(ledger_path_of(school), anchor=school.anchor_path) as ledger:
         result = ledger.verify()
     report = result.report
+    if as_json:
+        print_json({"ok": report.ok, "events": report.events, "head": report.head,
+                    "rows": result.rows, "anchor": str(school.anchor_path),
+                    "first_bad_event": report.first_bad_id, "problems": list(report.problems)})
     if not report.ok:
-        for line in report.problems:
+        for line in report.problems if not as_json else ():
             click.echo(f"Problem: {line}")
         first = (
             f"audit chain broken at event {report.first_bad_id}"
@@ -164,17 +169,19 @@ def audit_verify(config_path: Path, verbose: int) -> None:
             f"{first}: {report.problem}",
             "restore the newest good backup (`ejournal backup --list`, `ejournal restore PATH`)",
         )
-    click.echo(
-        f"Audit chain OK: {report.events} events, head {report.head}; the {result.rows} rows of"
-        f" the data match it; anchored in {school.anchor_path}"
-    )
+    if not as_json:
+        click.echo(
+            f"Audit chain OK: {report.events} events, head {report.head}; the {result.rows} rows"
+            f" of the data match it; anchored in {school.anchor_path}"
+        )
 
 
 @click.command()
 @config_option
 @click.option("--list", "list_only", is_flag=True, help="List the backups instead of taking one.")
+@json_option
 @verbose_option
-def backup(config_path: Path, list_only: bool, verbose: int) -> None:
+def backup(config_path: Path, list_only: bool, as_json: bool, verbose: int) -> None:
     """Back up the ledger now (online, verified), keeping the newest [schedule] backup_keep.
 
     Backups go to backups/ beside the ledger; the daemon takes one every day at backup_at.
@@ -193,13 +200,20 @@ def backup(config_path: Path, list_only: bool, verbose: int) -> None:
     folder = backups_dir(school)
     if list_only:
         found = list_backups(folder)
+        if as_json:
+            print_json({"folder": str(folder),
+                        "backups": [{"path": str(b.path), "bytes": b.size} for b in found]})
+            return
         for item in found:
             click.echo(f"{item.path}  {item.size} bytes")
         click.echo(f"{len(found)} backups in {folder}")
         return
     keep = school.schedule.backup_keep
     path = take_backup(ledger_path_of(school), folder, wall_clock(school)(), keep=keep)
-    click.echo(f"Backup written: {path} (the newest {keep} are kept)")
+    if as_json:
+        print_json({"backup": str(path), "keep": keep})
+    else:
+        click.echo(f"Backup written: {path} (the newest {keep} are kept)")
 
 
 @click.command()
