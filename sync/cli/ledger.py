@@ -87,7 +87,8 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
                 runs=[
                     {
                         "kind": r.kind,
-                        "started": r.started.astimezone(school.timezone).strftime("%d.%m %H:%M"),
+                        "started": r.started.astimezone(school.timezone).isoformat(
+                            timespec="seconds"),  # ISO 8601 with the school's offset
                         "ok": r.ok,
                         "error": r.error,
                     }

@@ -11,6 +11,7 @@ import sys
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TextIO
 
 import click
@@ -196,7 +197,7 @@ class Status:
         return {
             "ledger": self.ledger,
             "schema": self.schema,
-            "files": dict(self.files),
+            "files": {k.replace(" ", "_"): v for k, v in self.files.items()},  # journal_ok
             "runs": list(self.runs),
             "findings_open": self.findings_open,
             "journals_with_findings": self.journals_with_findings,
@@ -253,7 +254,8 @@ class Status:
         for run in self.runs:
             state = {True: "ok", False: "FAILED", None: "unfinished"}[run["ok"]]
             error = f" — {run['error']}" if run.get("error") else ""
-            out.append(f"  {run['started']}  {run['kind']:<14} {state}{error}")
+            started = datetime.fromisoformat(run["started"]).strftime("%d.%m %H:%M")
+            out.append(f"  {started}  {run['kind']:<14} {state}{error}")
         if not self.runs:
             out.append("  none yet")
         out.append(f"Audit chain head: {self.audit_head} (event {self.audit_events})")

@@ -62,4 +62,4 @@ def test_a_damaged_ledger_is_refused_not_taken_for_a_new_school(
     capsys.readouterr()
     assert main(["status", "--config", config, "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
-    assert status["files"]["journal ok"] == 44
+    assert status["files"]["journal_ok"] == 44
