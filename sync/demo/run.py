@@ -259,10 +259,10 @@ def _school_day(
     echo(
         f"{day.strftime('%a %d.%m.%Y')}: teachers typed {typed.cells} marks in "
         f"{typed.journals} journals ({typed.absences} «н», {typed.doubles} double, "
-        f"{typed.typos} typos); sync accepted {first['entries_accepted']}, "
+        f"{_n(typed.typos, 'typo', 'typos')}); sync accepted {first['entries_accepted']}, "
         f"findings open {first['findings']['open']}"
         + (
-            f"; {fixed} typos fixed, findings resolved {second['findings']['resolved']}"
+            f"; {_n(fixed, 'typo', 'typos')} fixed, findings resolved {second['findings']['resolved']}"
             if fixed
             else ""
         )
@@ -346,17 +346,19 @@ def _print_summary(summary: DemoSummary, echo: Callable[[str], Any]) -> None:
     echo(f"  Spreadsheets: {summary.files} .xlsx files in {summary.sheets}")
     echo(
         f"  Typed: {typed.cells} mark cells in {typed.lessons} lessons ({typed.marks} marks, "
-        f"{typed.doubles} double, {typed.absences} «н», {typed.typos} typos, "
+        f"{typed.doubles} double, {typed.absences} «н», {_n(typed.typos, 'typo', 'typos')}, "
         f"{summary.typos_fixed} of them retyped right)"
     )
     echo(
         f"    = {summary.entries_accepted} accepted into the ledger + {typed.refused} refused by "
-        f"the spreadsheet (the day was closed) + {summary.typos_left} typos left as findings"
+        f"the spreadsheet (the day was closed) + "
+        f"{_n(summary.typos_left, 'typo left as a finding', 'typos left as findings')}"
     )
     unexplained = typed.cells - typed.refused - summary.typos_left - summary.entries_accepted
     if unexplained:
         echo(f"    ({unexplained:+d} cells not accepted for no reason the demo knows: a bug)")
-    echo(f"  Ledger: {summary.violations} violations ({summary.reverts} reverted)")
+    echo(f"  Ledger: {_n(summary.violations, 'violation', 'violations')} "
+         f"({summary.reverts} reverted)")
     echo(f"  Findings open: {summary.findings_open}")
     for rule, count in summary.findings_by_rule.items():
         echo(f"    {count:>5}  {rule}")
@@ -380,3 +382,8 @@ def _print_summary(summary: DemoSummary, echo: Callable[[str], Any]) -> None:
              "print-outs, a pupil statement)")
     echo(f"  ejournal status --config {config}")
     echo(f"  ejournal audit verify --config {config}")
+
+
+def _n(count: int, one: str, many: str) -> str:
+    """«1 typo», «2 typos»: no English plural left wrong in what a person reads."""
+    return f"{count} {one if count == 1 else many}"

@@ -190,7 +190,8 @@ def test_every_days_typed_cells_are_accepted_and_the_summary_adds_up(demo: DemoR
     assert s.expected_accepted == s.typed.cells - s.typed.refused - s.typos_left == len(entries)
     text = "\n".join(demo.lines)
     assert (f"    = {len(entries)} accepted into the ledger + 0 refused by the spreadsheet (the day "
-            "was closed) + 1 typos left as findings") in text
+            "was closed) + 1 typo left as a finding") in text
+    assert "1 typos" not in text and "1 violations" not in text
     assert "not accepted for no reason" not in text
 
 
