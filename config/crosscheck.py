@@ -54,6 +54,10 @@ class Data:
     substitutions: list[At[Substitute]]
     plans: dict[str, list[At[PlanItem]]]  # plan file → items
     plan_keys: dict[str, tuple[str, str]]  # plan file → (class_id, subject_id) from its name
+    unread: frozenset[str] = frozenset()  # kinds whose file failed to load ("pupils", …)
+
+
+_SOURCE = {"class": "classes", "subject": "subjects", "teacher": "teachers", "pupil": "pupils"}
 
 
 class _Refs:
@@ -61,6 +65,7 @@ class _Refs:
 
     def __init__(self, data: Data, problems: Problems) -> None:
         self.problems = problems
+        self.unread = data.unread
         self.ids: dict[str, set[str]] = {
             "class": {c.item.id for c in data.classes},
             "subject": {s.item.id for s in data.subjects},
@@ -71,6 +76,8 @@ class _Refs:
     def known(self, kind: str, value: str | None, file: str, line: int, column: str) -> bool:
         if value is None or value in self.ids[kind]:
             return True
+        if _SOURCE[kind] in self.unread:  # its file failed to load: said once, no cascade
+            return False
         hint = suggestion(value, self.ids[kind])
         where = line_where(line, column) if line else ""  # line 0: the file name itself
         self.problems.add(file, where, f"unknown {kind} {value!r}{hint}")

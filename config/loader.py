@@ -184,6 +184,7 @@ def _read_data(
     file when ``lenient``: the TOML that names them is broken)."""
     tables: dict[str, Table | None] = {}
     names: dict[str, str] = {}
+    absent: set[str] = set()  # optional files left out on purpose (not a failure)
     for kind in records.COLUMNS:
         if kind == "plans":
             continue
@@ -193,6 +194,7 @@ def _read_data(
         optional = lenient or (kind in _OPTIONAL_FILES and not explicit)
         if optional and not path.exists():
             tables[kind] = None
+            absent.add(kind)
             continue
         tables[kind] = reader.table(kind, path)
 
@@ -215,6 +217,7 @@ def _read_data(
         substitutions=rows("substitutions", records.read_substitutions),
         plans=plans,
         plan_keys=plan_keys,
+        unread=frozenset(k for k, t in tables.items() if t is None and k not in absent),
     )
 
 

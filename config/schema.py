@@ -286,9 +286,20 @@ def report_validation_error(
             message = f"unknown key {loc[-1]!r}{suggestion(str(loc[-1]), known)}"
         elif kind == "missing":
             message = "required key is missing"
+        elif kind.split("_")[0] in _EXPECTED:
+            message = f"{_EXPECTED[kind.split('_')[0]]} (got {item.get('input')!r})"
         else:
             message = f"{item['msg']} (got {item.get('input')!r})"
         problems.add(file, locate(loc, lines), message)
+
+
+# pydantic's error kinds (their first word) → the expected format, English and Russian
+_EXPECTED = {
+    "date": "expected a date as YYYY-MM-DD, e.g. 2026-09-01 (дата в виде ГГГГ-ММ-ДД)",
+    "time": "expected a time as HH:MM, e.g. 00:15 (время в виде ЧЧ:ММ)",
+    "int": "expected a whole number, e.g. 14 (целое число)",
+    "bool": "expected true or false (true или false)",
+}
 
 
 def toml_error_where(message: str) -> tuple[str, str]:

@@ -14,7 +14,8 @@ such file / no permission), ``RateLimited``, ``TransientError`` (``uncertain=Tru
 have been applied — re-read with ``open_ranges`` before retrying a protection change),
 ``BackendError``; a missing tab raises :class:`TabMissing` so the engine can repair the layout;
 :class:`FileBusy` (local backend: the file is open in LibreOffice/Excel or mid-save) means skip
-that file this cycle.
+that file this cycle; :class:`FileDamaged` (local backend: settled bytes that are no spreadsheet)
+means set it aside and rebuild it.
 
 Protection ids (how ``set_open_ranges`` stays at ONE write with no read): ``create`` returns
 ``FileInfo.protections`` (tab title → id of that tab's sheet protection; ``add_tabs`` returns the
@@ -54,6 +55,23 @@ class FileBusy(BackendError):
     beside it) and a write was asked for, or when the file is mid-save (unreadable bytes, or changed
     while being written). Nothing was written; nothing is lost.
     """
+
+    def __init__(self, file_id: str, message: str, hint: str | None = None, *,
+                 unparsable: bool = False) -> None:
+        super().__init__(message, hint)
+        self.file_id = file_id
+        self.unparsable = unparsable  # no lock file: its bytes just do not parse (yet)
+
+
+class FeedReset(BackendError):
+    """The change token does not belong to this change feed (local backend: the folder's manifest
+    was re-created, or the folder is another one): every registered file must be looked at again."""
+
+
+class FileDamaged(BackendError):
+    """The file is there but is no spreadsheet any more (bytes that do not parse, settled: no save
+    is in progress; or far over the size caps). Retrying cannot help: the engine sets it aside
+    (kept) and rebuilds it from the ledger."""
 
     def __init__(self, file_id: str, message: str, hint: str | None = None) -> None:
         super().__init__(message, hint)

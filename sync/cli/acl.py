@@ -27,7 +27,7 @@ def acl() -> None:
 
     \b
     Example:
-        ejournal acl check --config config/example/school.toml
+        ejournal acl check --config demo-school/school.toml
     """
 
 
@@ -42,7 +42,7 @@ def check(config_path: Path, as_json: bool, verbose: int) -> None:
 
     \b
     Example:
-        ejournal acl check --config config/example/school.toml
+        ejournal acl check --config demo-school/school.toml
     """
     _run(config_path, as_json, verbose, fix=False)
 
@@ -58,7 +58,7 @@ def fix(config_path: Path, as_json: bool, verbose: int) -> None:
 
     \b
     Example:
-        ejournal acl fix --config config/example/school.toml
+        ejournal acl fix --config demo-school/school.toml
     """
     _run(config_path, as_json, verbose, fix=True)
 

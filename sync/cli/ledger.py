@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from rules.errors import StoreError
+from rules.errors import BackendError, StoreError
 from sync.cli.options import (
+    EXIT_FILES_FAILED,
     LOCK_WAIT_SECONDS,
     config_option,
     json_option,
@@ -23,6 +25,10 @@ from sync.cli.options import (
     verbose_option,
 )
 from sync.cli.show import Status, configure_logging, count_files, echo_lines
+
+if TYPE_CHECKING:
+    from config.school import School
+    from sync.backends.protocol import Backend
 
 
 @click.command()
@@ -34,11 +40,12 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
     spreadsheets), absence reasons, violations, late entries awaiting a correction, files whose
     lock is pending (and for how long), whether the teachers' board waits for a write, audit head.
 
-    Reads the ledger only (no spreadsheet calls).
+    Reads the ledger only (no spreadsheet calls). Exit code 4 when the last sync could not
+    account for the spreadsheets (their list of changes failed: a manifest gone, a folder moved).
 
     \b
     Example:
-        ejournal status --config config/example/school.toml
+        ejournal status --config demo-school/school.toml
     """
     configure_logging(verbose)
     from sync.jobs.daemon import backups_dir
@@ -81,7 +88,8 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
                 runs=[
                     {
                         "kind": r.kind,
-                        "started": r.started.astimezone(school.timezone).strftime("%d.%m %H:%M"),
+                        "started": r.started.astimezone(school.timezone).isoformat(
+                            timespec="seconds"),  # ISO 8601 with the school's offset
                         "ok": r.ok,
                         "error": r.error,
                     }
@@ -108,10 +116,13 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
         mark, info.anchor_problem = ledger.anchor_check()
         info.anchor, info.anchor_event = str(school.anchor_path), mark.event if mark else None
     info.backups = [b.path.name for b in list_backups(backups_dir(school))]
+    info.note_last_sync()
     if as_json:
         print_json(info.to_json())
     else:
         echo_lines(info.lines())
+    if info.unaccounted:  # the ledger's files cannot be matched to the spreadsheets: loud
+        raise click.exceptions.Exit(EXIT_FILES_FAILED)
 
 
 @click.group()
@@ -120,14 +131,15 @@ def audit() -> None:
 
     \b
     Example:
-        ejournal audit verify --config config/example/school.toml
+        ejournal audit verify --config demo-school/school.toml
     """
 
 
 @audit.command(name="verify")
 @config_option
+@json_option
 @verbose_option
-def audit_verify(config_path: Path, verbose: int) -> None:
+def audit_verify(config_path: Path, as_json: bool, verbose: int) -> None:
     """Prove the ledger: re-walk the audit chain, check that the current entries, period marks,
     lessons, absences and locks are what its events sealed, and that the chain still holds the
     head anchored outside the ledger's folder ([ledger] anchor). Exit code 1 prints one line per
@@ -135,7 +147,7 @@ def audit_verify(config_path: Path, verbose: int) -> None:
 
     \b
     Example:
-        ejournal audit verify --config config/example/school.toml
+        ejournal audit verify --config demo-school/school.toml
     """
     configure_logging(verbose)
     from sync.ledger.ledger import Ledger
@@ -144,8 +156,12 @@ def audit_verify(config_path: Path, verbose: int) -> None:
     with Ledger.open(ledger_path_of(school), anchor=school.anchor_path) as ledger:
         result = ledger.verify()
     report = result.report
+    if as_json:
+        print_json({"ok": report.ok, "events": report.events, "head": report.head,
+                    "rows": result.rows, "anchor": str(school.anchor_path),
+                    "first_bad_event": report.first_bad_id, "problems": list(report.problems)})
     if not report.ok:
-        for line in report.problems:
+        for line in report.problems if not as_json else ():
             click.echo(f"Problem: {line}")
         first = (
             f"audit chain broken at event {report.first_bad_id}"
@@ -156,24 +172,26 @@ def audit_verify(config_path: Path, verbose: int) -> None:
             f"{first}: {report.problem}",
             "restore the newest good backup (`ejournal backup --list`, `ejournal restore PATH`)",
         )
-    click.echo(
-        f"Audit chain OK: {report.events} events, head {report.head}; the {result.rows} rows of"
-        f" the data match it; anchored in {school.anchor_path}"
-    )
+    if not as_json:
+        click.echo(
+            f"Audit chain OK: {report.events} events, head {report.head}; the {result.rows} rows"
+            f" of the data match it; anchored in {school.anchor_path}"
+        )
 
 
 @click.command()
 @config_option
 @click.option("--list", "list_only", is_flag=True, help="List the backups instead of taking one.")
+@json_option
 @verbose_option
-def backup(config_path: Path, list_only: bool, verbose: int) -> None:
+def backup(config_path: Path, list_only: bool, as_json: bool, verbose: int) -> None:
     """Back up the ledger now (online, verified), keeping the newest [schedule] backup_keep.
 
     Backups go to backups/ beside the ledger; the daemon takes one every day at backup_at.
 
     \b
     Example:
-        ejournal backup --config config/example/school.toml
+        ejournal backup --config demo-school/school.toml
     """
     configure_logging(verbose)
     from sync.jobs.daemon import backups_dir
@@ -185,28 +203,40 @@ def backup(config_path: Path, list_only: bool, verbose: int) -> None:
     folder = backups_dir(school)
     if list_only:
         found = list_backups(folder)
+        if as_json:
+            print_json({"folder": str(folder),
+                        "backups": [{"path": str(b.path), "bytes": b.size} for b in found]})
+            return
         for item in found:
             click.echo(f"{item.path}  {item.size} bytes")
         click.echo(f"{len(found)} backups in {folder}")
         return
     keep = school.schedule.backup_keep
     path = take_backup(ledger_path_of(school), folder, wall_clock(school)(), keep=keep)
-    click.echo(f"Backup written: {path} (the newest {keep} are kept)")
+    if as_json:
+        print_json({"backup": str(path), "keep": keep})
+    else:
+        click.echo(f"Backup written: {path} (the newest {keep} are kept)")
 
 
 @click.command()
 @config_option
 @click.argument("backup_path", metavar="PATH", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Restore even a ledger whose spreadsheets this school's folder does not hold.")
 @verbose_option
-def restore(config_path: Path, backup_path: Path, verbose: int) -> None:
+def restore(config_path: Path, backup_path: Path, force: bool, verbose: int) -> None:
     """Replace the ledger by a verified backup; the current ledger is moved aside, never deleted.
 
     Refused (exit code 75) while the daemon or another command holds the ledger: stop it first.
-    Afterwards, `ejournal rebuild` re-renders the spreadsheets from the restored ledger.
+    The next sync cycle re-reads every spreadsheet (what was typed since the backup comes in).
+    A ledger none of whose spreadsheets this school's folder holds (another school's, another
+    folder's) is refused unless --force.
 
     \b
     Example:
-        ejournal restore --config config/example/school.toml var/backups/ledger-20261020T233000Z.sqlite3
+        ejournal restore --config demo-school/school.toml \\
+            demo-school/var/backups/ledger-20261020T233000Z.sqlite3
     """
     configure_logging(verbose)
     from sync.jobs.service import wall_clock
@@ -216,6 +246,8 @@ def restore(config_path: Path, backup_path: Path, verbose: int) -> None:
     school = school_from(config_path)
     lock = LedgerLock.acquire(school.ledger_path, wait=LOCK_WAIT_SECONDS)  # never under a daemon
     try:
+        if not force:
+            refuse_foreign(school, backup_path)
         done = do_restore(
             backup_path, school.ledger_path, wall_clock(school)(), anchor=school.anchor_path
         )
@@ -225,4 +257,45 @@ def restore(config_path: Path, backup_path: Path, verbose: int) -> None:
     if done.previous is not None:
         click.echo(f"The previous ledger is kept as {done.previous}")
     click.echo(f"Audit chain head: {done.head}")
-    click.echo("Next: `ejournal rebuild` to re-render the spreadsheets from the restored ledger.")
+    click.echo("Next: the next `ejournal sync` reads every spreadsheet again (marks typed since the "
+               "backup come in); `ejournal rebuild` only for files that were lost or vandalised.")
+
+
+FOREIGN_SAMPLE = 5  # spreadsheets of a backup looked up in the school's folder (one call each)
+
+
+def refuse_foreign(school: School, backup_path: Path) -> None:
+    """Refuse a backup none of whose first spreadsheets the school's backend knows, while the
+    ledger it replaces is connected (the backend knows one of its files): restoring another
+    school's (or another folder's) ledger would disconnect every journal. A missing or unreadable
+    current ledger cannot tell: then the backup is taken on trust."""
+    from sync.jobs.service import make_backend
+    from sync.ledger.backup import registered_files
+
+    if not backup_path.is_file():
+        return  # the restore itself says so
+    try:
+        current = registered_files(school.ledger_path) if school.ledger_path.is_file() else []
+    except StoreError:
+        current = []
+    backend = make_backend(school)
+    incoming = registered_files(backup_path)[:FOREIGN_SAMPLE]
+    if not incoming or _knows_one(backend, incoming):
+        return
+    if _knows_one(backend, current[:FOREIGN_SAMPLE]):
+        raise StoreError(
+            f"the backup {backup_path} registers spreadsheets this school's folder does not hold "
+            f"(none of the {len(incoming)} looked up), while the current ledger's are there: "
+            "another school's or another folder's ledger?",
+            "check --config and the backup's path; to restore it anyway, add --force",
+        )
+
+
+def _knows_one(backend: Backend, file_ids: list[str]) -> bool:
+    for file_id in file_ids:
+        try:
+            if not backend.info(file_id).removed:
+                return True
+        except BackendError:
+            continue
+    return False

@@ -2,7 +2,8 @@
 
 Commands are thin: parse options, call one function, print its summary. Exit codes are a contract
 (README "Exit codes"): 0 ok; 1 an :class:`~rules.errors.EjournalError` (printed as ``Error: …`` and
-``Hint: …``, no traceback); 2 usage; 3 finished but found violations; 75 another process holds the
+``Hint: …``, no traceback); 2 usage; 3 finished but found violations; 4 finished with some files
+failed (retried by the next run); 75 another process holds the
 ledger (:class:`~rules.errors.LedgerBusy`, after waiting ``LOCK_WAIT_SECONDS``).
 """
 
@@ -30,6 +31,7 @@ from sync.cli.options import (
     EXIT_OK,
     LOCK_WAIT_SECONDS,
     config_option,
+    exit_files_failed,
     exit_for_run,
     json_option,
     print_json,
@@ -37,6 +39,7 @@ from sync.cli.options import (
     service_for,
     verbose_option,
 )
+from sync.cli.oserrors import os_error_lines
 from sync.cli.reports import report
 from sync.cli.show import (
     configure_logging,
@@ -50,8 +53,11 @@ from sync.cli.show import (
 
 @click.group(context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="ejournal")
-def cli() -> None:
+@verbose_option
+def cli(verbose: int) -> None:
     """ejournal: a grade journal and parent diary for Russian schools, kept in spreadsheets.
+
+    -v (INFO) or -vv (DEBUG) before the command counts as after it.
 
     Teachers fill in one spreadsheet per class and subject; ejournal validates every entry, locks past
     dates, keeps the master copy in its own ledger, builds read-only diaries for parents and writes
@@ -65,7 +71,8 @@ def cli() -> None:
 
 @cli.command()
 @config_option
-def check(config_path: Path) -> None:
+@verbose_option
+def check(config_path: Path, verbose: int) -> None:
     """Check the school's configuration and print a short summary.
 
     Every problem in school.toml and the CSV files is listed at once, with its file and line or
@@ -75,6 +82,7 @@ def check(config_path: Path) -> None:
     Example:
         ejournal check --config config/example/school.toml
     """
+    configure_logging(verbose)
     school = school_from(config_path)
     click.echo(f"School: {school.name} · {school.year.name} · timezone {school.timezone.key}")
     pupils_per_class = Counter(p.class_id for p in school.pupils)
@@ -103,11 +111,11 @@ def setup(config_path: Path, verbose: int) -> None:
 
     Resumable: files already created are skipped, so after a crash or an exhausted quota just run
     it again. A progress bar shows the files done and the time left at the quota's pace. Exit code
-    1 when some files could not be created (run it again).
+    4 when some files could not be created (run it again).
 
     \b
     Example:
-        ejournal setup --config config/example/school.toml
+        ejournal setup --config demo-school/school.toml
     """
     configure_logging(verbose)
     from sync.jobs.setup import run_setup
@@ -117,7 +125,7 @@ def setup(config_path: Path, verbose: int) -> None:
     data = summary.to_json()
     echo_lines(setup_lines(data))
     if not data.get("complete", True):
-        raise EjournalError(
+        exit_files_failed(
             "setup is incomplete: some spreadsheets could not be created or repaired",
             "run `ejournal setup` again: it resumes where it stopped",
         )
@@ -159,7 +167,7 @@ def sync_command(config_path: Path, as_json: bool, verbose: int) -> None:
 
     \b
     Example:
-        ejournal sync --config config/example/school.toml --json
+        ejournal sync --config demo-school/school.toml --json
     """
     configure_logging(verbose)
     from sync.jobs.cycle import run_cycle
@@ -187,7 +195,7 @@ def lock(config_path: Path, as_json: bool, verbose: int) -> None:
 
     \b
     Example:
-        ejournal lock --config config/example/school.toml
+        ejournal lock --config demo-school/school.toml
     """
     configure_logging(verbose)
     from sync.jobs.locking import run_locks
@@ -250,9 +258,11 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 def rebuild(config_path: Path, as_json: bool, verbose: int) -> None:
     """Re-render every spreadsheet from the ledger: the answer to a deleted or vandalised file.
 
+    Exit code 4 when some spreadsheets failed (run it again).
+
     \b
     Example:
-        ejournal rebuild --config config/example/school.toml
+        ejournal rebuild --config demo-school/school.toml
     """
     configure_logging(verbose)
     from sync.jobs.repair import rebuild_all
@@ -265,7 +275,7 @@ def rebuild(config_path: Path, as_json: bool, verbose: int) -> None:
     else:
         echo_lines(generic_lines("Rebuild", data))
     if data.get("failed"):
-        raise EjournalError(
+        exit_files_failed(
             "rebuild is incomplete: some spreadsheets failed",
             "run `ejournal rebuild` again (see `ejournal status` and the log with -v)",
         )
@@ -336,6 +346,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUSY
     except EjournalError as exc:
         _print_error(exc)
+        return EXIT_ERROR
+    except OSError as exc:  # shutil.Error too: a bad path, a read-only place, a full disk
+        message, hint = os_error_lines(exc)
+        logging.getLogger(__name__).debug("operating-system error", exc_info=True)
+        click.echo(f"Error: {message}", err=True)
+        click.echo(f"Hint: {hint}", err=True)
         return EXIT_ERROR
     return code if isinstance(code, int) and not isinstance(code, bool) else EXIT_OK
 

@@ -97,9 +97,23 @@ def exit_on_violations(violations: int) -> None:
 
 def exit_for_run(data: dict[str, Any]) -> None:
     """A finished ``sync`` or ``lock`` run's exit code: 3 when it found violations (tampering with
-    locked cells, reverted and audited); else 4 when some files failed — for ``lock`` also busy
-    ones, whose protection is then pending (the next sync cycles retry them); else 0."""
+    locked cells, reverted and audited); else 4 when some files failed or a step of the run failed
+    as a whole (the change list, the manifest: ``errors``) or a registered file was gone or
+    damaged and re-created from the ledger (what was typed in it since the last read is lost, or
+    only in the kept copy) — for ``lock``
+    also busy files, whose
+    protection is then pending (the next sync cycles retry them); else 0."""
     if int(data.get("violations") or 0):
         raise click.exceptions.Exit(EXIT_VIOLATIONS)
-    if data.get("failed") or (data.get("kind") == "lock" and data.get("skipped_busy")):
+    if data.get("failed") or data.get("errors") or data.get("set_aside") or data.get("rebuilt") or (
+        data.get("kind") == "lock" and data.get("skipped_busy")
+    ):
         raise click.exceptions.Exit(EXIT_FILES_FAILED)
+
+
+def exit_files_failed(message: str, hint: str) -> None:
+    """Exit code 4 for a job that finished but left some files failed (``setup``, ``rebuild``):
+    an ``Error:`` and a ``Hint:`` line, as for any error, with the code that says "run it again"."""
+    click.echo(f"Error: {message}", err=True)
+    click.echo(f"Hint: {hint}", err=True)
+    raise click.exceptions.Exit(EXIT_FILES_FAILED)

@@ -51,7 +51,7 @@ def report(kind: str, period: str | None, week: datetime | None, month: datetime
 
     \b
     Example:
-        ejournal report results --period "1 четверть" --config config/example/school.toml
+        ejournal report results --period "1 четверть" --config demo-school/school.toml
     """
     configure_logging(verbose)
     from sync.jobs import delivery

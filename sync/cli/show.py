@@ -11,6 +11,7 @@ import sys
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TextIO
 
 import click
@@ -37,8 +38,11 @@ _handler: _StderrHandler | None = None
 
 
 def configure_logging(verbosity: int, *, default: int = logging.WARNING) -> None:
-    """stdlib logging for this process: WARNING (``default``), -v INFO, -vv DEBUG; to stderr."""
+    """stdlib logging for this process: WARNING (``default``), -v INFO, -vv DEBUG; to stderr.
+    A ``-v`` before the command (``ejournal -v sync``) counts as well as one after it."""
     global _handler
+    context = click.get_current_context(silent=True)
+    verbosity += int(context.find_root().params.get("verbose") or 0) if context else 0
     level = default if verbosity <= 0 else (logging.INFO if verbosity == 1 else logging.DEBUG)
     if verbosity == 1 and default < logging.INFO:
         level = default
@@ -182,12 +186,19 @@ class Status:
     anchor_problem: str | None = None  # why the chain does not extend it
     change_token: bool = False
     backups: list[str] = field(default_factory=list)
+    unaccounted: str | None = None  # why the last sync could not account for the spreadsheets
+
+    def note_last_sync(self) -> None:
+        """The files are not accounted for when the newest sync could not list them."""
+        last = next((r for r in self.runs if r["kind"] == "sync"), None)
+        error = (last or {}).get("error") or ""
+        self.unaccounted = error if error.startswith("change list:") else None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "ledger": self.ledger,
             "schema": self.schema,
-            "files": dict(self.files),
+            "files": {k.replace(" ", "_"): v for k, v in self.files.items()},  # journal_ok
             "runs": list(self.runs),
             "findings_open": self.findings_open,
             "journals_with_findings": self.journals_with_findings,
@@ -208,12 +219,15 @@ class Status:
             "anchor_event": self.anchor_event,
             "anchor_problem": self.anchor_problem,
             "change_token": self.change_token,
+            "unaccounted": self.unaccounted,
             "backups": list(self.backups),
         }
 
     def lines(self) -> list[str]:
         out = [f"Ledger: {self.ledger} (schema {self.schema})"]
         files = ", ".join(f"{k}: {v}" for k, v in sorted(self.files.items())) or "none"
+        if self.unaccounted:
+            files = f"NOT ACCOUNTED FOR ({files} in the ledger) — the last sync: {self.unaccounted}"
         out.append(f"Spreadsheets: {files}")
         if not self.files:
             out.append("  (none registered yet: run `ejournal setup`)")
@@ -243,7 +257,8 @@ class Status:
         for run in self.runs:
             state = {True: "ok", False: "FAILED", None: "unfinished"}[run["ok"]]
             error = f" — {run['error']}" if run.get("error") else ""
-            out.append(f"  {run['started']}  {run['kind']:<14} {state}{error}")
+            started = datetime.fromisoformat(run["started"]).strftime("%d.%m %H:%M")
+            out.append(f"  {started}  {run['kind']:<14} {state}{error}")
         if not self.runs:
             out.append("  none yet")
         out.append(f"Audit chain head: {self.audit_head} (event {self.audit_events})")

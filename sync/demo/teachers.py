@@ -48,7 +48,7 @@ class Typing:
     doubles: int = 0
     absences: int = 0
     typos: int = 0
-    refused: int = 0  # protected cells the spreadsheet program refused
+    refused: int = 0  # mark cells the spreadsheet program refused (protected: the day closed)
 
     def add(self, other: Typing) -> None:
         for name in Typing.__dataclass_fields__:
@@ -157,6 +157,7 @@ class Teachers:
             self.svc.school, class_id, subject_id, self.lessons[(class_id, subject_id)]
         )
         edits: list[tuple[CellRange, str]] = []
+        marks: set[int] = set()  # the mark cells among the edits (by identity)
         typed = Typing(journals=1)
         for lesson in lessons:
             lesson_key = (lesson.day, lesson.lesson_no)
@@ -187,8 +188,10 @@ class Teachers:
                         typed.marks += 1
                 typed.cells += 1
                 edits.append((target, value))
-        written = type_into(self._path(file_id), edits, saved_at=self.svc.now())
-        typed.refused = len(edits) - written
+                marks.add(id(target))
+        refused: list[CellRange] = []
+        type_into(self._path(file_id), edits, saved_at=self.svc.now(), refused=refused)
+        typed.refused = sum(1 for target in refused if id(target) in marks)
         return typed
 
     def _mark(self) -> str:
@@ -232,11 +235,12 @@ class Teachers:
 
 
 def type_into(path: Path, edits: Sequence[tuple[CellRange, str]], *, saved_at: datetime,
-              owner: bool = False) -> int:
+              owner: bool = False, refused: list[CellRange] | None = None) -> int:
     """Type values into cells of an xlsx as a spreadsheet program would, and save at
     ``saved_at`` (the simulated clock: the file's mtime, always after its previous one); returns
     how many cells took the value. A locked cell of a protected tab refuses (unless ``owner``, who
-    edits the file past its protection); mark cells are TEXT-formatted, so "5" stays text."""
+    edits the file past its protection; ``refused`` collects those cells); mark cells are
+    TEXT-formatted, so "5" stays text."""
     if not edits:
         return 0
     before = path.stat().st_mtime_ns
@@ -246,6 +250,8 @@ def type_into(path: Path, edits: Sequence[tuple[CellRange, str]], *, saved_at: d
         sheet = book[target.tab]
         cell = sheet.cell(target.start_row + 1, target.start_col + 1)
         if not owner and sheet.protection.sheet and cell.protection.locked is not False:
+            if refused is not None:
+                refused.append(target)
             continue
         cell.value = value
         cell.data_type = "s"  # typed text, never a formula

@@ -8,7 +8,8 @@ Order and crash story (DESIGN.md §2, the phase-2 contract):
 1. ``changes``: the ledger state ``changes_token`` holds the backend's token; without one (the first
    cycle) a token is taken and every registered file counts as changed. Own writes (``by_me``) are
    not re-read, unless the file is on the ledger's dirty list (``sync.dirty``: its last handling
-   is unfinished). A removed file is rebuilt from the ledger (``sync.jobs.repair.rebuild_file``).
+   is unfinished). A removed file is rebuilt from the ledger; a damaged one is set aside first
+   (``sync.jobs.file_failures``).
 2. ``read``: one ``backend.read`` per journal to handle (``journal_sync.read_journal``), per class
    spreadsheet ("Посещаемость": ``class_sync.read_class``) and of the admin spreadsheet's
    "Исправления" when it changed or corrections wait; before any ledger work.
@@ -40,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from rules.errors import BackendError, EjournalError, LayoutError, SheetAccessError
-from sync.backends.protocol import FileBusy, FileInfo, Grid
+from sync.backends.protocol import FeedReset, FileDamaged, FileInfo, Grid
 from sync.jobs.acl import follow_configuration, follow_sharing
 from sync.jobs.class_sync import (
     ClassPlan,
@@ -53,6 +54,7 @@ from sync.jobs.class_sync import (
 )
 from sync.jobs.corrections import process_corrections
 from sync.jobs.diaries import diary_budget, run_diaries
+from sync.jobs.file_failures import file_failed, rebuild_files
 from sync.jobs.journal_sync import (
     JournalPlan,
     JournalRead,
@@ -64,7 +66,6 @@ from sync.jobs.journal_sync import (
     write_plan,
 )
 from sync.jobs.locking import run_locks
-from sync.jobs.repair import rebuild_file
 from sync.jobs.service import Service
 from sync.jobs.signatures import signer_of_read
 from sync.jobs.substitutions import run_substitutions
@@ -98,6 +99,7 @@ class _Work:
     classes: list[FileRecord] = field(default_factory=list)
     admin: FileRecord | None = None
     rebuild: list[FileRecord] = field(default_factory=list)
+    damaged: set[str] = field(default_factory=set)  # of those, set aside first (FileDamaged)
     versions: dict[str, str] = field(default_factory=dict)
     readable: set[str] = field(default_factory=set)  # what a dirty mark can make the cycle read
     diaries: set[str] = field(default_factory=set)  # diaries someone else edited
@@ -125,12 +127,17 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
     step("start")
 
     try:
-        if token is None:
+        infos = None
+        if token is not None:
+            try:
+                infos, new_token = svc.backend.changes(token)
+            except FeedReset as exc:  # a new manifest or folder: every registered file again
+                log.warning("sync cycle: %s; reading every registered file", describe(exc))
+        if infos is None:
             new_token = svc.backend.start_token()
             feed: dict[str, FileInfo | None] = {f.id: None for f in files}
             summary.first_cycle = True
         else:
-            infos, new_token = svc.backend.changes(token)
             feed = {i.id: i for i in infos}
     except BackendError as exc:
         log.warning("sync cycle: change list failed: %s", describe(exc))
@@ -172,7 +179,7 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
 
     done = _write_all(svc, [*plans, *class_plans], summary, step, now)
     summary.writes += follow_journals(svc, now, {p.file.id for p in class_plans})
-    done |= _rebuild_all(svc, work.rebuild, summary, now)
+    done |= rebuild_files(svc, work.rebuild, work.damaged, summary, now)
     admin = work.admin
     if admin is not None and admin_grid is not None and _corrections(
         svc, admin, admin_grid, feed.get(admin.id), summary, now
@@ -250,11 +257,12 @@ def _read_all(svc: Service, work: _Work, summary: CycleSummary, step: Step, labe
     for ref in work.journals:
         try:
             reads.append(read_journal(svc, ref, labels))
-        except SheetAccessError:
+        except (SheetAccessError, FileDamaged) as exc:
             log.warning("journal file %s cannot be read: rebuilding it", ref.file.id)
             work.rebuild.append(ref.file)
+            work.damaged |= {ref.file.id} if isinstance(exc, FileDamaged) else set()
         except (BackendError, LayoutError) as exc:
-            _file_failed(summary, ref.file.id, "read", exc)
+            file_failed(summary, ref.file.id, "read", exc)
             failed.add(ref.file.id)
         step("read")
     admin_grid: Grid | None = None
@@ -262,8 +270,10 @@ def _read_all(svc: Service, work: _Work, summary: CycleSummary, step: Step, labe
         try:
             tab = labels.corrections_tab
             admin_grid = svc.backend.read(work.admin.id, [tab]).get(tab, [])
+        except SheetAccessError:  # gone: re-created from the ledger, as a journal is
+            work.rebuild.append(work.admin)
         except (BackendError, LayoutError) as exc:
-            _file_failed(summary, work.admin.id, "read", exc)
+            file_failed(summary, work.admin.id, "read", exc)
             failed.add(work.admin.id)
         step("read")
     return reads, admin_grid, failed
@@ -276,11 +286,12 @@ def _read_classes(svc: Service, work: _Work, summary: CycleSummary, failed: set[
     for record in work.classes:
         try:
             reads.append(read_class(svc, record, labels))
-        except SheetAccessError:
+        except (SheetAccessError, FileDamaged) as exc:
             log.warning("class file %s cannot be read: rebuilding it", record.id)
             work.rebuild.append(record)
+            work.damaged |= {record.id} if isinstance(exc, FileDamaged) else set()
         except (BackendError, LayoutError) as exc:
-            _file_failed(summary, record.id, "read", exc)
+            file_failed(summary, record.id, "read", exc)
             failed.add(record.id)
         step("read")
     return reads
@@ -300,7 +311,7 @@ def _write_all(svc: Service, plans: Sequence[JournalPlan | ClassPlan], summary: 
             else:
                 summary.writes += write_class(svc, plan, now)
         except (BackendError, LayoutError) as exc:
-            _file_failed(summary, file_id, "repair" if plan.repair else "write", exc)
+            file_failed(summary, file_id, "repair" if plan.repair else "write", exc)
             continue
         if plan.repair:
             summary.repaired.append(file_id)  # stays dirty: re-read at the repaired positions
@@ -308,20 +319,6 @@ def _write_all(svc: Service, plans: Sequence[JournalPlan | ClassPlan], summary: 
             summary.reverts += plan.reverts
             done.add(file_id)
         step("write")
-    return done
-
-
-def _rebuild_all(svc: Service, files: list[FileRecord], summary: CycleSummary, now: datetime
-                 ) -> set[str]:
-    done: set[str] = set()
-    for record in files:
-        try:
-            new = rebuild_file(svc, record, now=now)
-        except EjournalError as exc:
-            _file_failed(summary, record.id, "rebuild", exc)
-            continue
-        summary.rebuilt.append(new.id)
-        done.add(record.id)
     return done
 
 
@@ -333,7 +330,7 @@ def _corrections(svc: Service, admin: FileRecord, grid: Grid, seen: FileInfo | N
         signer = signer_of_read(svc, admin.id, seen)
         result = process_corrections(svc, grid, now=now, signer=signer)
     except EjournalError as exc:
-        _file_failed(summary, admin.id, "corrections", exc)
+        file_failed(summary, admin.id, "corrections", exc)
         return False
     summary.corrections = result.to_json()
     summary.writes += result.writes
@@ -368,15 +365,6 @@ def _corrected(tx: Tx, now: datetime) -> set[str]:
             if record is not None:
                 out.add(record.id)
     return out
-
-
-def _file_failed(summary: CycleSummary, file_id: str, what: str, exc: BaseException) -> None:
-    if isinstance(exc, FileBusy):
-        log.info("file %s busy (%s): retried next cycle", file_id, what)
-        summary.skipped_busy.append(file_id)
-        return
-    log.warning("file %s: %s failed: %s", file_id, what, describe(exc))
-    summary.failed.append(FileProblem(file_id, f"{what}: {describe(exc)}"))
 
 
 def _finish(svc: Service, summary: CycleSummary, run_id: int, before: dict[str, float]

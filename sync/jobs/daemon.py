@@ -157,7 +157,7 @@ class Daemon:
             job.last_start = now
         began = _time.monotonic()
         try:
-            job.action(self.svc)
+            result = job.action(self.svc)
         except Exception as exc:
             logger.exception("daemon: job %s failed", job.name)
             self._record_failure(job, now, exc)
@@ -166,6 +166,11 @@ class Daemon:
             return False
         if job.at is not None:
             self._mark_done(job, job.slot(now))
+        failed, errors = len(getattr(result, "failed", ())), len(getattr(result, "errors", ()))
+        if failed or errors:  # a sync or lock run finished, but not whole: retried next time
+            logger.error("daemon: job %s finished with %d failed file(s) and %d error(s)",
+                         job.name, failed, errors)
+            return False
         logger.info("daemon: job %s done in %.2f s", job.name, _time.monotonic() - began)
         return True
 

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from rules.errors import BackendError, LayoutError, StoreError
-from sync.backends.protocol import Grid
+from sync.backends.protocol import FileBusy, FileDamaged, Grid
 from sync.jobs.board import publish_board, rebuild_board
 from sync.jobs.diaries import rebuild_diary, run_diaries
+from sync.jobs.findings_tab import findings_shown
 from sync.jobs.repair_tabs import restore_tabs, tab_of
 from sync.jobs.service import Service, split_journal_key
 from sync.jobs.spreadsheets import (
@@ -39,7 +40,9 @@ from sync.jobs.spreadsheets import (
 from sync.layout.common import cell_text
 from sync.layout.journal.spec import JournalReading, JournalValues, LessonFacts, parse_journal
 from sync.layout.labels import RU, Labels
+from sync.ledger.audit import content_hash
 from sync.ledger.model import FileKind, FileRecord, FileStatus, LockedView
+from sync.ledger.state import FINDINGS_ROWS_KEY
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +111,14 @@ def _restore(
         outcome.writes += 1
     protections: dict[str, int] = {}
     dropped: list[dict[str, str]] = []
+    shown: Grid = []
     if wanted:
         with svc.ledger.snapshot() as tx:
             values = with_open_cells(ledger_values(tx, file.key), reading, tx.locked(file.key))
+            shown = findings_shown(tx, file.key, svc.school.timezone, labels)
         spec = file_spec(svc, FileKind.JOURNAL, file.key, now=now, journal=values)
-        tabs = [t for t in spec.tabs if t.title in wanted]
+        tabs = [replace(t, rows=shown) if t.title == labels.findings_tab else t
+                for t in spec.tabs if t.title in wanted]
         protections = dict(svc.backend.replace_tabs(file.id, tabs) or {})
         outcome.replaced = [t.title for t in tabs]
         outcome.writes += 1
@@ -126,8 +132,9 @@ def _restore(
             tx.add_dirty_files({file.id}, now)
         if outcome.replaced:  # the next lock run sets every tab's open cells again
             tx.record_open_ranges(file.id, None, now)
-        if labels.findings_tab in outcome.replaced:
-            tx.set_tab_hash(file.id, labels.findings_tab, "", now)  # the next cycle rewrites it
+        if labels.findings_tab in outcome.replaced:  # re-laid out with the open findings
+            tx.set_tab_hash(file.id, labels.findings_tab, content_hash(shown), now)
+            tx.state_set(FINDINGS_ROWS_KEY.format(file_id=file.id), str(len(shown)), now)
         if file.status is not FileStatus.OK:
             tx.set_file_status(file.id, FileStatus.OK)
         if outcome.repaired:
@@ -208,6 +215,13 @@ def rebuild_file(svc: Service, file: FileRecord, *, now: datetime) -> FileRecord
     return record
 
 
+def set_aside(svc: Service, record: FileRecord) -> None:
+    """Move a damaged file out of the way (the backend keeps it: ``.trash/`` on the local one),
+    so that its rebuild takes its own name, never «(2)»."""
+    log.warning("file %s is damaged: set aside, rebuilt from the ledger", record.id)
+    svc.backend.delete(record.id)
+
+
 @dataclass
 class RebuildSummary:
     """``ejournal rebuild``: what happened to each spreadsheet ("journal 7Б/math")."""
@@ -217,6 +231,7 @@ class RebuildSummary:
     rerendered: list[str] = field(default_factory=list)  # re-laid out in place
     intact: list[str] = field(default_factory=list)  # class/admin tabs that read fine (kept)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, error)
+    set_aside: list[str] = field(default_factory=list)  # damaged: kept aside, then rebuilt
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -225,6 +240,7 @@ class RebuildSummary:
             "rerendered": list(self.rerendered),
             "intact": list(self.intact),
             "failed": [list(item) for item in self.failed],
+            "set_aside": list(self.set_aside),
         }
 
 
@@ -235,9 +251,11 @@ def rebuild_all(svc: Service, *, now: datetime, labels: Labels = RU) -> RebuildS
     the ledger, overlaid with their open cells as read now. Class and admin spreadsheets hold
     what the ledger does not (rosters being edited, the deputy's rows): only their damaged or
     missing tabs are re-laid out, absence reasons from the ledger (days still open as read). A
-    file that is gone is rebuilt, one never made is created. Every pupil's diary is re-laid out
-    whole from the ledger (or created). Failures are per file. A ledger that fails ``audit
-    verify`` (a forged master copy) is refused before anything is published.
+    file that is gone is rebuilt, one never made is created; one damaged (or whose bytes do not
+    parse while no program holds it open: a person asked) is set aside, then rebuilt. Every
+    pupil's diary is re-laid out whole from the ledger (or created). Failures are per file. A
+    ledger that fails ``audit verify`` (a forged master copy) is refused before anything is
+    published.
     """
     report = svc.ledger.audit_verify()
     if not report.ok:
@@ -254,28 +272,36 @@ def rebuild_all(svc: Service, *, now: datetime, labels: Labels = RU) -> RebuildS
         label = f"{kind.value} {key}"
         record = records.get((kind, key))
         try:
-            if record is None:
-                spec = file_spec(svc, kind, key, now=now)
-                new, _ = create_file(svc, kind, key, spec, now=now)
-                summary.created.append(label)
-                touched.add(new.id)
-            elif not is_present(svc, record):
+            try:
+                if record is None:
+                    spec = file_spec(svc, kind, key, now=now)
+                    new, _ = create_file(svc, kind, key, spec, now=now)
+                    summary.created.append(label)
+                    touched.add(new.id)
+                elif not is_present(svc, record):
+                    touched.add(rebuild_file(svc, record, now=now).id)
+                    summary.rebuilt.append(label)
+                elif kind is FileKind.BOARD:
+                    board = publish_board(svc, now, force=True)
+                    if board.failed:
+                        raise BackendError(board.error or "the board was not written")
+                    summary.rerendered.append(label)
+                elif kind is FileKind.JOURNAL:
+                    reading = read_whole_journal(svc, record, labels)
+                    _restore(svc, record, reading, journal_titles(svc, labels), now, labels)
+                    summary.rerendered.append(label)
+                    touched.add(record.id)
+                elif restore_tabs(svc, record, now=now, labels=labels):
+                    summary.rerendered.append(label)
+                else:
+                    summary.intact.append(label)
+            except (FileDamaged, FileBusy) as exc:  # damaged (asked for: no lock file) or busy
+                if record is None or (isinstance(exc, FileBusy) and not exc.unparsable):
+                    raise
+                set_aside(svc, record)
+                summary.set_aside.append(label)
                 touched.add(rebuild_file(svc, record, now=now).id)
                 summary.rebuilt.append(label)
-            elif kind is FileKind.BOARD:
-                board = publish_board(svc, now, force=True)
-                if board.failed:
-                    raise BackendError(board.error or "the board was not written")
-                summary.rerendered.append(label)
-            elif kind is FileKind.JOURNAL:
-                reading = read_whole_journal(svc, record, labels)
-                _restore(svc, record, reading, journal_titles(svc, labels), now, labels)
-                summary.rerendered.append(label)
-                touched.add(record.id)
-            elif restore_tabs(svc, record, now=now, labels=labels):
-                summary.rerendered.append(label)
-            else:
-                summary.intact.append(label)
         except (BackendError, LayoutError) as exc:
             summary.failed.append((label, str(exc)))
             log.warning("rebuild: %s failed (%s)", label, type(exc).__name__)

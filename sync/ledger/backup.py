@@ -81,6 +81,16 @@ def _sqlite(path: Path, *, busy_timeout: float = 10.0) -> Iterator[sqlite3.Conne
         yield connection
 
 
+def registered_files(path: Path | str) -> list[str]:
+    """The ids of the spreadsheets a ledger file registers (journals, class and admin sheets),
+    read without migrating or locking it: what tells whose school a backup is."""
+    with _sqlite(Path(path)) as connection:
+        rows = connection.execute(
+            "SELECT id FROM files WHERE kind != 'diary' ORDER BY id"
+        ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
 def check_file(path: Path) -> AuditReport:
     """Integrity check plus the audit check (chain and data) of a ledger file; raises if bad."""
     if not path.is_file():
@@ -199,7 +209,9 @@ def restore(
     anchor: Path | None = None,
 ) -> Restored:
     """Replace the ledger by a verified backup; the current ledger is moved aside, never deleted;
-    ``anchor``: the chain-head anchor, re-anchored on the restored chain."""
+    ``anchor``: the chain-head anchor, re-anchored on the restored chain. Every registered file
+    is put on the dirty list: the next sync cycle re-reads them all (marks typed since the backup
+    come in), no ``rebuild`` needed."""
     aware(now)
     source, target = Path(backup_path), Path(ledger_path)
     checked = check_file(source)
@@ -240,6 +252,8 @@ def restore(
             with _files(f"removing the anchor {anchor}"):
                 anchor.unlink(missing_ok=True)
     with Ledger.open(target, now=now, anchor=anchor) as ledger, ledger.transaction() as tx:
+        # the spreadsheets moved on since the backup: the next cycle reads every one of them
+        tx.add_dirty_files({f.id for f in tx.files()}, now)
         head = tx.audit_append(
             "restore",
             {

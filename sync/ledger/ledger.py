@@ -120,6 +120,7 @@ class Ledger:
             raise StoreError(
                 f"ledger path {path} is a folder", "point [ledger] path at a file name"
             )
+        refuse_empty(path)
         anchors.create_private(path)
         anchors.make_private(path)
         engine = make_engine(path, busy_timeout, seals.register_functions)
@@ -287,3 +288,23 @@ class Ledger:
         """The applied schema version."""
         with translate(self.path), self.engine.connect() as connection:
             return current_version(connection)
+
+
+def refuse_empty(path: Path) -> None:
+    """Only a missing ledger is a new one: an existing empty file (truncated, or copied wrong) is
+    refused, never taken for a new school (whose setup would re-create every spreadsheet)."""
+    try:
+        empty = path.stat().st_size == 0
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot read the ledger {path} ({exc.strerror})",
+                         "check [ledger] path in school.toml and the service user's permissions"
+                         ) from exc
+    if empty:
+        raise StoreError(
+            f"ledger {path} is empty (0 bytes): a damaged ledger, not a new one",
+            "restore the newest good backup: `ejournal backup --list`, then `ejournal restore "
+            "BACKUP` (the empty file is kept); only if this school never had a ledger (its first "
+            "setup was interrupted), delete the empty file and run `ejournal setup` again",
+        )

@@ -126,7 +126,12 @@ CASES: dict[str, Mutation] = {
         "unknown key 'day_edn' (did you mean 'day_end'?)",
     ),
     "wrong type": _toml(
-        "week_days = 5 ", 'week_days = "5" ', "field year.week_days", "valid integer"
+        "week_days = 5 ", 'week_days = "5" ', "field year.week_days", "expected a whole number"
+    ),
+    "bad date": _toml(
+        "start = 2026-09-01\nend = 2027-05-31", 'start = "1 сентября"\nend = 2027-05-31',
+        "field year.start",
+        "expected a date as YYYY-MM-DD, e.g. 2026-09-01 (дата в виде ГГГГ-ММ-ДД)",
     ),
     "bad time": _toml('# day_end = "23:59"', 'day_end = "25:00"', "field lock.day_end", ""),
     "bad timezone": _toml(

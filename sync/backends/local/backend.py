@@ -51,6 +51,7 @@ from sync.backends.local.manifest import (
 )
 from sync.backends.protocol import (
     CellRange,
+    FeedReset,
     FileBusy,
     FileInfo,
     Grant,
@@ -90,7 +91,7 @@ class LocalBackend:
                 raise BackendError(f"cannot create the folder {where}: {exc.strerror}", hint="set "
                                    "backend.folder / private_folder to writable folders") from exc
             sweep_temp_files(where)
-        self._store = ManifestStore(self.private or self.folder)
+        self._store = ManifestStore(self.private or self.folder, sheets=self.folder)
         if self.private is not None:
             adopt_manifest(self.folder, self.private)
         self._files = SheetFiles(settle_seconds, serializer, lambda: self.clock())
@@ -124,13 +125,14 @@ class LocalBackend:
         with self._lock:
             manifest = self._store.load()
             self._scan_and_save(manifest)
-            every = instance != manifest.instance or since > manifest.seq
-            if every:
-                log.warning("change token from another folder or the future: reporting all files")
+            if instance != manifest.instance or since > manifest.seq:
+                raise FeedReset(f"the change token {token!r} is not of this sheets folder's "
+                                "manifest (a new or another folder)",
+                                hint="the sync cycle then reads every registered file again")
             found = [(e.seq, fid, e.info(fid)) for fid, e in manifest.files.items()
-                     if every or e.seq > since]
+                     if e.seq > since]
             found += [(r.seq, fid, FileInfo(fid, r.title, "", removed=True))
-                      for fid, r in manifest.removed.items() if not every and r.seq > since]
+                      for fid, r in manifest.removed.items() if r.seq > since]
             return [info for _, _, info in sorted(found)], f"{manifest.instance}:{manifest.seq}"
 
     def _scan_and_save(self, manifest: Manifest) -> None:
@@ -139,15 +141,15 @@ class LocalBackend:
         try:
             changed = 0
             for fid, entry in manifest.files.items():
-                try:
+                try:  # outside the folder or unreadable: every access of it fails so
                     path = self._path(fid, entry)
-                except OutsideFolder as exc:  # every access of it fails with this message
+                    version = self._files.version(fid, path, entry.seen)
+                except (OutsideFolder, BackendError) as exc:  # …and it must hide no other file
                     log.warning("scan: %s", exc)
                     if entry.seen:  # reported once as changed: the cycle's read then fails loudly
                         entry.seen, entry.seq = "", seq
                         changed += 1
                     continue
-                version = self._files.version(fid, path, entry.seen)
                 if version is None and not entry.missing:
                     entry.missing, entry.seen, entry.seq = True, "", seq
                     changed += 1

@@ -4,7 +4,8 @@ Every method speaks of one spreadsheet file by id and path and raises only ``rul
 :class:`~sync.backends.protocol.FileBusy` when the file must be skipped this cycle (a spreadsheet
 program holds it open, it changed while we wrote it, or its bytes do not parse yet because it is
 mid-save),
-``SheetAccessError`` when it is gone or not readable by the service, ``BackendError`` otherwise.
+``FileDamaged`` when settled bytes are no spreadsheet, ``SheetAccessError`` when it is gone or
+not readable by the service, ``BackendError`` otherwise.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from openpyxl.workbook.workbook import Workbook
 from rules.errors import BackendError, SheetAccessError
 from sync.backends.local import caps, xlsx
 from sync.backends.local.files import atomic_write, file_sha256, lock_files
-from sync.backends.protocol import FileBusy
+from sync.backends.protocol import FileBusy, FileDamaged
 
 log = logging.getLogger(__name__)
 
@@ -124,12 +125,16 @@ class SheetFiles:
         cell content, so only its exception type goes into the message."""
         kind = str(exc).split(":", 1)[0]
         age = time.time() - stamp[0] / 1e9
-        if lock_files(path) or age < self.settle_seconds:
+        if lock_files(path):
+            return FileBusy(file_id, f"file {file_id} is open in a spreadsheet program and cannot "
+                            f"be parsed right now ({kind}); skipped this cycle", hint=_STALE_LOCK_HINT)
+        if age < self.settle_seconds:
             return FileBusy(file_id, f"file {file_id} cannot be parsed right now ({kind}; "
-                            "probably mid-save); skipped this cycle", hint="it is retried next cycle")
-        return BackendError(f"file {file_id} is damaged: not a readable .xlsx ({kind})",
-                            hint="restore it from a backup or .trash/, or delete it and re-create "
-                                 "it from the ledger (ejournal rebuild)")
+                            "probably mid-save); skipped this cycle", hint="it is retried next cycle",
+                            unparsable=True)
+        return FileDamaged(file_id, f"file {file_id} is damaged: not a readable .xlsx ({kind})",
+                           hint="the sync cycle sets it aside in .trash/ and rebuilds it from the "
+                                "ledger (or run `ejournal rebuild`)")
 
     def version(self, file_id: str, path: Path, seen: str = "") -> str | None:
         """``<mtime_ns>-<size>-<sha256[:16]>``, hashing only when mtime or size moved since a known

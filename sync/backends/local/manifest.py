@@ -195,8 +195,9 @@ class ManifestStore:
     is dropped, so the next :meth:`load` sees what is really on disk.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, sheets: Path | None = None) -> None:
         self.path = folder / MANIFEST_NAME
+        self.sheets = sheets or folder  # where the spreadsheets the manifest names live
         self._cached: Manifest | None = None
         self._stamp: tuple[int, int] | None = None
 
@@ -205,6 +206,7 @@ class ManifestStore:
             st = os.stat(self.path)
         except FileNotFoundError:
             if self._cached is None or self._stamp is not None:
+                self._refuse_orphans()
                 self._cached = Manifest(instance=secrets.token_hex(6))
                 self._stamp = None
             return self._cached
@@ -221,6 +223,22 @@ class ManifestStore:
             ) from exc
         self._cached, self._stamp = manifest, stamp
         return manifest
+
+    def _refuse_orphans(self) -> None:
+        """A new manifest only for a folder without spreadsheets: beside files it cannot name,
+        a new manifest would disconnect them and every re-creation would be a «(2)» copy."""
+        try:
+            found = sum(1 for _ in self.sheets.glob("*.xlsx"))
+        except OSError:
+            return
+        if found:
+            raise BackendError(
+                f"the sheets folder {self.sheets} holds {found} spreadsheet(s) but its manifest "
+                f"{self.path} is missing: which file is which registered spreadsheet is unknown",
+                hint="restore ejournal-manifest.json from a backup of the folder (or .trash/); "
+                "or move the .xlsx files out of the folder and run `ejournal rebuild`: every "
+                "spreadsheet is re-created from the ledger under its own name",
+            )
 
     def forget(self) -> None:
         """Drop the cached copy (after a failed change): the next load reads the disk again."""

@@ -41,7 +41,9 @@ from sync.backends.local.manifest import (
 from sync.backends.protocol import (
     CellRange,
     Dropdown,
+    FeedReset,
     FileBusy,
+    FileDamaged,
     Grant,
     Role,
     SpreadsheetSpec,
@@ -418,7 +420,7 @@ def test_unparsable_bytes_are_busy_while_fresh_and_damaged_once_settled(
                  lambda: backend.write(file_id, [(CellRange(GRADES, 0, 0), [["x"]])])):
         with pytest.raises(BackendError) as err:
             call()
-        assert type(err.value) is BackendError
+        assert type(err.value) is FileDamaged  # never "busy": waiting cannot help
         assert f"file {file_id} is damaged" in str(err.value)
         assert "ejournal rebuild" in (err.value.hint or "")
 
@@ -474,12 +476,14 @@ def test_new_files_appear_in_the_feed_as_own(backend: LocalBackend) -> None:
     assert (created.id, created.by_me, created.version) == (info.id, True, info.version)
 
 
-def test_a_token_of_another_folder_reports_every_file(tmp_path: Path, backend: LocalBackend,
-                                                      file_id: str) -> None:
+def test_a_token_of_another_folder_is_a_feed_reset(tmp_path: Path, backend: LocalBackend,
+                                                   file_id: str) -> None:
+    """The cycle then reads every registered file (a re-created manifest, another folder)."""
     foreign = LocalBackend(tmp_path / "other").start_token()
-    changed, token = backend.changes(foreign)
-    assert [c.id for c in changed] == [file_id]
-    assert backend.changes(token)[0] == []
+    with pytest.raises(FeedReset, match="not of this sheets folder's manifest"):
+        backend.changes(foreign)
+    assert backend.changes(backend.start_token())[0] == []
+    assert backend.info(file_id).name  # the file itself is untouched
 
 
 def test_a_malformed_token_is_refused(backend: LocalBackend) -> None:

@@ -167,7 +167,7 @@ def test_a_hostile_workbook_is_refused_with_a_clear_message_and_rss_stays_low(
         name, message, hint = error
         assert bomb_id in message, message
         if detail is None:  # the zip's directory lies: zipfile stops at the declared size
-            assert name == "BackendError" and "damaged" in message, (call, message)
+            assert name == "FileDamaged" and "damaged" in message, (call, message)
         else:
             assert "too large to be a spreadsheet of ejournal" in message, (call, message)
             assert detail in message, (call, message)

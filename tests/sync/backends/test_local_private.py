@@ -47,7 +47,7 @@ def test_private_spreadsheets_and_the_manifest_live_in_the_private_folder(tmp_pa
     again = LocalBackend(sheets, private_folder=private)  # a new process finds the same files
     assert again.path(journal.id) == backend.path(journal.id)
     without = LocalBackend(sheets)  # the private folder forgotten: the manifest is not there
-    with pytest.raises(Exception, match="no such spreadsheet"):
+    with pytest.raises(Exception, match=r"holds 1 spreadsheet\(s\) but its manifest"):
         without.path(journal.id)
 
 

@@ -37,6 +37,17 @@ def test_every_command_has_help_ending_with_an_example(name: str, command: click
 
 
 @pytest.mark.parametrize(("name", "command"), COMMANDS, ids=[n for n, _ in COMMANDS])
+def test_no_example_writes_into_the_packages_example_folder(
+    name: str, command: click.Command
+) -> None:
+    """Only ``check`` (which writes nothing) may name config/example: the others would put a
+    ledger and spreadsheets into the installed package."""
+    example = (command.help or "").rpartition("Example:")[2]
+    if name != "check":
+        assert "config/example" not in example, name
+
+
+@pytest.mark.parametrize(("name", "command"), COMMANDS, ids=[n for n, _ in COMMANDS])
 def test_every_command_is_in_the_readme(name: str, command: click.Command) -> None:
     assert f"ejournal {name}" in (ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -78,13 +78,15 @@ def test_status_json(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli("status", "--config", str(config), "--json", capsys=capsys)
     assert code == 0
     data = json.loads(out)
-    assert data["files"] == {"journal ok": 1, "admin ok": 1}
+    assert data["files"] == {"journal_ok": 1, "admin_ok": 1}  # JSON keys without spaces
     assert (data["violations"], data["violations_unreverted"], data["corrections_pending"]) == (
         1,
         1,
         1,
     )
     assert data["runs"][0]["kind"] == "sync" and data["runs"][0]["ok"] is True
+    started = datetime.fromisoformat(data["runs"][0]["started"])  # ISO 8601 with the offset
+    assert started.utcoffset() is not None
     assert len(data["audit_head"]) == 64
 
 

@@ -25,7 +25,7 @@ from sync.ledger.model import FileKind
 from tests.reports.helpers import table
 from tests.sync.layout_helpers import example_school
 
-TODAY = date(2026, 11, 29)  # a Sunday in the second quarter
+TODAY = date(2026, 12, 1)  # a Tuesday in the second quarter: the days cross a weekend
 
 
 @dataclass
@@ -56,7 +56,7 @@ def test_the_folder_holds_the_school_with_the_local_backend(demo: DemoRun) -> No
     assert school.backend.kind.value == "local"
     assert school.backend.folder == (s.directory / "sheets").resolve()
     assert school.ledger_path == (s.directory / "var" / "ledger.sqlite3").resolve()
-    assert s.days == [date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27)]
+    assert s.days == [date(2026, 11, 26), date(2026, 11, 27), date(2026, 11, 30)]
     xlsx = sorted(s.sheets.glob("*.xlsx"))
     expected = len(school.journals()) + len(school.classes) + 2  # + admin and the board
     assert s.files == len(xlsx) == expected == 49
@@ -131,9 +131,9 @@ def test_lessons_before_the_go_live_raise_nothing_only_the_typo_left_is_open(
     school = load_school(s.config)
     assert school.year.journal_start == s.days[0]  # the copied school.toml goes live on day one
     every = [x for lessons in school.lessons().values() for x in lessons]
-    # 01.09–24.11, kept on paper: without journal_start each was 3 findings (no topic, work type,
-    # homework), 2,763 in all
-    assert sum(x.day < s.days[0] for x in every) == 921
+    # 01.09–25.11, kept on paper: without journal_start each was 3 findings (no topic, work type,
+    # homework), 2,814 in all
+    assert sum(x.day < s.days[0] for x in every) == 938
     with demo.ledger.snapshot() as tx:
         journals = [f.key for f in tx.files(FileKind.JOURNAL)]
         facts = [x.facts for key in journals for x in tx.lessons(key)]
@@ -142,7 +142,7 @@ def test_lessons_before_the_go_live_raise_nothing_only_the_typo_left_is_open(
     # the simulated teachers typed topic, work type and homework of every lesson of their days
     simulated = [x for x in every if x.day in s.days]
     recorded = [f for f in facts if f.day in s.days]
-    assert len(simulated) == s.typed.lessons == len(recorded) == 50
+    assert len(simulated) == s.typed.lessons == len(recorded) == 52
     assert all(f.topic and f.work_type and f.homework for f in recorded)
     # their control works are within the checking norm (7 days in grades 5–11: every class here)
     control = school.policies.work_type("control")
@@ -152,7 +152,7 @@ def test_lessons_before_the_go_live_raise_nothing_only_the_typo_left_is_open(
     assert s.findings_by_rule == {"invalid_value": 1} and s.findings_open == len(findings) == 1
     text = "\n".join(demo.lines)
     assert "Findings open: 1\n        1  invalid_value\n" in text
-    assert "The school goes live on 25.11.2026 ([year] journal_start)" in text
+    assert "The school goes live on 26.11.2026 ([year] journal_start)" in text
     assert "mid-year" not in text
 
 
@@ -164,8 +164,37 @@ def test_the_audit_chain_verifies_and_the_summary_says_so(demo: DemoRun) -> None
     assert f"Audit chain: OK, {report.events} events, head {report.head}" in text
     assert f"Spreadsheets: 49 .xlsx files in {demo.summary.sheets}" in text
     assert f"ejournal status --config {demo.summary.config}" in text
-    assert "tampering: a locked mark of 25.11" in text
-    assert sum(line.startswith("  night ") for line in demo.lines) == 3
+    assert "tampering: a locked mark of 26.11" in text
+    # every night from Thursday's to Monday's, the weekend's included
+    nights = [line.split()[1:3] for line in demo.lines if line.startswith("  night ")]
+    assert nights == [["Fri", "27.11"], ["Sat", "28.11"], ["Sun", "29.11"], ["Mon", "30.11"],
+                      ["Tue", "01.12"]]
+
+
+def test_every_days_typed_cells_are_accepted_and_the_summary_adds_up(demo: DemoRun) -> None:
+    """The simulation's own count (what the teachers typed, per day as printed) against the
+    ledger: Monday after a weekend included; typed = accepted + refused + typos left."""
+    s = demo.summary
+    typed_per_day = {}
+    for line in demo.lines:
+        for day in s.days:
+            if line.startswith(day.strftime("%a %d.%m.%Y: teachers typed ")):
+                typed_per_day[day] = int(line.split("teachers typed ")[1].split()[0])
+    assert set(typed_per_day) == set(s.days)
+    with demo.ledger.snapshot() as tx:
+        journals = [f.key for f in tx.files(FileKind.JOURNAL)]
+        entries = [e for key in journals for e in tx.entries(key) if e.kind != "empty"]
+    accepted = {day: sum(e.day == day for e in entries) for day in s.days}
+    # one typo of the last day is left as a finding (the demo keeps it, to be seen); none refused
+    assert s.typed.refused == 0 and s.typos_left == 1
+    assert accepted == {day: typed_per_day[day] - (day == s.days[-1]) for day in s.days}
+    assert sum(typed_per_day.values()) == s.typed.cells == 562
+    assert s.expected_accepted == s.typed.cells - s.typed.refused - s.typos_left == len(entries)
+    text = "\n".join(demo.lines)
+    assert (f"    = {len(entries)} accepted into the ledger + 0 refused by the spreadsheet (the day "
+            "was closed) + 1 typo left as a finding") in text
+    assert "1 typos" not in text and "1 violations" not in text
+    assert "not accepted for no reason" not in text
 
 
 # --------------------------------------------------------------------------- fast checks
@@ -202,7 +231,7 @@ def test_the_demo_builds_a_set_of_reports_and_says_where(demo: DemoRun) -> None:
     names = sorted(p.name for p in reports)
     assert len(reports) == 1 + 4 + 3 + 1  # weekly, 4 period reports, 3 class archives, statement
     assert all(p.is_file() for p in reports)
-    assert "Анализ ведения журналов 2026-11-23.xlsx" in names  # the week of 25–27.11
+    assert "Анализ ведения журналов 2026-11-30.xlsx" in names  # the week of the last day, 30.11
     assert "Итоги успеваемости · 2 четверть.xlsx" in names
     folder = demo.summary.ledger.parent / "reports" / "2026-27"
     assert any(line.startswith(f"  {folder}/  — 9 report workbooks") for line in demo.lines)
