@@ -16,6 +16,7 @@ Layout (all tables optional except ``[school]`` and ``[year]``)::
     [grading]      fields of rules.model.GradingPolicy (thresholds = [3, 4, 5 lower bounds])
     [[work_types]] code, name, weight, assessment
     [[grace]]      work_type, min_grade, max_grade, days     (checking norms, R8)
+    [[assessment]] scheme = "marks" | "pass_fail" | "none", min_grade, max_grade, subjects
     [schedule]     fields of config.school.ScheduleSettings
     [backend]      kind = "local" | "google", folder, credentials_env, shared_drive_folder_id,
                    reads_per_minute, writes_per_minute
@@ -120,6 +121,13 @@ class GraceEntry(_Model):
     days: Annotated[int, Field(ge=0, le=60)]
 
 
+class AssessmentEntry(_Model):
+    scheme: Literal["marks", "pass_fail", "none"]
+    min_grade: Annotated[int, Field(ge=1, le=11)] = 1
+    max_grade: Annotated[int, Field(ge=1, le=11)] = 11
+    subjects: list[str] = []  # subject ids; empty: every subject
+
+
 class ScheduleSection(_Model):
     sync_every_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
     lock_at: Clock | None = None
@@ -187,6 +195,7 @@ class SchoolToml(_Model):
     grading: GradingSection = GradingSection()
     work_types: list[WorkTypeEntry] = []
     grace: list[GraceEntry] = []
+    assessment: list[AssessmentEntry] = []
     schedule: ScheduleSection = ScheduleSection()
     backend: BackendSection = BackendSection()
     reports: ReportsSection = ReportsSection()

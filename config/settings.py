@@ -28,6 +28,7 @@ from config.school import (
     ScheduleSettings,
     default_anchor,
 )
+from rules.assessment import Assessment, AssessmentBand
 from rules.model import (
     AcademicYear,
     GracePeriod,
@@ -65,6 +66,8 @@ class Settings:
     ledger_anchor: Path | None = None
     reports: ReportSettings = field(default_factory=ReportSettings)
     diaries: DiarySettings = field(default_factory=DiarySettings)
+    assessment: tuple[AssessmentBand, ...] = ()  # [[assessment]], in order (first match wins)
+    assessment_at: tuple[str, ...] = ()  # where each band is written, for problems found later
 
 
 def _given(section: Any) -> dict[str, Any]:
@@ -109,6 +112,9 @@ def build_settings(
         reports=_reports(doc, deputies, where),
         ledger_anchor=_anchor(doc.ledger.anchor, base, ledger_path, where),
         diaries=DiarySettings(**_given(doc.diaries)),
+        assessment=_assessment(doc, where),
+        assessment_at=tuple(locate(("assessment", i, "subjects"), lines)
+                            for i in range(len(doc.assessment))),
     )
 
 
@@ -268,6 +274,17 @@ def _policies(doc: SchoolToml, where: _Where) -> Policies:
         grading=grading,
         work_types=work_types,
     )
+
+
+def _assessment(doc: SchoolToml, where: _Where) -> tuple[AssessmentBand, ...]:
+    """``[[assessment]]`` as bands; a band whose grades run backwards is a problem."""
+    out = []
+    for i, a in enumerate(doc.assessment):
+        if a.min_grade > a.max_grade:  # kept (it covers nothing), so bands and places align
+            where.add(("assessment", i, "max_grade"), "max_grade is below min_grade")
+        out.append(AssessmentBand(Assessment(a.scheme), a.min_grade, a.max_grade,
+                                  tuple(a.subjects)))
+    return tuple(out)
 
 
 def _backend(

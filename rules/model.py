@@ -253,6 +253,7 @@ class MarkGrammar:
     late: str = "оп"
     owed: str = "•"
     period_values: tuple[str, ...] = ("н/а", "осв", "зач")
+    lesson_codes: tuple[str, ...] = ()  # period values a lesson cell takes too (a зачёт course)
 
 
 @dataclass(frozen=True, slots=True)
