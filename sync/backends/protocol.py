@@ -136,7 +136,7 @@ class Style:
     color: str | None = None  # text colour "#RRGGBB"
     fill: str | None = None  # background "#RRGGBB"
     align: str | None = None  # "LEFT" | "CENTER" | "RIGHT"
-    wrap: bool = False  # text wraps inside the cell (top-aligned)
+    wrap: bool = False  # text wraps inside the cell (top-aligned; bottom-aligned when rotated)
     borders: bool = False  # a thin grey line around every cell
     rotate: int = 0  # text angle, degrees counter-clockwise (90: read bottom to top)
 

@@ -255,8 +255,8 @@ def _style_request(sheet_id: int, style: Style) -> Request:
     if style.align:
         fmt["horizontalAlignment"] = style.align
         fields.append("horizontalAlignment")
-    if style.wrap:
-        fmt.update(wrapStrategy="WRAP", verticalAlignment="TOP")
+    if style.wrap:  # turned text starts at the bottom, as it is read
+        fmt.update(wrapStrategy="WRAP", verticalAlignment="BOTTOM" if style.rotate else "TOP")
         fields += ["wrapStrategy", "verticalAlignment"]
     if style.rotate:
         fmt["textRotation"] = {"angle": style.rotate}

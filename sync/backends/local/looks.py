@@ -61,7 +61,7 @@ def _style_cell(ws: Worksheet, r: int, c: int, style: Style) -> None:
         old = cell.alignment
         cell.alignment = Alignment(
             horizontal=style.align.lower() if style.align else old.horizontal,
-            vertical="top" if style.wrap else old.vertical,
+            vertical=("bottom" if style.rotate else "top") if style.wrap else old.vertical,
             wrap_text=True if style.wrap else old.wrap_text,
             text_rotation=style.rotate or old.text_rotation)
     if style.borders:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from rules.assessment import FAILED, PASSED, Assessment
 from rules.model import MarkGrammar
 from sync.backends.protocol import CellRange, FormulaHighlight, Grid, Style, column_letter
 from sync.layout.common import date_text
@@ -38,10 +39,14 @@ def serial(day: date) -> int:
     return (day - _EPOCH).days
 
 
-def legend(grammar: MarkGrammar) -> str:
+def legend(grammar: MarkGrammar, scheme: Assessment = Assessment.MARKS) -> str:
     """The codes a teacher types, explained once on every period tab (two short lines)."""
-    return (f"{grammar.absent} — не был, {grammar.late} — опоздал, {grammar.owed} — долг, "
-            "5/4 — две отметки за урок")
+    attendance = f"{grammar.absent} — не был, {grammar.late} — опоздал"
+    if scheme is Assessment.NONE:
+        return f"{attendance}; отметки в этом журнале не ставят"
+    if scheme is Assessment.PASS_FAIL:
+        return f"{PASSED} — зачтено, {FAILED} — не зачтено, {attendance}, {grammar.owed} — долг"
+    return f"{attendance}, {grammar.owed} — долг, 5/4 — две отметки за урок"
 
 
 COLOURS_NOTE = (

@@ -86,7 +86,7 @@ def period_tab(
     header += [*service, period_word]
     types_row = ["", "", labels.work_type_row, *(work_names[k] for k in keys), *[""] * len(service),
                  ""]
-    rows: Grid = top_rows(shape, legend_text=legend(grammar), withheld=withheld)
+    rows: Grid = top_rows(shape, legend_text=legend(grammar, scheme), withheld=withheld)
     rows += [header, weekday_row(shape, labels.weekday_row), types_row]
     for number, pupil in enumerate(pupils, start=1):
         marks = [entries.get((pupil.id, *k), "") for k in keys]

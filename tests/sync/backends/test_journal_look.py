@@ -21,7 +21,8 @@ from openpyxl.utils import get_column_letter
 from config.school import School
 from sync.backends.local.backend import LocalBackend
 from sync.backends.protocol import SpreadsheetSpec
-from sync.layout.journal.spec import journal_spec
+from sync.layout.common import spec_grids
+from sync.layout.journal.spec import journal_spec, parse_journal
 from tests.sync.backend_helpers import SVC, GoogleRig, google_rig
 from tests.sync.layout_helpers import example_school
 
@@ -82,7 +83,8 @@ def test_local_journal_reads_back_styled(school: School, tmp_path: Path) -> None
     assert header.value == "01.09" and header.font.b
     assert header.fill.fgColor.rgb == "FFDCE6F1"
     assert header.border.left.style == "thin" and ws.cell(FIRST + 1, 4).border.bottom.style == "thin"
-    assert ws.cell(TYPES + 1, 4).alignment.wrap_text
+    turned = ws.cell(TYPES + 1, 4).alignment
+    assert (turned.wrap_text, turned.text_rotation, turned.vertical) == (True, 90, "bottom")
     assert ws.cell(2, 4).value == "Сентябрь" and ws.cell(2, 4).font.b
     rules = {(str(cf.sqref), r.formula[0]) for cf in ws.conditional_formatting for r in cf.rules}
     n = sum(1 for x in school.lessons()[("7Б", "algebra")] if x.period == Q1)
@@ -107,7 +109,9 @@ def test_google_journal_stores_the_look_in_one_write(school: School, rig: Google
     assert head["backgroundColor"] == pytest.approx(
         {"red": 0xDC / 255, "green": 0xE6 / 255, "blue": 0xF1 / 255}, abs=1e-6)
     assert set(head["borders"]) == {"top", "bottom", "left", "right"}
-    assert rows[TYPES]["values"][3]["userEnteredFormat"]["wrapStrategy"] == "WRAP"
+    turned = rows[TYPES]["values"][3]["userEnteredFormat"]
+    assert turned["wrapStrategy"] == "WRAP" and turned["textRotation"] == {"angle": 90}
+    assert turned["verticalAlignment"] == "BOTTOM"
     mark = rows[FIRST]["values"][3]["userEnteredFormat"]
     assert mark["numberFormat"]["type"] == "TEXT" and mark["borders"]["left"]["style"] == "SOLID"
     formulas = [c["booleanRule"]["condition"] for c in sheet["conditionalFormats"]]
@@ -134,3 +138,14 @@ def _grid(rig: GoogleRig, fid: str, a1: str) -> dict[str, Any]:
     sheets = gc.http_client.request("get", f"{SHEETS}/{fid}", params={
         "ranges": a1, "includeGridData": "true", "fields": fields}).json()["sheets"]
     return dict(sheets[0])
+
+
+def test_a_pass_fail_journal_has_its_own_legend_and_no_averages(school: School) -> None:
+    lessons = school.lessons()[("5А", "odnknr")]
+    built = journal_spec(school, "5А", "odnknr", lessons, today=TODAY)
+    q1 = built.tabs[0]
+    assert q1.rows[HEAD][-1] == "Четверть" and "Средний балл" not in q1.rows[HEAD]
+    assert q1.rows[1][2] == "зач — зачтено, незач — не зачтено, н — не был, оп — опоздал, • — долг"
+    assert q1.dropdowns[0].values == ("зач", "незач", "н", "оп", "•")
+    reading = parse_journal(spec_grids(built), school, "5А", "odnknr", lessons)
+    assert reading.problems == () and reading.map.periods["1 четверть"].average_col is None
