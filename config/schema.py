@@ -11,6 +11,7 @@ Layout (all tables optional except ``[school]`` and ``[year]``)::
     [school]       name, timezone, max_lessons_per_day, deputy_emails
     [year]         name, start, end, week_days, period_kind, extra_school_days, journal_start
     [[year.periods]] / [[year.holidays]]   name, start, end
+    [[year.transfers]] day, timetable ("monday" … "saturday": the weekday whose lessons it has)
     [grammar]      fields of rules.model.MarkGrammar
     [lock]         fields of rules.model.LockPolicy
     [grading]      fields of rules.model.GradingPolicy (thresholds = [3, 4, 5 lower bounds])
@@ -71,6 +72,11 @@ class DateRange(_Model):
     end: date
 
 
+class TransferEntry(_Model):
+    day: date
+    timetable: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
+
+
 class YearSection(_Model):
     name: str = Field(min_length=1)
     start: date
@@ -78,6 +84,7 @@ class YearSection(_Model):
     week_days: Annotated[int, Field(ge=5, le=6)] | None = None
     period_kind: Literal["quarter", "trimester", "half_year"] | None = None
     extra_school_days: list[date] = []
+    transfers: list[TransferEntry] = []  # a school day on another weekday's timetable
     journal_start: date | None = None  # go-live day; lessons before it were kept on paper
     periods: list[DateRange] = Field(min_length=1)
     holidays: list[DateRange] = []

@@ -70,6 +70,9 @@ class Settings:
     assessment_at: tuple[str, ...] = ()  # where each band is written, for problems found later
 
 
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+
+
 def _given(section: Any) -> dict[str, Any]:
     """Only the keys the sysadmin wrote (unset keys fall back to the dataclass default)."""
     data: dict[str, Any] = section.model_dump(exclude_none=True)
@@ -205,6 +208,13 @@ def _year(doc: SchoolToml, where: _Where) -> AcademicYear:
     for i, day in enumerate(y.extra_school_days):
         if not y.start <= day <= y.end:
             where.add(("year", "extra_school_days", i), f"{day} is outside the year")
+    for i, t in enumerate(y.transfers):
+        if not y.start <= t.day <= y.end:
+            where.add(("year", "transfers", i, "day"), f"{t.day} is outside the year")
+        if any(h.start <= t.day <= h.end for h in y.holidays):
+            where.add(("year", "transfers", i, "day"), f"{t.day} is in a holiday")
+        if [u.day for u in y.transfers].count(t.day) > 1:
+            where.add(("year", "transfers", i, "day"), f"{t.day} is transferred twice")
     if y.journal_start is not None and not y.start <= y.journal_start <= y.end:
         where.add(
             ("year", "journal_start"),
@@ -222,6 +232,7 @@ def _year(doc: SchoolToml, where: _Where) -> AcademicYear:
         periods=periods,
         holidays=holidays,
         extra_school_days=tuple(y.extra_school_days),
+        transfers=tuple((t.day, _WEEKDAY_NAMES.index(t.timetable) + 1) for t in y.transfers),
         journal_start=y.journal_start,
         **extra,
     )
