@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from config import crosscheck, records
 from config.csvdata import Table, decode, read_bytes, read_table
-from config.problems import Problems
+from config.problems import Problems, suggestion
 from config.records import At
 from config.schema import (
     FilesSection,
@@ -100,6 +100,8 @@ def load_school(path: Path | str, environ: Mapping[str, str] | None = None) -> S
     policies = settings.policies if settings and "work_types" not in dropped else None
     crosscheck.check_references(data, policies, problems)
     if settings is not None:
+        _check_assessment(settings, data, toml_name, problems)
+    if settings is not None:
         slots = crosscheck.check_timetable(data, settings.year, settings.max_lesson_no, problems)
         if settings.year_ok:  # the calendar needs a sound year
             changes = crosscheck.check_changes(
@@ -111,6 +113,7 @@ def load_school(path: Path | str, environ: Mapping[str, str] | None = None) -> S
     assert settings is not None and settings.timezone is not None  # else a problem was raised
 
     return School(
+        assessment=settings.assessment,
         name=settings.name,
         timezone=settings.timezone,
         year=settings.year,
@@ -244,3 +247,13 @@ def _read_plans(
         if table is not None:
             plans[name] = records.read_plan(table, class_id, subject_id, problems)
     return plans, keys
+
+
+def _check_assessment(settings: Settings, data: Any, toml_name: str, problems: Problems) -> None:
+    """Every subject an ``[[assessment]]`` band names is in subjects.csv."""
+    known = [s.id for s in _items(data.subjects)]
+    for band, where in zip(settings.assessment, settings.assessment_at, strict=True):
+        for subject in band.subjects:
+            if subject not in known:
+                problems.add(toml_name, where,
+                             f"assessment: unknown subject {subject!r}{suggestion(subject, known)}")

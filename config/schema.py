@@ -11,11 +11,13 @@ Layout (all tables optional except ``[school]`` and ``[year]``)::
     [school]       name, timezone, max_lessons_per_day, deputy_emails
     [year]         name, start, end, week_days, period_kind, extra_school_days, journal_start
     [[year.periods]] / [[year.holidays]]   name, start, end
+    [[year.transfers]] day, timetable ("monday" … "saturday": the weekday whose lessons it has)
     [grammar]      fields of rules.model.MarkGrammar
     [lock]         fields of rules.model.LockPolicy
     [grading]      fields of rules.model.GradingPolicy (thresholds = [3, 4, 5 lower bounds])
     [[work_types]] code, name, weight, assessment
     [[grace]]      work_type, min_grade, max_grade, days     (checking norms, R8)
+    [[assessment]] scheme = "marks" | "pass_fail" | "none", min_grade, max_grade, subjects
     [schedule]     fields of config.school.ScheduleSettings
     [backend]      kind = "local" | "google", folder, credentials_env, shared_drive_folder_id,
                    reads_per_minute, writes_per_minute, pool_credentials_env,
@@ -71,6 +73,11 @@ class DateRange(_Model):
     end: date
 
 
+class TransferEntry(_Model):
+    day: date
+    timetable: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
+
+
 class YearSection(_Model):
     name: str = Field(min_length=1)
     start: date
@@ -78,6 +85,7 @@ class YearSection(_Model):
     week_days: Annotated[int, Field(ge=5, le=6)] | None = None
     period_kind: Literal["quarter", "trimester", "half_year"] | None = None
     extra_school_days: list[date] = []
+    transfers: list[TransferEntry] = []  # a school day on another weekday's timetable
     journal_start: date | None = None  # go-live day; lessons before it were kept on paper
     periods: list[DateRange] = Field(min_length=1)
     holidays: list[DateRange] = []
@@ -119,6 +127,13 @@ class GraceEntry(_Model):
     min_grade: Annotated[int, Field(ge=1, le=11)]
     max_grade: Annotated[int, Field(ge=1, le=11)]
     days: Annotated[int, Field(ge=0, le=60)]
+
+
+class AssessmentEntry(_Model):
+    scheme: Literal["marks", "pass_fail", "none"]
+    min_grade: Annotated[int, Field(ge=1, le=11)] = 1
+    max_grade: Annotated[int, Field(ge=1, le=11)] = 11
+    subjects: list[str] = []  # subject ids; empty: every subject
 
 
 class ScheduleSection(_Model):
@@ -192,6 +207,7 @@ class SchoolToml(_Model):
     grading: GradingSection = GradingSection()
     work_types: list[WorkTypeEntry] = []
     grace: list[GraceEntry] = []
+    assessment: list[AssessmentEntry] = []
     schedule: ScheduleSection = ScheduleSection()
     backend: BackendSection = BackendSection()
     reports: ReportsSection = ReportsSection()

@@ -16,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rules import calendar
+from rules.assessment import Assessment, AssessmentBand, assessment_for, has_averages
 from rules.errors import Problem
 from rules.model import (
     AcademicYear,
@@ -157,6 +158,7 @@ class School:
     ledger_anchor: Path | None = None  # [ledger] anchor as written (absolute); see anchor_path
     reports: ReportSettings = field(default_factory=ReportSettings)  # delivery of the reports
     diaries: DiarySettings = field(default_factory=DiarySettings)
+    assessment: tuple[AssessmentBand, ...] = ()  # [[assessment]]: marks, зачёт or none, by band
     # every lesson of the year, computed on first use (School is immutable, so it never goes stale)
     _lessons: dict[tuple[str, str], list[Lesson]] | None = field(
         default=None, init=False, repr=False, compare=False
@@ -168,6 +170,17 @@ class School:
         return self.ledger_anchor or default_anchor(self.ledger_path)
 
     # ------------------------------------------------------------------ lookups
+
+    def assessment_of(self, class_id: str, subject_id: str) -> Assessment:
+        """How the journal of ``class_id`` + ``subject_id`` is assessed (``rules.assessment``)."""
+        found = self.school_class(class_id)
+        return assessment_for(self.assessment, found.grade if found else 0, subject_id)
+
+    def has_averages(self, class_id: str, subject_id: str) -> bool:
+        """Whether the journal shows «Средний балл» and «Рекомендуемая» (marks, a marked subject)."""
+        subject = self.subject(subject_id)
+        return has_averages(self.assessment_of(class_id, subject_id),
+                            subject.marked if subject else True)
 
     def school_class(self, class_id: str) -> SchoolClass | None:
         return next((c for c in self.classes if c.id == class_id), None)

@@ -28,6 +28,7 @@ from config.school import (
     ScheduleSettings,
     default_anchor,
 )
+from rules.assessment import Assessment, AssessmentBand
 from rules.model import (
     AcademicYear,
     GracePeriod,
@@ -65,6 +66,11 @@ class Settings:
     ledger_anchor: Path | None = None
     reports: ReportSettings = field(default_factory=ReportSettings)
     diaries: DiarySettings = field(default_factory=DiarySettings)
+    assessment: tuple[AssessmentBand, ...] = ()  # [[assessment]], in order (first match wins)
+    assessment_at: tuple[str, ...] = ()  # where each band is written, for problems found later
+
+
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
 
 def _given(section: Any) -> dict[str, Any]:
@@ -109,6 +115,9 @@ def build_settings(
         reports=_reports(doc, deputies, where),
         ledger_anchor=_anchor(doc.ledger.anchor, base, ledger_path, where),
         diaries=DiarySettings(**_given(doc.diaries)),
+        assessment=_assessment(doc, where),
+        assessment_at=tuple(locate(("assessment", i, "subjects"), lines)
+                            for i in range(len(doc.assessment))),
     )
 
 
@@ -199,6 +208,13 @@ def _year(doc: SchoolToml, where: _Where) -> AcademicYear:
     for i, day in enumerate(y.extra_school_days):
         if not y.start <= day <= y.end:
             where.add(("year", "extra_school_days", i), f"{day} is outside the year")
+    for i, t in enumerate(y.transfers):
+        if not y.start <= t.day <= y.end:
+            where.add(("year", "transfers", i, "day"), f"{t.day} is outside the year")
+        if any(h.start <= t.day <= h.end for h in y.holidays):
+            where.add(("year", "transfers", i, "day"), f"{t.day} is in a holiday")
+        if [u.day for u in y.transfers].count(t.day) > 1:
+            where.add(("year", "transfers", i, "day"), f"{t.day} is transferred twice")
     if y.journal_start is not None and not y.start <= y.journal_start <= y.end:
         where.add(
             ("year", "journal_start"),
@@ -216,6 +232,7 @@ def _year(doc: SchoolToml, where: _Where) -> AcademicYear:
         periods=periods,
         holidays=holidays,
         extra_school_days=tuple(y.extra_school_days),
+        transfers=tuple((t.day, _WEEKDAY_NAMES.index(t.timetable) + 1) for t in y.transfers),
         journal_start=y.journal_start,
         **extra,
     )
@@ -268,6 +285,17 @@ def _policies(doc: SchoolToml, where: _Where) -> Policies:
         grading=grading,
         work_types=work_types,
     )
+
+
+def _assessment(doc: SchoolToml, where: _Where) -> tuple[AssessmentBand, ...]:
+    """``[[assessment]]`` as bands; a band whose grades run backwards is a problem."""
+    out = []
+    for i, a in enumerate(doc.assessment):
+        if a.min_grade > a.max_grade:  # kept (it covers nothing), so bands and places align
+            where.add(("assessment", i, "max_grade"), "max_grade is below min_grade")
+        out.append(AssessmentBand(Assessment(a.scheme), a.min_grade, a.max_grade,
+                                  tuple(a.subjects)))
+    return tuple(out)
 
 
 def _backend(

@@ -35,7 +35,17 @@ def is_school_day(year: AcademicYear, day: date) -> bool:
         return False
     if any(h.contains(day) for h in year.holidays):
         return False
+    if any(day == moved for moved, _ in year.transfers):
+        return True
     return day.isoweekday() <= year.week_days or day in year.extra_school_days
+
+
+def timetable_weekday(year: AcademicYear, day: date) -> int:
+    """The ISO weekday whose timetable ``day`` follows: its own, or the one a transfer names."""
+    for moved, weekday in year.transfers:
+        if moved == day:
+            return weekday
+    return day.isoweekday()
 
 
 def school_days(
@@ -177,7 +187,7 @@ class _Builder:
             return []
         return [
             s
-            for s in self.by_weekday.get(day.isoweekday(), ())
+            for s in self.by_weekday.get(timetable_weekday(self.year, day), ())
             if (s.valid_from is None or s.valid_from <= day)
             and (s.valid_to is None or day <= s.valid_to)
         ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from rules.assessment import refusal
 from rules.context import (
     CellEntry,
     EntryField,
@@ -40,6 +41,23 @@ def invalid_value(ctx: ValidationContext) -> Iterator[Hit]:
     for entry, parsed, who in _filled(ctx):
         if parsed.error is not None and parsed.problem is not Refusal.MARK_WITH_ABSENCE:
             yield _location(ctx, entry), f"{who}: {parsed.error}"
+
+
+@rule("mark_not_allowed", "Отметка там, где отметки не ставят", Severity.ERROR)
+def mark_not_allowed(ctx: ValidationContext) -> Iterator[Hit]:
+    """A mark in a journal without marks (grade 1) or graded «зачёт/незачёт» (``rules.assessment``),
+    in a lesson cell or the period column."""
+    why = refusal(ctx.assessment, ctx.grade)
+    if why is None:
+        return
+    for entry, parsed, who in _filled(ctx):
+        if parsed.value is not None and parsed.value.kind is ValueKind.MARK:
+            yield _location(ctx, entry), f"{who}: {quote(parsed.normalized)} — {why}."
+    for mark, parsed in zip(ctx.period_entries, ctx.parsed_period, strict=True):
+        if parsed.value is not None and parsed.value.kind is ValueKind.MARK:
+            where = Location(ctx.journal, mark.pupil_id, None, EntryField.PERIOD_MARK, mark.cell)
+            name = ctx.pupil_name(mark.pupil_id)
+            yield where, f"{name}, {mark.period}: {quote(parsed.normalized)} — {why}."
 
 
 @rule("mark_with_absence", "Отметка и «н» в одной клетке", Severity.ERROR)
@@ -213,8 +231,36 @@ def _and_list(words: list[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} и {words[-1]}"
 
 
+@rule("value_read_as", "Значение принято в другом написании", Severity.INFO)
+def value_read_as(ctx: ValidationContext) -> Iterator[Hit]:
+    """Feedback on an open cell accepted in another spelling («H» read as «н», «5\\4» as «5/4»),
+    so the grammar's notes reach the teacher; the cell itself is never rewritten (it is open, and
+    the teacher may be typing in it). Only visible differences: spaces around a value and numbers
+    typed as numbers are not worth a line. Locked cells carry the ledger's value: none there."""
+    for entry, parsed, who in _filled(ctx):
+        hit = _read_as(entry.raw, parsed)
+        if hit:
+            yield _location(ctx, entry), f"{who}: {hit}"
+    for mark, parsed in zip(ctx.period_entries, ctx.parsed_period, strict=True):
+        hit = _read_as(mark.raw, parsed)
+        if hit:
+            where = Location(ctx.journal, mark.pupil_id, None, EntryField.PERIOD_MARK, mark.cell)
+            yield where, f"{ctx.pupil_name(mark.pupil_id)}, {mark.period}: {hit}"
+
+
+def _read_as(raw: object, parsed: Parsed) -> str | None:
+    if not isinstance(raw, str) or parsed.error is not None or parsed.value is None:
+        return None
+    if raw.strip() == parsed.normalized or not parsed.notes:
+        return None
+    why = "; ".join(n for n in parsed.notes if n != "лишние пробелы убраны")
+    return (f"{quote(raw)} принято как {quote(parsed.normalized)} ({why}). Впишите "
+            f"{quote(parsed.normalized)}, и это замечание исчезнет.")
+
+
 RULES = (
     invalid_value,
+    mark_not_allowed,
     mark_with_absence,
     not_a_lesson_date,
     future_entry,
@@ -223,4 +269,5 @@ RULES = (
     period_mark_outside_window,
     too_few_marks,
     duplicate_pupil_row,
+    value_read_as,
 )

@@ -43,17 +43,17 @@ def lesson_missing_topic(ctx: ValidationContext) -> Iterator[Hit]:
             )
 
 
-@rule("lesson_missing_work_type", "Не указан тип работы на уроке", Severity.WARNING)
+@rule("lesson_missing_work_type", "Не указан вид работы на уроке", Severity.WARNING)
 def lesson_missing_work_type(ctx: ValidationContext) -> Iterator[Hit]:
     for info in _past_lessons(ctx):
         if not info.work_type.strip():
             yield (
                 _where(ctx, info, EntryField.WORK_TYPE),
-                f"{_lesson(ctx, info)}: не указан тип работы (выберите его из списка).",
+                f"{_lesson(ctx, info)}: не указан вид работы (выберите его из списка).",
             )
 
 
-@rule("unknown_work_type", "Тип работы не из списка школы", Severity.WARNING)
+@rule("unknown_work_type", "Вид работы не из списка школы", Severity.WARNING)
 def unknown_work_type(ctx: ValidationContext) -> Iterator[Hit]:
     """Checked from the lesson day on, since a typo is visible at once; skipped when the school has
     configured no work types."""
@@ -68,7 +68,7 @@ def unknown_work_type(ctx: ValidationContext) -> Iterator[Hit]:
             yield (
                 _where(ctx, info, EntryField.WORK_TYPE),
                 (
-                    f"{_lesson(ctx, info)}: тип работы «{info.work_type.strip()[:40]}» не из "
+                    f"{_lesson(ctx, info)}: вид работы «{info.work_type.strip()[:40]}» не из "
                     f"списка; выберите один из: {names}."
                 ),
             )

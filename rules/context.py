@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from rules.assessment import Assessment, journal_grammar
 from rules.grammar import Parsed, ValueKind, parse_cell
 from rules.model import Finding, Lesson, Location, MarkGrammar, Policies, Pupil, Severity, WorkType
 
@@ -114,6 +115,7 @@ class ValidationContext:
     grace_until: Mapping[LessonKey, date] = field(default_factory=dict)
     duplicate_rows: frozenset[str] = frozenset()
     journal_start: date | None = None
+    assessment: Assessment = Assessment.MARKS  # marks, «зачёт/незачёт» or none (rules.assessment)
     # derived once in __post_init__
     parsed: tuple[Parsed, ...] = field(init=False, repr=False, compare=False)
     parsed_period: tuple[Parsed, ...] = field(init=False, repr=False, compare=False)
@@ -124,7 +126,7 @@ class ValidationContext:
     _cells: dict[tuple[str, date, int], list[int]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        grammar = self.policies.grammar
+        grammar = self.grammar
         cells: dict[tuple[str, date, int], list[int]] = {}
         for i, entry in enumerate(self.entries):
             cells.setdefault((entry.pupil_id, entry.day, entry.lesson_no), []).append(i)
@@ -147,7 +149,8 @@ class ValidationContext:
 
     @property
     def grammar(self) -> MarkGrammar:
-        return self.policies.grammar
+        """The school's grammar as this journal's assessment takes it (``journal_grammar``)."""
+        return journal_grammar(self.policies.grammar, self.assessment)
 
     @property
     def lesson_days(self) -> frozenset[date]:

@@ -109,7 +109,8 @@ class _Projection:
     def week(self) -> tuple[WeekDay, ...]:
         monday, _ = week_of(self.today)
         days = [monday + timedelta(n) for n in range(max(5, self.year.week_days))]
-        days += [d for d in self.year.extra_school_days if monday <= d <= monday + timedelta(6)
+        extra = (*self.year.extra_school_days, *(d for d, _ in self.year.transfers))
+        days += [d for d in dict.fromkeys(extra) if monday <= d <= monday + timedelta(6)
                  and d not in days]
         return tuple(self._day(d) for d in sorted(days))
 

@@ -127,7 +127,7 @@ def allowed_text(grammar: MarkGrammar, *, period: bool = False) -> str:
     items = [str(m) for m in range(1 if grammar.allow_one else 2, MAX_MARK + 1)]
     if period:
         return ", ".join([*items, *grammar.period_values])
-    text = ", ".join([*items, grammar.absent, grammar.late, grammar.owed])
+    text = ", ".join([*items, grammar.absent, grammar.late, grammar.owed, *grammar.lesson_codes])
     if grammar.allow_double:
         text += "; две отметки за одну работу — через «/», например 5/4"
     if grammar.allow_modifiers:
@@ -180,7 +180,7 @@ def _parse_text(
             continue
         if period and kind is not ValueKind.PERIOD_CODE:
             return _refuse(typed, Refusal.NOT_FOR_PERIOD, grammar, period)
-        if not period and kind is ValueKind.PERIOD_CODE:
+        if not period and kind is ValueKind.PERIOD_CODE and code not in grammar.lesson_codes:
             return _refuse(typed, Refusal.PERIOD_ONLY, grammar, period)
         return _accept(CellValue(kind, code=code), [*notes, *code_notes])
 

@@ -163,6 +163,9 @@ class AcademicYear:
     week_days: int = 5  # 5- or 6-day school week
     period_kind: PeriodKind = PeriodKind.QUARTER
     extra_school_days: tuple[date, ...] = ()  # weekend days declared school days (перенос)
+    # перенос with another weekday's timetable: (day, ISO weekday whose timetable it follows);
+    # such a day is a school day (a working Saturday on Monday's timetable: (2026-11-07, 1))
+    transfers: tuple[tuple[date, int], ...] = ()
     # go-live: the first day kept in ejournal (lessons before it were kept on paper); None = start
     journal_start: date | None = None
 
@@ -253,6 +256,7 @@ class MarkGrammar:
     late: str = "оп"
     owed: str = "•"
     period_values: tuple[str, ...] = ("н/а", "осв", "зач")
+    lesson_codes: tuple[str, ...] = ()  # period values a lesson cell takes too (a зачёт course)
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,6 +143,35 @@ class Highlight:
 
 
 @dataclass(frozen=True, slots=True)
+class Style:
+    """How the cells of a rectangle look (the journal's headers, borders, legend). Unset fields
+    leave the cell's look alone, so styles layer: a later one overrides only what it sets."""
+
+    range: CellRange
+    bold: bool = False
+    italic: bool = False
+    size: int | None = None  # font size, points
+    color: str | None = None  # text colour "#RRGGBB"
+    fill: str | None = None  # background "#RRGGBB"
+    align: str | None = None  # "LEFT" | "CENTER" | "RIGHT"
+    wrap: bool = False  # text wraps inside the cell (top-aligned; bottom-aligned when rotated)
+    borders: bool = False  # a thin grey line around every cell
+    rotate: int = 0  # text angle, degrees counter-clockwise (90: read bottom to top)
+
+
+@dataclass(frozen=True, slots=True)
+class FormulaHighlight:
+    """Conditional colours by a formula of the range's top-left cell, without "=" (relative
+    references move with each cell, as in Sheets and xlsx). The spreadsheet re-evaluates it, so a
+    formula of ``TODAY()`` follows the days with no write at all."""
+
+    range: CellRange
+    formula: str
+    fill: str  # "#RRGGBB"
+    color: str | None = None  # text colour
+
+
+@dataclass(frozen=True, slots=True)
 class TabSpec:
     """One tab as the service lays it out: values, formats, validation, protection."""
 
@@ -158,6 +187,11 @@ class TabSpec:
     highlights: tuple[Highlight, ...] = ()
     col_widths: Mapping[int, int] = field(default_factory=dict)  # pixels
     wrapped: tuple[CellRange, ...] = ()  # text wraps inside these cells (top-aligned)
+    styles: tuple[Style, ...] = ()  # applied in order: a later style wins where both set a field
+    formula_highlights: tuple[FormulaHighlight, ...] = ()
+    notes: Mapping[tuple[int, int], str] = field(default_factory=dict)  # (row, col) → note
+    hidden_rows: tuple[int, ...] = ()
+    row_heights: Mapping[int, int] = field(default_factory=dict)  # pixels
     protected: bool = True  # whole-tab protection; editors = the service principal only
     open_ranges: tuple[CellRange, ...] = ()  # the cells others may edit (unprotectedRanges)
     print_wide: bool = False  # printed landscape, fit to the page width (xlsx only: Sheets has
@@ -172,6 +206,7 @@ class SpreadsheetSpec:
     readers_cannot_copy: bool = False  # diaries: copyRequiresWriterPermission
     private: bool = False  # the deputies' own (admin): the local backend keeps it out of reach
     writers_can_share: bool = False
+    active_tab: str | None = None  # the tab a workbook opens on (xlsx; Sheets opens the first)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import openpyxl
 
+from rules.assessment import FAILED, PASSED, Assessment
 from rules.model import Lesson
 from sync.backends.protocol import CellRange
 from sync.jobs.service import Service, journal_key
@@ -110,7 +111,9 @@ class Teachers:
             reading = self._read(typo.file_id, *typo.journal.split("/"))
             target = reading.map.cell(typo.pupil_id, typo.lesson)
             if target is not None:
-                fixed += type_into(self._path(typo.file_id), [(target, "5")], saved_at=self.svc.now())
+                right = as_scheme("5", self.svc.school.assessment_of(*typo.journal.split("/")))
+                fixed += type_into(self._path(typo.file_id), [(target, right)],
+                                   saved_at=self.svc.now())
         return fixed
 
     def tamper(self, day: date) -> str | None:
@@ -159,6 +162,7 @@ class Teachers:
         edits: list[tuple[CellRange, str]] = []
         marks: set[int] = set()  # the mark cells among the edits (by identity)
         typed = Typing(journals=1)
+        scheme = self.svc.school.assessment_of(class_id, subject_id)
         for lesson in lessons:
             lesson_key = (lesson.day, lesson.lesson_no)
             typed.lessons += 1
@@ -175,11 +179,11 @@ class Teachers:
                     value = self.rng.choice(TYPOS)
                     typed.typos += 1
                     self.typos_today.append(_Typo(file_id, key, pupil_id, lesson_key))
-                elif pupil_id == double_pupil:
+                elif pupil_id == double_pupil and scheme is Assessment.MARKS:
                     value = "5/4"
                     typed.doubles += 1
                 else:
-                    value = self._mark()
+                    value = as_scheme(self._mark(), scheme)
                     if not value:
                         continue
                     if value == "н":
@@ -260,3 +264,13 @@ def type_into(path: Path, edits: Sequence[tuple[CellRange, str]], *, saved_at: d
     when = max(int(saved_at.timestamp() * 1_000_000_000), before + 1_000)
     os.utime(path, ns=(when, when))
     return written
+
+
+def as_scheme(value: str, scheme: Assessment) -> str:
+    """What a teacher types instead of a mark where the journal takes none: «зач»/«незач» in a
+    зачёт course (a 2 fails), nothing at all without marks; codes stay as they are."""
+    if scheme is Assessment.MARKS or not value[:1].isdigit():
+        return value
+    if scheme is Assessment.NONE:
+        return ""
+    return FAILED if value.startswith("2") else PASSED

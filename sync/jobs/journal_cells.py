@@ -248,4 +248,5 @@ def validation_context(
         grace_until=grace,
         duplicate_rows=reading.duplicate_rows,
         journal_start=school.year.journal_start,
+        assessment=school.assessment_of(class_id, journal.partition("/")[2]),
     )

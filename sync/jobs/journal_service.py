@@ -50,9 +50,8 @@ def recommendations(school: School, subject_id: str, lessons: Sequence[Lesson],
     None either for a period partly kept on paper (lessons before ``journal_start``): its
     electronic marks are only part of the pupil's record, so a recommendation would mislead.
     """
-    subject = school.subject(subject_id)
-    if subject is not None and not subject.marked:
-        return {}
+    if not any(school.has_averages(x.class_id, subject_id) for x in lessons[:1]):
+        return {}  # «без отметок», «зачёт/незачёт», or a subject with marked = no
     grammar, policy = school.policies.grammar, school.policies.grading
     start = school.year.journal_from
     on_paper = {x.period for x in lessons if x.day < start}

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from config.school import School
+from rules.assessment import journal_grammar
 from rules.grammar import ValueKind, format_value, parse_cell
 from rules.model import Finding, Lesson, Location, Severity
 from rules.validation import validate
@@ -173,7 +174,8 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     values are accepted, the others BEFORE the comparison, so a value they show differently from
     the ledger is a late entry, never accepted."""
     school, ref, reading = svc.school, read.ref, read.reading
-    key, grammar = ref.key, school.policies.grammar
+    key, grammar = ref.key, journal_grammar(school.policies.grammar,
+                                            school.assessment_of(ref.class_id, ref.subject_id))
     plan = JournalPlan(file=ref.file, ref=ref, reading=reading, repair=reading.needs_repair,
                        tally=Tally(journals_read=1))
     due = due_at(school, tx, key, ref.class_id, ref.lessons, read.read_at)
@@ -249,7 +251,8 @@ def _accept_marks(tx: Tx, school: School, ref: JournalRef, cells: list[OpenCell]
                   now: datetime, locking: set[LessonKey], sealed: set[str]) -> int:
     """Offer the open mark cells; a cell of a lesson in ``locking`` that cannot be accepted is
     kept as invalid text (its A1 ref added to ``sealed``). Returns how many entries changed."""
-    grammar = school.policies.grammar
+    grammar = journal_grammar(school.policies.grammar,
+                              school.assessment_of(ref.class_id, ref.subject_id))
     held = {(e.pupil_id, e.day, e.lesson_no) for e in tx.entries(ref.key)}
     by_teacher: dict[str, list[EntryInput]] = {}
     for c in cells:
@@ -294,7 +297,8 @@ def _entry(c: OpenCell, grammar: Any, bad: set[str], held: bool, *, period: bool
 def _accept_period_marks(tx: Tx, school: School, ref: JournalRef, cells: list[OpenCell],
                          bad: set[str], now: datetime, locking: set[str], sealed: set[str]) -> int:
     """Offer the open period-mark cells, as :func:`_accept_marks` does for lessons."""
-    grammar = school.policies.grammar
+    grammar = journal_grammar(school.policies.grammar,
+                              school.assessment_of(ref.class_id, ref.subject_id))
     held = {(p.pupil_id, p.period) for p in tx.period_marks(ref.key)}
     items = []
     for c in cells:

@@ -28,7 +28,8 @@ class Labels:
     number: str = "№"
     pupil: str = "Ученик"
     pupil_id: str = "Код"  # the hidden column of pupil ids
-    work_type_row: str = "Вид работы"  # caption of the service-written row under the dates
+    weekday_row: str = "День недели"  # caption of the row under the dates
+    work_type_row: str = "Вид работы"  # caption of the service-written row under the weekdays
     average: str = "Средний балл"
     recommended: str = "Рекомендуемая"
     period_word: dict[PeriodKind, str] = field(

@@ -38,6 +38,13 @@ def _append(file: str, row: str, column: str, message: str) -> Mutation:
     return mutate
 
 
+def _band_backwards(d: Path) -> Expect:
+    """Grades 4…1 in the first [[assessment]] band: reported on its max_grade line."""
+    line = replace_once(d / "school.toml", "min_grade = 1\nmax_grade = 1", "min_grade = 4\n"
+                        "max_grade = 1")
+    return "school.toml", f"line {line + 1}, field assessment[0].max_grade", "below min_grade"
+
+
 def _timetable(d: Path) -> list[dict[str, str]]:
     with (d / "timetable.csv").open(encoding="utf-8") as fh:
         return [dict(row, line=str(n)) for n, row in enumerate(csv.DictReader(fh), start=2)]
@@ -139,6 +146,18 @@ CASES: dict[str, Mutation] = {
     ),
     "overlapping periods": _toml(
         "start = 2026-11-05", "start = 2026-10-20", "", "overlaps period '1 четверть'"
+    ),
+    "assessment of an unknown subject": _toml(
+        'subjects = ["odnknr"]', 'subjects = ["odnkr"]', "field assessment[1].subjects",
+        "assessment: unknown subject 'odnkr' (did you mean 'odnknr'?)",
+    ),
+    "assessment grades backwards": _toml(
+        "max_grade = 1\n", "max_grade = 0\n", "field assessment[0].max_grade",
+        "greater than or equal to 1",
+    ),
+    "assessment band backwards": _band_backwards,
+    "assessment scheme unknown": _toml(
+        'scheme = "pass_fail"', 'scheme = "pass"', "field assessment[1].scheme", "pass_fail",
     ),
     "period outside the year": _toml(
         "end = 2027-05-26", "end = 2027-06-15", "", "is outside the year"

@@ -507,3 +507,22 @@ def test_without_changes_matches_brute_force(
         day += timedelta(days=1)
     got = {k: {(x.day, x.lesson_no) for x in v} for k, v in all_lessons(year, slots, []).items()}
     assert got == expected
+
+
+# --------------------------------------------------------------------------- transfers (перенос)
+
+
+def test_a_working_saturday_on_another_weekdays_timetable() -> None:
+    """Saturday 26.09.2026 works on Tuesday's timetable: 7Б has its Tuesday math (lesson 2) and
+    Russian (lesson 3) that day, and nothing of Thursday's; its own Saturday would have none."""
+    saturday = date(2026, 9, 26)
+    year = make_year(transfers=((saturday, 2),))
+    assert is_school_day(year, saturday) and not is_school_day(YEAR, saturday)
+    moved = lessons(year, SLOTS, (), "7Б", "math")
+    plain = lessons(YEAR, SLOTS, (), "7Б", "math")
+    assert [(x.day, x.lesson_no) for x in moved if x.day == saturday] == [(saturday, 2)]
+    assert {(x.day, x.lesson_no) for x in moved} - {(x.day, x.lesson_no) for x in plain} == {
+        (saturday, 2)}
+    assert [x.lesson_no for x in lessons(year, SLOTS, (), "7Б", "rus") if x.day == saturday] == [3]
+    numbers = [x.number for x in moved if x.period == P1.name]
+    assert numbers == list(range(1, len(numbers) + 1))  # numbered on within the quarter

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from rules.assessment import Assessment
 from rules.model import Finding, Lesson, Location, Policies, Pupil, Severity, WorkType
 from rules.validation import (
     RULES,
@@ -104,6 +105,23 @@ FIRING = [
         mark_at("p1", MON12),
         "«5-» — отметки с «+» и «-» в школе не используются",
         id="invalid_value-modifier",
+    ),
+    pytest.param(
+        "mark_not_allowed",
+        {"entries": marks(("p1", MON12, "5"), ("p1", MON05, "н")), "grade": 1,
+         "assessment": Assessment.NONE},
+        mark_at("p1", MON12),
+        "Иванов Иван, 12.10.2026: «5» — в 1 классе по этому предмету отметки не ставят "
+        "(безотметочное обучение)",
+        id="mark_not_allowed-grade-1",
+    ),
+    pytest.param(
+        "mark_not_allowed",
+        {"period_entries": period_mark("4"), "assessment": Assessment.PASS_FAIL},
+        mark_at("p1", None, "period_mark", "Z5"),
+        "Иванов Иван, 1 четверть: «4» — предмет оценивается «зачёт/незачёт»: пишите «зач» или "
+        "«незач»",
+        id="mark_not_allowed-pass-fail-period",
     ),
     pytest.param(
         "mark_with_absence",
@@ -202,6 +220,21 @@ FIRING = [
         id="duplicate_pupil_row",
     ),
     pytest.param(
+        "value_read_as",
+        {"entries": marks(("p1", MON12, "H"))},  # a Latin H
+        mark_at("p1", MON12),
+        "Иванов Иван, 12.10.2026: «H» принято как «н» (латинская «H» заменена на «н»). "
+        "Впишите «н», и это замечание исчезнет.",
+        id="value_read_as-latin",
+    ),
+    pytest.param(
+        "value_read_as",
+        {"period_entries": period_mark(" 5. ")},
+        mark_at("p1", None, "period_mark", "Z5"),
+        "Иванов Иван, 1 четверть: «5.» принято как «5» (точка в конце убрана).",
+        id="value_read_as-period-mark",
+    ),
+    pytest.param(
         "lesson_missing_topic",
         {"lesson_info": info(MON05, topic="  ")},
         lesson_at(MON05, "topic", "D3"),
@@ -219,14 +252,14 @@ FIRING = [
         "lesson_missing_work_type",
         {"lesson_info": info(MON12, work_type="")},
         lesson_at(MON12, "work_type"),
-        "Урок 12.10.2026: не указан тип работы",
+        "Урок 12.10.2026: не указан вид работы",
         id="lesson_missing_work_type",
     ),
     pytest.param(
         "unknown_work_type",
         {"lesson_info": info(WED14, work_type="Диктант")},
         lesson_at(WED14, "work_type"),
-        "тип работы «Диктант» не из списка; выберите один из: Контрольная работа, Устный ответ",
+        "вид работы «Диктант» не из списка; выберите один из: Контрольная работа, Устный ответ",
         id="unknown_work_type",
     ),
     pytest.param(
@@ -314,6 +347,24 @@ SILENT = [
         id="pupil-left",
     ),
     pytest.param("duplicate_pupil_row", {}, id="duplicate_pupil_row"),
+    pytest.param("mark_not_allowed", {"entries": marks(("p1", MON12, "5"))}, id="marks-school"),
+    pytest.param(
+        "invalid_value",
+        {"entries": marks(("p1", MON12, "Зач"), ("p1", MON05, "незач")),
+         "assessment": Assessment.PASS_FAIL},
+        id="zach-in-a-pass-fail-course",
+    ),
+    pytest.param(
+        "mark_not_allowed",
+        {"entries": marks(("p1", MON12, "зач"), ("p1", MON05, " незач"), ("p1", WED07, "н")),
+         "period_entries": period_mark("зач"), "assessment": Assessment.PASS_FAIL},
+        id="pass-fail-accepts-zach",
+    ),
+    pytest.param(
+        "value_read_as",
+        {"entries": marks(("p1", MON12, " 5/4 "), ("p1", MON05, 5.0), ("p1", WED07, "H5"))},
+        id="value_read_as-spaces-numbers-and-refused",  # invisible, a number, an error instead
+    ),
     pytest.param(
         "lesson_missing_topic", {"lesson_info": info(WED14, topic="")}, id="topic-due-tomorrow"
     ),
@@ -363,6 +414,7 @@ SILENT = [
 
 SEVERITIES = {
     "invalid_value": Severity.ERROR,
+    "mark_not_allowed": Severity.ERROR,
     "mark_with_absence": Severity.ERROR,
     "not_a_lesson_date": Severity.ERROR,
     "future_entry": Severity.ERROR,
@@ -371,6 +423,7 @@ SEVERITIES = {
     "period_mark_outside_window": Severity.ERROR,
     "too_few_marks": Severity.WARNING,
     "duplicate_pupil_row": Severity.WARNING,
+    "value_read_as": Severity.INFO,
     "lesson_missing_topic": Severity.WARNING,
     "lesson_missing_work_type": Severity.WARNING,
     "unknown_work_type": Severity.WARNING,

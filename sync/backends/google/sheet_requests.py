@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rules.errors import BackendError
-from sync.backends.protocol import CellRange, TabSpec
+from sync.backends.protocol import CellRange, Style, TabSpec
 
 Request = dict[str, Any]
 MAX_ID = 2**31 - 1
@@ -110,12 +110,14 @@ def tab_requests(tab: TabSpec, sheet_id: int, principal: str) -> list[Request]:
     _own(tab, tab.wrapped, "wrap")
     _own(tab, [d.range for d in tab.dropdowns] + [h.range for h in tab.highlights], "format")
     _own(tab, tab.open_ranges, "open")
+    _own(tab, [x.range for x in (*tab.styles, *tab.formula_highlights)], "style")
     reqs: list[Request] = [{"addSheet": {"properties": {
         "sheetId": sheet_id, "title": tab.title,
         "gridProperties": {"rowCount": tab.row_count, "columnCount": tab.col_count}}}}]
-    rows = [{"values": [cell_value(v) for v in row]} for row in tab.rows]
-    if any(row["values"] for row in rows):
-        reqs.append({"updateCells": {"rows": rows, "fields": "userEnteredValue",
+    rows = _rows_with_notes(tab)
+    if any(any(cell for cell in row["values"]) for row in rows):
+        fields = "userEnteredValue,note" if tab.notes else "userEnteredValue"
+        reqs.append({"updateCells": {"rows": rows, "fields": fields,
                                      "start": {"sheetId": sheet_id, "rowIndex": 0,
                                                "columnIndex": 0}}})
     for r in tab.text_ranges:
@@ -128,6 +130,7 @@ def tab_requests(tab: TabSpec, sheet_id: int, principal: str) -> list[Request]:
             "range": grid_range(sheet_id, r),
             "cell": {"userEnteredFormat": {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"}},
             "fields": "userEnteredFormat.wrapStrategy,userEnteredFormat.verticalAlignment"}})
+    reqs.extend(_style_request(sheet_id, x) for x in tab.styles)
     for d in tab.dropdowns:
         reqs.append({"setDataValidation": {"range": grid_range(sheet_id, d.range), "rule": {
             "condition": {"type": "ONE_OF_LIST",
@@ -139,6 +142,12 @@ def tab_requests(tab: TabSpec, sheet_id: int, principal: str) -> list[Request]:
             "booleanRule": {"condition": {"type": "TEXT_EQ",
                                           "values": [{"userEnteredValue": h.equals}]},
                             "format": {"backgroundColor": color(h.color)}}}}})
+    for i, f in enumerate(tab.formula_highlights, start=len(tab.highlights)):
+        reqs.append({"addConditionalFormatRule": {"index": i, "rule": {
+            "ranges": [grid_range(sheet_id, f.range)],
+            "booleanRule": {"condition": {"type": "CUSTOM_FORMULA",
+                                          "values": [{"userEnteredValue": "=" + f.formula}]},
+                            "format": _look(f.fill, f.color)}}}})
     if tab.frozen_rows or tab.frozen_cols:
         reqs.append({"updateSheetProperties": {
             "properties": {"sheetId": sheet_id, "gridProperties": {
@@ -148,6 +157,10 @@ def tab_requests(tab: TabSpec, sheet_id: int, principal: str) -> list[Request]:
         reqs.append(_columns(sheet_id, col, {"hiddenByUser": True}, "hiddenByUser"))
     for col, width in sorted(tab.col_widths.items()):
         reqs.append(_columns(sheet_id, col, {"pixelSize": width}, "pixelSize"))
+    for row in sorted(set(tab.hidden_rows)):
+        reqs.append(_dimension(sheet_id, "ROWS", row, {"hiddenByUser": True}, "hiddenByUser"))
+    for row, height in sorted(tab.row_heights.items()):
+        reqs.append(_dimension(sheet_id, "ROWS", row, {"pixelSize": height}, "pixelSize"))
     if tab.protected:
         reqs.append({"addProtectedRange": {"protectedRange": {
             "protectedRangeId": sheet_id, "range": {"sheetId": sheet_id},
@@ -184,10 +197,78 @@ def replace_requests(tabs: Sequence[TabSpec], ids: Sequence[int], known: Mapping
 
 
 def _columns(sheet_id: int, col: int, props: dict[str, Any], fields: str) -> Request:
+    return _dimension(sheet_id, "COLUMNS", col, props, fields)
+
+
+def _dimension(sheet_id: int, dimension: str, index: int, props: dict[str, Any],
+               fields: str) -> Request:
     return {"updateDimensionProperties": {
-        "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": col,
-                  "endIndex": col + 1},
+        "range": {"sheetId": sheet_id, "dimension": dimension, "startIndex": index,
+                  "endIndex": index + 1},
         "properties": props, "fields": fields}}
+
+
+def _rows_with_notes(tab: TabSpec) -> list[dict[str, Any]]:
+    """The tab's values as RowData, each noted cell carrying its note."""
+    height = max([len(tab.rows), *(r + 1 for r, _ in tab.notes)])
+    out: list[dict[str, Any]] = []
+    for r in range(height):
+        cells = [cell_value(v) for v in (tab.rows[r] if r < len(tab.rows) else [])]
+        for (nr, nc), note in tab.notes.items():
+            if nr == r:
+                cells += [{}] * (nc + 1 - len(cells))
+                cells[nc] = {**cells[nc], "note": note}
+        out.append({"values": cells})
+    return out
+
+
+_BORDER = {"style": "SOLID", "color": {"red": 0.6, "green": 0.6, "blue": 0.6}}
+
+
+def _look(fill: str | None, text_color: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if fill:
+        out["backgroundColor"] = color(fill)
+    if text_color:
+        out["textFormat"] = {"foregroundColor": color(text_color)}
+    return out
+
+
+def _style_request(sheet_id: int, style: Style) -> Request:
+    """One ``repeatCell`` setting only the fields ``style`` sets (so styles layer)."""
+    fmt: dict[str, Any] = {}
+    fields: list[str] = []
+    text: dict[str, Any] = {}
+    for name, value in (("bold", style.bold), ("italic", style.italic)):
+        if value:
+            text[name] = True
+    if style.size:
+        text["fontSize"] = style.size
+    if style.color:
+        text["foregroundColor"] = color(style.color)
+    fields += [f"textFormat.{k}" for k in text]
+    if text:
+        fmt["textFormat"] = text
+    if style.fill:
+        fmt["backgroundColor"] = color(style.fill)
+        fields.append("backgroundColor")
+    if style.align:
+        fmt["horizontalAlignment"] = style.align
+        fields.append("horizontalAlignment")
+    if style.wrap:  # turned text starts at the bottom, as it is read
+        fmt.update(wrapStrategy="WRAP", verticalAlignment="BOTTOM" if style.rotate else "TOP")
+        fields += ["wrapStrategy", "verticalAlignment"]
+    if style.rotate:
+        fmt["textRotation"] = {"angle": style.rotate}
+        fields.append("textRotation")
+    if style.borders:
+        fmt["borders"] = {side: _BORDER for side in ("top", "bottom", "left", "right")}
+        fields.append("borders")
+    if not fields:
+        raise BackendError(f"style on {style.range.a1()} sets nothing")
+    return {"repeatCell": {"range": grid_range(sheet_id, style.range),
+                           "cell": {"userEnteredFormat": fmt},
+                           "fields": ",".join(f"userEnteredFormat.{f}" for f in fields)}}
 
 
 def protections_from_replies(requests: Sequence[Request], replies: Sequence[Any],

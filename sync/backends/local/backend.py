@@ -176,6 +176,8 @@ class LocalBackend:
         wb = Workbook()
         wb.remove(wb.active)
         states = {tab.title: xlsx.lay_out_tab(wb, tab) for tab in spec.tabs}
+        if spec.active_tab in wb.sheetnames:
+            wb.active = wb.sheetnames.index(spec.active_tab)
         parts = [safe_name(p, "folder") for p in (spec.folder or "").replace("\\", "/").split("/")
                  if p.strip(" .~")]
         root = PRIVATE if spec.private and self.private is not None else SHEETS

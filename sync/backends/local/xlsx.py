@@ -31,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from rules.errors import BackendError
 from sync.backends.local import caps
+from sync.backends.local.looks import apply_looks
 from sync.backends.local.manifest import TabState
 from sync.backends.protocol import CellRange, Grid, TabMissing, TabSpec
 
@@ -126,13 +127,17 @@ def fit_rows(ws: Worksheet, rows: range) -> None:
     for r in rows:
         lines = 1
         for cell in ws[r] if r <= ws.max_row else ():
+            if cell.alignment.text_rotation:  # turned text: the layout chose the row's height
+                lines = 0
+                break
             if not (cell.alignment.wrap_text and isinstance(cell.value, str) and cell.value):
                 continue
             width = ws.column_dimensions[get_column_letter(cell.column)].width or 8.43
             per_line = max(1, int(width * 1.05))
             count = sum(wrapped_lines(part, per_line) for part in cell.value.split("\n"))
             lines = max(lines, count)
-        ws.row_dimensions[r].height = LINE_POINTS * lines if lines > 1 else None
+        if lines:
+            ws.row_dimensions[r].height = LINE_POINTS * lines if lines > 1 else None
 
 
 def wrapped_lines(text: str, per_line: int) -> int:
@@ -296,6 +301,7 @@ def lay_out_tab(wb: Workbook, tab: TabSpec) -> TabState:
             literal = '"' + hl.equals.replace('"', '""') + '"'
             ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=[literal],
                                                           fill=fill))
+    apply_looks(ws, tab, extent)
     open_ranges = [on_tab(tab.title, r) for r in tab.open_ranges] if tab.protected else []
     if tab.protected:
         apply_open_ranges(ws, open_ranges, extent)

@@ -63,6 +63,7 @@ class JournalFrame:
     planned: dict[LessonKey, str]
     period_label: str
     by_name: dict[str, list[str]]  # normalized full name → pupil ids (a row's visible name)
+    averages: bool = True  # the period tabs carry «Средний балл» and «Рекомендуемая»
 
     @classmethod
     def build(
@@ -90,6 +91,7 @@ class JournalFrame:
             planned=planned_topics(school, class_id, subject_id, lessons),
             period_label=labels.period_column(school.year.period_kind),
             by_name=_by_name(school.pupils_in(class_id)),
+            averages=school.has_averages(class_id, subject_id),
         )
 
     def lesson_days(self) -> set[date]:

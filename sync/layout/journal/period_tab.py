@@ -70,19 +70,24 @@ def parse_period_tab(
     hrow, id_col = head
     cols = _classify_columns(grid, title, period, frame, hrow, id_col, res)
 
-    wt_row: int | None = hrow + 1
-    if id_text(at(grid, hrow + 1, id_col)):
+    below = hrow + 1  # the weekday row, when there is one (journals laid out before it lack it)
+    name_col = cols.roles.get("pupil")
+    if name_col is not None and normalize_label(at(grid, below, name_col)) == normalize_label(
+        labels.weekday_row
+    ) and not id_text(at(grid, below, id_col)):
+        below += 1
+    wt_row: int | None = below
+    if id_text(at(grid, below, id_col)):
         wt_row = None
         text = f"На листе «{title}» нет строки «{labels.work_type_row}» под датами. {REPAIR}"
         problem(res, ProblemKind.MISSING_COLUMN, title, text, repair=True)
     else:
-        _check_work_type_row(grid, title, frame, hrow + 1, cols, res)
-    first = hrow + 1 if wt_row is None else hrow + 2
+        _check_work_type_row(grid, title, frame, below, cols, res)
+    first = below if wt_row is None else below + 1
 
     rows: dict[str, int] = {}
     pupil_at: dict[int, str] = {}
     mismatched: dict[int, str] = {}  # row → its hidden id, when the visible name is another's
-    name_col = cols.roles.get("pupil")
     for row in range(first, len(grid)):
         pid = id_text(at(grid, row, id_col))
         if not pid:
@@ -340,12 +345,9 @@ def _report_missing(
                 f"({fmt_day(key[0])}). {REPAIR}"
             )
             problem(res, ProblemKind.MISSING_LESSON, title, text, repair=True)
-    names = {
-        "pupil": labels.pupil,
-        "average": labels.average,
-        "recommended": labels.recommended,
-        "period": frame.period_label,
-    }
+    names = {"pupil": labels.pupil, "period": frame.period_label}
+    if frame.averages:
+        names |= {"average": labels.average, "recommended": labels.recommended}
     for role, label in names.items():
         if role not in cols.roles:
             text = f"На листе «{title}» нет столбца «{label}». {REPAIR}"

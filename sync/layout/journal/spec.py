@@ -20,8 +20,8 @@ from datetime import date, datetime, time
 from config.school import School
 from rules.errors import LayoutError
 from rules.locks import lock_window
-from rules.model import CellKind, Lesson, MarkGrammar, Period, Policies, Pupil
-from sync.backends.protocol import CellRange, Dropdown, Grid, Highlight, SpreadsheetSpec, TabSpec
+from rules.model import CellKind, Lesson, Policies
+from sync.backends.protocol import CellRange, Dropdown, Grid, SpreadsheetSpec, TabSpec
 from sync.layout.common import header_text, runs, spec_grids
 from sync.layout.journal.frame import planned_topics
 from sync.layout.journal.lessons import lessons_columns
@@ -32,17 +32,13 @@ from sync.layout.journal.map import (
     ServiceColumn,
     open_ranges,
     ordinals,
-    period_pupils,
-    roster_key,
 )
 from sync.layout.journal.parse import JournalReading, LessonFacts, parse_journal
+from sync.layout.journal.period_spec import SPARE_ROWS, period_tab
 from sync.layout.journal.render import ServiceValues, render_findings, render_service_columns
 from sync.layout.labels import RU, Labels, normalize_label
 
-SPARE_ROWS = 5  # empty rows below the pupils (or lessons), for one who joins later
 FINDINGS_ROWS = 1000  # "Замечания" is rewritten whole; the grid must hold the longest list
-BAD_MARK_COLOR = "#F4CCCC"
-ABSENT_COLOR = "#FFF2CC"
 
 __all__ = [
     "JournalMap",
@@ -113,7 +109,8 @@ def journal_spec(
         (x.day, x.lesson_no): _work_type_name(school.policies, values, x) for x in ordered
     }
     tabs = [
-        _period_tab(school, class_id, period, ordered, values, work_names, labels)
+        period_tab(school, class_id, period, ordered, values.entries, values.period_marks,
+                   work_names, labels)
         for period in school.year.periods
     ]
     tabs.append(_lessons_tab(school, class_id, subject_id, ordered, values, work_names, labels))
@@ -121,7 +118,8 @@ def journal_spec(
     name = labels.journal_name.format(
         class_id=class_id, subject=subject.name, year=school.year.name
     )
-    spec = SpreadsheetSpec(name, tuple(tabs), folder=school.backend.shared_drive_folder_id)
+    spec = SpreadsheetSpec(name, tuple(tabs), folder=school.backend.shared_drive_folder_id,
+                           active_tab=current_period(school, today))
 
     reading = parse_journal(spec_grids(spec), school, class_id, subject_id, ordered, labels=labels)
     now = datetime.combine(today, time(0, 0), tzinfo=school.timezone)
@@ -232,79 +230,14 @@ def _work_type_name(policy: Policies, values: JournalValues, lesson: Lesson) -> 
     return found.name if found else typed
 
 
-def mark_values(grammar: MarkGrammar, *, period: bool = False) -> tuple[str, ...]:
-    """The dropdown of a mark cell: 5…2 (…1 if enabled), then the codes."""
-    marks = tuple(str(m) for m in range(5, 0 if grammar.allow_one else 1, -1))
-    if period:
-        return (*marks, *grammar.period_values)
-    return (*marks, grammar.absent, grammar.late, grammar.owed)
-
-
-def _period_tab(
-    school: School,
-    class_id: str,
-    period: Period,
-    lessons: Sequence[Lesson],
-    values: JournalValues,
-    work_names: Mapping[LessonKey, str],
-    labels: Labels,
-) -> TabSpec:
-    pupils = _tab_pupils(school, class_id, period, values)
-    mine = [x for x in lessons if x.period == period.name]
-    nth = ordinals(lessons)
-    keys = [(x.day, x.lesson_no) for x in mine]
-    first_lesson, n = 3, len(keys)
-    avg_col, rec_col, period_col = first_lesson + n, first_lesson + n + 1, first_lesson + n + 2
-    header = [labels.pupil_id, labels.number, labels.pupil]
-    header += [header_text(k[0], nth[k]) for k in keys]
-    header += [labels.average, labels.recommended, labels.period_column(school.year.period_kind)]
-    types_row = ["", "", labels.work_type_row, *(work_names[k] for k in keys), "", "", ""]
-    rows: Grid = [header, types_row]
-    for number, pupil in enumerate(pupils, start=1):
-        marks = [values.entries.get((pupil.id, *k), "") for k in keys]
-        mark = values.period_marks.get((pupil.id, period.name), "")
-        rows.append([pupil.id, number, pupil.full_name, *marks, "", "", mark])
-    title = period.name
-    grammar = school.policies.grammar
-    marks_area = CellRange(title, 2, first_lesson, None, first_lesson + n)
-    period_area = CellRange(title, 2, period_col, None, period_col + 1)
-    widths = {0: 70, 1: 32, 2: 230, avg_col: 95, rec_col: 115, period_col: 80}
-    widths.update({c: 52 for c in range(first_lesson, first_lesson + n)})
-    return TabSpec(
-        title=title,
-        rows=rows,
-        row_count=len(rows) + SPARE_ROWS,
-        col_count=period_col + 1,
-        frozen_rows=2,
-        frozen_cols=3,
-        hidden_cols=(0,),
-        text_ranges=(CellRange(title, 0, 0, 1, period_col + 1), marks_area, period_area)
-        if n
-        else (CellRange(title, 0, 0, 1, period_col + 1), period_area),
-        dropdowns=(
-            *((Dropdown(marks_area, mark_values(grammar)),) if n else ()),
-            Dropdown(period_area, mark_values(grammar, period=True)),
-        ),
-        highlights=(
-            Highlight(marks_area, "2", BAD_MARK_COLOR),
-            Highlight(marks_area, grammar.absent, ABSENT_COLOR),
-        )
-        if n
-        else (),
-        col_widths=widths,
-    )
-
-
-def _tab_pupils(
-    school: School, class_id: str, period: Period, values: JournalValues
-) -> list[Pupil]:
-    """The period's pupils, plus any pupil of the class with a stored value in it (never drop one)."""
-    listed = period_pupils(school, class_id, period)
-    ids = {p.id for p in listed}
-    holders = {pid for (pid, day, _) in values.entries if period.contains(day)}
-    holders |= {pid for (pid, name) in values.period_marks if name == period.name}
-    extra = [p for p in school.pupils_in(class_id) if p.id in holders - ids]
-    return sorted([*listed, *extra], key=roster_key)
+def current_period(school: School, today: date) -> str | None:
+    """The period a journal opens on: the one holding ``today``, else the last begun (holidays),
+    else the first."""
+    periods = school.year.periods
+    begun = [p for p in periods if p.start <= today]
+    holding = [p for p in begun if today <= p.end]
+    chosen = holding or begun[-1:] or periods[:1]
+    return chosen[0].name if chosen else None
 
 
 def _lessons_tab(

@@ -153,9 +153,9 @@ def audit(svc: Service, kind: str) -> list[dict[str, Any]]:
 def test_sorted_rows_are_read_in_place_and_need_no_repair(rig: EngineRig) -> None:
     file = rig.journal(CLASS, SUBJECT)
     grid = rig.grids(file.id)[Q1]
-    body = sorted(grid[2:], key=lambda r: str(r[2]), reverse=True)  # by name, Я → А
+    body = sorted(grid[5:], key=lambda r: str(r[2]), reverse=True)  # by name, Я → А
     width = max(len(r) for r in body)
-    worksheet(rig, file.id).update([list(r) + [""] * (width - len(r)) for r in body], "A3",
+    worksheet(rig, file.id).update([list(r) + [""] * (width - len(r)) for r in body], "A6",
                                    raw=True)
     reading = service_reading(rig)
     assert not reading.needs_repair
@@ -170,10 +170,11 @@ def test_sorted_rows_are_read_in_place_and_need_no_repair(rig: EngineRig) -> Non
 def test_inserted_column_is_survived_or_repaired(rig: EngineRig) -> None:
     file = rig.journal(CLASS, SUBJECT)
     ws = worksheet(rig, file.id)
-    ws.insert_cols([["Примечание", "", "отл"]], col=5)  # a note column: read around, kept
+    # rows: hidden date serials, months, the header, weekdays, «Вид работы», the first pupil
+    ws.insert_cols([["", "", "Примечание", "", "", "отл"]], col=5)  # a note column: read around
     reading = service_reading(rig)
     assert not reading.needs_repair and entries_of(reading) == ledger_entries(rig.svc)
-    ws.insert_cols([["10.09", "", "5"]], col=5)  # a date that is no lesson: the tab is re-laid out
+    ws.insert_cols([["", "", "10.09", "", "", "5"]], col=5)  # no lesson: the tab is re-laid out
     reading = service_reading(rig)
     assert reading.repair_tabs == (Q1,)
     rig.emu.reset_counters()
@@ -181,7 +182,7 @@ def test_inserted_column_is_survived_or_repaired(rig: EngineRig) -> None:
     assert outcome.replaced == [Q1] and outcome.writes == 1
     assert rig.calls() == {"drive": 0, "sheets_read": 0, "sheets_write": 1}  # ids known: setup
     assert_no_loss(rig)
-    header = rig.grids(file.id)[Q1][0]
+    header = rig.grids(file.id)[Q1][2]
     assert "Примечание" not in header and "10.09" not in header
     (event,) = audit(rig.svc, "repair.journal")
     assert event["replaced"] == [Q1]

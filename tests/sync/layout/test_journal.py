@@ -58,6 +58,7 @@ CLASS, SUBJECT = "7Б", "algebra"
 Q1 = "1 четверть"
 MARKS = ("5", "4", "3", "2", "н", "5/4", "оп", "•")
 TODAY = date(2026, 9, 8)
+HEAD, TYPES, FIRST = 2, 4, 5  # a period tab's header row, «Вид работы» row, first pupil row
 
 
 def lessons(school: School, class_id: str = CLASS, subject_id: str = SUBJECT) -> list:
@@ -116,7 +117,7 @@ def damaged(grids: dict[str, Grid], tab: str, grid: Grid) -> dict[str, Grid]:
 
 
 def col_of(grid: Grid, day: date, ordinal: int = 1) -> int:
-    return find_col(grid, 0, header_text(day, ordinal))
+    return find_col(grid, HEAD, header_text(day, ordinal))
 
 
 def row_of(grid: Grid, pupil_id: str) -> int:
@@ -138,11 +139,13 @@ def test_spec_lays_out_the_journal(school: School) -> None:
         "Замечания",
     ]
     q1 = spec.tabs[0]
-    assert q1.rows[0][:5] == ["Код", "№", "Ученик", "01.09", "02.09"]
-    assert q1.rows[0][-3:] == ["Средний балл", "Рекомендуемая", "Четверть"]
-    assert q1.rows[1][2] == "Вид работы"
-    assert q1.rows[2][:3] == ["s0027", 1, "Алексеев Иван Кириллович"]
-    assert (q1.hidden_cols, q1.frozen_rows, q1.frozen_cols) == ((0,), 2, 3)
+    assert q1.rows[HEAD][:5] == ["Код", "№", "Ученик", "01.09", "02.09"]
+    assert q1.rows[HEAD][-3:] == ["Средний балл", "Рекомендуемая", "Четверть"]
+    assert q1.rows[HEAD + 1][2:5] == ["День недели", "вт", "ср"]  # 01.09.2026 is a Tuesday
+    assert q1.rows[1][3] == "Сентябрь"  # the month above its first date
+    assert q1.rows[TYPES][2] == "Вид работы"
+    assert q1.rows[FIRST][:3] == ["s0027", 1, "Алексеев Иван Кириллович"]
+    assert (q1.hidden_cols, q1.frozen_rows, q1.frozen_cols) == ((0,), FIRST, 3)
     assert all(t.protected for t in spec.tabs)
     marks = q1.dropdowns[0]
     assert marks.values == ("5", "4", "3", "2", "н", "оп", "•") and not marks.strict
@@ -160,7 +163,7 @@ def test_spec_lays_out_the_journal(school: School) -> None:
 def test_pupils_per_period_follow_enrolment(school: School) -> None:
     """s0040 left on 13.11: in the 1st and 2nd quarter tabs, not in the 3rd."""
     grids = spec_grids(journal_spec(school, CLASS, SUBJECT, lessons(school), today=TODAY))
-    ids = {t: {r[0] for r in g[2:]} for t, g in grids.items() if "четверть" in t}
+    ids = {t: {r[0] for r in g[FIRST:]} for t, g in grids.items() if "четверть" in t}
     assert "s0040" in ids["1 четверть"] and "s0040" in ids["2 четверть"]
     assert "s0040" not in ids["3 четверть"]
     assert len(ids["1 четверть"]) == len(school.pupils_in(CLASS))
@@ -170,7 +173,7 @@ def test_headers_resolve_the_calendar_year_from_the_period(school: School) -> No
     grids = spec_grids(journal_spec(school, CLASS, SUBJECT, lessons(school), today=TODAY))
     q3 = grids["3 четверть"]
     first = next(x for x in lessons(school) if x.period == "3 четверть")
-    assert first.day.year == 2027 and q3[0][3] == header_text(first.day)
+    assert first.day.year == 2027 and q3[HEAD][3] == header_text(first.day)
     reading = parse(school, grids)
     assert reading.map.periods["3 четверть"].columns[(first.day, first.lesson_no)] == 3
 
@@ -179,7 +182,7 @@ def test_second_lesson_of_a_day_gets_an_ordinal(school: School) -> None:
     ls = lessons(school, "10А", "algebra")
     spec = journal_spec(school, "10А", "algebra", ls, today=TODAY)
     q2 = spec_grids(spec)["2 четверть"]
-    assert "17.12" in q2[0] and "17.12 (2)" in q2[0]
+    assert "17.12" in q2[HEAD] and "17.12 (2)" in q2[HEAD]
     values = {("s0050", date(2026, 12, 17), 5): "4", ("s0050", date(2026, 12, 17), 7): "5"}
     pupil = school.pupils_in("10А")[0].id
     values = {(pupil, d, n): v for (_, d, n), v in values.items()}
@@ -251,11 +254,11 @@ def test_existing_values_fill_the_journal(school: School, values: JournalValues)
     spec = journal_spec(school, CLASS, SUBJECT, lessons(school), today=TODAY, existing=values)
     first = lessons(school)[0]
     q1 = spec.tabs[0]
-    assert q1.rows[1][3] == "Контрольная работа"  # the work-type row shows the name
+    assert q1.rows[TYPES][3] == "Контрольная работа"  # the work-type row shows the name
     lessons_row = spec.tabs[4].rows[1]
     assert lessons_row[3:7] == ["Тема 1", "№ 1–3", "Контрольная работа", "§ 2"]
     pupil = school.pupils_in(CLASS)[0]
-    assert q1.rows[2][3] == values.entries[(pupil.id, first.day, first.lesson_no)]
+    assert q1.rows[FIRST][3] == values.entries[(pupil.id, first.day, first.lesson_no)]
 
 
 # --------------------------------------------------------------------------- roundtrip
@@ -278,7 +281,7 @@ def test_entries_carry_their_cells(school: School, grids: dict[str, Grid]) -> No
     reading = parse(school, grids)
     entry = reading.entries[0]
     q1 = grids[Q1]
-    assert entry.cell == f"'{Q1}'!D3" and q1[2][3] == entry.raw
+    assert entry.cell == f"'{Q1}'!D6" and q1[FIRST][3] == entry.raw
     facts = reading.lessons[(lessons(school)[0].day, lessons(school)[0].lesson_no)]
     assert facts.cells == {
         "topic": "'Уроки'!D2",
@@ -292,7 +295,7 @@ def test_reading_feeds_validation(school: School, grids: dict[str, Grid]) -> Non
     """The conversions build a ValidationContext; a "5/4" etc. are accepted, a stray date is not."""
     q1 = grids[Q1]
     saturday = date(2026, 9, 5)
-    grid = insert_col(q1, 5, {0: header_text(saturday), 2: "5"})
+    grid = insert_col(q1, 5, {HEAD: header_text(saturday), FIRST: "5"})
     reading = parse(school, damaged(grids, Q1, grid))
     ctx = ValidationContext(
         journal="7Б/algebra",
@@ -307,15 +310,15 @@ def test_reading_feeds_validation(school: School, grids: dict[str, Grid]) -> Non
         period_entries=reading.period_entries(),
     )
     findings = validate(ctx, enabled=["not_a_lesson_date", "invalid_value"])
-    assert [(f.rule, f.location.cell) for f in findings] == [("not_a_lesson_date", f"'{Q1}'!F3")]
+    assert [(f.rule, f.location.cell) for f in findings] == [("not_a_lesson_date", f"'{Q1}'!F6")]
 
 
 # --------------------------------------------------------------------------- damage
 
 
 def test_rows_sorted_descending_read_the_same(school, values, grids) -> None:
-    grid = sort_rows(grids[Q1], 2, key=lambda r: r[2], reverse=True)
-    assert grid[2][0] != grids[Q1][2][0]
+    grid = sort_rows(grids[Q1], FIRST, key=lambda r: r[2], reverse=True)
+    assert grid[FIRST][0] != grids[Q1][FIRST][0]
     reading = parse(school, damaged(grids, Q1, grid))
     assert read_entries(reading) == dict(values.entries)
     assert reading.problems == ()
@@ -324,13 +327,13 @@ def test_rows_sorted_descending_read_the_same(school, values, grids) -> None:
 
 
 def test_inserted_column_shifts_nothing_and_its_values_are_reported(school, values, grids) -> None:
-    grid = insert_col(grids[Q1], 8, {0: "заметки", 2: "не забыть", 5: "5"})
+    grid = insert_col(grids[Q1], 8, {HEAD: "заметки", FIRST: "не забыть", FIRST + 3: "5"})
     reading = parse(school, damaged(grids, Q1, grid))
     assert read_entries(reading) == dict(values.entries)
     assert kinds(reading) == {ProblemKind.OUTSIDE_GRID}
     assert {(i.cell, i.raw) for i in reading.ignored} == {
-        (f"'{Q1}'!I3", "не забыть"),
-        (f"'{Q1}'!I6", "5"),
+        (f"'{Q1}'!I6", "не забыть"),
+        (f"'{Q1}'!I9", "5"),
     }
     assert not reading.needs_repair
 
@@ -342,7 +345,7 @@ def test_swapped_columns_read_the_same(school, values, grids) -> None:
     assert reading.problems == ()
     first = lessons(school)[0]
     assert reading.map.cell(school.pupils_in(CLASS)[0].id, (first.day, first.lesson_no)) == (
-        CellRange(Q1, 2, 7, 3, 8)
+        CellRange(Q1, FIRST, 7, FIRST + 1, 8)
     )
 
 
@@ -430,7 +433,7 @@ def test_unrelated_extra_tab_is_ignored(school, values, grids) -> None:
 
 def test_copied_tab_is_reported_not_read(school, values, grids) -> None:
     copy = [list(r) for r in grids[Q1]]
-    copy[2][3] = "2"  # a teacher typing into the copy
+    copy[FIRST][3] = "2"  # a teacher typing into the copy
     reading = parse(school, {**grids, "1 четверть (копия)": copy})
     assert read_entries(reading) == dict(values.entries)
     (problem,) = reading.problems
@@ -453,7 +456,7 @@ def test_header_retyped_as_a_serial_is_still_read(school, values, grids) -> None
     col = col_of(grids[Q1], day)
     wrong_year = date(2027, day.month, day.day)  # retyped during the spring term
     for serial in (date_to_serial(day), date_to_serial(wrong_year), float(date_to_serial(day))):
-        reading = parse(school, damaged(grids, Q1, set_cell(grids[Q1], 0, col, serial)))
+        reading = parse(school, damaged(grids, Q1, set_cell(grids[Q1], HEAD, col, serial)))
         assert read_entries(reading) == dict(values.entries)
         assert kinds(reading) == {ProblemKind.HEADER_RETYPED}
         assert reading.repair_tabs == (Q1,)
@@ -462,28 +465,28 @@ def test_header_retyped_as_a_serial_is_still_read(school, values, grids) -> None
 @pytest.mark.parametrize("text", ["07.09.2026", "2026-09-07", "7.9", "07.09.", " 07.09 "])
 def test_header_in_other_date_forms_is_read(school, values, grids, text) -> None:
     col = col_of(grids[Q1], date(2026, 9, 7))
-    reading = parse(school, damaged(grids, Q1, set_cell(grids[Q1], 0, col, text)))
+    reading = parse(school, damaged(grids, Q1, set_cell(grids[Q1], HEAD, col, text)))
     assert read_entries(reading) == dict(values.entries)
     assert kinds(reading) == {ProblemKind.HEADER_RETYPED}
 
 
 def test_unknown_pupil_row_is_ignored(school, values, grids) -> None:
     stranger = school.pupils_in("5А")[0].id
-    grid = insert_row(grids[Q1], 4, [stranger, 99, "Чужой Ученик", "5", "4"])
+    grid = insert_row(grids[Q1], FIRST + 2, [stranger, 99, "Чужой Ученик", "5", "4"])
     reading = parse(school, damaged(grids, Q1, grid))
     assert read_entries(reading) == dict(values.entries)
     problem = next(p for p in reading.problems if p.kind is ProblemKind.UNKNOWN_PUPIL)
-    assert stranger in problem.message and problem.cell == f"'{Q1}'!A5"
+    assert stranger in problem.message and problem.cell == f"'{Q1}'!A8"
     assert {i.raw for i in reading.ignored} == {stranger, 99, "Чужой Ученик", "5", "4"}
 
 
 def test_text_in_service_columns_is_ignored(school, values, grids) -> None:
     grid = grids[Q1]
-    avg = find_col(grid, 0, "Средний балл")
-    grid = set_cell(grid, 3, avg, "отлично")
-    grid = set_cell(grid, 4, avg + 1, "4")  # looks like a recommendation: left to stale_updates
-    grid = set_cell(grid, 1, 3, "проверить тетради")
-    grid = set_cell(grid, 1, 4, "Самостоятельная работа")  # a known work type name
+    avg = find_col(grid, HEAD, "Средний балл")
+    grid = set_cell(grid, FIRST + 1, avg, "отлично")
+    grid = set_cell(grid, FIRST + 2, avg + 1, "4")  # a recommendation's look: for stale_updates
+    grid = set_cell(grid, TYPES, 3, "проверить тетради")
+    grid = set_cell(grid, TYPES, 4, "Самостоятельная работа")  # a known work type name
     reading = parse(school, damaged(grids, Q1, grid))
     assert read_entries(reading) == dict(values.entries)
     assert [p.kind for p in reading.problems] == [ProblemKind.SERVICE_TEXT] * 2
@@ -497,7 +500,7 @@ def test_values_below_and_right_of_the_grid_are_reported(school, values, grids) 
     grid = set_cell(grid, below, 2, "Новенький Пётр")
     grid = set_cell(grid, below, 3, "5")
     right = max(len(r) for r in grid) + 1
-    grid = set_cell(grid, 5, right, "4")
+    grid = set_cell(grid, FIRST + 3, right, "4")
     reading = parse(school, damaged(grids, Q1, grid))
     assert read_entries(reading) == dict(values.entries)
     assert {i.raw for i in reading.ignored} == {"Новенький Пётр", "5", "4"}
@@ -507,7 +510,7 @@ def test_values_below_and_right_of_the_grid_are_reported(school, values, grids) 
 def test_duplicate_lesson_column_keeps_the_first(school, values, grids) -> None:
     grid = grids[Q1]
     first = lessons(school)[0]
-    grid = insert_col(grid, 6, {0: header_text(first.day), 2: "2", 3: "3"})
+    grid = insert_col(grid, 6, {HEAD: header_text(first.day), FIRST: "2", FIRST + 1: "3"})
     reading = parse(school, damaged(grids, Q1, grid))
     assert read_entries(reading) == dict(values.entries)
     assert ProblemKind.DUPLICATE_LESSON in kinds(reading) and reading.needs_repair
@@ -516,7 +519,7 @@ def test_duplicate_lesson_column_keeps_the_first(school, values, grids) -> None:
 
 def test_lesson_of_another_period_in_a_tab_is_extra(school, values, grids) -> None:
     q2_first = next(x for x in lessons(school) if x.period == "2 четверть")
-    grid = insert_col(grids[Q1], 5, {0: header_text(q2_first.day), 2: "5"})
+    grid = insert_col(grids[Q1], 5, {HEAD: header_text(q2_first.day), FIRST: "5"})
     reading = parse(school, damaged(grids, Q1, grid))
     assert read_entries(reading) == dict(values.entries)
     assert kinds(reading) == {ProblemKind.EXTRA_DATE} and reading.stray == ()
@@ -612,16 +615,16 @@ def test_open_ranges_follow_locks_and_positions(school, values, grids) -> None:
     assert ranges[Q1] == [
         CellRange(
             Q1,
-            2,
+            FIRST,
             q1.columns[(control.day, control.lesson_no)],
-            27,
+            30,
             q1.columns[(control.day, control.lesson_no)] + 1,
         ),
         CellRange(
             Q1,
-            2,
+            FIRST,
             q1.columns[(date(2026, 9, 14), ls[5].lesson_no)],
-            27,
+            30,
             q1.columns[(date(2026, 9, 14), ls[5].lesson_no)] + 1,
         ),
     ]
@@ -638,30 +641,30 @@ def test_period_mark_column_opens_in_its_window(school, grids) -> None:
     reading = parse(school, grids)
     ranges = open_ranges(reading.map, ls, set(), state.periods, info_days=set())
     col = reading.map.periods[Q1].period_col
-    assert ranges[Q1] == [CellRange(Q1, 2, col, 27, col + 1)]
+    assert ranges[Q1] == [CellRange(Q1, FIRST, col, 30, col + 1)]
 
 
 def test_spec_opens_todays_cells(school) -> None:
     spec = journal_spec(school, CLASS, SUBJECT, lessons(school), today=date(2026, 9, 2))
-    assert spec.tabs[0].open_ranges == (CellRange(Q1, 2, 4, 27, 5),)
+    assert spec.tabs[0].open_ranges == (CellRange(Q1, FIRST, 4, 30, 5),)
     assert spec.tabs[4].open_ranges == (CellRange("Уроки", 2, 3, 3, 7),)
     assert all(t.open_ranges == () for t in spec.tabs[1:4])
 
 
 def test_open_ranges_skip_non_pupil_rows(school, grids) -> None:
     """A junk row between pupils (after sorting) is never opened."""
-    grid = insert_row(grids[Q1], 10, ["", "", "итого"])
+    grid = insert_row(grids[Q1], 13, ["", "", "итого"])
     reading = parse(school, damaged(grids, Q1, grid))
     first = lessons(school)[0]
     ranges = open_ranges(reading.map, lessons(school), {first.day}, (), info_days=())
-    assert ranges[Q1] == [CellRange(Q1, 2, 3, 10, 4), CellRange(Q1, 11, 3, 28, 4)]
+    assert ranges[Q1] == [CellRange(Q1, FIRST, 3, 13, 4), CellRange(Q1, 14, 3, 31, 4)]
 
 
 # --------------------------------------------------------------------------- service cells
 
 
 def test_service_columns_land_at_current_positions(school, values, grids) -> None:
-    grid = sort_rows(grids[Q1], 2, key=lambda r: r[2], reverse=True)
+    grid = sort_rows(grids[Q1], FIRST, key=lambda r: r[2], reverse=True)
     grid = swap_cols(grid, 3, 5)
     reading = parse(school, damaged(grids, Q1, grid))
     pupil = school.pupils_in(CLASS)[0].id
@@ -680,7 +683,7 @@ def test_service_columns_land_at_current_positions(school, values, grids) -> Non
                 cells[(target.tab, target.start_row + r, target.start_col + c)] = value
     q1 = reading.map.periods[Q1]
     row = q1.rows[pupil]
-    assert cells[(Q1, 1, q1.columns[(first.day, first.lesson_no)])] == "Устный ответ"
+    assert cells[(Q1, TYPES, q1.columns[(first.day, first.lesson_no)])] == "Устный ответ"
     assert cells[(Q1, row, q1.average_col)] == "4,647"  # 4,65 would contradict the "4"
     assert cells[(Q1, row, q1.recommended_col)] == "4"
     other = school.pupils_in(CLASS)[1].id
@@ -699,7 +702,7 @@ def test_stale_updates_skip_what_is_already_there(school, grids) -> None:
     first = lessons(school)[0]
     service = ServiceValues(work_types={(first.day, first.lesson_no): "Устный ответ"})
     changed = stale_updates(fresh, render_service_columns(reading.map, service))
-    assert [u[0] for u in changed] == [CellRange(Q1, 1, 3, 2, 26)]
+    assert [u[0] for u in changed] == [CellRange(Q1, TYPES, 3, TYPES + 1, 26)]
 
 
 def test_average_shows_two_decimals_without_thresholds(school, grids) -> None:

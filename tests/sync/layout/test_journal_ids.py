@@ -66,7 +66,7 @@ def row_of(grid: Grid, pupil_id: str) -> int:
 
 
 def name_col(grid: Grid) -> int:
-    return find_col(grid, 0, RU.pupil)
+    return find_col(grid, 2, RU.pupil)  # the header row, under the dates' serials and months
 
 
 def of(values: JournalValues, *pupils: str) -> dict[tuple[str, date, int], object]:
