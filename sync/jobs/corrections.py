@@ -380,3 +380,15 @@ def _cell_writes(
 def _failed(summary: CorrectionsSummary, file_id: str, what: str, exc: BackendError) -> None:
     logger.warning("corrections: %s of %s failed: %s", what, file_id, type(exc).__name__)
     summary.errors.append(f"{file_id}: {what}: {type(exc).__name__}")
+
+
+def corrected_journals(tx: Tx, now: datetime) -> set[str]:
+    """Journal files whose cells a correction changed in the run at ``now`` (the next cycle
+    re-reads them so their findings and service cells follow the corrected value)."""
+    out: set[str] = set()
+    for c in tx.corrections():
+        if c.status is CorrectionStatus.APPLIED and c.processed_at == now:
+            record = tx.file_for(FileKind.JOURNAL, c.journal)
+            if record is not None:
+                out.add(record.id)
+    return out

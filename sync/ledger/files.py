@@ -62,6 +62,7 @@ class FilesPart(AuditLog):
         *,
         layout_version: int = 1,
         protections: Mapping[str, int] | None = None,
+        version: str | None = None,
     ) -> FileRecord:
         """Record a created spreadsheet (audited ``setup.created``); replaces an older file of the
         same kind+key (a re-created spreadsheet), whose tab hashes and ACL rows go with it."""
@@ -83,6 +84,7 @@ class FilesPart(AuditLog):
                 created_at=now,
                 layout_version=layout_version,
                 status=FileStatus.OK.value,
+                last_seen_version=version,
             )
         )
         if protections:
@@ -116,6 +118,10 @@ class FilesPart(AuditLog):
     def file_seen(self, file_id: str, version: str, now: datetime) -> None:
         """Remember the version read (so an unchanged file is not read again)."""
         self._update_file(file_id, last_seen_version=version, last_read_at=aware(now))
+
+    def file_version(self, file_id: str, version: str) -> None:
+        """The version the file has after the service's own writes (nothing new to read there)."""
+        self._update_file(file_id, last_seen_version=version)
 
     def set_file_status(
         self, file_id: str, status: FileStatus, *, layout_version: int | None = None

@@ -6,9 +6,10 @@ state); protection is xlsx sheet protection with the open cells unlocked (``xlsx
 ``private_folder`` set, the manifest and the private spreadsheets (the deputies' admin workbook)
 live there, out of the teachers' reach (the README lists each folder's OS permissions).
 
-* ``version`` = ``<mtime_ns>-<size>-<sha256 prefix>``; ``by_me`` = the content hash is the one
-  recorded after this backend's own last write. ``changes`` scans the files (a stat each, a hash
-  when mtime or size moved), stamping each change with the next sequence number of the token.
+* ``version`` = ``<mtime_ns>-<size>-<sha256 prefix>``; ``own_versions``: the version after own
+  writes made one on another (``io``); ``by_me``: the content hash is the own last write's.
+  ``changes`` scans the files (a stat each, a hash when mtime or size moved), stamping each change
+  with the next sequence number of the token.
 * Writes are atomic (``files``) and refused with :class:`~sync.backends.protocol.FileBusy` while a
   spreadsheet program's lock file is beside the file or the file changed under us; reads of an open
   file are allowed; bytes that do not parse are ``FileBusy`` while fresh, then damaged (``io``).
@@ -68,10 +69,8 @@ TRASH = ".trash"
 
 
 class LocalBackend:
-    """Spreadsheets as ``.xlsx`` files in ``folder`` (created if missing).
-
-    ``settle_seconds`` and ``serializer``: see :class:`sync.backends.local.io.SheetFiles`.
-    """
+    """Spreadsheets as ``.xlsx`` files in ``folder`` (created if missing); ``settle_seconds``
+    and ``serializer``: see :class:`sync.backends.local.io.SheetFiles`."""
 
     def __init__(self, folder: Path | str, *, principal: str = "service",
                  settle_seconds: float = 120.0, serializer: Serializer = xlsx.save,
@@ -99,14 +98,16 @@ class LocalBackend:
     @classmethod
     def from_settings(cls, settings: Any, clock: Callable[[], datetime] | None = None
                       ) -> LocalBackend:
-        """Production construction from ``config.school.BackendSettings``; ``clock`` is the
-        service's."""
+        """Production construction from ``config.school.BackendSettings`` (the service's clock)."""
         if settings.folder is None:
             raise BackendError("the local backend needs a folder",
                                hint="set backend.folder in school.toml")
         return cls(settings.folder, clock=clock, private_folder=settings.private_folder)
 
     # ---- change feed ----------------------------------------------------------------------
+
+    def own_versions(self, seen: Mapping[str, str | None]) -> dict[str, str | None]:
+        return self._files.own_versions(seen)
 
     def start_token(self) -> str:
         with self._lock:
@@ -386,10 +387,11 @@ class LocalBackend:
             wb = self._files.parse(file_id, path, data, stamp)
             try:
                 result = change(wb, entry)
-                entry.own_hash = self._files.save(file_id, path, wb, stamp)
+                entry.own_hash = self._files.save(file_id, path, wb, stamp, before=data)
                 self._store.save(manifest)
             except BaseException:
                 self._store.forget()
+                self._files.own.pop(file_id, None)
                 raise
             return result
 
