@@ -218,6 +218,12 @@ class FilesPart(AuditLog):
         """The canonical text of the open ranges last set on a file ("" or None: unknown)."""
         return self.state_get(OPEN_RANGES_KEY.format(file_id=file_id))
 
+    def open_ranges_set_at(self, file_id: str) -> datetime | None:
+        """When the open ranges last set on a file were recorded (its protection landed)."""
+        key = OPEN_RANGES_KEY.format(file_id=file_id)
+        found = self._db.execute(select(t.state.c.updated_at).where(t.state.c.key == key)).scalar()
+        return found
+
     def record_open_ranges(self, file_id: str, ranges: OpenRanges | None, now: datetime) -> None:
         """Remember the ranges just set on a file (after ``create``/``set_open_ranges``); None
         forgets them, so the next lock run sets every tab's open cells again."""
