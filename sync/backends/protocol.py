@@ -253,8 +253,15 @@ class Backend(Protocol):
         """Files changed since ``token`` (one entry per file, newest state) and the next token."""
         ...
 
+    def own_versions(self, seen: Mapping[str, str | None]) -> dict[str, str | None]:
+        """For each file this backend changed since the last call: its version now if it was at
+        ``seen[file]`` before and nobody else changed it since, else None; no call, and it
+        restarts. The sync recognises its own writes by these versions."""
+        ...
+
     def create(self, spec: SpreadsheetSpec) -> FileInfo:
-        """Create a spreadsheet laid out as ``spec`` (values, formats, validation, protection)."""
+        """Create a spreadsheet laid out as ``spec`` (values, formats, validation, protection);
+        the ``version`` returned is the new file's after its layout."""
         ...
 
     def tabs(self, file_id: str) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from sync.cli.show import Status, configure_logging, count_files, echo_lines
 if TYPE_CHECKING:
     from config.school import School
     from sync.backends.protocol import Backend
+    from sync.ledger.ledger import Tx
 
 
 @click.command()
@@ -70,7 +72,8 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
                 {"file": fid, "kind": by_id[fid].kind.value if fid in by_id else "?",
                  "key": by_id[fid].key if fid in by_id else "?",
                  "since": since.astimezone(school.timezone).isoformat(timespec="minutes"),
-                 "hours": round((now - since).total_seconds() / 3600, 1)}
+                 "hours": round((now - since).total_seconds() / 3600, 1),
+                 "open_days": open_days(school, tx, fid, now)}
                 for fid, since in sorted(tx.pending_locks().items(), key=lambda kv: kv[1])
             ]
             late = [
@@ -125,6 +128,21 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
         raise click.exceptions.Exit(EXIT_FILES_FAILED)
 
 
+def open_days(school: School, tx: Tx, file_id: str, now: datetime) -> list[dict[str, str]]:
+    """The past days a pending journal's protection still leaves open, and when each closed."""
+    from sync.jobs.closing import unprotected
+    from sync.jobs.journal_sync import journal_refs
+
+    record, landed = tx.file(file_id), tx.open_ranges_set_at(file_id)
+    ref = journal_refs(school, [record]).get(file_id) if record else None
+    if ref is None or landed is None:
+        return []
+    days = unprotected(school, tx, ref.key, ref.class_id, ref.lessons, landed, now)
+    return [{"day": day.isoformat(),
+             "closed": closed.astimezone(school.timezone).isoformat(timespec="minutes")}
+            for day, closed in days.items()]
+
+
 @click.group()
 def audit() -> None:
     """The audit log: an append-only SHA-256 hash chain of everything the ledger accepted.
@@ -138,28 +156,51 @@ def audit() -> None:
 @audit.command(name="verify")
 @config_option
 @json_option
+@click.option("--reanchor", is_flag=True,
+              help="Anchor the current head anew when the anchor file is missing (only when "
+                   "everything else verifies).")
 @verbose_option
-def audit_verify(config_path: Path, as_json: bool, verbose: int) -> None:
+def audit_verify(config_path: Path, as_json: bool, reanchor: bool, verbose: int) -> None:
     """Prove the ledger: re-walk the audit chain, check that the current entries, period marks,
     lessons, absences and locks are what its events sealed, and that the chain still holds the
     head anchored outside the ledger's folder ([ledger] anchor). Exit code 1 prints one line per
-    problem, naming the event, or the table and row (or the partition) that does not fit.
+    problem, naming the event, or the table and row (or the partition) that does not fit; a
+    missing anchor file is such a problem, and is anchored anew only with --reanchor.
 
     \b
     Example:
         ejournal audit verify --config demo-school/school.toml
     """
     configure_logging(verbose)
+    from sync.jobs.service import wall_clock
+    from sync.ledger.anchor import missing
     from sync.ledger.ledger import Ledger
 
     school = school_from(config_path)
-    with Ledger.open(ledger_path_of(school), anchor=school.anchor_path) as ledger:
+    with Ledger.open(ledger_path_of(school), anchor=school.anchor_path,
+                     make_anchor=False) as ledger:
         result = ledger.verify()
-    report = result.report
+        report = result.report
+        lost = missing(school.anchor_path, report.events) if report.events else None
+        if reanchor and lost is not None and report.problems == (lost,):
+            ledger.anchor_if_missing(wall_clock(school)())
+            if not as_json:
+                click.echo(f"Anchored anew: head {report.head} of {report.events} events in "
+                           f"{school.anchor_path}")
+            report = ledger.verify().report
     if as_json:
         print_json({"ok": report.ok, "events": report.events, "head": report.head,
                     "rows": result.rows, "anchor": str(school.anchor_path),
                     "first_bad_event": report.first_bad_id, "problems": list(report.problems)})
+    if lost is not None and report.problems == (lost,):  # nothing else wrong
+        if not as_json:
+            click.echo(f"Problem: {lost}")
+        raise StoreError(
+            "audit failed: the audit anchor is missing",
+            "if the anchor file was lost (not removed by someone who could change the ledger),"
+            " compare the ledger with a backup (`ejournal backup --list`), then anchor its current"
+            " head anew with `ejournal audit verify --reanchor`",
+        )
     if not report.ok:
         for line in report.problems if not as_json else ():
             click.echo(f"Problem: {line}")

@@ -49,6 +49,7 @@ from sync.cli.show import (
     lock_lines,
     setup_lines,
 )
+from sync.jobs.signatures import place_problem
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -100,6 +101,13 @@ def check(config_path: Path, verbose: int) -> None:
     click.echo(f"Config version: {school.config_version}")
     for warning in school.warnings:
         click.echo(f"Warning: {warning}")
+    if place_problem(school):
+        click.echo("Warning: school.toml: field backend.private_folder: not set, so the admin "
+                   "workbook («Исправления») lives in the teachers' folder, where anyone who "
+                   "keeps a journal could sign a row: no correction is applied")
+        click.echo('Hint: set private_folder = "var/private" under [backend] (a folder only the '
+                   "deputies and the service's user may write; see the README's Locks section) "
+                   "and move the admin workbook there")
     click.echo("OK: configuration is valid.")
 
 

@@ -252,6 +252,8 @@ class Status:
         for lock in self.locks_pending:
             out.append(f"  {lock['kind']} {lock['key']} (file {lock['file']}) since "
                        f"{lock['since']} ({lock['hours']} h)")
+            for day in lock.get("open_days", []):
+                out.append(f"    {day['day']} still open in the file, closed {day['closed']}")
         out.append(f"Teachers' board: {self._board()}")
         out.append("Last runs:")
         for run in self.runs:

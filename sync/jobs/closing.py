@@ -3,8 +3,9 @@
 When a window closes — a lesson day's "Уроки" facts and marks at ``day_end``, marks with a grace at
 its end, a period's marks at the end of the period-mark window — the ledger accepts no value read
 afterwards unless that read proves the value was there before the window closed: the file's last
-modification, asked right AFTER the read (Drive's ``modifiedTime``; the local file's mtime), is
-not later than the closing moment, so what was read is the file as it stood when the window closed.
+modification, asked right AFTER the read (Drive's ``modifiedTime``; locally when the service
+first saw the content), is not later than the closing moment, so what was read is the file as it
+stood when the window closed.
 
 The first read after a window closed locks it in the ledger, proven or not (``sync_journal``):
 what a proven read shows is accepted, then locked; what an unproven read shows differently from the
@@ -95,6 +96,19 @@ def due_at(school: School, tx: Tx, journal: str, class_id: str, lessons: list[Le
         if closes <= at and name not in locked:
             due.periods[name] = closes
     return due
+
+
+def unprotected(school: School, tx: Tx, journal: str, class_id: str, lessons: list[Lesson],
+                landed: datetime, at: datetime) -> dict[date, datetime]:
+    """Past days whose cells a journal's protection, last set at ``landed``, still leaves open at
+    ``at`` (open then, closed by now), each with the moment it closed (``ejournal status``)."""
+    windows = windows_of(school, tx, journal, class_id, lessons)
+    out: dict[date, datetime] = {}
+    for day in {x.day for x in lessons}:
+        for opens, closes in (windows.marks[day], windows.info[day]):
+            if opens <= landed < closes <= at:
+                out[day] = min(out.get(day, closes), closes)
+    return dict(sorted(out.items()))
 
 
 def absence_days_due(school: School, class_id: str, at: datetime, locked: AbstractSet[date]

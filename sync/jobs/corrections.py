@@ -91,7 +91,7 @@ def process_corrections(svc: Service, grid: Grid, *, now: datetime,
     summary = CorrectionsSummary(rows=len(rows))
     with svc.ledger.snapshot() as tx:
         admin = _admin_file(tx)
-        signatures = Signatures.load(tx, signer, school.deputy_emails)
+        signatures = Signatures.load(tx, signer, svc)
         decisions = _decide(rows, tx, now.date(), svc, signatures)
         journals = {
             d.row.journal: tx.file_for(FileKind.JOURNAL, d.row.journal)
@@ -380,3 +380,15 @@ def _cell_writes(
 def _failed(summary: CorrectionsSummary, file_id: str, what: str, exc: BackendError) -> None:
     logger.warning("corrections: %s of %s failed: %s", what, file_id, type(exc).__name__)
     summary.errors.append(f"{file_id}: {what}: {type(exc).__name__}")
+
+
+def corrected_journals(tx: Tx, now: datetime) -> set[str]:
+    """Journal files whose cells a correction changed in the run at ``now`` (the next cycle
+    re-reads them so their findings and service cells follow the corrected value)."""
+    out: set[str] = set()
+    for c in tx.corrections():
+        if c.status is CorrectionStatus.APPLIED and c.processed_at == now:
+            record = tx.file_for(FileKind.JOURNAL, c.journal)
+            if record is not None:
+                out.add(record.id)
+    return out

@@ -6,10 +6,11 @@ Order and crash story (DESIGN.md §2, the phase-2 contract):
 0. ``substitutions``: the day's substitutes get (and lose) writer access to their journals
    (``sync.jobs.substitutions``; no call unless one is due; a grant waits for the day's lock job).
 1. ``changes``: the ledger state ``changes_token`` holds the backend's token; without one (the first
-   cycle) a token is taken and every registered file counts as changed. Own writes (``by_me``) are
-   not re-read, unless the file is on the ledger's dirty list (``sync.dirty``: its last handling
-   is unfinished). A removed file is rebuilt from the ledger; a damaged one is set aside first
-   (``sync.jobs.file_failures``).
+   cycle) a token is taken and every registered file counts as changed. A file whose version is
+   the one the ledger expects after its own writes (``sync.jobs.own_writes``) is not re-read,
+   unless it is on the ledger's dirty list (``sync.dirty``: its last handling is unfinished); any
+   other version is someone else's change. A removed file is rebuilt from the ledger; a damaged
+   one is set aside first (``sync.jobs.file_failures``).
 2. ``read``: one ``backend.read`` per journal to handle (``journal_sync.read_journal``), per class
    spreadsheet ("Посещаемость": ``class_sync.read_class``) and of the admin spreadsheet's
    "Исправления" when it changed or corrections wait; before any ledger work.
@@ -36,7 +37,7 @@ each file's read and write) with the step's name — a seam for tests that kill 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -52,7 +53,7 @@ from sync.jobs.class_sync import (
     sync_class,
     write_class,
 )
-from sync.jobs.corrections import process_corrections
+from sync.jobs.corrections import corrected_journals, process_corrections
 from sync.jobs.diaries import diary_budget, run_diaries
 from sync.jobs.file_failures import file_failed, rebuild_files
 from sync.jobs.journal_sync import (
@@ -66,13 +67,14 @@ from sync.jobs.journal_sync import (
     write_plan,
 )
 from sync.jobs.locking import run_locks
+from sync.jobs.own_writes import remember_own_writes
 from sync.jobs.service import Service
 from sync.jobs.signatures import signer_of_read
 from sync.jobs.substitutions import run_substitutions
 from sync.jobs.summary import CycleSummary, FileProblem, calls_delta, describe
 from sync.layout.labels import RU, Labels
 from sync.ledger.ledger import Tx
-from sync.ledger.model import CorrectionStatus, FileKind, FileRecord
+from sync.ledger.model import FileKind, FileRecord
 from sync.ledger.state import CHANGES_TOKEN_KEY, CORRECTIONS_DEFERRED_KEY
 
 log = logging.getLogger(__name__)
@@ -123,8 +125,9 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
     with svc.ledger.snapshot() as tx:
         dirty = tx.dirty_files()  # after the retries: they add their follow-ups
     summary.substitutions = run_substitutions(svc, now, summary.errors, grant=grant,
-                                              hold=_keys(files, pending))
+                                              hold={f.key for f in files if f.id in pending})
     step("start")
+    remember_own_writes(svc)  # before the feed: its versions include those changes
 
     try:
         infos = None
@@ -163,7 +166,9 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
             class_plans.append(sync_class(tx, svc, class_read, now))
             summary.tally.add(class_plans[-1].tally)
         handled = {r.ref.file.id for r in reads} | {r.file.id for r in class_reads}
-        for file_id in handled:
+        if work.admin is not None and admin_grid is not None:
+            handled.add(work.admin.id)
+        for file_id in handled | work.diaries:  # what the ledger has taken in (or re-renders)
             version = work.versions.get(file_id)
             if version:
                 tx.file_seen(file_id, version, now)
@@ -196,16 +201,13 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
         for class_plan in class_plans:
             if class_plan.file.id in done:
                 record_class(tx, class_plan, now)
-        again = _corrected(tx, now) if (summary.corrections or {}).get("applied") else set()
+        again = corrected_journals(tx, now) if (summary.corrections or {}).get("applied") else set()
         again |= {p.ref.file.id for p in written  # a hidden id put back: read its row next time
                   if any(t.id_fixes for t in p.reading.map.periods.values())}
         tx.set_dirty_files((tx.dirty_files() - done) | again, now)
+    remember_own_writes(svc)
     step("recorded")
     return _finish(svc, summary, run_id, before)
-
-
-def _keys(files: list[FileRecord], ids: Collection[str]) -> set[str]:
-    return {f.key for f in files if f.id in ids}
 
 
 def _retry_locks(svc: Service, summary: CycleSummary, pending: set[str], labels: Labels
@@ -238,14 +240,15 @@ def _decide(svc: Service, files: list[FileRecord], feed: dict[str, FileInfo | No
         if info is not None and info.removed:
             work.rebuild.append(record)
             continue
-        wanted = record.id in dirty or (in_feed and (info is None or not info.by_me))
+        foreign = info is not None and info.version != record.last_seen_version
+        wanted = record.id in dirty or (in_feed and (info is None or foreign))
         if record.kind is FileKind.ADMIN and (wanted or waiting):
             work.admin = record
         elif wanted and record.id in refs:
             work.journals.append(refs[record.id])
         elif wanted and record.id in classes:
             work.classes.append(record)
-        elif record.kind is FileKind.DIARY and info is not None and not info.by_me:
+        elif record.kind is FileKind.DIARY and foreign:
             work.diaries.add(record.id)
     return work
 
@@ -356,15 +359,6 @@ def _diaries(svc: Service, edited: set[str], summary: CycleSummary, now: datetim
     summary.failed += [FileProblem(f"diary of pupil {pid}", e) for pid, e in result.failed]
 
 
-def _corrected(tx: Tx, now: datetime) -> set[str]:
-    """Journal files whose cells a correction changed in this cycle (processed at ``now``)."""
-    out: set[str] = set()
-    for c in tx.corrections():
-        if c.status is CorrectionStatus.APPLIED and c.processed_at == now:
-            record = tx.file_for(FileKind.JOURNAL, c.journal)
-            if record is not None:
-                out.add(record.id)
-    return out
 
 
 def _finish(svc: Service, summary: CycleSummary, run_id: int, before: dict[str, float]

@@ -51,6 +51,7 @@ from sync.jobs.journal_sync import (
     read_journal,
     sync_journal,
 )
+from sync.jobs.own_writes import remember_own_writes
 from sync.jobs.service import Service
 from sync.jobs.spreadsheets import ledger_values
 from sync.jobs.substitutions import run_substitutions
@@ -108,13 +109,13 @@ def run_locks(svc: Service, *, labels: Labels = RU, only: Collection[str] | None
     follow_up: set[str] = set()
     for ref in refs.values():
         try:
-            if _lock_journal(svc, ref, now, summary, labels, ref.file.id in unread):
+            if _lock_journal(svc, ref, now, summary, labels, unread.get(ref.file.id)):
                 follow_up.add(ref.file.id)
         except (BackendError, LayoutError) as exc:
             _failed(summary, ref.file.id, exc)
     for record in classes:
         try:
-            if _lock_class(svc, record, now, summary, labels, record.id in unread):
+            if _lock_class(svc, record, now, summary, labels, unread.get(record.id)):
                 follow_up.add(record.id)
         except (BackendError, LayoutError) as exc:
             _failed(summary, record.id, exc)
@@ -126,6 +127,7 @@ def run_locks(svc: Service, *, labels: Labels = RU, only: Collection[str] | None
                                                   hold=held)
     if only is None:
         _new_week(svc, summary, now)
+    remember_own_writes(svc)
     summary.api_calls = calls_delta(before, svc.api_calls())
     summary.finished = svc.now()
     with svc.ledger.transaction() as tx:
@@ -157,25 +159,27 @@ def _new_week(svc: Service, summary: LockSummary, now: datetime) -> None:
         summary.failed += [FileProblem(f"diary of pupil {pid}", e) for pid, e in result.failed]
 
 
-def _unread_changes(svc: Service, summary: LockSummary) -> set[str]:
-    """Files someone else changed since the sync cycle last read the change feed — a peek: the
-    cycle's token stays where it is. This job reads them before it writes their protection: after
-    its own write the feed would name the service as the last to change the file, and the
-    teacher's change would wait for the next one (or, in a window closing meanwhile, be late)."""
+def _unread_changes(svc: Service, summary: LockSummary) -> dict[str, str]:
+    """Files someone else changed since the sync cycle last read the change feed (their version
+    is not the one the ledger expects after its own writes, ``sync.jobs.own_writes``), with that
+    version — a peek: the cycle's token stays where it is. This job reads them before it writes
+    their protection, so a teacher's change never waits behind the service's own write."""
+    remember_own_writes(svc)
     with svc.ledger.snapshot() as tx:
         token = tx.state_get(CHANGES_TOKEN_KEY)
+        seen = {f.id: f.last_seen_version for f in tx.files()}
     if not token:
-        return set()
+        return {}
     try:
         infos, _ = svc.backend.changes(token)
     except BackendError as exc:
         summary.errors.append(f"change list: {describe(exc)}")
-        return set()
-    return {info.id for info in infos if not info.by_me and not info.removed}
+        return {}
+    return {i.id: i.version for i in infos if not i.removed and i.version != seen.get(i.id)}
 
 
 def _lock_journal(svc: Service, ref: JournalRef, now: datetime, summary: LockSummary,
-                  labels: Labels, unread: bool = False) -> bool:
+                  labels: Labels, unread: str | None = None) -> bool:
     """If something of the journal closed and is not locked yet, or it changed since the last
     read (``unread``): ONE read (the proof asked right after it when something closed), taken
     into the ledger, which locks by time (``sync_journal``); then the protection set where it
@@ -189,6 +193,8 @@ def _lock_journal(svc: Service, ref: JournalRef, now: datetime, summary: LockSum
         read = read_journal(svc, ref, labels)
         with svc.ledger.transaction() as tx:
             plan = sync_journal(tx, svc, read, now, labels)
+            if unread:  # the version the change feed named: taken in
+                tx.file_seen(ref.file.id, unread, now)
         summary.tally.add(plan.tally)
         summary.days_locked += plan.locks.days
         summary.lessons_locked += plan.locks.lessons
@@ -226,7 +232,7 @@ def _protect_journal(svc: Service, ref: JournalRef, now: datetime, summary: Lock
 
 
 def _lock_class(svc: Service, file: FileRecord, now: datetime, summary: LockSummary,
-                labels: Labels, unread: bool = False) -> bool:
+                labels: Labels, unread: str | None = None) -> bool:
     """A class spreadsheet as a journal: if attendance days closed and are not locked yet, ONE
     read (the proof asked right after it) taken into the ledger, which locks by time
     (``sync_class``); then its open attendance days set where they moved. True if the next cycle
@@ -240,6 +246,8 @@ def _lock_class(svc: Service, file: FileRecord, now: datetime, summary: LockSumm
         read = read_class(svc, file, labels)
         with svc.ledger.transaction() as tx:
             plan = sync_class(tx, svc, read, now)
+            if unread:
+                tx.file_seen(file.id, unread, now)
         summary.tally.add(plan.tally)
         summary.absence_reasons_locked += plan.reasons_locked
         summary.absence_days_locked += plan.days_locked

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from rules.errors import BackendError, LayoutError, RateLimited
+from sync.jobs.own_writes import remember_own_writes
 from sync.jobs.repair import rebuild_file
 from sync.jobs.service import Service
 from sync.jobs.sharing import reconcile_acl, wanted_roles
@@ -149,6 +150,7 @@ def run_setup(
             summary.stopped = f"{in_a_row} files failed in a row: fix the cause, run setup again"
             break
 
+    remember_own_writes(svc)  # the sharing written after each create
     summary.api_calls = {k: v - before.get(k, 0) for k, v in svc.api_calls().items()}
     with svc.ledger.transaction() as tx:
         if summary.complete:

@@ -162,7 +162,8 @@ def create_file(
     info = svc.backend.create(spec)
     wanted = wanted_roles(svc, kind, key, now)
     with svc.ledger.transaction() as tx:
-        record = tx.register_file(info.id, kind, key, info.name, now, protections=info.protections)
+        record = tx.register_file(info.id, kind, key, info.name, now, protections=info.protections,
+                                  version=info.version)
         tx.set_desired_acl(info.id, wanted, now)
         if kind in (FileKind.JOURNAL, FileKind.CLASS):  # the lock job moves them only when
             # they differ from these

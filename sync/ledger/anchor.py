@@ -7,7 +7,9 @@ event with the anchored hash (a chain rewritten with recomputed hashes, or cut a
 ``audit.head`` fixed, no longer does), and ``audit verify`` and ``status`` report the same check.
 ``ejournal restore`` re-anchors deliberately. The anchor protects only as far as whoever can write the
 ledger cannot write the anchor: give its folder to another user, another disk or another machine
-(README). A missing anchor is written anew from the current head, with a warning in the log.
+(README). ``audit verify`` reports a missing anchor of a chain that has events (:func:`missing`) and
+re-anchors only when asked (``--reanchor``); the other commands write a missing anchor anew from the
+current head, with a warning in the log.
 
 Every file of the ledger (the database, its ``-wal``/``-shm``, backups, the anchor) is created
 0600 whatever the process umask: the database file is created empty before SQLite opens it
@@ -120,6 +122,14 @@ def head_mark(db: sqlite3.Connection) -> Mark | None:
     """The newest event of the chain behind a plain sqlite3 connection (None when empty)."""
     row = db.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
     return Mark(int(row[0]), str(row[1])) if row else None
+
+
+def missing(path: Path, events: int) -> str:
+    """The problem of a chain of ``events`` events whose anchor file is gone."""
+    return (
+        f"the audit anchor {path} is missing: the chain's head ({events} events) cannot be"
+        " checked against it — a forged chain would look the same"
+    )
 
 
 def problem(db: sqlite3.Connection, mark: Mark, source: str) -> str | None:

@@ -62,6 +62,7 @@ class FilesPart(AuditLog):
         *,
         layout_version: int = 1,
         protections: Mapping[str, int] | None = None,
+        version: str | None = None,
     ) -> FileRecord:
         """Record a created spreadsheet (audited ``setup.created``); replaces an older file of the
         same kind+key (a re-created spreadsheet), whose tab hashes and ACL rows go with it."""
@@ -83,6 +84,7 @@ class FilesPart(AuditLog):
                 created_at=now,
                 layout_version=layout_version,
                 status=FileStatus.OK.value,
+                last_seen_version=version,
             )
         )
         if protections:
@@ -116,6 +118,10 @@ class FilesPart(AuditLog):
     def file_seen(self, file_id: str, version: str, now: datetime) -> None:
         """Remember the version read (so an unchanged file is not read again)."""
         self._update_file(file_id, last_seen_version=version, last_read_at=aware(now))
+
+    def file_version(self, file_id: str, version: str) -> None:
+        """The version the file has after the service's own writes (nothing new to read there)."""
+        self._update_file(file_id, last_seen_version=version)
 
     def set_file_status(
         self, file_id: str, status: FileStatus, *, layout_version: int | None = None
@@ -211,6 +217,12 @@ class FilesPart(AuditLog):
     def recorded_open_ranges(self, file_id: str) -> str | None:
         """The canonical text of the open ranges last set on a file ("" or None: unknown)."""
         return self.state_get(OPEN_RANGES_KEY.format(file_id=file_id))
+
+    def open_ranges_set_at(self, file_id: str) -> datetime | None:
+        """When the open ranges last set on a file were recorded (its protection landed)."""
+        key = OPEN_RANGES_KEY.format(file_id=file_id)
+        found = self._db.execute(select(t.state.c.updated_at).where(t.state.c.key == key)).scalar()
+        return found
 
     def record_open_ranges(self, file_id: str, ranges: OpenRanges | None, now: datetime) -> None:
         """Remember the ranges just set on a file (after ``create``/``set_open_ranges``); None

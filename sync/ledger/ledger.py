@@ -102,11 +102,13 @@ class Ledger:
         migrations: Sequence[Migration] = MIGRATIONS,
         now: datetime | None = None,
         anchor: Path | None = None,
+        make_anchor: bool = True,
     ) -> Ledger:
         """Open (creating folder and file if needed) and migrate the ledger at ``path``.
 
         ``now`` stamps applied migrations (the service clock if omitted: schema bookkeeping only).
-        ``anchor``: the file the chain head is anchored in (see the module); written now if missing.
+        ``anchor``: the file the chain head is anchored in (see the module); written now if missing
+        unless ``make_anchor`` is False (``audit verify`` reports it missing instead).
         """
         path = Path(path)
         try:
@@ -129,7 +131,8 @@ class Ledger:
             with translate(path), engine.connect() as connection:
                 sealed = seals.has_seals(raw_of(connection))
             ledger = cls(path, engine, sealed=sealed, anchor=anchor)
-            ledger._anchor_if_missing(now)
+            if make_anchor:
+                ledger.anchor_if_missing(now)
         except BaseException:
             engine.dispose()
             raise
@@ -229,7 +232,8 @@ class Ledger:
         except StoreError as exc:
             logger.error("ledger %s: the audit anchor was not updated: %s", self.path, exc.message)
 
-    def _anchor_if_missing(self, now: datetime | None) -> None:
+    def anchor_if_missing(self, now: datetime | None) -> None:
+        """Anchor the current head when the anchor file is missing (``audit verify --reanchor``)."""
         if self.anchor is None or anchors.read_mark(self.anchor) is not None:
             return
         with self.snapshot() as tx:

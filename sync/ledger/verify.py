@@ -184,6 +184,8 @@ def verify_database(
     if anchor_path is not None:
         mark = anchor.read_mark(anchor_path)
         trouble = anchor.problem(db, mark, f"anchored in {anchor_path}") if mark else None
+        if mark is None and chain.events:
+            trouble = anchor.missing(anchor_path, chain.events)
         if trouble:
             lines.append(trouble)
     listed = (*lines, *problems.listed())

@@ -14,7 +14,7 @@ Call budgets (counted by the emulator in the tests):
   ``replace_tabs`` = one ``batchUpdate`` (the last two read the tab ids first when this process
   has not seen them; ``replace_tabs`` re-reads them once if they turn out stale);
 * ``changes`` = one Drive call per 1000 changes; ``start_token``, ``info``, ``delete``,
-  ``grants`` (per 100), ``grant``, ``revoke`` = one Drive call each.
+  ``grants`` (per 100), ``grant``, ``revoke`` = one Drive call each; ``own_versions`` = none.
 
 Every error is already a ``rules.errors`` type when it leaves ``sync.backends.google.http``.
 """
@@ -39,6 +39,7 @@ from sync.backends.google import drive, upload
 from sync.backends.google.auth import Connection, build_client
 from sync.backends.google.drive import ALL_DRIVES, FILE_FIELDS, file_url
 from sync.backends.google.http import BadRequest, ProjectHTTPClient, short_path
+from sync.backends.google.own_changes import OwnChanges
 from sync.backends.google.sheet_requests import (
     cell_range,
     new_sheet_ids,
@@ -82,6 +83,7 @@ class GoogleBackend:
         self.rng = rng or random.Random()
         self._sheet_ids: dict[str, dict[str, int]] = {}  # file → tab title → sheetId
         self._protections: dict[str, dict[str, tuple[int, int]]] = {}  # → (sheetId, rangeId)
+        self._own = OwnChanges()
 
     @classmethod
     def from_settings(cls, settings: Any, environ: Mapping[str, str] | None = None
@@ -121,7 +123,9 @@ class GoogleBackend:
         return data if isinstance(data, dict) else {}
 
     def _batch(self, file_id: str, requests: list[dict[str, Any]]) -> dict[str, Any]:
-        return self._call("post", SPREADSHEET_BATCH_UPDATE_URL % file_id, body={"requests": requests})
+        with self._own.change(file_id):
+            return self._call("post", SPREADSHEET_BATCH_UPDATE_URL % file_id,
+                              body={"requests": requests})
 
     def _remember(self, file_id: str, sheets: Sequence[Mapping[str, Any]]) -> None:
         ids = {s["properties"]["title"]: int(s["properties"].get("sheetId", 0)) for s in sheets}
@@ -136,13 +140,15 @@ class GoogleBackend:
         """Changed files since ``token`` (latest state per file) and the next token."""
         return drive.changes(self._call, token, self.identities)
 
+    def own_versions(self, seen: Mapping[str, str | None]) -> dict[str, str | None]:
+        return self._own.versions(seen)  # no call (``sync.backends.google.own_changes``)
+
     # ---- files ----------------------------------------------------------------------------
 
     def create(self, spec: SpreadsheetSpec) -> FileInfo:
         """One Drive create + one batchUpdate; a half-made file is deleted again on failure.
 
-        The returned ``version`` is Drive's at creation (the layout write moves it once more;
-        ``by_me`` tells the change feed's entry for it apart from a teacher's edit).
+        The returned ``version`` is the one after the layout write (creation's plus one).
         """
         titles = [t.title for t in spec.tabs]
         if not titles:
@@ -171,6 +177,8 @@ class GoogleBackend:
         except BackendError:
             self._discard(file_id)
             raise
+        finally:
+            self._own.forget(file_id)
         by_id = dict(zip(ids, titles, strict=True))
         protections = protections_from_replies(requests, reply.get("replies", []), by_id)
         self._sheet_ids[file_id] = {title: sid for sid, title in by_id.items()}
@@ -178,7 +186,8 @@ class GoogleBackend:
                                       if t in protections}
         log.info("created spreadsheet %s with %d tabs", file_id, len(titles))
         info = drive.file_info(file_id, meta, self.identities)
-        return FileInfo(id=info.id, name=info.name, version=info.version, modified=info.modified,
+        version = str(int(info.version) + 1) if info.version.isdigit() else info.version
+        return FileInfo(id=info.id, name=info.name, version=version, modified=info.modified,
                         by_me=True, protections=protections)
 
     def _discard(self, file_id: str) -> None:
@@ -297,8 +306,9 @@ class GoogleBackend:
         if not data:
             return
         try:
-            self._call("post", SPREADSHEET_VALUES_BATCH_UPDATE_URL % file_id,
-                       body={"valueInputOption": "RAW", "data": data})
+            with self._own.change(file_id):
+                self._call("post", SPREADSHEET_VALUES_BATCH_UPDATE_URL % file_id,
+                           body={"valueInputOption": "RAW", "data": data})
         except BadRequest as exc:
             raise _tab_missing(file_id, [r.tab for r, _ in updates], exc) from exc
 
@@ -373,10 +383,12 @@ class GoogleBackend:
 
     def grant(self, file_id: str, email: str, role: Role) -> Grant:
         """Share with one Google account, without a notification e-mail; never ``anyone``."""
-        return drive.grant(self._call, file_id, email, role)
+        with self._own.change(file_id):  # Drive's version moves with the sharing too
+            return drive.grant(self._call, file_id, email, role)
 
     def revoke(self, file_id: str, grant_id: str) -> None:
-        drive.revoke(self._call, file_id, grant_id)
+        with self._own.change(file_id):
+            drive.revoke(self._call, file_id, grant_id)
 
 
 def _tab_missing(file_id: str, titles: Sequence[str], exc: BadRequest) -> BackendError:

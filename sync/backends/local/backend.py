@@ -6,8 +6,9 @@ state); protection is xlsx sheet protection with the open cells unlocked (``xlsx
 ``private_folder`` set, the manifest and the private spreadsheets (the deputies' admin workbook)
 live there, out of the teachers' reach (the README lists each folder's OS permissions).
 
-* ``version`` = ``<mtime_ns>-<size>-<sha256 prefix>``; ``by_me`` = the content hash is the one
-  recorded after this backend's own last write. ``changes`` scans the files (a stat each, a hash
+* ``version`` = ``<mtime_ns>-<size>-<sha256 prefix>``; ``modified`` = when a scan first saw the
+  content (never the mtime, which a save can set back); ``own_versions``: own writes chained
+  (``io``); ``by_me``: the own last write's hash. ``changes`` scans the files (a stat each, a hash
   when mtime or size moved), stamping each change with the next sequence number of the token.
 * Writes are atomic (``files``) and refused with :class:`~sync.backends.protocol.FileBusy` while a
   spreadsheet program's lock file is beside the file or the file changed under us; reads of an open
@@ -69,18 +70,15 @@ TRASH = ".trash"
 
 
 class LocalBackend:
-    """Spreadsheets as ``.xlsx`` files in ``folder`` (created if missing).
-
-    ``settle_seconds`` and ``serializer``: see :class:`sync.backends.local.io.SheetFiles`.
-    """
+    """Spreadsheets as ``.xlsx`` files in ``folder`` (created if missing); see ``io.SheetFiles``."""
 
     def __init__(self, folder: Path | str, *, principal: str = "service",
                  settle_seconds: float = 120.0, serializer: Serializer = xlsx.save,
                  clock: Callable[[], datetime] | None = None,
                  private_folder: Path | str | None = None) -> None:
         self.folder = Path(folder)
-        # where the manifest and the private (admin) spreadsheets live, out of the teachers' reach
-        self.private = Path(private_folder) if private_folder is not None else None
+        self.private = Path(private_folder) if private_folder is not None else None  # the admin's
+        self.keeps_private = self.private is not None  # corrections are trusted only then
         self.clock = clock or (lambda: datetime.now(UTC))  # stamps our own writes' mtime
         self.principal = principal
         self.writes_per_minute: int | None = None  # a folder has no quota
@@ -100,14 +98,16 @@ class LocalBackend:
     @classmethod
     def from_settings(cls, settings: Any, clock: Callable[[], datetime] | None = None
                       ) -> LocalBackend:
-        """Production construction from ``config.school.BackendSettings``; ``clock`` is the
-        service's."""
+        """Production construction from ``config.school.BackendSettings`` (the service's clock)."""
         if settings.folder is None:
             raise BackendError("the local backend needs a folder",
                                hint="set backend.folder in school.toml")
         return cls(settings.folder, clock=clock, private_folder=settings.private_folder)
 
     # ---- change feed ----------------------------------------------------------------------
+
+    def own_versions(self, seen: Mapping[str, str | None]) -> dict[str, str | None]:
+        return self._files.own_versions(seen)
 
     def start_token(self) -> str:
         with self._lock:
@@ -154,7 +154,7 @@ class LocalBackend:
                     entry.missing, entry.seen, entry.seq = True, "", seq
                     changed += 1
                 elif version is not None and (entry.missing or version != entry.seen):
-                    entry.missing, entry.seen, entry.seq = False, version, seq
+                    entry.observe(version, self.clock(), seq)
                     changed += 1
             if changed:
                 manifest.seq = seq
@@ -195,7 +195,8 @@ class LocalBackend:
             manifest.files[file_id] = FileEntry(
                 title=spec.name, path="/".join([*parts, path.name]), own_hash=digest, tabs=states,
                 options={"readers_cannot_copy": spec.readers_cannot_copy,
-                         "writers_can_share": spec.writers_can_share}, root=root)
+                         "writers_can_share": spec.writers_can_share}, root=root,
+                own_at=self.clock().isoformat())
             try:
                 self._save_manifest(manifest)
             except BaseException:
@@ -376,8 +377,7 @@ class LocalBackend:
 
     def _read(self, file_id: str) -> tuple[Path, bytes, Stamp]:
         path = self.path(file_id)
-        data, stamp = self._files.read(file_id, path)
-        return path, data, stamp
+        return (path, *self._files.read(file_id, path))
 
     def _modify(self, file_id: str, change: Callable[[Workbook, FileEntry], T]) -> T:
         """Load, change, save atomically and record the own-write hash — or change nothing."""
@@ -390,10 +390,12 @@ class LocalBackend:
             wb = self._files.parse(file_id, path, data, stamp)
             try:
                 result = change(wb, entry)
-                entry.own_hash = self._files.save(file_id, path, wb, stamp)
+                entry.own_hash = self._files.save(file_id, path, wb, stamp, before=data)
+                entry.own_at = self.clock().isoformat()
                 self._store.save(manifest)
             except BaseException:
                 self._store.forget()
+                self._files.own.pop(file_id, None)
                 raise
             return result
 

@@ -10,10 +10,11 @@ not readable by the service, ``BackendError`` otherwise.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -56,6 +57,9 @@ class SheetFiles:
         self.serializer = serializer
         self.clock = clock
         self.versions: dict[str, str] = {}  # file id → version after our own last write or hash
+        # file id → (version before our first write, version after our last) with nobody else's
+        # save in between: what ``own_versions`` answers
+        self.own: dict[str, tuple[str, str]] = {}
 
     def read(self, file_id: str, path: Path) -> tuple[bytes, Stamp]:
         """The file's bytes, read in one go (a consistent snapshot), and their stamp."""
@@ -85,9 +89,11 @@ class SheetFiles:
         except caps.TooLarge as exc:
             raise too_large(file_id, exc) from exc
 
-    def save(self, file_id: str, path: Path, wb: Workbook, stamp: Stamp | None) -> str:
+    def save(self, file_id: str, path: Path, wb: Workbook, stamp: Stamp | None,
+             before: bytes | None = None) -> str:
         """Atomic save; refused if a lock file appeared or the file moved since ``stamp`` was read
-        (None: the file must not exist yet). Returns the content's sha256."""
+        (None: the file must not exist yet). Returns the content's sha256. ``before``: the bytes
+        read at ``stamp``, to chain own writes (``own``)."""
 
         def unchanged() -> None:
             self.refuse_busy(file_id, path)
@@ -109,8 +115,20 @@ class SheetFiles:
                                hint="check that the sheets folder is writable and the disk is "
                                     "not full") from exc
         self.versions[file_id] = f"{st.st_mtime_ns}-{st.st_size}-{digest[:16]}"
+        if before is not None and stamp is not None:
+            was = f"{stamp[0]}-{stamp[1]}-{hashlib.sha256(before).hexdigest()[:16]}"
+            first, last = self.own.get(file_id, (was, was))
+            self.own[file_id] = (first if last == was else was, self.versions[file_id])
         log.debug("wrote file %s", file_id)
         return digest
+
+    def own_versions(self, seen: Mapping[str, str | None]) -> dict[str, str | None]:
+        """Per file written since the last call: the version after our writes if the first one
+        was made on ``seen[file]`` and each next one on the previous one's result."""
+        out = {fid: last if seen.get(fid) == first else None
+               for fid, (first, last) in self.own.items()}
+        self.own.clear()
+        return out
 
     def refuse_busy(self, file_id: str, path: Path) -> None:
         locks = lock_files(path)

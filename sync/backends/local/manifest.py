@@ -19,7 +19,7 @@ import os
 import secrets
 import shutil
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,19 +59,39 @@ class FileEntry:
     tabs: dict[str, TabState] = field(default_factory=dict)
     options: dict[str, bool] = field(default_factory=dict)
     root: str = SHEETS  # which folder ``path`` is relative to: SHEETS or PRIVATE
+    seen_at: str = ""  # when a scan first saw the content (hash) of ``seen``: the time proof
+    own_at: str = ""  # when the last own write was made (the service saw that content then)
 
     def info(self, file_id: str, version: str | None = None) -> FileInfo:
         """What the backend reports: ``version`` (default: the one seen at the last scan); by_me
-        when the content hash in the version is the hash of the backend's own last write."""
+        when the content hash in the version is the hash of the backend's own last write.
+
+        ``modified`` is when the service first saw this content (a scan's ``seen_at``, or its own
+        write's ``own_at``), never the file's mtime, which whoever saves the file can set back;
+        None for content the service has not seen yet."""
         if self.missing and version is None:
             return FileInfo(file_id, self.title, "", removed=True)
         version = version or self.seen
         if not version:  # not scanned yet
             return FileInfo(file_id, self.title, "")
-        mtime_ns, _, digest = version.split("-")
+        digest = version.rsplit("-", 1)[-1]
+        mine = bool(self.own_hash) and self.own_hash.startswith(digest)
+        stamps = [datetime.fromisoformat(at) for at, same in (
+            (self.seen_at, self.seen.rsplit("-", 1)[-1] == digest), (self.own_at, mine))
+            if at and same]
         return FileInfo(id=file_id, name=self.title, version=version,
-                        modified=datetime.fromtimestamp(int(mtime_ns) / 1e9, tz=UTC),
-                        by_me=bool(self.own_hash) and self.own_hash.startswith(digest))
+                        modified=min(stamps) if stamps else None, by_me=mine)
+
+    def observe(self, version: str, now: datetime, seq: int) -> None:
+        """A scan (change ``seq``) saw ``version``: a new content hash is stamped ``now`` (an
+        mtime moved alone keeps the stamp of the content)."""
+        if self.missing:
+            self.seen, self.missing = "", False
+        self.seq = seq
+        if not self.seen or self.seen.rsplit("-", 1)[-1] != version.rsplit("-", 1)[-1] \
+                or not self.seen_at:
+            self.seen_at = now.isoformat()
+        self.seen = version
 
 
 @dataclass(slots=True)
@@ -134,8 +154,9 @@ def to_json(m: Manifest) -> dict[str, Any]:
         "seq": m.seq,
         "files": {
             fid: {
-                "title": e.title, "path": e.path, "seen": e.seen, "seq": e.seq,
-                "own_hash": e.own_hash, "missing": e.missing, "options": e.options, "root": e.root,
+                "title": e.title, "path": e.path, "seen": e.seen, "seen_at": e.seen_at, "seq": e.seq,
+                "own_hash": e.own_hash, "own_at": e.own_at, "missing": e.missing,
+                "options": e.options, "root": e.root,
                 "grants": [{"id": g.id, "email": g.email, "role": g.role.value, "kind": g.kind}
                            for g in e.grants],
                 "tabs": {t: {"protected": s.protected, "open": [_range_to_json(r) for r in s.open],
@@ -159,7 +180,9 @@ def from_json(data: dict[str, Any]) -> Manifest:
         grants = [Grant(g["id"], g["email"], Role(g["role"]), g["kind"]) for g in e["grants"]]
         files[str(fid)] = FileEntry(
             title=str(e["title"]), path=str(e["path"]), seen=str(e["seen"]), seq=int(e["seq"]),
-            own_hash=str(e["own_hash"]), missing=bool(e["missing"]), grants=grants, tabs=tabs,
+            seen_at=str(e.get("seen_at", "")),
+            own_hash=str(e["own_hash"]), own_at=str(e.get("own_at", "")),
+            missing=bool(e["missing"]), grants=grants, tabs=tabs,
             options={str(k): bool(v) for k, v in e["options"].items()},
             root=PRIVATE if e.get("root") == PRIVATE else SHEETS)
     removed = {str(fid): RemovedEntry(str(r["title"]), str(r["trash_path"]), int(r["seq"]))

@@ -647,7 +647,8 @@ def test_manifest_json_round_trips_every_field(folder: Path) -> None:
         "Журнал", "a/Журнал.xlsx", "1-2-3", 5, "h" * 64, False,
         [Grant("g1", TEACHER, Role.WRITER)],
         {GRADES: TabState(True, [CellRange(GRADES, 2, 3, None, 4)], (10, 6))},
-        {"readers_cannot_copy": True})}, removed={"f0": RemovedEntry("Старый", ".trash/f0 x.xlsx", 6)})
+        {"readers_cannot_copy": True}, seen_at="2026-09-08T10:00:00+03:00",
+        own_at="2026-09-08T10:05:00+03:00")}, removed={"f0": RemovedEntry("Старый", ".trash/f0 x.xlsx", 6)})
     folder.mkdir()
     ManifestStore(folder).save(manifest)
     assert ManifestStore(folder).load() == manifest

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from config.school import default_anchor
 from rules.model import Finding, Location, Severity
 from sync.cli.main import main
 from sync.ledger.ledger import Ledger
@@ -40,7 +41,7 @@ def school_dir(tmp_path: Path) -> Path:
 def config(school_dir: Path) -> Path:
     """school.toml of a copy whose ledger (var/ledger.sqlite3) has a little history."""
     ledger_path = school_dir / "var" / "ledger.sqlite3"
-    with Ledger.open(ledger_path, now=NOW) as ledger:
+    with Ledger.open(ledger_path, now=NOW, anchor=default_anchor(ledger_path)) as ledger:
         build_history(ledger, 60)
         with ledger.transaction() as tx:
             tx.register_file("file-7b-math", FileKind.JOURNAL, JOURNAL, "Журнал", NOW)
@@ -332,3 +333,63 @@ def test_a_rewritten_chain_and_a_cut_tail_are_named_by_the_anchor(
     code, out, _ = run_cli("status", "--config", str(config), capsys=capsys)
     assert code == 0
     assert f"Audit anchor: {anchor} (DOES NOT MATCH — {lines[0]}; run `ejournal audit verify`)" in out
+
+
+def test_audit_verify_reports_a_missing_anchor_and_reanchors_only_when_asked(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    anchor = config.parent / "var-ledger.anchor"
+    path = config.parent / "var" / "ledger.sqlite3"
+    (events,) = rows(path, "SELECT count(*) FROM audit")[0]
+    anchor.unlink()  # lost, or taken away by whoever forged the chain
+    code, out, err = run_cli("audit", "verify", "--config", str(config), capsys=capsys)
+    assert code == 1
+    assert problem_lines(out) == [
+        f"the audit anchor {anchor} is missing: the chain's head ({events} events) cannot be"
+        " checked against it — a forged chain would look the same"]
+    assert "Error: audit failed: the audit anchor is missing" in err
+    assert "Hint: " in err and "`ejournal audit verify --reanchor`" in err
+    assert not anchor.exists()  # not re-made from a head nobody vouched for
+
+    sql(path, f"UPDATE entries SET value = '5' WHERE {KEY}")  # and the data was changed too
+    code, out, _ = run_cli("audit", "verify", "--reanchor", "--config", str(config),
+                           capsys=capsys)
+    assert code == 1 and len(problem_lines(out)) == 2 and not anchor.exists()
+
+
+def test_audit_verify_reanchor_anchors_a_ledger_that_otherwise_verifies(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    anchor = config.parent / "var-ledger.anchor"
+    path = config.parent / "var" / "ledger.sqlite3"
+    (last, head) = rows(path, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")[0]
+    anchor.unlink()
+    code, out, err = run_cli("audit", "verify", "--reanchor", "--config", str(config),
+                             capsys=capsys)
+    assert code == 0, err
+    assert out.startswith(f"Anchored anew: head {head} of ")
+    assert json.loads(anchor.read_text(encoding="utf-8"))["event"] == last
+    assert "Audit chain OK" in out
+
+
+def test_status_lists_the_past_days_a_pending_journal_still_leaves_open(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The protection last landed at 10:00 on 08.09 (that day's column open), then the lock job
+    failed from 00:15 on 09.09: 08.09 is still open in the file since its day_end (23:59)."""
+    ledger_path = config.parent / "var" / "ledger.sqlite3"
+    with Ledger.open(ledger_path, anchor=default_anchor(ledger_path)) as ledger, \
+            ledger.transaction() as tx:
+        tx.register_file("file-7b-algebra", FileKind.JOURNAL, "7Б/algebra", "Алгебра", NOW)
+        tx.record_open_ranges("file-7b-algebra", {}, datetime(2026, 9, 8, 10, tzinfo=MSK))
+        tx.set_pending_locks([], ["file-7b-algebra"], datetime(2026, 9, 9, 0, 15, tzinfo=MSK))
+    code, out, err = run_cli("status", "--config", str(config), capsys=capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    at = next(i for i, x in enumerate(lines) if "journal 7Б/algebra (file file-7b-algebra)" in x)
+    assert "since 2026-09-09T00:15+03:00" in lines[at]
+    assert lines[at + 1] == "    2026-09-08 still open in the file, closed 2026-09-08T23:59+03:00"
+    assert not lines[at + 2].startswith("    ")  # no other day
+    code, out, _ = run_cli("status", "--config", str(config), "--json", capsys=capsys)
+    (pending,) = json.loads(out)["locks_pending"]
+    assert pending["open_days"] == [{"day": "2026-09-08", "closed": "2026-09-08T23:59+03:00"}]

@@ -8,6 +8,7 @@ the local backend (the deputy edits the xlsx with openpyxl).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -408,9 +409,35 @@ def test_without_an_admin_file_it_says_to_run_setup(rig: Rig, tmp_path: Path) ->
 # --------------------------------------------------------------------------- local backend
 
 
-def test_local_backend_applies_a_correction(tmp_path: Path) -> None:
+def test_local_backend_without_a_private_folder_applies_no_correction(tmp_path: Path) -> None:
+    """The admin workbook in the teachers' folder: a teacher's own «да» row changes nothing."""
     backend = LocalBackend(tmp_path / "sheets")
     built = make_rig(backend, None, tmp_path)
+    school = built.svc.school
+    built.svc.school = dataclasses.replace(
+        school, backend=dataclasses.replace(school.backend, private_folder=None))
+    try:
+        built.deputy_types(1, row(value="5"))  # typed by anyone: the file names nobody
+        summary = built.process()
+        assert (summary.applied, summary.rejected, summary.cells_written) == (0, 1, 0)
+        assert mark_in_sheet(built, PUPIL) == "3"
+        status = status_of(built.admin_grid(), 1)[0]
+        assert status.startswith("отклонено: книга с листом «Исправления» лежит в папке учителей")
+        assert "private_folder" in status
+        with built.svc.ledger.snapshot() as tx:
+            (mark,) = [e for e in tx.entries(JOURNAL) if e.pupil_id == PUPIL]
+        assert mark.value == "3"
+        assert "correction.applied" not in audit_kinds(built)
+    finally:
+        built.svc.ledger.close()
+
+
+def test_local_backend_applies_a_correction(tmp_path: Path) -> None:
+    backend = LocalBackend(tmp_path / "sheets", private_folder=tmp_path / "private")
+    built = make_rig(backend, None, tmp_path)
+    school = built.svc.school  # the admin workbook lives in the deputies' private folder
+    built.svc.school = dataclasses.replace(school, backend=dataclasses.replace(
+        school.backend, private_folder=tmp_path / "private"))
     try:
         built.deputy_types(1, row(value="5"))
         summary = built.process()

@@ -6,6 +6,7 @@ entry when nothing could be proven), and the lock is retried by the next cycles.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -171,3 +172,47 @@ def test_a_damaged_save_at_night_then_a_changed_past_is_a_late_entry(local: Loca
     local.clock.now = at(NEXT, 9, 10)
     run_cycle(local.svc)
     assert local.shown() == "2" and local.pending() == set()
+
+
+def test_a_changed_past_with_its_mtime_set_back_is_still_a_late_entry(local: Local) -> None:
+    """The time proof is when the service first saw the content, not the file's mtime: a copy
+    saved at 09:00 with yesterday's 2 made a 5 and ``touch -d '23:00 yesterday'`` proves nothing."""
+    good = local.path.read_bytes()
+    local.clock.now = at(DAY, 23, 30)
+    local.path.write_bytes(b"PK\x03\x04 damaged")
+    local.clock.now = at(NEXT, 0, 15)
+    run_locks(local.svc)
+    assert local.mark() == ("2", False)
+    local.clock.now = at(NEXT, 9)
+    local.path.write_bytes(good)
+    local.type("5")
+    stamp = at(DAY, 23, 0).timestamp()
+    os.utime(local.path, (stamp, stamp))  # touch -d '23:00 yesterday'
+    morning = run_cycle(local.svc)
+    assert (morning.tally.entries_accepted, morning.tally.late_entries) == (0, 1)
+    assert local.mark() == ("2", True)
+    with local.svc.ledger.snapshot() as tx:
+        (late,) = tx.late_entries(KEY)
+    assert (late.typed_value, late.ledger_value) == ("5", "2")
+
+
+def test_the_proof_is_when_a_scan_first_saw_the_content_whatever_its_mtime(local: Local) -> None:
+    """``modified`` of a local file is the moment the service first saw its content: an mtime
+    moved (or set back) alone changes nothing; new content is unproven until a scan sees it."""
+    local.clock.now = at(DAY, 15)
+    local.type("4")
+    assert run_cycle(local.svc).tally.entries_accepted == 1  # its scan saw «4» at 15:00
+    assert local.backend.info(local.file_id).modified == at(DAY, 15)
+    later = at(NEXT, 0, 5).timestamp()
+    os.utime(local.path, (later, later))  # the same content, its mtime after the close
+    local.clock.now = at(NEXT, 0, 10)
+    local.backend.changes(local.backend.start_token())  # a scan sees the moved mtime
+    assert local.backend.info(local.file_id).modified == at(DAY, 15)
+    local.clock.now = at(NEXT, 9)
+    local.type("5")
+    earlier = at(DAY, 12).timestamp()
+    os.utime(local.path, (earlier, earlier))  # new content, its mtime set back
+    assert local.backend.info(local.file_id).modified is None  # no scan has seen it
+    local.clock.now = at(NEXT, 9, 5)
+    local.backend.changes(local.backend.start_token())
+    assert local.backend.info(local.file_id).modified == at(NEXT, 9, 5)
