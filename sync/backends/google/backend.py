@@ -47,6 +47,7 @@ from sync.backends.google.sheet_requests import (
     raw_value,
     replace_requests,
     tab_a1,
+    tab_missing,
     tab_requests,
     update_open_ranges,
     write_a1,
@@ -294,7 +295,7 @@ class GoogleBackend:
                 "valueRenderOption": "UNFORMATTED_VALUE",
                 "dateTimeRenderOption": "SERIAL_NUMBER"})
         except BadRequest as exc:
-            raise _tab_missing(file_id, titles, exc) from exc
+            raise tab_missing(file_id, titles, exc) from exc
         ranges = data.get("valueRanges", [])
         return {t: [list(row) for row in vr.get("values", [])]
                 for t, vr in zip(titles, ranges, strict=True)}
@@ -310,7 +311,7 @@ class GoogleBackend:
                 self._call("post", SPREADSHEET_VALUES_BATCH_UPDATE_URL % file_id,
                            body={"valueInputOption": "RAW", "data": data})
         except BadRequest as exc:
-            raise _tab_missing(file_id, [r.tab for r, _ in updates], exc) from exc
+            raise tab_missing(file_id, [r.tab for r, _ in updates], exc) from exc
 
     # ---- protection -----------------------------------------------------------------------
 
@@ -389,17 +390,6 @@ class GoogleBackend:
     def revoke(self, file_id: str, grant_id: str) -> None:
         with self._own.change(file_id):
             drive.revoke(self._call, file_id, grant_id)
-
-
-def _tab_missing(file_id: str, titles: Sequence[str], exc: BadRequest) -> BackendError:
-    """TabMissing for Google's "Unable to parse range" (naming the tab when it can), else ``exc``."""
-    marker = "Unable to parse range:"
-    if marker not in exc.google_message:
-        return exc
-    bad = exc.google_message.split(marker, 1)[1].strip()
-    named = [t for t in dict.fromkeys(titles) if bad in (t, tab_a1(t)) or
-             bad.startswith((tab_a1(t) + "!", t + "!"))]
-    return TabMissing(file_id, named or list(dict.fromkeys(titles)))
 
 
 __all__ = ["GoogleBackend"]

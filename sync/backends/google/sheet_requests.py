@@ -17,7 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rules.errors import BackendError
-from sync.backends.protocol import CellRange, Style, TabSpec
+from sync.backends.google.http import BadRequest
+from sync.backends.protocol import CellRange, Style, TabMissing, TabSpec
 
 Request = dict[str, Any]
 MAX_ID = 2**31 - 1
@@ -300,6 +301,17 @@ def update_open_ranges(ranges: Mapping[str, Sequence[CellRange]],
     return reqs
 
 
-__all__ = ["cell_range", "cell_value", "color", "grid_range", "new_sheet_ids",
+__all__ = ["tab_missing", "cell_range", "cell_value", "color", "grid_range", "new_sheet_ids",
            "protections_from_replies", "raw_value", "replace_requests", "tab_a1", "tab_requests",
            "update_open_ranges", "write_a1"]
+
+
+def tab_missing(file_id: str, titles: Sequence[str], exc: BadRequest) -> BackendError:
+    """TabMissing for Google's "Unable to parse range" (naming the tab when it can), else ``exc``."""
+    marker = "Unable to parse range:"
+    if marker not in exc.google_message:
+        return exc
+    bad = exc.google_message.split(marker, 1)[1].strip()
+    named = [t for t in dict.fromkeys(titles) if bad in (t, tab_a1(t)) or
+             bad.startswith((tab_a1(t) + "!", t + "!"))]
+    return TabMissing(file_id, named or list(dict.fromkeys(titles)))

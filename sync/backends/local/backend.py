@@ -11,10 +11,9 @@ live there, out of the teachers' reach (the README lists each folder's OS permis
   (``io``); ``by_me``: the own last write's hash. ``changes`` scans the files (a stat each, a hash
   when mtime or size moved), stamping each change with the next sequence number of the token.
 * Writes are atomic (``files``) and refused with :class:`~sync.backends.protocol.FileBusy` while a
-  spreadsheet program's lock file is beside the file or the file changed under us; reads of an open
-  file are allowed; bytes that do not parse are ``FileBusy`` while fresh, then damaged (``io``).
-* A write re-serialises the workbook through openpyxl (images or charts a teacher added are
-  dropped). ``delete`` moves the file to ``.trash/`` — nothing is ever really lost.
+  spreadsheet program's lock file is beside it or it changed under us; an open file may be read;
+  bytes that do not parse are ``FileBusy`` while fresh, then damaged (``io``).
+* A write re-serialises the workbook (openpyxl drops a teacher's images); ``delete`` → ``.trash/``.
 """
 
 from __future__ import annotations
@@ -31,14 +30,8 @@ from openpyxl.workbook.workbook import Workbook
 
 from rules.errors import BackendError, NotFound, SheetAccessError
 from sync.backends.local import caps, edits, xlsx
-from sync.backends.local.files import (
-    OutsideFolder,
-    check_inside,
-    inside,
-    safe_name,
-    sweep_temp_files,
-    unique_path,
-)
+from sync.backends.local.files import OutsideFolder, check_inside, inside, safe_name
+from sync.backends.local.files import sweep_temp_files, unique_path
 from sync.backends.local.io import Serializer, SheetFiles, Stamp, missing_file, too_large
 from sync.backends.local.manifest import (
     PRIVATE,
