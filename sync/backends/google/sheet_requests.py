@@ -301,9 +301,21 @@ def update_open_ranges(ranges: Mapping[str, Sequence[CellRange]],
     return reqs
 
 
-__all__ = ["tab_missing", "cell_range", "cell_value", "color", "grid_range", "new_sheet_ids",
-           "protections_from_replies", "raw_value", "replace_requests", "tab_a1", "tab_requests",
-           "update_open_ranges", "write_a1"]
+__all__ = [
+    "cell_range",
+    "cell_value",
+    "color",
+    "grid_range",
+    "new_sheet_ids",
+    "protections_from_replies",
+    "raw_value",
+    "replace_requests",
+    "tab_a1",
+    "tab_missing",
+    "tab_requests",
+    "update_open_ranges",
+    "write_a1",
+]
 
 
 def tab_missing(file_id: str, titles: Sequence[str], exc: BadRequest) -> BackendError:

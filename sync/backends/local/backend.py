@@ -30,8 +30,14 @@ from openpyxl.workbook.workbook import Workbook
 
 from rules.errors import BackendError, NotFound, SheetAccessError
 from sync.backends.local import caps, edits, xlsx
-from sync.backends.local.files import OutsideFolder, check_inside, inside, safe_name
-from sync.backends.local.files import sweep_temp_files, unique_path
+from sync.backends.local.files import (
+    OutsideFolder,
+    check_inside,
+    inside,
+    safe_name,
+    sweep_temp_files,
+    unique_path,
+)
 from sync.backends.local.io import Serializer, SheetFiles, Stamp, missing_file, too_large
 from sync.backends.local.manifest import (
     PRIVATE,
