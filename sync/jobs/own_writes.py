@@ -34,8 +34,11 @@ def remember_own_writes(svc: Service) -> int:
 def _own_versions(svc: Service, seen: dict[str, str | None]) -> dict[str, str | None]:
     """Every principal's own changes together (the pool writes diaries, ``Service.writers``):
     a file two principals changed is at ``seen`` plus both counts; unknown if either is."""
+    writers = svc.writers()
+    if len(writers) == 1:  # the local backend's versions are not counters: taken as they are
+        return writers[0].own_versions(seen)
     out: dict[str, str | None] = {}
-    for backend in svc.writers():
+    for backend in writers:
         for file_id, version in backend.own_versions(seen).items():
             base = seen.get(file_id)
             if version is None or not base or not base.isdigit() or out.get(file_id, "") is None:
