@@ -64,8 +64,7 @@ from sync.backends.protocol import (
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-OWNER_GRANT_ID = "owner"
-TRASH = ".trash"
+OWNER_GRANT_ID, TRASH = "owner", ".trash"  # the owner's grant id; where deletes go
 
 
 class LocalBackend:
@@ -102,8 +101,6 @@ class LocalBackend:
             raise BackendError("the local backend needs a folder",
                                hint="set backend.folder in school.toml")
         return cls(settings.folder, clock=clock, private_folder=settings.private_folder)
-
-    # ---- change feed ----------------------------------------------------------------------
 
     def own_versions(self, seen: Mapping[str, str | None]) -> dict[str, str | None]:
         return self._files.own_versions(seen)
