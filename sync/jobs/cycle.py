@@ -70,6 +70,7 @@ from sync.jobs.locking import run_locks
 from sync.jobs.own_writes import remember_own_writes
 from sync.jobs.service import Service
 from sync.jobs.signatures import signer_of_read
+from sync.jobs.spreadsheets import is_present
 from sync.jobs.substitutions import run_substitutions
 from sync.jobs.summary import CycleSummary, FileProblem, calls_delta, describe
 from sync.layout.labels import RU, Labels
@@ -129,6 +130,7 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
     step("start")
     remember_own_writes(svc)  # before the feed: its versions include those changes
 
+    reset = False
     try:
         infos = None
         if token is not None:
@@ -136,6 +138,7 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
                 infos, new_token = svc.backend.changes(token)
             except FeedReset as exc:  # a new manifest or folder: every registered file again
                 log.warning("sync cycle: %s; reading every registered file", describe(exc))
+                reset = True
         if infos is None:
             new_token = svc.backend.start_token()
             feed: dict[str, FileInfo | None] = {f.id: None for f in files}
@@ -149,6 +152,8 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
     step("changes")
 
     work = _decide(svc, files, feed, dirty, waiting)
+    if reset:  # the board is never read: after a reset one Drive call asks if it is still there
+        work.rebuild += [f for f in files if f.kind is FileKind.BOARD and not is_present(svc, f)]
     summary.files_changed = (len(work.journals) + len(work.classes) + len(work.rebuild)
                              + (work.admin is not None))
     reads, admin_grid, failed = _read_all(svc, work, summary, step, labels)

@@ -51,13 +51,13 @@ def test_a_deleted_manifest_is_loud_and_never_duplicates(
 ) -> None:
     sheets = config.parent / "var" / "sheets"
     before = names(sheets)
-    assert len(before) == 48
+    assert len(before) == 49
     (sheets / MANIFEST_NAME).unlink()
 
     code, out, err = run(capsys, "sync", "--config", str(config), "--json")
     assert code == 4, err
     (error,) = json.loads(out)["errors"]
-    assert "holds 48 spreadsheet(s) but its manifest" in error and "is missing" in error
+    assert "holds 49 spreadsheet(s) but its manifest" in error and "is missing" in error
     code, out, _ = run(capsys, "status", "--config", str(config))
     assert code == 4
     assert "Spreadsheets: NOT ACCOUNTED FOR (admin ok: 1" in out
@@ -71,7 +71,7 @@ def test_a_deleted_manifest_is_loud_and_never_duplicates(
         path.rename(aside / path.name)
     code, out, err = run(capsys, "rebuild", "--config", str(config), "--json")
     assert code == 0, err
-    assert len(json.loads(out)["rebuilt"]) == 48
+    assert len(json.loads(out)["rebuilt"]) == 49
     assert names(sheets) == before  # under their own names
     assert run(capsys, "sync", "--config", str(config))[0] == 0
     code, out, _ = run(capsys, "status", "--config", str(config))
@@ -88,7 +88,7 @@ def test_a_deleted_sheets_folder_is_re_created_under_its_own_names(
     code, out, err = run(capsys, "sync", "--config", str(config), "--json")
     assert code == 4, err  # every registered file was gone: re-created from the ledger
     data = json.loads(out)
-    assert (len(data["rebuilt"]), data["failed"], data["errors"]) == (48, [], [])
+    assert (len(data["rebuilt"]), data["failed"], data["errors"]) == (49, [], [])
     assert names(sheets) == before
     code, out, err = run(capsys, "sync", "--config", str(config), "--json")
     assert code == 0, err
