@@ -6,16 +6,21 @@ pupil below the mark density of the running period, an invalid entry still open.
 week are remarks too, for information: entries made after their lesson day (within the checking
 norm of written work or after it) and attempts to change a locked cell.
 
-Every remark has a stable id (``З-`` and 8 hex digits of a hash of its kind and what it is about:
+Every remark has a stable id (``З-`` and 8 hex digits of an HMAC of its kind and what it is about:
 the lesson, the pupil and period, the finding), so next week's analysis can tell whether it was
-fixed. Lessons count from the go-live day; tracked remarks are computed over the current period
-(from its start, or the go-live day, up to the analysed day): a remark about an earlier period is
-closed with that period.
+fixed. The HMAC is keyed with the snapshot's ``remark_key`` (a secret the ledger keeps): every
+teacher reads the codes on the board, and an unkeyed hash over sequential pupil ids would let
+anyone find out which pupil of a class a «мало отметок» remark is about.
+
+Lessons count from the go-live day; tracked remarks are computed over the current period (from
+its start, or the go-live day, up to the analysed day): a remark about an earlier period is closed
+with that period.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -63,9 +68,15 @@ class Defect:
         return self.kind in TRACKED
 
 
-def remark_id(kind: str, *parts: object) -> str:
-    digest = hashlib.sha256("|".join(map(str, (kind, *parts))).encode("utf-8")).hexdigest()
+def remark_id(key: bytes, kind: str, *parts: object) -> str:
+    """``З-`` and 8 hex digits of the HMAC-SHA256 under ``key`` of the remark's kind and parts."""
+    message = "|".join(map(str, (kind, *parts))).encode("utf-8")
+    digest = hmac.new(key, message, hashlib.sha256).hexdigest()
     return f"З-{digest[:8].upper()}"
+
+
+def _id(snapshot: Snapshot, kind: str, *parts: object) -> str:
+    return remark_id(snapshot.remark_key, kind, *parts)
 
 
 def scope_period(school: School, day: date) -> Period | None:
@@ -108,7 +119,7 @@ def tracked_defects(snapshot: Snapshot, until: date) -> list[Defect]:
     for f in snapshot.findings:
         if f.severity == "error":
             found.append(Defect(
-                remark_id("invalid", f.class_id, f.subject_id, f.rule, f.pupil_id, f.day),
+                _id(snapshot, "invalid", f.class_id, f.subject_id, f.rule, f.pupil_id, f.day),
                 "invalid", f.class_id, f.subject_id, _journal_teacher(school, f.class_id,
                                                                       f.subject_id),
                 f.day, f.message))
@@ -148,7 +159,7 @@ def week_events(snapshot: Snapshot, monday: date, until: date) -> list[Defect]:
             parts.append(f"{_count(len(after))} после срока")
         entered = max(e.first_seen for e, _ in items if e.first_seen is not None).astimezone(tz)
         found.append(Defect(
-            remark_id("late_entry", cls, subject, day, lesson_no, monday), "late_entry", cls,
+            _id(snapshot, "late_entry", cls, subject, day, lesson_no, monday), "late_entry", cls,
             subject, teacher, day,
             f"{_lesson_label(day, lesson_no)}: внесено позже дня урока: {', '.join(parts)}; "
             f"последняя запись {entered:%d.%m.%Y %H:%M}."))
@@ -159,7 +170,7 @@ def week_events(snapshot: Snapshot, monday: date, until: date) -> list[Defect]:
         where = ", ".join(x for x in (f"урок {v.day:%d.%m.%Y}" if v.day else "", who) if x)
         state = "значение восстановлено" if v.reverted else "значение ещё не восстановлено"
         found.append(Defect(
-            remark_id("tampering", v.class_id, v.subject_id, v.pupil_id, v.day, v.field,
+            _id(snapshot, "tampering", v.class_id, v.subject_id, v.pupil_id, v.day, v.field,
                       v.detected_at.isoformat()),
             "tampering", v.class_id, v.subject_id,
             _journal_teacher(school, v.class_id, v.subject_id), v.day,
@@ -178,7 +189,7 @@ def _lesson_defects(snapshot: Snapshot, facts: _Facts, lesson: Lesson) -> Iterab
     label = _lesson_label(lesson.day, lesson.lesson_no)
 
     def defect(kind: str, text: str) -> Defect:
-        return Defect(remark_id(kind, *key), kind, lesson.class_id, lesson.subject_id,
+        return Defect(_id(snapshot, kind, *key), kind, lesson.class_id, lesson.subject_id,
                       lesson.teacher_id, lesson.day, f"{label}: {text}")
 
     topic, work, homework = (
@@ -243,7 +254,7 @@ def _few_marks(
         )
         if count < expected:
             yield Defect(
-                remark_id("few_marks", cls, subject, period.name, pupil.id), "few_marks", cls,
+                _id(snapshot, "few_marks", cls, subject, period.name, pupil.id), "few_marks", cls,
                 subject, teacher, period.start,
                 f"{_initials(pupil)}: {count} отм. за {period.name} к {until:%d.%m.%Y} при норме "
                 f"{expected} на эту дату (минимум {minimum} за период).")

@@ -139,6 +139,7 @@ class Snapshot:
     findings: tuple[OpenFinding, ...] = ()
     violations: tuple[Violation, ...] = ()
     remarks: tuple[Remark, ...] = ()
+    remark_key: bytes = b""  # the secret of the remarks' codes (see reports.keeping); the ledger keeps it
 
     @property
     def today(self) -> date:

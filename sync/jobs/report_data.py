@@ -9,6 +9,7 @@ marks, findings, violations and the weekly analyses' remarks are read whole (the
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import date, datetime
 
 from config.school import School
@@ -26,6 +27,7 @@ from sync.jobs.service import journal_key, split_journal_key
 from sync.ledger.ledger import Ledger
 
 logger = logging.getLogger(__name__)
+REMARK_KEY = "reports.remark_key"
 
 
 def load_snapshot(
@@ -39,6 +41,7 @@ def load_snapshot(
     """The school and the ledger's facts at ``now`` (school time)."""
     journals = {journal_key(c, s): (c, s) for c, s in school.journals()}
     findings: list[OpenFinding] = []
+    secret = remark_key(ledger, now)
     with ledger.snapshot() as tx:
         head = tx.audit_head()
         lessons = [
@@ -85,7 +88,20 @@ def load_snapshot(
         findings=tuple(findings),
         violations=tuple(violations),
         remarks=tuple(remarks),
+        remark_key=secret,
     )
+
+
+def remark_key(ledger: Ledger, now: datetime) -> bytes:
+    """The secret that keys the remarks' codes (``reports.keeping``), made once per ledger: the
+    codes stay stable from week to week (backups and restores carry the key) and say nothing of
+    which pupil a remark is about to anyone without the ledger."""
+    with ledger.transaction() as tx:
+        text = tx.state_get(REMARK_KEY)
+        if text is None:
+            text = secrets.token_hex(32)
+            tx.state_set(REMARK_KEY, text, now)
+    return bytes.fromhex(text)
 
 
 def _local(school: School, moment: datetime) -> datetime:

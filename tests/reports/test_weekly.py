@@ -171,3 +171,29 @@ def test_monthly_report_per_teacher_with_the_trend(weeks: Weeks) -> None:
     assert heading(weeks.month)[2] == "Период: сентябрь 2026 (01.09.2026–30.09.2026)"
     listed = table(weeks.month, "Замечания")
     assert len(listed) == 24 + 3  # 12 + 12 remarks and 3 events
+
+
+def test_remark_codes_do_not_give_away_the_pupil(weeks: Weeks, tmp_path: Path) -> None:
+    """Every teacher reads the codes on the board: a «мало отметок» code must not let anyone who
+    knows the class list find out which pupil it is about (the codes are keyed by a secret the
+    ledger keeps; an unkeyed hash over the pupil's id could be recomputed for every pupil)."""
+    import hashlib
+    import hmac
+
+    d5 = find(remarks(weeks.week1), Замечание="Мало отметок")["Код"]
+    guesses = set()
+    for pupil in weeks.school.pupils_in("5А"):
+        text = "|".join(("few_marks", "5А", "math", "1 четверть", pupil.id)).encode()
+        guesses.add(f"З-{hashlib.sha256(text).hexdigest()[:8].upper()}")
+        guesses.add(f"З-{hmac.new(b'', text, hashlib.sha256).hexdigest()[:8].upper()}")
+    assert "s-a4" in {p.id for p in weeks.school.pupils_in("5А")}  # D5's pupil is in the list
+    assert d5 not in guesses
+    with Ledger.open(weeks.ledger_path, now=at(MON2, 9)) as ledger, ledger.snapshot() as tx:
+        secret = tx.state_get("reports.remark_key")
+    assert secret is not None and len(bytes.fromhex(secret)) == 32
+    # the same planted week in another school's ledger gets other codes
+    other = load_school(write_school(tmp_path / "other"))
+    with Ledger.open(other.ledger_path, now=at(MON, 7)) as ledger:
+        plant_week1(ledger, other)
+        again = build_weekly(other, ledger, at(MON2, 8))
+    assert find(remarks(again.paths[0]), Замечание="Мало отметок")["Код"] != d5
