@@ -70,7 +70,7 @@ from sync.jobs.locking import run_locks
 from sync.jobs.own_writes import remember_own_writes
 from sync.jobs.service import Service
 from sync.jobs.signatures import signer_of_read
-from sync.jobs.spreadsheets import is_present
+from sync.jobs.spreadsheets import gone_unread
 from sync.jobs.substitutions import run_substitutions
 from sync.jobs.summary import CycleSummary, FileProblem, calls_delta, describe
 from sync.layout.labels import RU, Labels
@@ -152,8 +152,12 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
     step("changes")
 
     work = _decide(svc, files, feed, dirty, waiting)
-    if reset:  # the board is never read: after a reset one Drive call asks if it is still there
-        work.rebuild += [f for f in files if f.kind is FileKind.BOARD and not is_present(svc, f)]
+    if reset:  # the board and the diaries are never read: asked for once each, re-made if gone
+        for record in gone_unread(svc, files):
+            if record.kind is FileKind.DIARY:
+                work.diaries.add(record.id)  # re-rendered whole: re-creates it
+            else:
+                work.rebuild.append(record)
     summary.files_changed = (len(work.journals) + len(work.classes) + len(work.rebuild)
                              + (work.admin is not None))
     reads, admin_grid, failed = _read_all(svc, work, summary, step, labels)
@@ -362,8 +366,6 @@ def _diaries(svc: Service, edited: set[str], summary: CycleSummary, now: datetim
     summary.diaries = result.to_json()
     summary.writes += result.writes
     summary.failed += [FileProblem(f"diary of pupil {pid}", e) for pid, e in result.failed]
-
-
 
 
 def _finish(svc: Service, summary: CycleSummary, run_id: int, before: dict[str, float]

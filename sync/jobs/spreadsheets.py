@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from config.school import School
@@ -151,6 +151,13 @@ def is_present(svc: Service, record: FileRecord) -> bool:
         return not svc.backend.info(record.id).removed
     except SheetAccessError:
         return False
+
+
+def gone_unread(svc: Service, files: Iterable[FileRecord]) -> list[FileRecord]:
+    """The files a cycle never reads (the board, the diaries) that are gone, one ``info`` each:
+    asked after a change-feed reset, when nothing else would notice them missing."""
+    return [f for f in files
+            if f.kind in (FileKind.BOARD, FileKind.DIARY) and not is_present(svc, f)]
 
 
 def create_file(

@@ -83,6 +83,9 @@ def test_a_deleted_sheets_folder_is_re_created_under_its_own_names(
 ) -> None:
     sheets = config.parent / "var" / "sheets"
     before = names(sheets)
+    diaries = sorted(str(p.relative_to(sheets)) for p in sheets.rglob("Дневники/**/*.xlsx"))
+    with (config.parent / "pupils.csv").open(encoding="utf-8") as f:
+        assert len(diaries) == len(f.readlines()) - 1  # one diary per pupil of the list
     shutil.rmtree(sheets)
 
     code, out, err = run(capsys, "sync", "--config", str(config), "--json")
@@ -90,7 +93,11 @@ def test_a_deleted_sheets_folder_is_re_created_under_its_own_names(
     data = json.loads(out)
     assert (len(data["rebuilt"]), data["failed"], data["errors"]) == (49, [], [])
     assert names(sheets) == before
+    # the diaries are never read, yet gone with the folder: re-created under their own names
+    assert data["diaries"]["created"] == len(diaries)
+    assert sorted(str(p.relative_to(sheets)) for p in sheets.rglob("Дневники/**/*.xlsx")) == diaries
     code, out, err = run(capsys, "sync", "--config", str(config), "--json")
     assert code == 0, err
     assert json.loads(out)["rebuilt"] == []
+    assert json.loads(out)["diaries"]["created"] == 0
     assert run(capsys, "status", "--config", str(config))[0] == 0
