@@ -17,7 +17,9 @@ import click
 from rules.errors import BackendError, StoreError
 from sync.cli.options import (
     EXIT_FILES_FAILED,
+    EXIT_VIOLATIONS,
     LOCK_WAIT_SECONDS,
+    REANCHOR_HINT,
     config_option,
     json_option,
     ledger_path_of,
@@ -43,7 +45,8 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
     lock is pending (and for how long), whether the teachers' board waits for a write, audit head.
 
     Reads the ledger only (no spreadsheet calls). Exit code 4 when the last sync could not
-    account for the spreadsheets (their list of changes failed: a manifest gone, a folder moved).
+    account for the spreadsheets (their list of changes failed: a manifest gone, a folder moved);
+    3 when the audit anchor does not match, or is gone after the ledger wrote it.
 
     \b
     Example:
@@ -126,6 +129,9 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
         echo_lines(info.lines())
     if info.unaccounted:  # the ledger's files cannot be matched to the spreadsheets: loud
         raise click.exceptions.Exit(EXIT_FILES_FAILED)
+    if info.anchor_problem:  # the anchor is gone after the ledger wrote it, or does not match
+        click.echo(f"Hint: {REANCHOR_HINT}", err=True)
+        raise click.exceptions.Exit(EXIT_VIOLATIONS)
 
 
 def open_days(school: School, tx: Tx, file_id: str, now: datetime) -> list[dict[str, str]]:
@@ -183,7 +189,7 @@ def audit_verify(config_path: Path, as_json: bool, reanchor: bool, verbose: int)
         report = result.report
         lost = missing(school.anchor_path, report.events) if report.events else None
         if reanchor and lost is not None and report.problems == (lost,):
-            ledger.anchor_if_missing(wall_clock(school)())
+            ledger.anchor_if_missing(wall_clock(school)(), deliberate=True)
             if not as_json:
                 click.echo(f"Anchored anew: head {report.head} of {report.events} events in "
                            f"{school.anchor_path}")

@@ -33,6 +33,7 @@ from sync.cli.options import (
     config_option,
     exit_files_failed,
     exit_for_run,
+    exit_on_anchor,
     json_option,
     print_json,
     school_from,
@@ -182,11 +183,13 @@ def sync_command(config_path: Path, as_json: bool, verbose: int) -> None:
 
     with service_for(config_path) as svc:
         summary = run_cycle(svc)
+        lost = svc.ledger.anchor_lost
     data = summary.to_json()
     if as_json:
         print_json(data)
     else:
         echo_lines(cycle_lines(data))
+    exit_on_anchor(lost)
     exit_for_run(data)
 
 
@@ -210,11 +213,13 @@ def lock(config_path: Path, as_json: bool, verbose: int) -> None:
 
     with service_for(config_path) as svc:
         summary = run_locks(svc)
+        lost = svc.ledger.anchor_lost
     data = summary.to_json()
     if as_json:
         print_json(data)
     else:
         echo_lines(lock_lines(data))
+    exit_on_anchor(lost)
     exit_for_run(data)
 
 

@@ -95,6 +95,19 @@ def exit_on_violations(violations: int) -> None:
         raise click.exceptions.Exit(EXIT_VIOLATIONS)
 
 
+REANCHOR_HINT = ("find out who removed the anchor file; if it was only lost, compare the ledger with"
+                 " a backup, then anchor its head anew with `ejournal audit verify --reanchor`")
+
+
+def exit_on_anchor(problem: str | None) -> None:
+    """Exit code 3 when the audit anchor is gone after the ledger wrote it, or does not match
+    (the run did its work; a lost anchor is never re-made, ``sync.ledger.anchor``)."""
+    if problem:
+        click.echo(f"Problem: {problem}", err=True)
+        click.echo(f"Hint: {REANCHOR_HINT}", err=True)
+        raise click.exceptions.Exit(EXIT_VIOLATIONS)
+
+
 def exit_for_run(data: dict[str, Any]) -> None:
     """A finished ``sync`` or ``lock`` run's exit code: 3 when it found violations (tampering with
     locked cells, reverted and audited); else 4 when some files failed or a step of the run failed

@@ -265,7 +265,8 @@ class Status:
             out.append("  none yet")
         out.append(f"Audit chain head: {self.audit_head} (event {self.audit_events})")
         if self.anchor_problem:
-            anchored = f"DOES NOT MATCH — {self.anchor_problem}; run `ejournal audit verify`"
+            state = "MISSING" if self.anchor_event is None else "DOES NOT MATCH"
+            anchored = f"{state} — {self.anchor_problem}; run `ejournal audit verify`"
         elif self.anchor_event is None:
             anchored = "not written yet"
         else:

@@ -1,7 +1,8 @@
 """``ejournal demo --dir DIR``: the example school, simulated teachers, sync and locks — in a folder.
 
 The example school (``config/example``) is copied into DIR with the LOCAL backend (spreadsheets
-as .xlsx files in DIR/sheets, the ledger in DIR/var). The service then runs on a simulated clock,
+as .xlsx files in DIR/sheets, the deputies' admin workbook and the manifest in DIR/private, the
+ledger in DIR/var). The service then runs on a simulated clock,
 day by day, over the last ``days`` school days before today in the current period of the example
 year (or the first days of its first period, if today is before it): at 15:00 the teachers type the
 day (``sync.demo.teachers``), at 16:00 a sync cycle runs and finds their typos, at 17:00 they fix
@@ -197,13 +198,12 @@ def _copy_example(directory: Path) -> Path:
     )
     config = directory / "school.toml"
     text = config.read_text(encoding="utf-8")
-    local = 'kind = "local"\nfolder = "var/sheets"'
+    local = 'kind = "local"\nfolder = "var/sheets"\nprivate_folder = "var/private"'
     if local not in text:
-        raise EjournalError(
-            "the example school.toml has no local backend section to adapt",
-            "restore config/example/school.toml from the repository",
-        )
-    config.write_text(text.replace(local, 'kind = "local"\nfolder = "sheets"'), encoding="utf-8")
+        raise EjournalError("the example school.toml has no local backend section to adapt",
+                            "restore config/example/school.toml from the repository")
+    beside = 'kind = "local"\nfolder = "sheets"\nprivate_folder = "private"'  # the admin's apart
+    config.write_text(text.replace(local, beside), encoding="utf-8")
     return config
 
 
@@ -212,10 +212,8 @@ def _set_journal_start(config: Path, day: date) -> None:
     text = config.read_text(encoding="utf-8")
     documented = re.search(r"^# journal_start = \S+$", text, flags=re.MULTILINE)
     if documented is None:
-        raise EjournalError(
-            "the example school.toml has no commented journal_start in [year] to set",
-            "restore config/example/school.toml from the repository",
-        )
+        raise EjournalError("the example school.toml has no commented journal_start in [year] to "
+                            "set", "restore config/example/school.toml from the repository")
     line = f"journal_start = {day.isoformat()}"
     config.write_text(text[: documented.start()] + line + text[documented.end() :], encoding="utf-8")
 
@@ -231,7 +229,7 @@ def _setup(svc: Service, summary: DemoSummary, echo: Callable[[str], Any]) -> No
     run_setup(svc)
     with svc.ledger.snapshot() as tx:
         summary.files = len(tx.files())
-    echo(f"  {summary.files} spreadsheets in {summary.sheets}")
+    echo(f"  {summary.files} spreadsheets in {summary.sheets} and {summary.directory / 'private'}")
 
 
 def _school_day(
@@ -327,11 +325,7 @@ def _finish(svc: Service, summary: DemoSummary) -> None:
     summary.findings_open = sum(rules.values())
     summary.findings_by_rule = dict(rules.most_common())
     report = svc.ledger.audit_verify()
-    summary.audit_ok, summary.audit_events, summary.audit_head = (
-        report.ok,
-        report.events,
-        report.head,
-    )
+    summary.audit_ok, summary.audit_events, summary.audit_head = report.ok, report.events, report.head
 
 
 def _reports(svc: Service, summary: DemoSummary) -> list[Path]:
@@ -352,7 +346,8 @@ def _print_summary(summary: DemoSummary, echo: Callable[[str], Any]) -> None:
     config = summary.config
     echo("")
     echo("Summary")
-    echo(f"  Spreadsheets: {summary.files} .xlsx files in {summary.sheets}")
+    echo(f"  Spreadsheets: {summary.files} .xlsx files in {summary.sheets} and "
+         f"{summary.directory / 'private'}")
     echo(
         f"  Typed: {typed.cells} mark cells in {typed.lessons} lessons ({typed.marks} marks, "
         f"{typed.doubles} double, {typed.absences} «н», {_n(typed.typos, 'typo', 'typos')}, "
@@ -381,6 +376,7 @@ def _print_summary(summary: DemoSummary, echo: Callable[[str], Any]) -> None:
     echo(f"  Audit chain: {state}, {summary.audit_events} events, head {summary.audit_head}")
     echo("Where to look")
     echo(f"  {summary.sheets}/  — open a journal in LibreOffice or Excel; see its «Замечания» tab")
+    echo(f"  {summary.directory / 'private'}/  — the deputy's admin workbook («Исправления»)")
     if summary.diaries:
         echo(f"  {summary.diaries[0]}  — a pupil's diary, as the parents see it")
     echo(f"  {summary.ledger}  — the ledger (SQLite), the master copy")

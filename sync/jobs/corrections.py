@@ -91,7 +91,7 @@ def process_corrections(svc: Service, grid: Grid, *, now: datetime,
     summary = CorrectionsSummary(rows=len(rows))
     with svc.ledger.snapshot() as tx:
         admin = _admin_file(tx)
-        signatures = Signatures.load(tx, signer, svc)
+        signatures = Signatures.load(tx, signer, svc, admin.id)
         decisions = _decide(rows, tx, now.date(), svc, signatures)
         journals = {
             d.row.journal: tx.file_for(FileKind.JOURNAL, d.row.journal)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from config.school import BackendKind
 from rules.errors import BackendError, LayoutError, StoreError
 from sync.backends.protocol import FileBusy, FileDamaged, Grid
 from sync.jobs.board import publish_board, rebuild_board
@@ -195,7 +196,16 @@ def unplaced_cells(reading: JournalReading, tabs: Collection[str]) -> list[dict[
 
 def rebuild_file(svc: Service, file: FileRecord, *, now: datetime) -> FileRecord:
     """The file is gone: create it anew from the ledger, register it under the same kind and key
-    (the old record is replaced; audited), share it again; the next cycle re-reads it."""
+    (the old record is replaced; audited), share it again; the next cycle re-reads it. On the
+    local backend the gone file's manifest entry is dropped first: it would hold the name (a
+    manifest kept in the private folder outlives a deleted sheets folder) and the file would come
+    back as «… (2)»."""
+    if svc.school.backend.kind is BackendKind.LOCAL:
+        try:
+            svc.backend.delete(file.id)  # nothing to move: only the manifest entry goes
+        except BackendError as exc:
+            log.info("file %s: its entry was not dropped before the rebuild (%s)", file.id,
+                     type(exc).__name__)
     if file.kind is FileKind.DIARY:
         return rebuild_diary(svc, file, now=now)
     if file.kind is FileKind.BOARD:

@@ -9,8 +9,14 @@ the last change was the service's own (its status write), the signer of a new ro
 row waits for the next change of the sheet. A row deferred because its journal could not be read
 keeps the signer it was read with (ledger state ``CORRECTIONS_SIGNERS_KEY``).
 
-Limits, written down: Drive names only the LAST modifier, so a row typed by someone else just
-before a deputy's own edit is taken as the deputy's; and the local backend knows no users at all
+Drive names only the LAST modifier, so a row typed by someone else just before a deputy's own
+edit would pass as the deputy's: a row is therefore applied only when nobody but the deputies and
+the service may write the admin spreadsheet at the read (its permissions listed, one Drive call,
+only when a new row is decided: :func:`foreign_writers`); while anyone else may (a teacher made
+writer by hand, a link share), every new row is rejected (:data:`FOREIGN_WRITERS`, naming them) and
+``acl`` takes the grant away. The shared drive's managers (inherited ``organizer``) are not
+counted: they can grant themselves anything, so no check keeps them out — give that role to the
+school's administrators only. The local backend knows no users at all
 (``modified_by`` None): there the admin workbook must live where only the deputies can write —
 ``[backend] private_folder``. Without one, every row is rejected (:data:`NOT_PRIVATE`): in the
 teachers' folder anyone who keeps a journal could sign a correction of their own marks.
@@ -19,16 +25,20 @@ teachers' folder anyone who keeps a journal could sign a correction of their own
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from config.school import BackendKind, School
-from sync.backends.protocol import FileInfo
+from sync.backends.protocol import FileInfo, Role
 from sync.jobs.service import Service
 from sync.ledger.ledger import Tx
 from sync.ledger.state import CORRECTIONS_SIGNERS_KEY
 
 UNSIGNED = "не подписано заместителем директора (последним лист изменял {who})"
+FOREIGN_WRITERS = ("книгу «Исправления» может изменять не только заместитель директора ({who}), "
+                   "подпись строки не доказана; уберите у них право записи и впишите строку заново")
+WRITING = frozenset({Role.WRITER, Role.OWNER, Role.FILE_ORGANIZER, Role.ORGANIZER})
 NOT_PRIVATE = ("книга с листом «Исправления» лежит в папке учителей, подписать строку там может "
                "любой; исправления применяются, только когда книга администрации в закрытой папке "
                "заместителей директора (private_folder в разделе [backend] файла school.toml)")
@@ -53,6 +63,20 @@ def signer_of_read(svc: Service, admin_id: str, seen: FileInfo | None) -> str | 
     return "" if who.lower() == svc.backend.principal.lower() else who.lower()
 
 
+def foreign_writers(svc: Service, admin_id: str) -> list[str]:
+    """Who, besides the deputies and the service's principals, may change the admin spreadsheet
+    now (one Drive call); a shared-drive manager is not counted (see the module)."""
+    allowed = {d.lower() for d in svc.school.deputy_emails} | svc.principals()
+    out: set[str] = set()
+    for grant in svc.backend.grants(admin_id):
+        if grant.role not in WRITING or (grant.inherited and grant.role is Role.ORGANIZER):
+            continue
+        who = grant.email.lower() if grant.kind == "user" else f"{grant.kind} {grant.email}"
+        if who not in allowed:
+            out.add(who)
+    return sorted(out)
+
+
 @dataclass
 class Signatures:
     """The signers of one pass over «Исправления»."""
@@ -61,14 +85,17 @@ class Signatures:
     deputies: frozenset[str]
     remembered: dict[str, str] = field(default_factory=dict)  # row key → signer, rows deferred
     refused: str | None = None  # every row is rejected for this (:func:`place_problem`)
+    writers: Callable[[], list[str]] = list  # who else may write the sheet (asked once, lazily)
+    _foreign: list[str] | None = None
 
     @classmethod
-    def load(cls, tx: Tx, signer: str | None, svc: Service) -> Signatures:
+    def load(cls, tx: Tx, signer: str | None, svc: Service, admin_id: str = "") -> Signatures:
         text = tx.state_get(CORRECTIONS_SIGNERS_KEY)
         # a backend that names nobody (local) is only safe with the workbook in a private folder
         unsafe = signer is None and not getattr(svc.backend, "keeps_private", True)
         return cls(signer, frozenset(d.lower() for d in svc.school.deputy_emails),
-                   json.loads(text) if text else {}, NOT_PRIVATE if unsafe else None)
+                   json.loads(text) if text else {}, NOT_PRIVATE if unsafe else None,
+                   lambda: foreign_writers(svc, admin_id))
 
     def of(self, row_key: str) -> str | None:
         """The row's signer: None (no users to check), "" (unknown yet), or an e-mail."""
@@ -81,9 +108,13 @@ class Signatures:
         if self.refused:
             return self.refused
         who = self.of(row_key)
-        if who is None or who == "" or who in self.deputies:
+        if who is None or who == "":
             return None
-        return UNSIGNED.format(who=who)
+        if who not in self.deputies:
+            return UNSIGNED.format(who=who)
+        if self._foreign is None:
+            self._foreign = self.writers()
+        return FOREIGN_WRITERS.format(who=", ".join(self._foreign)) if self._foreign else None
 
     def save(self, tx: Tx, deferred: set[str], now: datetime) -> None:
         """Keep the signers of the rows deferred now; forget the others."""
@@ -93,4 +124,5 @@ class Signatures:
             tx.state_set(CORRECTIONS_SIGNERS_KEY, text, now)
 
 
-__all__ = ["NOT_PRIVATE", "UNSIGNED", "Signatures", "place_problem", "signer_of_read"]
+__all__ = ["FOREIGN_WRITERS", "NOT_PRIVATE", "UNSIGNED", "Signatures", "foreign_writers",
+           "place_problem", "signer_of_read"]

@@ -8,8 +8,11 @@ event with the anchored hash (a chain rewritten with recomputed hashes, or cut a
 ``ejournal restore`` re-anchors deliberately. The anchor protects only as far as whoever can write the
 ledger cannot write the anchor: give its folder to another user, another disk or another machine
 (README). ``audit verify`` reports a missing anchor of a chain that has events (:func:`missing`) and
-re-anchors only when asked (``--reanchor``); the other commands write a missing anchor anew from the
-current head, with a warning in the log.
+re-anchors only when asked (``--reanchor``). Every commit that writes the anchor records it in the
+ledger (state ``audit.anchored``); once recorded, a missing anchor is never re-made by the other
+commands (:func:`lost`) — else a forger could delete it and let the next run anchor a forged head:
+they do their work unanchored and say so (exit code 3). Only a ledger that never wrote one (a new
+one) gets its first anchor written.
 
 Every file of the ledger (the database, its ``-wal``/``-shm``, backups, the anchor) is created
 0600 whatever the process umask: the database file is created empty before SQLite opens it
@@ -90,8 +93,8 @@ def read_mark(path: Path) -> Mark | None:
     except (ValueError, KeyError, TypeError) as exc:
         raise StoreError(
             f"the audit anchor {path} is damaged (not the JSON ejournal writes)",
-            "run `ejournal audit verify`; if the ledger verifies, delete the anchor file to"
-            " anchor the current head anew",
+            "run `ejournal audit verify`; if the ledger verifies, delete the anchor file and"
+            " anchor the current head anew with `ejournal audit verify --reanchor`",
         ) from exc
 
 
@@ -129,6 +132,20 @@ def missing(path: Path, events: int) -> str:
     return (
         f"the audit anchor {path} is missing: the chain's head ({events} events) cannot be"
         " checked against it — a forged chain would look the same"
+    )
+
+
+def record(path: Path, mark: Mark) -> str:
+    """What the ledger keeps of the anchor it writes (state ``audit.anchored``)."""
+    return json.dumps({"path": str(path), "event": mark.event, "head": mark.head})
+
+
+def lost(path: Path, recorded: str) -> str:
+    """The problem of an anchor file gone after the ledger wrote it (``recorded``: :func:`record`)."""
+    data = json.loads(recorded)
+    return (
+        f"the audit anchor {path} is missing, though the ledger wrote it ({data['path']}, event"
+        f" {data['event']}): it is not re-made — a forged chain would be anchored as good"
     )
 
 

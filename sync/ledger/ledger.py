@@ -20,7 +20,8 @@ outbox), ``diaries`` (what was written to each pupil's diary), ``contacts`` (the
 register of parents), all on top of
 ``audit.AuditLog``; ``seals`` reseals the rows a transaction changed just before it commits, so the
 chain covers the data. Opened with an ``anchor`` path, the ledger refuses a write transaction while
-its chain does not extend the anchored head and re-anchors after every commit (``sync.ledger.anchor``).
+its chain does not extend the anchored head and re-anchors after every commit, but never re-makes an
+anchor it wrote once that is gone (``anchor_lost``; ``sync.ledger.anchor``).
 The database file and its ``-wal``/``-shm`` are created 0600.
 Every time-dependent method takes ``now`` (tz-aware): the engine owns the clock.
 """
@@ -51,6 +52,7 @@ from sync.ledger.late import LateEntriesPart
 from sync.ledger.locks import LocksPart
 from sync.ledger.migrations import MIGRATIONS, Migration, current_version, migrate
 from sync.ledger.reports import DeliveriesPart, RemarksPart, ReportReadsPart
+from sync.ledger.state import ANCHORED_KEY, get_state, put_state
 from sync.ledger.verify import Verified, verify_database
 
 logger = logging.getLogger(__name__)
@@ -89,6 +91,7 @@ class Ledger:
     ) -> None:
         self.path = path
         self.anchor = anchor  # where the chain head is anchored (None: not anchored)
+        self.anchor_lost: str | None = None  # the anchor it wrote is gone: not re-made (why)
         self._engine: Engine | None = engine
         self._active = False
         self._sealed = sealed  # the schema has the seal columns (migration "data seals")
@@ -192,13 +195,15 @@ class Ledger:
                     seals.install(raw)
                     connection.info["sealing"] = True
                 with connection.begin() as db_tx:
-                    if commit:
-                        self._guard(raw)
+                    lost = self._guard(raw, connection) if commit else None
                     tx = Tx(connection, sealed=self._sealed and commit)
                     yield tx
                     if commit:
                         tx._flush()
-                        mark = anchors.head_mark(raw) if tx._appended else None
+                        mark = anchors.head_mark(raw) if tx._appended and not lost else None
+                        if mark is not None and self.anchor is not None:
+                            put_state(connection, ANCHORED_KEY, anchors.record(self.anchor, mark),
+                                      tx._now or datetime.now(UTC))
                     else:
                         db_tx.rollback()
             if mark is not None and self.anchor is not None:
@@ -208,19 +213,34 @@ class Ledger:
                 tx._end()
             self._active = False
 
-    def _guard(self, raw: sqlite3.Connection) -> None:
-        """Refuse to write on a chain that does not extend the anchored head."""
+    def _guard(self, raw: sqlite3.Connection, connection: Connection) -> str | None:
+        """Refuse to write on a chain that does not extend the anchored head; an anchor gone after
+        the ledger wrote it is returned (the work goes on, the anchor is not re-made)."""
         if self.anchor is None:
-            return
+            return None
         mark = anchors.read_mark(self.anchor)
+        if mark is None:
+            return self._lost(connection)
         trouble = anchors.problem(raw, mark, f"anchored in {self.anchor}") if mark else None
         if trouble:
             raise StoreError(
                 f"ledger {self.path}: {trouble}; nothing was written",
                 "run `ejournal audit verify`, then restore the newest good backup (`ejournal"
                 " restore PATH` re-anchors); if the ledger was replaced on purpose by hand, delete"
-                f" {self.anchor} to anchor its head anew",
+                f" {self.anchor} and run `ejournal audit verify --reanchor`",
             )
+        return None
+
+    def _lost(self, connection: Connection) -> str | None:
+        """Why the missing anchor file may not be re-made (the ledger recorded writing it), or
+        None (a ledger that never wrote one); logged once per open ledger."""
+        assert self.anchor is not None
+        recorded = get_state(connection, ANCHORED_KEY)
+        lost = anchors.lost(self.anchor, recorded) if recorded else None
+        if lost and lost != self.anchor_lost:
+            logger.error("ledger %s: %s; run `ejournal audit verify --reanchor`", self.path, lost)
+        self.anchor_lost = lost
+        return lost
 
     def _write_anchor(self, mark: anchors.Mark, now: datetime | None) -> None:
         """After a commit: the anchor follows the head (a failure is logged, the data is safe)."""
@@ -232,13 +252,16 @@ class Ledger:
         except StoreError as exc:
             logger.error("ledger %s: the audit anchor was not updated: %s", self.path, exc.message)
 
-    def anchor_if_missing(self, now: datetime | None) -> None:
-        """Anchor the current head when the anchor file is missing (``audit verify --reanchor``)."""
+    def anchor_if_missing(self, now: datetime | None, *, deliberate: bool = False) -> None:
+        """Anchor the current head when the anchor file is missing: a ledger's first anchor, or
+        any when ``deliberate`` (``audit verify --reanchor``); never one the ledger wrote before."""
         if self.anchor is None or anchors.read_mark(self.anchor) is not None:
             return
         with self.snapshot() as tx:
             mark = anchors.head_mark(raw_of(tx._db))
-        if mark is not None:
+            lost = None if deliberate else self._lost(tx._db)
+        if mark is not None and lost is None:
+            self.anchor_lost = None
             logger.warning(
                 "ledger %s: no audit anchor at %s; anchoring the current head (event %d)",
                 self.path, self.anchor, mark.event,
@@ -251,7 +274,8 @@ class Ledger:
             return None, None
         mark = anchors.read_mark(self.anchor)
         if mark is None:
-            return None, None
+            with self.snapshot() as tx:
+                return None, self._lost(tx._db)
         with self.snapshot() as tx:
             return mark, anchors.problem(raw_of(tx._db), mark, f"anchored in {self.anchor}")
 

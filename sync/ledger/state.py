@@ -32,6 +32,7 @@ ACL_CONFIG_KEY = "acl.config"  # the configuration version whose wanted access w
 ACL_SEEN_KEY = "acl.seen:{file_id}"  # JSON list of the permission ids last seen on a file
 CONTACTS_READ_KEY = "contacts.read:{class_id}"  # when the class page's register was first read
 AUDIT_HEAD_KEY = "audit.head"  # hash of the newest audit event, written with every append
+ANCHORED_KEY = "audit.anchored"  # JSON {path, event, head}: the anchor file the ledger last wrote
 WEEKLY_ANALYSED_KEY = "reports.weekly.analysed"  # JSON list of the analysed weeks' Mondays
 REPORTS_DONE_KEY = "reports.done.{name}"  # the last scheduled build of a report (daemon)
 BOARD_SHOWN_KEY = "board.shown"  # JSON: the teachers' board's file, content hash, pending write

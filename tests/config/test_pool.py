@@ -11,7 +11,8 @@ from tests.config.helpers import has, problems_of, replace_once
 
 
 def _google(school_dir: Path, extra: str) -> None:
-    replace_once(school_dir / "school.toml", 'kind = "local"\nfolder = "var/sheets"',
+    local = 'kind = "local"\nfolder = "var/sheets"\nprivate_folder = "var/private"'
+    replace_once(school_dir / "school.toml", local,
                  f'kind = "google"\nshared_drive_folder_id = "0AbCdEfGh"{extra}')
 
 

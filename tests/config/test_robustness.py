@@ -62,7 +62,7 @@ def test_error_message_lists_every_problem(school_dir: Path) -> None:
 def _google(school_dir: Path, extra: str = "") -> None:
     replace_once(
         school_dir / "school.toml",
-        'kind = "local"\nfolder = "var/sheets"',
+        'kind = "local"\nfolder = "var/sheets"\nprivate_folder = "var/private"',
         f'kind = "google"\nshared_drive_folder_id = "0AbCdEfGh"{extra}',
     )
 

@@ -3,8 +3,8 @@
 Teachers open the files in LibreOffice or Excel on a shared folder. What Drive and Sheets do is done
 by the folder and a sidecar manifest (``manifest``: file id → file name, "permissions", protection
 state); protection is xlsx sheet protection with the open cells unlocked (``xlsx``). With
-``private_folder`` set, the manifest and the private spreadsheets (the deputies' admin workbook)
-live there, out of the teachers' reach (the README lists each folder's OS permissions).
+``private_folder`` set (created 0700), the manifest and the deputies' admin workbook live there,
+out of the teachers' reach (the README lists each folder's OS permissions).
 
 * ``version`` = ``<mtime_ns>-<size>-<sha256 prefix>``; ``modified`` = when a scan first saw the
   content (never the mtime, which a save can set back); ``own_versions``: own writes chained
@@ -82,7 +82,8 @@ class LocalBackend:
         self.writes_per_minute: int | None = None  # a folder has no quota
         for where in filter(None, (self.folder, self.private)):
             try:
-                where.mkdir(parents=True, exist_ok=True)
+                where.mkdir(parents=True, exist_ok=True, mode=0o700 if where is self.private
+                            else 0o777)
             except OSError as exc:
                 raise BackendError(f"cannot create the folder {where}: {exc.strerror}", hint="set "
                                    "backend.folder / private_folder to writable folders") from exc
@@ -222,8 +223,7 @@ class LocalBackend:
             path = self._path(file_id, entry)
             self._files.refuse_busy(file_id, path)
             base = self._root(entry.root)
-            trash = base / TRASH
-            check_inside(base, trash)
+            check_inside(base, trash := base / TRASH)
             trash.mkdir(exist_ok=True)
             target = unique_path(trash, f"{file_id} {path.stem}", path.suffix, set())
             trash_path = f"{TRASH}/{target.name}"

@@ -97,14 +97,15 @@ def test_check_accepts_the_example_school(capsys: pytest.CaptureFixture[str]) ->
 def test_check_warns_that_a_local_school_without_a_private_folder_applies_no_correction(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    school = copy_example(tmp_path)  # the example leaves [backend] private_folder commented
+    school = copy_example(tmp_path)
+    replace_in(school / "school.toml", 'private_folder = "var/private"', '# private_folder = "x"')
     assert main(["check", "--config", str(school / "school.toml")]) == 0
     lines = capsys.readouterr().out.splitlines()
     warning = next(i for i, x in enumerate(lines) if "backend.private_folder" in x)
     assert lines[warning].startswith("Warning: ") and "no correction is applied" in lines[warning]
     assert lines[warning + 1].startswith('Hint: set private_folder = "var/private" under [backend]')
 
-    replace_in(school / "school.toml", '# private_folder = "var/private"', 'private_folder = "private"')
+    replace_in(school / "school.toml", '# private_folder = "x"', 'private_folder = "private"')
     assert main(["check", "--config", str(school / "school.toml")]) == 0
     assert "private_folder" not in capsys.readouterr().out
 

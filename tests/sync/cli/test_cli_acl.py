@@ -43,7 +43,7 @@ def test_check_exits_3_on_drift_and_fix_repairs_it(tmp_path: Path,
     assert out.startswith("Files checked: 49; differences: 0")
 
     school = load_school(folder / "school.toml")
-    backend = LocalBackend(school.backend.folder or folder)
+    backend = LocalBackend.from_settings(school.backend)
     with Ledger.open(school.ledger_path) as ledger, ledger.snapshot() as tx:
         journal = tx.file_for(FileKind.JOURNAL, "7Б/algebra")
     assert journal is not None

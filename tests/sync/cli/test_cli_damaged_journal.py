@@ -52,7 +52,7 @@ def journal(config: Path, key: str) -> tuple[str, Path]:
     with Ledger.open(school.ledger_path) as ledger, ledger.snapshot() as tx:
         record = tx.file_for(FileKind.JOURNAL, key)
     assert record is not None
-    return record.id, LocalBackend(school.backend.folder or config.parent).path(record.id)
+    return record.id, LocalBackend.from_settings(school.backend).path(record.id)
 
 
 def test_sync_sets_a_settled_damaged_journal_aside_and_rebuilds_it(
@@ -76,7 +76,7 @@ def test_sync_sets_a_settled_damaged_journal_aside_and_rebuilds_it(
     assert code == 0, err
     data = json.loads(out)
     assert (data["set_aside"], data["failed"], data["skipped_busy"]) == ([], [], [])
-    assert len(list(path.parent.glob("*.xlsx"))) == 49  # 44 journals, 3 classes, the admin's, the board
+    assert len(list(path.parent.glob("*.xlsx"))) == 48  # 44 journals, 3 classes, the board (admin's: private)
 
 
 def test_rebuild_sets_fresh_garbage_aside_but_leaves_a_file_held_open(
@@ -104,6 +104,6 @@ def test_rebuild_sets_fresh_garbage_aside_but_leaves_a_file_held_open(
     code, out, err = run(capsys, "rebuild", "--config", str(config), "--json")
     assert code == 0, err
     assert json.loads(out)["set_aside"] == ["journal 5А/math"]
-    assert len(list(path.parent.glob("*.xlsx"))) == 49
+    assert len(list(path.parent.glob("*.xlsx"))) == 48
     assert sorted(p.read_bytes() for p in (path.parent / ".trash").iterdir()) == [GARBAGE] * 2
     assert file_id != journal(config, "7Б/physics")[0] and held_id != journal(config, "5А/math")[0]

@@ -49,15 +49,15 @@ def names(sheets: Path) -> list[str]:
 def test_a_deleted_manifest_is_loud_and_never_duplicates(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sheets = config.parent / "var" / "sheets"
-    before = names(sheets)
-    assert len(before) == 49
-    (sheets / MANIFEST_NAME).unlink()
+    sheets, private = config.parent / "var" / "sheets", config.parent / "var" / "private"
+    before, admin = names(sheets), names(private)
+    assert (len(before), len(admin)) == (44 + 3 + 1, 1)  # journals, class sheets, board; admin's
+    (private / MANIFEST_NAME).unlink()  # the manifest lives beside the admin workbook
 
     code, out, err = run(capsys, "sync", "--config", str(config), "--json")
     assert code == 4, err
     (error,) = json.loads(out)["errors"]
-    assert "holds 49 spreadsheet(s) but its manifest" in error and "is missing" in error
+    assert "holds 48 spreadsheet(s) but its manifest" in error and "is missing" in error
     code, out, _ = run(capsys, "status", "--config", str(config))
     assert code == 4
     assert "Spreadsheets: NOT ACCOUNTED FOR (admin ok: 1" in out
@@ -67,12 +67,12 @@ def test_a_deleted_manifest_is_loud_and_never_duplicates(
 
     aside = config.parent / "aside"
     aside.mkdir()
-    for path in sheets.glob("*.xlsx"):
+    for path in [*sheets.glob("*.xlsx"), *private.glob("*.xlsx")]:
         path.rename(aside / path.name)
     code, out, err = run(capsys, "rebuild", "--config", str(config), "--json")
     assert code == 0, err
     assert len(json.loads(out)["rebuilt"]) == 49
-    assert names(sheets) == before  # under their own names
+    assert (names(sheets), names(private)) == (before, admin)  # under their own names
     assert run(capsys, "sync", "--config", str(config))[0] == 0
     code, out, _ = run(capsys, "status", "--config", str(config))
     assert code == 0 and "NOT ACCOUNTED FOR" not in out
@@ -91,10 +91,11 @@ def test_a_deleted_sheets_folder_is_re_created_under_its_own_names(
     code, out, err = run(capsys, "sync", "--config", str(config), "--json")
     assert code == 4, err  # every registered file was gone: re-created from the ledger
     data = json.loads(out)
-    assert (len(data["rebuilt"]), data["failed"], data["errors"]) == (49, [], [])
-    assert names(sheets) == before
-    # the diaries are never read, yet gone with the folder: re-created under their own names
-    assert data["diaries"]["created"] == len(diaries)
+    # the manifest (in var/private) still lists every file that was in the folder: 44 journals,
+    # 3 class sheets, the board and a diary for each of the 73 pupils of pupils.csv; the admin
+    # workbook in var/private was not deleted
+    assert (len(data["rebuilt"]), data["failed"], data["errors"]) == (44 + 3 + 1 + 73, [], [])
+    assert names(sheets) == before  # under their own names, not «… (2)»
     assert sorted(str(p.relative_to(sheets)) for p in sheets.rglob("Дневники/**/*.xlsx")) == diaries
     code, out, err = run(capsys, "sync", "--config", str(config), "--json")
     assert code == 0, err

@@ -90,7 +90,7 @@ def google_school(tmp_path: Path, drive: str, base: str) -> tuple[Path, dict[str
     shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("var", "__pycache__"))
     config = folder / "school.toml"
     text = config.read_text(encoding="utf-8")
-    local = 'kind = "local"\nfolder = "var/sheets"'
+    local = 'kind = "local"\nfolder = "var/sheets"\nprivate_folder = "var/private"'
     assert local in text
     google = (
         f'kind = "google"\nshared_drive_folder_id = "{drive}"\n'

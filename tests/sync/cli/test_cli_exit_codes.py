@@ -1,7 +1,7 @@
 """Exit codes of jobs that finish with some files failed (README "Exit codes": 4), on the local backend.
 
 Each failure is a real condition on disk: a journal whose path became a folder (unreadable), a
-sheets folder nobody may write (the manifest cannot be saved). The daemon logs such a run at ERROR.
+private folder nobody may write (the manifest cannot be saved). The daemon logs such a run at ERROR.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def journal_path(config: Path, journal: str) -> tuple[str, Path]:
     with Ledger.open(school.ledger_path) as ledger, ledger.snapshot() as tx:
         record = tx.file_for(FileKind.JOURNAL, journal)
     assert record is not None
-    return record.id, LocalBackend(school.backend.folder or config.parent).path(record.id)
+    return record.id, LocalBackend.from_settings(school.backend).path(record.id)
 
 
 def unreadable(path: Path) -> None:
@@ -82,11 +82,11 @@ def test_sync_and_rebuild_exit_4_when_a_journal_cannot_be_read(
     assert json.loads(out)["failed"] == []
 
 
-def test_sync_exits_4_when_the_sheets_folder_is_not_writable(
+def test_sync_exits_4_when_the_manifests_folder_is_not_writable(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sheets = config.parent / "var" / "sheets"
-    with read_only(sheets):
+    private = config.parent / "var" / "private"  # where the manifest lives, beside the admin's
+    with read_only(private):
         code, out, err = run(capsys, "sync", "--config", str(config), "--json")
     assert code == 4, err
     data = json.loads(out)

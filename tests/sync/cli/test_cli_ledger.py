@@ -330,9 +330,10 @@ def test_a_rewritten_chain_and_a_cut_tail_are_named_by_the_anchor(
     lines = problem_lines(out)
     assert lines[0] == (f"the chain no longer has event {last}, the one anchored in {anchor}"
                         " — events were cut from its end")
-    code, out, _ = run_cli("status", "--config", str(config), capsys=capsys)
-    assert code == 0
+    code, out, err = run_cli("status", "--config", str(config), capsys=capsys)
+    assert code == 3  # the "violations found" code
     assert f"Audit anchor: {anchor} (DOES NOT MATCH — {lines[0]}; run `ejournal audit verify`)" in out
+    assert "Hint: " in err and "`ejournal audit verify --reanchor`" in err
 
 
 def test_audit_verify_reports_a_missing_anchor_and_reanchors_only_when_asked(
@@ -355,6 +356,22 @@ def test_audit_verify_reports_a_missing_anchor_and_reanchors_only_when_asked(
     code, out, _ = run_cli("audit", "verify", "--reanchor", "--config", str(config),
                            capsys=capsys)
     assert code == 1 and len(problem_lines(out)) == 2 and not anchor.exists()
+
+
+def test_status_shows_a_missing_anchor_the_ledger_wrote_exits_3_and_never_re_makes_it(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    anchor = config.parent / "var-ledger.anchor"
+    path = config.parent / "var" / "ledger.sqlite3"
+    (last,) = rows(path, "SELECT max(id) FROM audit")[0]
+    anchor.unlink()  # a forger's first step: the next run would anchor the forged head
+    for _ in range(2):  # the first status re-made nothing the second could find
+        code, out, err = run_cli("status", "--config", str(config), capsys=capsys)
+        assert code == 3  # the "violations found" code
+        assert (f"Audit anchor: {anchor} (MISSING — the audit anchor {anchor} is missing, though the"
+                f" ledger wrote it ({anchor}, event {last}): it is not re-made") in out
+        assert "Hint: " in err and "`ejournal audit verify --reanchor`" in err
+        assert not anchor.exists()
 
 
 def test_audit_verify_reanchor_anchors_a_ledger_that_otherwise_verifies(

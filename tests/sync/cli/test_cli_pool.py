@@ -21,7 +21,8 @@ def test_check_refuses_a_pool_beyond_300_writes_a_minute(
         key.write_text("{}", encoding="utf-8")
         monkeypatch.setenv(name, str(key))
     pool = ", ".join(f'"{n}"' for n in names)
-    replace_once(school / "school.toml", 'kind = "local"\nfolder = "var/sheets"',
+    local = 'kind = "local"\nfolder = "var/sheets"\nprivate_folder = "var/private"'
+    replace_once(school / "school.toml", local,
                  f'kind = "google"\nshared_drive_folder_id = "0AbC"\npool_credentials_env = [{pool}]')
 
     assert main(["check", "--config", str(school / "school.toml")]) == 1

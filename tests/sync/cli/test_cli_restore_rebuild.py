@@ -61,7 +61,7 @@ def test_the_sync_after_a_restore_reads_every_journal(
 
 def test_rebuild_keeps_the_findings_tab(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     school = load_school(config)
-    backend = LocalBackend(school.backend.folder or config.parent)
+    backend = LocalBackend.from_settings(school.backend)
     with Ledger.open(school.ledger_path) as ledger, ledger.snapshot() as tx:
         record = tx.file_for(FileKind.JOURNAL, "7Б/physics")
         opened = len(tx.findings("7Б/physics"))

@@ -52,7 +52,9 @@ def test_setup_again_finds_everything_there(
     assert out.startswith(
         "Setup: 49 spreadsheets: 0 created, 49 already there, 0 rebuilt, 0 failed"
     )
-    assert len(list((config.parent / "var" / "sheets").glob("*.xlsx"))) == 49
+    # 49 = 44 journals + 3 class sheets + the board in var/sheets, the admin's in var/private
+    assert len(list((config.parent / "var" / "sheets").glob("*.xlsx"))) == 48
+    assert len(list((config.parent / "var" / "private").glob("*.xlsx"))) == 1
 
 
 def test_sync_prints_a_summary_and_json(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,7 +77,7 @@ def test_tampering_after_the_lock_exits_3_and_is_reverted(
     assert out.startswith("Locks: 44 journals")
 
     school = load_school(config)
-    backend = LocalBackend(school.backend.folder or config.parent)
+    backend = LocalBackend.from_settings(school.backend)
     with Ledger.open(school.ledger_path) as ledger, ledger.snapshot() as tx:
         file = tx.file_for(FileKind.JOURNAL, "7Б/algebra")
         view = tx.locked("7Б/algebra")
@@ -110,7 +112,7 @@ def test_rebuild_re_renders_a_deleted_journal(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     school = load_school(config)
-    backend = LocalBackend(school.backend.folder or config.parent)
+    backend = LocalBackend.from_settings(school.backend)
     with Ledger.open(school.ledger_path) as ledger, ledger.snapshot() as tx:
         file = tx.file_for(FileKind.JOURNAL, "5А/math")
     assert file is not None

@@ -6,6 +6,7 @@ what the teachers typed, the ledger, the spreadsheets and the printed summary wi
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -42,7 +43,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     lines: list[str] = []
     summary = run_demo(folder, days=3, today=TODAY, echo=lines.append)
     ledger = Ledger.open(summary.ledger)
-    yield DemoRun(summary, lines, ledger, LocalBackend(summary.sheets))
+    backend = LocalBackend(summary.sheets, private_folder=summary.directory / "private")
+    yield DemoRun(summary, lines, ledger, backend)
     ledger.close()
 
 
@@ -57,9 +59,15 @@ def test_the_folder_holds_the_school_with_the_local_backend(demo: DemoRun) -> No
     assert school.backend.folder == (s.directory / "sheets").resolve()
     assert school.ledger_path == (s.directory / "var" / "ledger.sqlite3").resolve()
     assert s.days == [date(2026, 11, 26), date(2026, 11, 27), date(2026, 11, 30)]
-    xlsx = sorted(s.sheets.glob("*.xlsx"))
-    expected = len(school.journals()) + len(school.classes) + 2  # + admin and the board
-    assert s.files == len(xlsx) == expected == 49
+    assert school.backend.private_folder == (s.directory / "private").resolve()
+    # the teachers' folder, from the example's configuration: 45 rows of assignments.csv with 7Б
+    # English split into two groups = 44 journals, 3 classes = 3 class sheets, and the board
+    assert len(list(s.sheets.glob("*.xlsx"))) == 44 + 3 + 1 == 48
+    private = s.directory / "private"  # the deputies': the admin workbook and the manifest
+    assert sorted(p.name for p in private.iterdir()) == [
+        "ejournal-manifest.json", "Администрация · 2026-27.xlsx"]
+    assert stat.S_IMODE(private.stat().st_mode) == 0o700
+    assert s.files == 48 + 1  # every spreadsheet the ledger registered
 
 
 def test_every_accepted_entry_was_typed_by_a_teacher(demo: DemoRun) -> None:
@@ -158,11 +166,13 @@ def test_lessons_before_the_go_live_raise_nothing_only_the_typo_left_is_open(
 
 def test_the_audit_chain_verifies_and_the_summary_says_so(demo: DemoRun) -> None:
     report = demo.ledger.audit_verify()
+    private = demo.summary.directory / "private"
     assert report.ok
     assert demo.summary.audit_head == report.head == demo.ledger.audit_head()
     text = "\n".join(demo.lines)
     assert f"Audit chain: OK, {report.events} events, head {report.head}" in text
-    assert f"Spreadsheets: 49 .xlsx files in {demo.summary.sheets}" in text
+    assert f"Spreadsheets: 49 .xlsx files in {demo.summary.sheets} and {private}" in text
+    assert f"{private}/  — the deputy's admin workbook («Исправления»)" in text
     assert f"ejournal status --config {demo.summary.config}" in text
     assert "tampering: a locked mark of 26.11" in text
     # every night from Thursday's to Monday's, the weekend's included

@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from sync.backends.protocol import CellRange, Grid
+from sync.backends.protocol import CellRange, Grid, Role
+from sync.jobs.acl import run_acl
 from sync.jobs.cycle import run_cycle
 from sync.jobs.locking import run_locks
 from sync.layout.labels import RU
 from sync.ledger.model import FileKind
-from tests.sync.engine_fixtures import DAY, ORGANIZER, EngineRig, at, make_rig
+from tests.sync.engine_fixtures import DAY, ORGANIZER, SVC, EngineRig, at, make_rig
 
 CLASS, SUBJECT, KEY = "7Б", "algebra", "7Б/algebra"
 NEXT = date(2026, 9, 9)
@@ -134,3 +135,53 @@ def test_an_applied_row_retyped_never_writes_its_old_value(rig: EngineRig) -> No
     rig.set_now(at(NEXT, 15))
     after = run_cycle(rig.svc)
     assert after.tally.violations == 0 and ledger_value(rig) == "5"
+
+
+def test_while_a_teacher_may_write_the_admin_sheet_no_row_is_applied(rig: EngineRig) -> None:
+    """A teacher made writer of the admin spreadsheet by hand types a row of her own; the deputy's
+    edit after it makes the deputy Drive's last modifier. Neither row is applied while she can
+    write: each is rejected naming her; once ``acl`` took her grant away, a new row applies."""
+    teacher = rig.teacher_email(CLASS, SUBJECT)
+    rig.inspector.grant(admin_id(rig), teacher, Role.WRITER)  # the drive's manager, by hand
+    write_row(rig, teacher, 1, "5", "99-к")
+    write_row(rig, DEPUTY, 2, "4", "45-к")
+    rig.emu.reset_counters()
+
+    summary = run_cycle(rig.svc)
+
+    assert summary.corrections is not None
+    assert (summary.corrections["applied"], summary.corrections["rejected"]) == (0, 2)
+    assert ledger_value(rig) == "3" and shown(rig) == "3"
+    reason = (f"отклонено: книгу «Исправления» может изменять не только заместитель директора"
+              f" ({teacher.lower()}), подпись строки не доказана")
+    assert status_of(rig, 1).startswith(reason) and status_of(rig, 2).startswith(reason)
+    assert [r["signed_by"] for r in audit(rig, "correction.rejected")] == [DEPUTY, DEPUTY]
+    assert audit(rig, "correction.applied") == []
+
+    rig.set_now(at(NEXT, 12))
+    fixed = run_acl(rig.svc, rig.now(), fix=True)  # the daemon's sharing check (or `acl fix`)
+    assert [(d.file_id, d.who) for d in fixed.repaired] == [(admin_id(rig), teacher.lower())]
+    assert teacher.lower() not in {g.email.lower() for g in rig.inspector.grants(admin_id(rig))}
+    write_row(rig, DEPUTY, 3, "4", "47-к")  # the deputy types the correction again
+    again = run_cycle(rig.svc)
+    assert again.corrections is not None and again.corrections["applied"] == 1
+    assert ledger_value(rig) == "4" and shown(rig) == "4"
+
+
+def test_the_writers_are_listed_once_per_pass_with_new_rows_and_never_when_idle(
+        rig: EngineRig) -> None:
+    paths: list[str] = []
+    rig.emu.faults.add("500", match=lambda method, path: bool(paths.append(path)), times=None,
+                       principal=SVC)  # never fires: it only notes the service's every request
+    write_row(rig, DEPUTY, 1, "4", "45-к")
+    write_row(rig, DEPUTY, 2, "4", "46-к")
+
+    summary = run_cycle(rig.svc)
+    rig.set_now(at(NEXT, 12))
+    listed_with_rows = sum("/permissions" in p for p in paths)
+    paths.clear()
+    run_cycle(rig.svc)  # nothing new in the sheet
+
+    assert summary.corrections is not None and summary.corrections["rows"] == 2
+    assert listed_with_rows == 1  # two new rows, one listing of the admin sheet's permissions
+    assert sum("/permissions" in p for p in paths) == 0

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import stat
 from datetime import timedelta
 from pathlib import Path
@@ -96,13 +97,53 @@ def test_a_cut_tail_is_caught_by_the_anchor_and_by_the_data(paths: tuple[Path, P
     )
 
 
-def test_a_missing_anchor_is_written_anew_with_a_warning(
+def test_a_missing_anchor_the_ledger_wrote_is_never_re_made_and_the_work_goes_on(
     paths: tuple[Path, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A forger deletes the anchor to have the next run anchor a forged head: it is not re-made."""
+    ledger_path, anchor = paths
+    ((last,),) = rows(ledger_path, "SELECT max(id) FROM audit")
+    anchor.unlink()
+    with caplog.at_level(logging.ERROR), Ledger.open(ledger_path, anchor=anchor) as ledger:
+        lost = (f"the audit anchor {anchor} is missing, though the ledger wrote it ({anchor}, event"
+                f" {last}): it is not re-made — a forged chain would be anchored as good")
+        assert ledger.anchor_lost == lost
+        assert ledger.anchor_check() == (None, lost)
+        with ledger.transaction() as tx:  # marks are still accepted
+            tx.accept_entries(JOURNAL, [cell("p20", "5", day=DAY + timedelta(days=60))], at())
+        assert ledger.audit_events() > last
+    assert caplog.text.count("is missing, though the ledger wrote it") == 1  # once per open
+    assert not anchor.exists()
+    assert rows(ledger_path, "SELECT value FROM entries WHERE pupil_id = 'p20' AND day = ?",
+                ((DAY + timedelta(days=60)).isoformat(),)) == [("5",)]
+
+
+def test_a_deliberate_reanchor_writes_it_and_the_anchor_follows_again(
+    paths: tuple[Path, Path]
 ) -> None:
     ledger_path, anchor = paths
     anchor.unlink()
-    with caplog.at_level(logging.WARNING), Ledger.open(ledger_path, anchor=anchor):
-        pass
+    with Ledger.open(ledger_path, anchor=anchor) as ledger:
+        ledger.anchor_if_missing(at(), deliberate=True)  # `audit verify --reanchor`
+        assert ledger.anchor_lost is None and ledger.anchor_check()[1] is None
+        with ledger.transaction() as tx:
+            tx.accept_entries(JOURNAL, [cell("p20", "5", day=DAY + timedelta(days=60))], at())
+        last = ledger.audit_events()
+    assert json.loads(anchor.read_text())["event"] == last
+
+
+def test_a_ledger_that_never_wrote_an_anchor_gets_its_first_with_a_warning(
+    paths: tuple[Path, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A ledger from before the anchor was recorded (or a new one): the first anchor is written."""
+    ledger_path, anchor = paths
+    anchor.unlink()
+    connection = sqlite3.connect(ledger_path)
+    with connection:
+        connection.execute("DELETE FROM state WHERE key = 'audit.anchored'")
+    connection.close()
+    with caplog.at_level(logging.WARNING), Ledger.open(ledger_path, anchor=anchor) as ledger:
+        assert ledger.anchor_lost is None
     assert "no audit anchor at" in caplog.text and "anchoring the current head" in caplog.text
     ((last,),) = rows(ledger_path, "SELECT max(id) FROM audit")
     assert json.loads(anchor.read_text())["event"] == last
@@ -114,6 +155,7 @@ def test_a_damaged_anchor_is_refused_with_a_hint(paths: tuple[Path, Path]) -> No
     with pytest.raises(StoreError, match="is damaged") as caught:
         Ledger.open(ledger_path, anchor=anchor)
     assert caught.value.hint is not None and "delete the anchor file" in caught.value.hint
+    assert "`ejournal audit verify --reanchor`" in caught.value.hint
 
 
 def test_an_anchor_that_cannot_be_written_is_logged_and_the_commit_stands(
