@@ -192,7 +192,7 @@ class Status:
         """The files are not accounted for when the newest sync could not list them."""
         last = next((r for r in self.runs if r["kind"] == "sync"), None)
         error = (last or {}).get("error") or ""
-        self.unaccounted = error if error.startswith("change list:") else None
+        self.unaccounted = error if error.startswith(("change list:", "re-adoption:")) else None
 
     def to_json(self) -> dict[str, Any]:
         return {

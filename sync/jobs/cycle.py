@@ -44,6 +44,7 @@ from datetime import datetime, time
 from rules.errors import BackendError, EjournalError, LayoutError, SheetAccessError
 from sync.backends.protocol import FeedReset, FileDamaged, FileInfo, Grid
 from sync.jobs.acl import follow_configuration, follow_sharing
+from sync.jobs.adopt import readopt_lost_files
 from sync.jobs.class_sync import (
     ClassPlan,
     ClassRead,
@@ -114,6 +115,7 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
     now = svc.now()
     before = svc.api_calls()
     summary = CycleSummary(started=now)
+    _readopt(svc, summary, now)
     with svc.ledger.transaction() as tx:
         run_id = tx.run_started("sync", now)
         token = tx.state_get(CHANGES_TOKEN_KEY)
@@ -364,6 +366,17 @@ def _diaries(svc: Service, edited: set[str], summary: CycleSummary, now: datetim
     summary.failed += [FileProblem(f"diary of pupil {pid}", e) for pid, e in result.failed]
 
 
+def _readopt(svc: Service, summary: CycleSummary, now: datetime) -> None:
+    """The local backend's manifest lost: re-adopt the files provably ours (``sync.jobs.adopt``)."""
+    try:
+        done = readopt_lost_files(svc, now)
+    except (BackendError, OSError) as exc:
+        log.warning("sync cycle: re-adoption failed: %s", describe(exc))
+        summary.errors.append(f"re-adoption: {describe(exc)}")
+        return
+    if done is not None:
+        summary.readopted = done.adopted
+        summary.errors += done.errors()
 
 
 def _finish(svc: Service, summary: CycleSummary, run_id: int, before: dict[str, float]

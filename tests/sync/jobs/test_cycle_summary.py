@@ -38,7 +38,8 @@ CYCLE_KEYS = {
     "kind", "ok", "started", "finished", "first_cycle", "files_changed", "journals_read",
     "classes_read", "absences_accepted",
     "entries_accepted", "lessons_changed", "findings", "violations", "late_entries", "reverts",
-    "writes", "repaired", "rebuilt", "set_aside", "corrections", "locks", "locks_retried", "diaries", "acl",
+    "writes", "repaired", "rebuilt", "set_aside", "readopted", "corrections", "locks",
+    "locks_retried", "diaries", "acl",
     "substitutions", "skipped_busy", "failed", "errors", "api_calls",
 }
 LOCK_KEYS = {
