@@ -384,7 +384,8 @@ def _finish(svc: Service, summary: CycleSummary, run_id: int, before: dict[str, 
     summary.api_calls = calls_delta(before, svc.api_calls())
     summary.finished = svc.now()
     error = "; ".join(summary.errors) or None
-    with svc.ledger.transaction() as tx:
+    with svc.ledger.transaction() as tx:  # open: all the ledger holds, read this time or not
+        summary.tally.findings_open = tx.open_findings_count()
         tx.run_finished(run_id, summary.finished, summary.counters(), error)
     t = summary.tally
     log.info(

@@ -39,7 +39,7 @@ class Tally:
     lessons_changed: int = 0  # "Уроки" rows whose facts were new or changed
     findings_opened: int = 0
     findings_resolved: int = 0
-    findings_open: int = 0  # open findings of the journals handled, after this run
+    findings_open: int = 0  # after this run: every open one the ledger holds
     violations: int = 0  # locked cells found changed (tampering)
     late_entries: int = 0  # closed cells read changed where no read proved the value in time
     classes_read: int = 0  # class spreadsheets read ("Посещаемость")
