@@ -59,3 +59,16 @@ def test_rebuild_keeps_the_findings_tab(synced_config: Path, capsys: pytest.Capt
     assert main(["rebuild", "--config", str(synced_config)]) == 0
     after = backend.read(record.id, [FINDINGS])[FINDINGS]
     assert [row for row in after[1:] if any(str(c).strip() for c in row)] == shown
+
+
+def test_the_sync_after_a_rebuild_writes_nothing(
+    synced_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rebuild re-lays out every journal with the «Статус» of its lessons and remembers its own
+    writes: the next cycle reads the journals (their open cells, as rebuild read them, are not
+    in the ledger yet) but has nothing to write — no journal, no diary."""
+    assert main(["rebuild", "--config", str(synced_config)]) == 0
+    after = sync_json(capsys, synced_config)
+    assert after["journals_read"] == 44  # every journal, read again
+    assert (after["writes"], after["entries_accepted"], after["failed"]) == (0, 0, [])
+    assert after["diaries"]["written"] == 0 and after["diaries"]["rendered"] == 0
