@@ -35,7 +35,9 @@ def test_sync_sets_a_settled_damaged_journal_aside_and_rebuilds_it(
     assert code == 4, err
     data = json.loads(out)
     new_id, new_path = journal_file(synced_config, "7Б/physics")
-    assert (data["set_aside"], data["rebuilt"], data["failed"]) == ([file_id], [new_id], [])
+    physics = "Журнал 7Б · Физика · 2026/27"  # named, not by id, for the sysadmin who reads it
+    assert (data["set_aside"], data["rebuilt"], data["failed"]) == ([physics], [physics], [])
+    assert new_id != file_id
     assert data["skipped_busy"] == []
     assert new_path.name == path.name and new_path.stat().st_size > len(GARBAGE)
     assert [p.read_bytes() for p in (path.parent / ".trash").iterdir()] == [GARBAGE]

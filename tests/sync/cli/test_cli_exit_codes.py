@@ -37,7 +37,10 @@ def test_sync_and_rebuild_exit_4_when_a_journal_cannot_be_read(
     assert code == 4, err
     data = json.loads(out)
     assert data["ok"] is False and data["violations"] == 0
-    assert [p["file"] for p in data["failed"]] == [file_id]
+    assert [(p["file"], p["name"]) for p in data["failed"]] == [
+        (file_id, "Журнал 7Б · Физика · 2026/27")]  # the id for machines, the name for people
+    code, out, err = run(capsys, "sync", "--config", str(synced_config))
+    assert code == 4 and "\nFailed: Журнал 7Б · Физика · 2026/27: " in out
 
     code, out, err = run(capsys, "rebuild", "--config", str(synced_config))
     assert code == 4, out

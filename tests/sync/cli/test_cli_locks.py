@@ -35,7 +35,7 @@ def test_a_busy_journal_whose_protection_must_move_exits_4_and_is_retried_by_syn
     code, out, err = run(capsys, "lock", "--config", str(set_up_config), "--json")
 
     assert code == EXIT_FILES_FAILED == 4, err
-    assert json.loads(out)["skipped_busy"] == [journal.id]
+    assert json.loads(out)["skipped_busy"] == ["Журнал 7Б · Алгебра · 2026/27"]
     code, out, _ = run(capsys, "status", "--config", str(set_up_config), "--json")
     assert code == 0
     (pending,) = json.loads(out)["locks_pending"]
