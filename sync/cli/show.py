@@ -235,7 +235,8 @@ class Status:
         """The files are not accounted for when the newest sync could not list them."""
         last = next((r for r in self.runs if r["kind"] == "sync"), None)
         error = (last or {}).get("error") or ""
-        self.unaccounted = error if error.startswith(("change list:", "re-adoption:")) else None
+        lost = error.startswith(("change list:", "re-adoption:"))
+        self.unaccounted = f"the last sync: {error}" if lost else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -270,7 +271,7 @@ class Status:
         out = [f"Ledger: {self.ledger} (schema {self.schema})"]
         files = ", ".join(f"{k}: {v}" for k, v in sorted(self.files.items())) or "none"
         if self.unaccounted:
-            files = f"NOT ACCOUNTED FOR ({files} in the ledger) — the last sync: {self.unaccounted}"
+            files = f"NOT ACCOUNTED FOR ({files} in the ledger) — {self.unaccounted}"
         out.append(f"Spreadsheets: {files}")
         if not self.files:
             out.append("  (none registered yet: run `ejournal setup`)")

@@ -71,6 +71,16 @@ def lost_files(backend: Any) -> LostFolder | None:
     return LostFolder(backend)
 
 
+def lost_manifest_note(folder: Path, private: Path | None) -> str | None:
+    """The manifest gone while spreadsheets are in ``folder``, said in a line (no folder made)."""
+    manifest = (private or folder) / MANIFEST_NAME
+    found = sum(1 for _ in folder.glob("*.xlsx")) if folder.is_dir() else 0
+    if manifest.exists() or not found:
+        return None
+    return (f"the manifest {manifest} is missing beside {found} spreadsheet(s): run `ejournal "
+            "sync` to re-adopt the files provably the service's")
+
+
 def content_digest(path: Path) -> str:
     """The digest a local version ends with (``<mtime_ns>-<size>-<sha256[:16]>``)."""
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]

@@ -51,6 +51,10 @@ def test_a_deleted_manifest_re_adopts_the_files_provably_ours(
     (sheets / MANIFEST_NAME).unlink()
     resave(physics)  # no longer the bytes the ledger saw: proven by its hidden pupil ids
 
+    code, out, _ = run(capsys, "status", "--config", str(synced_config))
+    assert code == 4 and "Spreadsheets: NOT ACCOUNTED FOR (admin ok: 1" in out
+    assert f"the manifest {sheets / MANIFEST_NAME} is missing beside 49 spreadsheet(s): run " \
+        "`ejournal sync` to re-adopt" in out  # said before any sync ran into it
     code, _, err = run(capsys, "setup", "--config", str(synced_config))
     assert code == 1 and "Hint: run `ejournal sync`: it re-adopts" in err
     assert names(sheets) == before  # no «(2)» copies
