@@ -109,7 +109,7 @@ def load_school(path: Path | str, environ: Mapping[str, str] | None = None) -> S
             )
             lessons = calendar.all_lessons(settings.year, slots, changes)
             crosscheck.check_substitutions(data, lessons, problems)
-    problems.raise_if_any()
+    problems.raise_if_any(str(base))  # full paths: the sysadmin may not be in that folder
     assert settings is not None and settings.timezone is not None  # else a problem was raised
 
     return School(

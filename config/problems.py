@@ -35,10 +35,12 @@ class Problems:
     def items(self) -> list[Problem]:
         return list(self._items)
 
-    def raise_if_any(self) -> None:
+    def raise_if_any(self, folder: str | None = None) -> None:
+        """A ``ConfigError`` with every problem, each file named by its full path in ``folder``."""
         if self._items:
             raise ConfigError(
-                self.items, hint="fix every problem listed, then run `ejournal check` again"
+                self.items, hint="fix every problem listed, then run `ejournal check` again",
+                folder=folder,
             )
 
 

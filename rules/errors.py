@@ -20,6 +20,7 @@ for logs and the CLI) and an optional hint. The CLI prints ``Error: …`` / ``Hi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 
 
 class EjournalError(Exception):
@@ -50,11 +51,17 @@ class Problem:
 class ConfigError(EjournalError):
     """The configuration is invalid; ``problems`` lists every problem found, not just the first."""
 
-    def __init__(self, problems: list[Problem], hint: str | None = None) -> None:
+    def __init__(self, problems: list[Problem], hint: str | None = None,
+                 folder: str | None = None) -> None:
+        """``folder``: the configuration's folder, named before each file (a full path) in the
+        message; ``problems`` keep the file names as they are."""
         self.problems = list(problems)
         count = len(self.problems)
         head = f"configuration has {count} problem{'s' if count != 1 else ''}"
-        super().__init__(head + "".join(f"\n  - {p}" for p in self.problems), hint)
+        where = folder.rstrip("/\\") + "/" if folder else ""
+        super().__init__(head + "".join(
+            f"\n  - {'' if PurePath(p.file).is_absolute() else where}{p}" for p in self.problems),
+            hint)
 
 
 class BackendError(EjournalError):

@@ -239,6 +239,28 @@ class Grant:
     inherited: bool = False  # from the shared drive's membership: cannot be revoked per file
 
 
+@dataclass(frozen=True, slots=True)
+class FoundFile:
+    """A spreadsheet found by its name where the backend lost track of its files (``LostFiles``)."""
+
+    where: str  # its path (for people, and to adopt it)
+    digest: str  # its content's digest, as the backend's versions end with
+    hidden_ids: tuple[frozenset[str], ...]  # per tab with the id column asked for: the ids in it
+
+
+class LostFiles(Protocol):
+    """Files a backend can name again after it lost track of them (the local backend's manifest
+    deleted): ``lost_files()`` of a backend that has it returns one, or None when nothing is lost."""
+
+    def named(self, title: str, id_label: str) -> list[FoundFile]:
+        """The files named as a spreadsheet titled ``title`` is created."""
+        ...
+
+    def adopt(self, chosen: Mapping[str, tuple[str, FoundFile]]) -> None:
+        """Name each chosen file (id → title, file) under that id again."""
+        ...
+
+
 class Backend(Protocol):
     """A place where spreadsheets live. Implementations: ``google``, ``local``."""
 

@@ -54,7 +54,7 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
     """
     configure_logging(verbose)
     from sync.jobs.daemon import backups_dir
-    from sync.jobs.service import wall_clock
+    from sync.jobs.service import lost_manifest, wall_clock
     from sync.ledger.backup import list_backups
     from sync.ledger.ledger import Ledger
     from sync.ledger.model import FileKind
@@ -123,6 +123,7 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
         info.anchor, info.anchor_event = str(school.anchor_path), mark.event if mark else None
     info.backups = [b.path.name for b in list_backups(backups_dir(school))]
     info.note_last_sync()
+    info.unaccounted = lost_manifest(school) or info.unaccounted  # before a sync ran into it
     if as_json:
         print_json(info.to_json())
     else:

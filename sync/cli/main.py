@@ -24,6 +24,7 @@ import click
 from rules.errors import ConfigError, EjournalError, LedgerBusy
 from sync.cli.acl import acl
 from sync.cli.ledger import audit, backup, restore, status
+from sync.cli.names import file_names, with_names
 from sync.cli.options import (
     CONTEXT_SETTINGS,
     EXIT_BUSY,
@@ -47,6 +48,7 @@ from sync.cli.show import (
     cycle_lines,
     echo_lines,
     generic_lines,
+    journal_start_hint,
     lock_lines,
     setup_lines,
 )
@@ -182,13 +184,15 @@ def sync_command(config_path: Path, as_json: bool, verbose: int) -> None:
     from sync.jobs.cycle import run_cycle
 
     with service_for(config_path) as svc:
+        names = file_names(svc)  # before: a file re-created gets a new id
         summary = run_cycle(svc)
+        data = with_names(summary.to_json(), {**names, **file_names(svc)})
+        hint = journal_start_hint(data, svc.school.year)
         lost = svc.ledger.anchor_lost
-    data = summary.to_json()
     if as_json:
-        print_json(data)
+        print_json({**data, "hint": hint})
     else:
-        echo_lines(cycle_lines(data))
+        echo_lines(cycle_lines(data) + ([f"Hint: {hint}"] if hint else []))
     exit_on_anchor(lost)
     exit_for_run(data)
 
@@ -213,8 +217,8 @@ def lock(config_path: Path, as_json: bool, verbose: int) -> None:
 
     with service_for(config_path) as svc:
         summary = run_locks(svc)
+        data = with_names(summary.to_json(), file_names(svc))
         lost = svc.ledger.anchor_lost
-    data = summary.to_json()
     if as_json:
         print_json(data)
     else:

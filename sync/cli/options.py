@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rules.errors import StoreError
+from sync.cli.show import set_log_zone
 
 if TYPE_CHECKING:
     from config.school import School
@@ -62,7 +63,9 @@ def school_from(config_path: Path) -> School:
     """The school's configuration (a ConfigError lists every problem)."""
     from config import load_school
 
-    return load_school(config_path)
+    school = load_school(config_path)
+    set_log_zone(school.timezone)  # the log's times in school time from here on
+    return school
 
 
 @contextmanager

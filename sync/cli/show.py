@@ -1,7 +1,8 @@
 """What the CLI prints: one-screen summaries of the jobs' JSON, the status page, logging set-up.
 
 Kept apart from ``sync.cli.main`` so the commands stay thin (parse options, call one function, print).
-Everything printed here comes from counts and ids — never a pupil's name or mark.
+Everything printed here comes from counts, ids and file names (``sync.cli.names``: a diary by
+its pupil's id) — never a pupil's name or mark.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, TextIO
 
 import click
@@ -34,6 +35,24 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+class SchoolTimeFormatter(logging.Formatter):
+    """Log times in the school's time zone with its offset («2026-12-05 11:42:12,320 +0300»), as
+    the schedule in school.toml is: a sysadmin on a UTC server reads the school's hours. Until
+    a school is loaded (``set_log_zone``), the machine's zone, with its offset too."""
+
+    zone: tzinfo | None = None
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        when = datetime.fromtimestamp(record.created, self.zone or UTC)
+        when = when if self.zone else when.astimezone()
+        return f"{when:%Y-%m-%d %H:%M:%S},{int(record.msecs):03d} {when:%z}"
+
+
+def set_log_zone(zone: tzinfo) -> None:
+    """From now on, log times in ``zone`` (the school's, once its configuration is loaded)."""
+    SchoolTimeFormatter.zone = zone
+
+
 _handler: _StderrHandler | None = None
 
 
@@ -49,7 +68,7 @@ def configure_logging(verbosity: int, *, default: int = logging.WARNING) -> None
     root = logging.getLogger()
     if _handler is None:
         _handler = _StderrHandler()
-        _handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        _handler.setFormatter(SchoolTimeFormatter(LOG_FORMAT))
         root.addHandler(_handler)
     _handler.setLevel(level)
     root.setLevel(level)
@@ -78,6 +97,14 @@ def cycle_lines(data: Mapping[str, Any]) -> list[str]:
         f"Violations: {data.get('violations', 0)} (reverted {data.get('reverts', 0)}); "
         f"writes: {data.get('writes', 0)}; API calls: {_calls(data.get('api_calls') or {})}",
     ]
+    readopted = data.get("readopted") or []
+    if readopted:
+        lines.append(f"Re-adopted (the manifest was lost; name and content prove them ours): "
+                     f"{len(readopted)} spreadsheets")
+    for key, what in (("set_aside", "Set aside (damaged, kept in .trash/)"),
+                      ("rebuilt", "Re-created from the ledger")):
+        if data.get(key):
+            lines.append(f"{what}: {', '.join(map(str, data[key]))}")
     lines += _problems(data)
     corrections = data.get("corrections")
     if corrections:
@@ -86,6 +113,22 @@ def cycle_lines(data: Mapping[str, Any]) -> list[str]:
             f"{corrections.get('rejected', 0)} rejected, {corrections.get('deferred', 0)} deferred"
         )
     return lines
+
+
+FIRST_SYNC_FINDINGS = 1000  # opened by a first cycle: the year's past was checked, not kept here
+
+
+def journal_start_hint(data: Mapping[str, Any], year: Any) -> str | None:
+    """After a first cycle that opened thousands of findings in a school whose ``[year]
+    journal_start`` is unset or the year's first day: the likely cause and the setting."""
+    opened = int((data.get("findings") or {}).get("opened") or 0)
+    start = year.journal_start
+    if not data.get("first_cycle") or opened < FIRST_SYNC_FINDINGS or (
+            start is not None and start > year.start):
+        return None
+    return (f"{opened} findings opened by the first sync: if the journals were kept on paper "
+            "until now, set [year] journal_start in school.toml to the day the school goes live "
+            "(lessons before it are not checked)")
 
 
 def lock_lines(data: Mapping[str, Any]) -> list[str]:
@@ -131,7 +174,7 @@ def _problems(data: Mapping[str, Any]) -> list[str]:
     if busy:
         lines.append(f"Skipped (file busy, retried next time): {', '.join(busy)}")
     for failed in data.get("failed") or []:
-        lines.append(f"Failed: {failed.get('file')}: {failed.get('error')}")
+        lines.append(f"Failed: {failed.get('name') or failed.get('file')}: {failed.get('error')}")
     for error in data.get("errors") or []:
         lines.append(f"Error: {error}")
     return lines
@@ -192,7 +235,8 @@ class Status:
         """The files are not accounted for when the newest sync could not list them."""
         last = next((r for r in self.runs if r["kind"] == "sync"), None)
         error = (last or {}).get("error") or ""
-        self.unaccounted = error if error.startswith("change list:") else None
+        lost = error.startswith(("change list:", "re-adoption:"))
+        self.unaccounted = f"the last sync: {error}" if lost else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -227,7 +271,7 @@ class Status:
         out = [f"Ledger: {self.ledger} (schema {self.schema})"]
         files = ", ".join(f"{k}: {v}" for k, v in sorted(self.files.items())) or "none"
         if self.unaccounted:
-            files = f"NOT ACCOUNTED FOR ({files} in the ledger) — the last sync: {self.unaccounted}"
+            files = f"NOT ACCOUNTED FOR ({files} in the ledger) — {self.unaccounted}"
         out.append(f"Spreadsheets: {files}")
         if not self.files:
             out.append("  (none registered yet: run `ejournal setup`)")

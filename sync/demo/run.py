@@ -271,7 +271,7 @@ def _school_day(
     )
     if tampered:
         echo(
-            f"  tampering: a locked mark of {summary.days[0].strftime('%d.%m')} in {tampered} was "
+            f"  tampering: a locked mark of {summary.days[0].strftime('%d.%m')} in «{tampered}» was "
             f"changed in the file; violations found {first['violations']}, reverted {first['reverts']}"
         )
 

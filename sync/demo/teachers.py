@@ -118,7 +118,8 @@ class Teachers:
 
     def tamper(self, day: date) -> str | None:
         """Someone with owner rights changes a mark of ``day`` (locked by now) in the file itself,
-        past the sheet protection. Returns the journal key, or None if no mark was found."""
+        past the sheet protection. Returns the journal as a person reads it («10А · Биология»),
+        or None if no mark was found."""
         with self.svc.ledger.snapshot() as tx:
             found = next(
                 (
@@ -140,7 +141,9 @@ class Teachers:
         changed = "5" if entry.value != "5" else "2"
         type_into(self._path(file_id), [(target, changed)], saved_at=self.svc.now(),
                   owner=True)
-        return key
+        class_id, subject_id = key.split("/")
+        subject = self.svc.school.subject(subject_id)
+        return f"{class_id} · {subject.name if subject else subject_id}"
 
     # ------------------------------------------------------------------ one journal
 

@@ -44,6 +44,7 @@ from datetime import datetime, time
 from rules.errors import BackendError, EjournalError, LayoutError, SheetAccessError
 from sync.backends.protocol import FeedReset, FileDamaged, FileInfo, Grid
 from sync.jobs.acl import follow_configuration, follow_sharing
+from sync.jobs.adopt import readopt_into
 from sync.jobs.class_sync import (
     ClassPlan,
     ClassRead,
@@ -114,6 +115,7 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
     now = svc.now()
     before = svc.api_calls()
     summary = CycleSummary(started=now)
+    readopt_into(svc, summary, now)
     with svc.ledger.transaction() as tx:
         run_id = tx.run_started("sync", now)
         token = tx.state_get(CHANGES_TOKEN_KEY)
@@ -373,7 +375,8 @@ def _finish(svc: Service, summary: CycleSummary, run_id: int, before: dict[str, 
     summary.api_calls = calls_delta(before, svc.api_calls())
     summary.finished = svc.now()
     error = "; ".join(summary.errors) or None
-    with svc.ledger.transaction() as tx:
+    with svc.ledger.transaction() as tx:  # open: all the ledger holds, read this time or not
+        summary.tally.findings_open = tx.open_findings_count()
         tx.run_finished(run_id, summary.finished, summary.counters(), error)
     t = summary.tally
     log.info(

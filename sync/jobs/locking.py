@@ -135,6 +135,7 @@ def run_locks(svc: Service, *, labels: Labels = RU, only: Collection[str] | None
             tx.add_dirty_files(follow_up, now)
         done = {ref.file.id for ref in refs.values()} | {f.id for f in classes}
         tx.set_pending_locks(done - unlocked, unlocked, now)
+        summary.tally.findings_open = tx.open_findings_count()  # all, not the journals read
         tx.run_finished(run_id, summary.finished, summary.counters(),
                         "; ".join(summary.errors) or None)
     log.info(

@@ -18,17 +18,20 @@ and the engine writes at the positions it read.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from config.school import BackendKind
 from rules.errors import BackendError, LayoutError, StoreError
+from rules.model import Finding, Location, Severity
 from sync.backends.protocol import FileBusy, FileDamaged, Grid
 from sync.jobs.board import publish_board, rebuild_board
 from sync.jobs.diaries import rebuild_diary, run_diaries
 from sync.jobs.findings_tab import findings_shown
+from sync.jobs.journal_service import statuses
+from sync.jobs.own_writes import remember_own_writes
 from sync.jobs.repair_tabs import restore_tabs, tab_of
 from sync.jobs.service import Service, split_journal_key
 from sync.jobs.spreadsheets import (
@@ -39,10 +42,11 @@ from sync.jobs.spreadsheets import (
     ledger_values,
 )
 from sync.layout.common import cell_text
+from sync.layout.journal.map import LessonKey
 from sync.layout.journal.spec import JournalReading, JournalValues, LessonFacts, parse_journal
 from sync.layout.labels import RU, Labels
 from sync.ledger.audit import content_hash
-from sync.ledger.model import FileKind, FileRecord, FileStatus, LockedView
+from sync.ledger.model import FileKind, FileRecord, FileStatus, FindingRecord, LockedView
 from sync.ledger.state import FINDINGS_ROWS_KEY
 
 log = logging.getLogger(__name__)
@@ -116,6 +120,7 @@ def _restore(
     if wanted:
         with svc.ledger.snapshot() as tx:
             values = with_open_cells(ledger_values(tx, file.key), reading, tx.locked(file.key))
+            values = replace(values, statuses=ledger_statuses(tx.findings(file.key), reading))
             shown = findings_shown(tx, file.key, svc.school.timezone, labels)
         spec = file_spec(svc, FileKind.JOURNAL, file.key, now=now, journal=values)
         tabs = [replace(t, rows=shown) if t.title == labels.findings_tab else t
@@ -156,6 +161,14 @@ def _restore(
         outcome.dropped,
     )
     return outcome
+
+
+def ledger_statuses(found: Iterable[FindingRecord], reading: JournalReading
+                    ) -> dict[LessonKey, str]:
+    """Each lesson's "Статус" from the ledger's open findings, as the last cycle wrote it (their
+    cells are of the layout read), so the next cycle has nothing to write there."""
+    return statuses((Finding(f.rule, Severity(f.severity), Location(
+        f.journal, f.pupil_id, f.day, f.field, f.cell), f.message) for f in found), reading.map)
 
 
 def with_open_cells(
@@ -322,6 +335,7 @@ def rebuild_all(svc: Service, *, now: datetime, labels: Labels = RU) -> RebuildS
     summary.rerendered += [f"diary {pid}" for pid in diaries.written]
     summary.created += [f"diary {pid}" for pid in diaries.created]
     summary.failed += [(f"diary {pid}", error) for pid, error in diaries.failed]
+    remember_own_writes(svc)  # else the next cycle takes every file rebuild wrote for edited
     log.info(
         "rebuild: %d re-rendered, %d rebuilt, %d created, %d intact, %d failed",
         len(summary.rerendered),

@@ -40,6 +40,17 @@ def wall_clock(school: School) -> Clock:
     return lambda: datetime.now(school.timezone)
 
 
+def lost_manifest(school: School) -> str | None:
+    """On the local backend: why its files cannot be named (the manifest gone beside them; the
+    next ``sync`` re-adopts them), read from the folders alone; None when nothing is lost."""
+    settings = school.backend
+    if settings.kind is not BackendKind.LOCAL or settings.folder is None:
+        return None
+    from sync.backends.local.adopt import lost_manifest_note
+
+    return lost_manifest_note(settings.folder, settings.private_folder)
+
+
 def make_backend(school: School, environ: Mapping[str, str] | None = None,
                  clock: Clock | None = None) -> Backend:
     """The backend named in the school's configuration (``clock``: the service's)."""

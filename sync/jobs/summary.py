@@ -39,7 +39,7 @@ class Tally:
     lessons_changed: int = 0  # "Уроки" rows whose facts were new or changed
     findings_opened: int = 0
     findings_resolved: int = 0
-    findings_open: int = 0  # open findings of the journals handled, after this run
+    findings_open: int = 0  # after this run: every open one the ledger holds
     violations: int = 0  # locked cells found changed (tampering)
     late_entries: int = 0  # closed cells read changed where no read proved the value in time
     classes_read: int = 0  # class spreadsheets read ("Посещаемость")
@@ -162,6 +162,7 @@ class CycleSummary(_RunSummary):
     repaired: list[str] = field(default_factory=list)  # file ids whose layout was repaired
     rebuilt: list[str] = field(default_factory=list)  # file ids re-created from the ledger
     set_aside: list[str] = field(default_factory=list)  # damaged file ids moved aside (kept)
+    readopted: list[str] = field(default_factory=list)  # names re-adopted after a lost manifest
     corrections: dict[str, Any] | None = None  # process_corrections' summary, if it ran
     locks: LockTotals = field(default_factory=LockTotals)  # closed windows locked by its reads
     locks_retried: int = 0  # files whose failed lock work this cycle ran again
@@ -191,6 +192,7 @@ class CycleSummary(_RunSummary):
                 "repaired": list(self.repaired),
                 "rebuilt": list(self.rebuilt),
                 "set_aside": list(self.set_aside),
+                "readopted": list(self.readopted),
                 "corrections": self.corrections,
                 "locks": asdict(self.locks),
                 "locks_retried": self.locks_retried,

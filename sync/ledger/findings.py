@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from rules.errors import StoreError
 from rules.model import Finding
@@ -129,6 +129,11 @@ class FindingsPart(AuditLog):
         if not include_resolved:
             query = query.where(f.resolved.is_(None))
         return from_rows(FindingRecord, self._db.execute(query.order_by(f.opened, f.id)))
+
+    def open_findings_count(self) -> int:
+        """Every open finding the ledger holds (journals and class spreadsheets alike)."""
+        query = select(func.count()).select_from(t.findings).where(t.findings.c.resolved.is_(None))
+        return int(self._db.execute(query).scalar_one())
 
 
 class ViolationsPart(AuditLog):

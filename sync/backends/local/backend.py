@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from openpyxl.workbook.workbook import Workbook
 
 from rules.errors import BackendError, NotFound, SheetAccessError
-from sync.backends.local import caps, edits, xlsx
+from sync.backends.local import adopt, caps, edits, xlsx
 from sync.backends.local.files import (
     OutsideFolder,
     check_inside,
@@ -69,6 +69,7 @@ OWNER_GRANT_ID, TRASH = "owner", ".trash"  # the owner's grant id; where deletes
 
 class LocalBackend:
     """Spreadsheets as ``.xlsx`` files in ``folder`` (created if missing); see ``io.SheetFiles``."""
+    lost_files = adopt.lost_files  # the manifest lost beside spreadsheets: name them again
 
     def __init__(self, folder: Path | str, *, principal: str = "service",
                  settle_seconds: float = 120.0, serializer: Serializer = xlsx.save,
@@ -186,7 +187,7 @@ class LocalBackend:
             folder.mkdir(parents=True, exist_ok=True)
             taken = {Path(e.path).name for e in manifest.files.values()
                      if Path(e.path).parent == Path(*parts) and e.root == root}
-            path = unique_path(folder, safe_name(spec.name), ".xlsx", taken)
+            path = unique_path(folder, safe_name(spec.name), ".xlsx", taken, strict=True)
             file_id = manifest.new_id()
             digest = self._files.save(file_id, path, wb, None)
             manifest.files[file_id] = FileEntry(

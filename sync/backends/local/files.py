@@ -46,12 +46,21 @@ def safe_name(title: str, fallback: str = "spreadsheet") -> str:
     return name or fallback
 
 
-def unique_path(folder: Path, stem: str, suffix: str, taken: set[str]) -> Path:
+def unique_path(folder: Path, stem: str, suffix: str, taken: set[str], *,
+                strict: bool = False) -> Path:
     """``folder/stem+suffix``, or ``stem (2)+suffix`` … when that name exists or is ``taken``.
 
-    Names compare case-insensitively (Windows and macOS shares fold case).
+    Names compare case-insensitively (Windows and macOS shares fold case). ``strict``: a file
+    outside ``taken`` (one the manifest does not name) holding the name is refused, never
+    numbered around: a «(2)» beside it would duplicate a file that may be the original.
     """
     existing = {p.name.casefold() for p in folder.iterdir()} if folder.is_dir() else set()
+    if strict and (stem + suffix).casefold() in existing - {t.casefold() for t in taken}:
+        raise BackendError(
+            f"cannot create «{stem}{suffix}» in {folder}: a file of that name is there that the "
+            "manifest does not name (not provably the service's)",
+            hint="move that file out of the folder (or rename it): the next sync re-creates the "
+            "spreadsheet under its own name")
     existing |= {t.casefold() for t in taken}
     candidate, n = stem + suffix, 1
     while candidate.casefold() in existing:

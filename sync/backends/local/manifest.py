@@ -258,9 +258,9 @@ class ManifestStore:
             raise BackendError(
                 f"the sheets folder {self.sheets} holds {found} spreadsheet(s) but its manifest "
                 f"{self.path} is missing: which file is which registered spreadsheet is unknown",
-                hint="restore ejournal-manifest.json from a backup of the folder (or .trash/); "
-                "or move the .xlsx files out of the folder and run `ejournal rebuild`: every "
-                "spreadsheet is re-created from the ledger under its own name",
+                hint="run `ejournal sync`: it re-adopts every file it can prove is its own "
+                "(its name, and its content or hidden ids) and names the rest; or restore "
+                "ejournal-manifest.json from a backup of the folder (or .trash/)",
             )
 
     def forget(self) -> None:

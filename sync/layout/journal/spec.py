@@ -66,6 +66,7 @@ class JournalValues:
     entries: Mapping[tuple[str, date, int], str] = field(default_factory=dict)
     period_marks: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (pupil, period)
     lessons: Mapping[LessonKey, LessonFacts] = field(default_factory=dict)
+    statuses: Mapping[LessonKey, str] = field(default_factory=dict)  # "Статус" (as a cycle writes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +266,7 @@ def _lessons_tab(
             LessonField.CLASSWORK: facts.classwork,
             LessonField.WORK_TYPE: work_names[key],
             LessonField.HOMEWORK: facts.homework,
-            ServiceColumn.STATUS: "",
+            ServiceColumn.STATUS: values.statuses.get(key, ""),
         }
         rows.append([cells[name] for name, _ in columns])
     index = {name: i for i, (name, _) in enumerate(columns)}

@@ -28,6 +28,7 @@ def test_a_file_that_failed_to_load_causes_no_cascade(
     assert code == 1, out
     problems = [line for line in err.splitlines() if line.startswith("  - ")]
     assert problems == [
-        f"  - {broken}: line 2: is not UTF-8 text (in Excel: «Сохранить как» → «CSV UTF-8»)"
+        f"  - {path.resolve()}: line 2: is not UTF-8 text (in Excel: «Сохранить как» → "
+        "«CSV UTF-8»)"  # the full path: the sysadmin may not be in that folder
     ]
     assert "Error: configuration has 1 problem" in err and "unknown" not in err

@@ -11,68 +11,38 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from config import load_school
-from sync.backends.local.backend import LocalBackend
-from sync.cli.main import main
-from sync.ledger.ledger import Ledger
-from sync.ledger.model import FileKind
+from tests.sync.cli.cli_helpers import journal_file, run
 
-ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = ROOT / "config" / "example"
 GARBAGE = b"garbage\n"
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Iterator[Path]:
-    school = tmp_path / "school"
-    shutil.copytree(EXAMPLE, school, ignore=shutil.ignore_patterns("var", "__pycache__"))
-    path = school / "school.toml"
-    assert main(["setup", "--config", str(path)]) == 0
-    assert main(["sync", "--config", str(path)]) == 0
-    yield path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def journal(config: Path, key: str) -> tuple[str, Path]:
-    school = load_school(config)
-    with Ledger.open(school.ledger_path) as ledger, ledger.snapshot() as tx:
-        record = tx.file_for(FileKind.JOURNAL, key)
-    assert record is not None
-    return record.id, LocalBackend.from_settings(school.backend).path(record.id)
-
-
 def test_sync_sets_a_settled_damaged_journal_aside_and_rebuilds_it(
-    config: Path, capsys: pytest.CaptureFixture[str]
+    synced_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    file_id, path = journal(config, "7Б/physics")
+    file_id, path = journal_file(synced_config, "7Б/physics")
     path.write_bytes(GARBAGE)
     past = time.time() - 600
     os.utime(path, (past, past))
 
-    code, out, err = run(capsys, "sync", "--config", str(config), "--json")
+    code, out, err = run(capsys, "sync", "--config", str(synced_config), "--json")
     assert code == 4, err
     data = json.loads(out)
-    new_id, new_path = journal(config, "7Б/physics")
-    assert (data["set_aside"], data["rebuilt"], data["failed"]) == ([file_id], [new_id], [])
+    new_id, new_path = journal_file(synced_config, "7Б/physics")
+    physics = "Журнал 7Б · Физика · 2026/27"  # named, not by id, for the sysadmin who reads it
+    assert (data["set_aside"], data["rebuilt"], data["failed"]) == ([physics], [physics], [])
+    assert new_id != file_id
     assert data["skipped_busy"] == []
     assert new_path.name == path.name and new_path.stat().st_size > len(GARBAGE)
     assert [p.read_bytes() for p in (path.parent / ".trash").iterdir()] == [GARBAGE]
 
-    code, out, err = run(capsys, "sync", "--config", str(config), "--json")
+    code, out, err = run(capsys, "sync", "--config", str(synced_config), "--json")
     assert code == 0, err
     data = json.loads(out)
     assert (data["set_aside"], data["failed"], data["skipped_busy"]) == ([], [], [])
@@ -80,16 +50,16 @@ def test_sync_sets_a_settled_damaged_journal_aside_and_rebuilds_it(
 
 
 def test_rebuild_sets_fresh_garbage_aside_but_leaves_a_file_held_open(
-    config: Path, capsys: pytest.CaptureFixture[str]
+    synced_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    file_id, path = journal(config, "7Б/physics")
+    file_id, path = journal_file(synced_config, "7Б/physics")
     path.write_bytes(GARBAGE)  # fresh: a sync would wait for it to settle
-    held_id, held = journal(config, "5А/math")
+    held_id, held = journal_file(synced_config, "5А/math")
     lock = held.parent / f".~lock.{held.name}#"
     held.write_bytes(GARBAGE)
     lock.write_text("teacher,host,01.12.2026 10:00,\n", encoding="utf-8")
 
-    code, out, err = run(capsys, "rebuild", "--config", str(config), "--json")
+    code, out, err = run(capsys, "rebuild", "--config", str(synced_config), "--json")
     assert code == 4, err
     data = json.loads(out)
     assert data["set_aside"] == ["journal 7Б/physics"]
@@ -101,9 +71,10 @@ def test_rebuild_sets_fresh_garbage_aside_but_leaves_a_file_held_open(
     lock.unlink()
     past = time.time() - 600
     os.utime(held, (past, past))
-    code, out, err = run(capsys, "rebuild", "--config", str(config), "--json")
+    code, out, err = run(capsys, "rebuild", "--config", str(synced_config), "--json")
     assert code == 0, err
     assert json.loads(out)["set_aside"] == ["journal 5А/math"]
     assert len(list(path.parent.glob("*.xlsx"))) == 48
     assert sorted(p.read_bytes() for p in (path.parent / ".trash").iterdir()) == [GARBAGE] * 2
-    assert file_id != journal(config, "7Б/physics")[0] and held_id != journal(config, "5А/math")[0]
+    assert file_id != journal_file(synced_config, "7Б/physics")[0]
+    assert held_id != journal_file(synced_config, "5А/math")[0]

@@ -8,49 +8,17 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from config import load_school
-from sync.backends.local.backend import LocalBackend
-from sync.cli.main import main
 from sync.jobs.daemon import Daemon, default_jobs
 from sync.jobs.service import Service
-from sync.ledger.ledger import Ledger
-from sync.ledger.model import FileKind
+from tests.sync.cli.cli_helpers import journal_file, run
 from tests.sync.cli.places import read_only
 
-ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = ROOT / "config" / "example"
-
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Iterator[Path]:
-    school = tmp_path / "school"
-    shutil.copytree(EXAMPLE, school, ignore=shutil.ignore_patterns("var", "__pycache__"))
-    path = school / "school.toml"
-    assert main(["setup", "--config", str(path)]) == 0
-    assert main(["sync", "--config", str(path)]) == 0  # the first cycle reads everything
-    yield path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def journal_path(config: Path, journal: str) -> tuple[str, Path]:
-    school = load_school(config)
-    with Ledger.open(school.ledger_path) as ledger, ledger.snapshot() as tx:
-        record = tx.file_for(FileKind.JOURNAL, journal)
-    assert record is not None
-    return record.id, LocalBackend.from_settings(school.backend).path(record.id)
 
 
 def unreadable(path: Path) -> None:
@@ -60,49 +28,52 @@ def unreadable(path: Path) -> None:
 
 
 def test_sync_and_rebuild_exit_4_when_a_journal_cannot_be_read(
-    config: Path, capsys: pytest.CaptureFixture[str]
+    synced_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    file_id, path = journal_path(config, "7Б/physics")
+    file_id, path = journal_file(synced_config, "7Б/physics")
     unreadable(path)
 
-    code, out, err = run(capsys, "sync", "--config", str(config), "--json")
+    code, out, err = run(capsys, "sync", "--config", str(synced_config), "--json")
     assert code == 4, err
     data = json.loads(out)
     assert data["ok"] is False and data["violations"] == 0
-    assert [p["file"] for p in data["failed"]] == [file_id]
+    assert [(p["file"], p["name"]) for p in data["failed"]] == [
+        (file_id, "Журнал 7Б · Физика · 2026/27")]  # the id for machines, the name for people
+    code, out, err = run(capsys, "sync", "--config", str(synced_config))
+    assert code == 4 and "\nFailed: Журнал 7Б · Физика · 2026/27: " in out
 
-    code, out, err = run(capsys, "rebuild", "--config", str(config))
+    code, out, err = run(capsys, "rebuild", "--config", str(synced_config))
     assert code == 4, out
     assert "Error: rebuild is incomplete: some spreadsheets failed" in err
     assert "Hint: run `ejournal rebuild` again" in err and "Traceback" not in err
 
     path.rmdir()  # the folder gone: the file is missing, and rebuild re-creates it
-    code, out, err = run(capsys, "rebuild", "--config", str(config), "--json")
+    code, out, err = run(capsys, "rebuild", "--config", str(synced_config), "--json")
     assert code == 0, err
     assert json.loads(out)["failed"] == []
 
 
 def test_sync_exits_4_when_the_manifests_folder_is_not_writable(
-    config: Path, capsys: pytest.CaptureFixture[str]
+    synced_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    private = config.parent / "var" / "private"  # where the manifest lives, beside the admin's
+    private = synced_config.parent / "var" / "private"  # where the manifest lives, beside the admin's
     with read_only(private):
-        code, out, err = run(capsys, "sync", "--config", str(config), "--json")
+        code, out, err = run(capsys, "sync", "--config", str(synced_config), "--json")
     assert code == 4, err
     data = json.loads(out)
     assert data["ok"] is False and data["failed"] == []
     (error,) = data["errors"]
     assert error.startswith("change list: ") and "manifest" in error
-    code, _, err = run(capsys, "sync", "--config", str(config))
+    code, _, err = run(capsys, "sync", "--config", str(synced_config))
     assert code == 0, err  # writable again: the next cycle is whole
 
 
 def test_the_daemon_logs_a_sync_with_failed_files_at_error(
-    config: Path, caplog: pytest.LogCaptureFixture
+    synced_config: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _, path = journal_path(config, "5А/math")
+    _, path = journal_file(synced_config, "5А/math")
     unreadable(path)
-    school = load_school(config)
+    school = load_school(synced_config)
     with Service.open(school) as svc:
         daemon = Daemon(svc, [j for j in default_jobs(school) if j.name == "sync"])
         with caplog.at_level(logging.INFO, logger="sync.jobs.daemon"):

@@ -6,62 +6,47 @@ with the time it has waited, and the next ``sync`` retries it (exit 0 once it la
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from config import load_school
-from sync.cli.main import main
 from sync.cli.options import EXIT_FILES_FAILED
 from sync.ledger.ledger import Ledger
 from sync.ledger.model import FileKind
-from tests.sync.cli.test_cli_sync import run
-
-ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = ROOT / "config" / "example"
+from tests.sync.cli.cli_helpers import run
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Iterator[Path]:
-    school = tmp_path / "school"
-    shutil.copytree(EXAMPLE, school, ignore=shutil.ignore_patterns("var", "__pycache__"))
-    path = school / "school.toml"
-    assert main(["setup", "--config", str(path)]) == 0
-    yield path
-
-
 def test_a_busy_journal_whose_protection_must_move_exits_4_and_is_retried_by_sync(
-    config: Path, capsys: pytest.CaptureFixture[str]
+    set_up_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    school = load_school(config)
+    school = load_school(set_up_config)
     with Ledger.open(school.ledger_path) as ledger, ledger.transaction() as tx:
         journal = tx.file_for(FileKind.JOURNAL, "7Б/algebra")
         assert journal is not None
         tx.record_open_ranges(journal.id, None, datetime.now(UTC))  # its protection must move
-        path = next((config.parent / "var" / "sheets").glob("Журнал 7Б · Алгебра*.xlsx"))
+        path = next((set_up_config.parent / "var" / "sheets").glob("Журнал 7Б · Алгебра*.xlsx"))
     lock = path.parent / f".~lock.{path.name}#"
     lock.write_text("teacher,PC-12,04.12.2026 16:00\n", encoding="utf-8")
 
-    code, out, err = run(capsys, "lock", "--config", str(config), "--json")
+    code, out, err = run(capsys, "lock", "--config", str(set_up_config), "--json")
 
     assert code == EXIT_FILES_FAILED == 4, err
-    assert json.loads(out)["skipped_busy"] == [journal.id]
-    code, out, _ = run(capsys, "status", "--config", str(config), "--json")
+    assert json.loads(out)["skipped_busy"] == ["Журнал 7Б · Алгебра · 2026/27"]
+    code, out, _ = run(capsys, "status", "--config", str(set_up_config), "--json")
     assert code == 0
     (pending,) = json.loads(out)["locks_pending"]
     assert (pending["file"], pending["kind"], pending["key"]) == (journal.id, "journal", "7Б/algebra")
     assert pending["hours"] >= 0
-    code, out, _ = run(capsys, "status", "--config", str(config))
+    code, out, _ = run(capsys, "status", "--config", str(set_up_config))
     assert "Locks pending (read or protection failed; every sync cycle retries): 1" in out
 
     lock.unlink()  # the teacher closes LibreOffice
-    code, out, err = run(capsys, "sync", "--config", str(config), "--json")
+    code, out, err = run(capsys, "sync", "--config", str(set_up_config), "--json")
     assert code == 0, out + err
     assert json.loads(out)["locks_retried"] == 1
-    code, out, _ = run(capsys, "status", "--config", str(config), "--json")
+    code, out, _ = run(capsys, "status", "--config", str(set_up_config), "--json")
     assert json.loads(out)["locks_pending"] == []

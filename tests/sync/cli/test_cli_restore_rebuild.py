@@ -8,8 +8,6 @@ content to keep.
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,48 +17,35 @@ from sync.backends.local.backend import LocalBackend
 from sync.cli.main import main
 from sync.ledger.ledger import Ledger
 from sync.ledger.model import FileKind
+from tests.sync.cli.cli_helpers import run
 
-ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = ROOT / "config" / "example"
 FINDINGS = "Замечания"
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Iterator[Path]:
-    school = tmp_path / "school"
-    shutil.copytree(EXAMPLE, school, ignore=shutil.ignore_patterns("var", "__pycache__"))
-    path = school / "school.toml"
-    assert main(["setup", "--config", str(path)]) == 0
-    assert main(["sync", "--config", str(path)]) == 0
-    yield path
-
-
 def sync_json(capsys: pytest.CaptureFixture[str], config: Path) -> dict:
-    capsys.readouterr()
-    code = main(["sync", "--config", str(config), "--json"])
-    out, err = capsys.readouterr()
+    code, out, err = run(capsys, "sync", "--config", str(config), "--json")
     assert code == 0, err
     return json.loads(out)
 
 
 def test_the_sync_after_a_restore_reads_every_journal(
-    config: Path, capsys: pytest.CaptureFixture[str]
+    synced_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["backup", "--config", str(config)]) == 0
-    (backup,) = (config.parent / "var" / "backups").glob("ledger-*.sqlite3")
-    assert sync_json(capsys, config)["journals_read"] == 0  # idle: nothing changed
+    assert main(["backup", "--config", str(synced_config)]) == 0
+    (backup,) = (synced_config.parent / "var" / "backups").glob("ledger-*.sqlite3")
+    assert sync_json(capsys, synced_config)["journals_read"] == 0  # idle: nothing changed
 
-    assert main(["restore", "--config", str(config), str(backup)]) == 0
-    after = sync_json(capsys, config)
+    assert main(["restore", "--config", str(synced_config), str(backup)]) == 0
+    after = sync_json(capsys, synced_config)
     assert (after["journals_read"], after["classes_read"]) == (44, 3)  # every one, read again
     assert after["failed"] == [] and after["first_cycle"] is False
-    assert sync_json(capsys, config)["journals_read"] == 0  # and idle again after that
+    assert sync_json(capsys, synced_config)["journals_read"] == 0  # and idle again after that
 
 
-def test_rebuild_keeps_the_findings_tab(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    school = load_school(config)
+def test_rebuild_keeps_the_findings_tab(synced_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    school = load_school(synced_config)
     backend = LocalBackend.from_settings(school.backend)
     with Ledger.open(school.ledger_path) as ledger, ledger.snapshot() as tx:
         record = tx.file_for(FileKind.JOURNAL, "7Б/physics")
@@ -71,6 +56,19 @@ def test_rebuild_keeps_the_findings_tab(config: Path, capsys: pytest.CaptureFixt
     assert len(shown) == opened  # one line per open finding, as the cycle wrote them
 
     capsys.readouterr()
-    assert main(["rebuild", "--config", str(config)]) == 0
+    assert main(["rebuild", "--config", str(synced_config)]) == 0
     after = backend.read(record.id, [FINDINGS])[FINDINGS]
     assert [row for row in after[1:] if any(str(c).strip() for c in row)] == shown
+
+
+def test_the_sync_after_a_rebuild_writes_nothing(
+    synced_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rebuild re-lays out every journal with the «Статус» of its lessons and remembers its own
+    writes: the next cycle reads the journals (their open cells, as rebuild read them, are not
+    in the ledger yet) but has nothing to write — no journal, no diary."""
+    assert main(["rebuild", "--config", str(synced_config)]) == 0
+    after = sync_json(capsys, synced_config)
+    assert after["journals_read"] == 44  # every journal, read again
+    assert (after["writes"], after["entries_accepted"], after["failed"]) == (0, 0, [])
+    assert after["diaries"]["written"] == 0 and after["diaries"]["rendered"] == 0

@@ -8,6 +8,7 @@ commands' output with the ledger rather than with fixed dates.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -62,9 +63,16 @@ def test_sync_prints_a_summary_and_json(config: Path, capsys: pytest.CaptureFixt
     assert code == 0, err
     assert out.startswith("Sync: ")
     assert "Findings: " in out and "Violations: 0" in out
+    # the example's year began in September, its journal_start is unset: since then, every
+    # lesson without a topic is a finding (44 journals × the lessons held)
+    opened = int(re.search(r"Findings: (\d+) opened", out).group(1))  # type: ignore[union-attr]
+    assert opened > 1000
+    assert f"Hint: {opened} findings opened by the first sync: if the journals were kept on " \
+        "paper until now, set [year] journal_start in school.toml" in out
     code, out, _ = run(capsys, "sync", "--config", str(config), "--json")
     assert code == 0
     data = json.loads(out)
+    assert data["hint"] is None  # not a first cycle
     assert data["kind"] == "sync" and data["ok"] is True
     assert (data["journals_read"], data["writes"], data["violations"]) == (0, 0, 0)  # idle
 

@@ -7,7 +7,9 @@ import json
 import re
 import shutil
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -79,3 +81,20 @@ def test_backup_and_audit_verify_print_json(
     assert re.fullmatch(r"[0-9a-f]{64}", report["head"])
     for data in (taken, listed, report):
         assert not [k for k in keys(data) if " " in k]
+
+
+def test_log_lines_carry_the_school_time_with_its_offset(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["status", "-v", "--config", str(config)]) == 0
+    err = capsys.readouterr().err
+    logged = [line for line in err.splitlines() if " INFO " in line]
+    assert logged
+    zone = ZoneInfo("Europe/Moscow")  # the example's [school] timezone
+    for line in logged:
+        stamp = re.match(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d{3} ([+-]\d{4}) INFO ", line)
+        assert stamp is not None, line
+        when = datetime.strptime(f"{stamp.group(1)} {stamp.group(2)}", "%Y-%m-%d %H:%M:%S %z")
+        assert stamp.group(2) == datetime.now(zone).strftime("%z")  # +0300, not the server's
+        assert abs((datetime.now(UTC) - when).total_seconds()) < 600

@@ -6,6 +6,7 @@ what the teachers typed, the ledger, the spreadsheets and the printed summary wi
 
 from __future__ import annotations
 
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -174,7 +175,10 @@ def test_the_audit_chain_verifies_and_the_summary_says_so(demo: DemoRun) -> None
     assert f"Spreadsheets: 49 .xlsx files in {demo.summary.sheets} and {private}" in text
     assert f"{private}/  — the deputy's admin workbook («Исправления»)" in text
     assert f"ejournal status --config {demo.summary.config}" in text
-    assert "tampering: a locked mark of 26.11" in text
+    (tamper,) = [line for line in demo.lines if "tampering: a locked mark of 26.11" in line]
+    journal = re.search(r" in «(\S+) · ([^»]+)» was changed", tamper)  # a name, not a key
+    assert journal is not None and "/" not in tamper
+    assert journal.group(2) in {s.name for s in load_school(demo.summary.config).subjects}
     # every night from Thursday's to Monday's, the weekend's included
     nights = [line.split()[1:3] for line in demo.lines if line.startswith("  night ")]
     assert nights == [["Fri", "27.11"], ["Sat", "28.11"], ["Sun", "29.11"], ["Mon", "30.11"],

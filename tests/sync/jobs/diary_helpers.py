@@ -8,15 +8,19 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from config.school import DiarySettings, School
+from sync.jobs.cycle import run_cycle
 from sync.jobs.service import Service
 from sync.layout.labels import RU
 from sync.ledger.model import FileKind
 from tests.emulator import GoogleEmulator
+from tests.sync.access_invariants import assert_invariants
 from tests.sync.backend_helpers import FakeTime
 from tests.sync.engine_fixtures import DAY, ORGANIZER, SVC, EngineRig, at, school_for, setup_school
 
@@ -47,6 +51,30 @@ def diary_rig(tmp_path: Path, *, start: datetime | None = None, **diaries: Any) 
     setup_school(rig.svc)
     emu.reset_counters()
     return rig
+
+
+@contextmanager
+def synced_diary_rig(tmp_path: Path) -> Iterator[EngineRig]:
+    """``diary_rig`` after its first cycle (at 9:00 on DAY, the diaries created), the counters
+    reset; on exit nobody read or wrote what they must not, and the emulator saw no bug."""
+    rig = diary_rig(tmp_path)
+    rig.set_now(at(DAY, 9))
+    first = run_cycle(rig.svc)
+    assert first.ok, first.to_json()
+    rig.emu.reset_counters()
+    yield rig
+    try:
+        assert_invariants(rig)
+    finally:
+        rig.close()
+    assert rig.emu.bugs == []
+
+
+def type_mark(rig: EngineRig, class_id: str, subject: str, pupil_id: str, value: str,
+              day: date = DAY) -> None:
+    """The journal's teacher types ``value`` into the pupil's cell of ``day``'s lesson."""
+    rig.type(rig.teacher_email(class_id, subject), rig.journal(class_id, subject).id,
+             rig.cell(class_id, subject, pupil_id, day), value)
 
 
 def diaries(rig: EngineRig) -> dict[str, str]:

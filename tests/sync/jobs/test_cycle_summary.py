@@ -38,7 +38,8 @@ CYCLE_KEYS = {
     "kind", "ok", "started", "finished", "first_cycle", "files_changed", "journals_read",
     "classes_read", "absences_accepted",
     "entries_accepted", "lessons_changed", "findings", "violations", "late_entries", "reverts",
-    "writes", "repaired", "rebuilt", "set_aside", "corrections", "locks", "locks_retried", "diaries", "acl",
+    "writes", "repaired", "rebuilt", "set_aside", "readopted", "corrections", "locks",
+    "locks_retried", "diaries", "acl",
     "substitutions", "skipped_busy", "failed", "errors", "api_calls",
 }
 LOCK_KEYS = {
@@ -61,6 +62,13 @@ def private_texts(rig: EngineRig) -> list[str]:
     """Names of the class's pupils and teachers: never in a summary."""
     names = [p.last_name for p in rig.school.pupils_in(CLASS)]
     return names + [t.full_name.split()[0] for t in rig.school.teachers]
+
+
+def open_in_ledger(rig: EngineRig) -> int:
+    """Open findings the ledger holds, journal by journal and class by class."""
+    with rig.svc.ledger.snapshot() as tx:
+        return sum(len(tx.findings(f.key)) for f in tx.files()
+                   if f.kind in (FileKind.JOURNAL, FileKind.CLASS))
 
 
 def test_cycle_summary_json_shape_and_counts(rig: EngineRig) -> None:
@@ -98,6 +106,11 @@ def test_cycle_summary_json_shape_and_counts(rig: EngineRig) -> None:
     assert run is not None and run.ok is True
     assert run.counters == summary.counters()
     assert run.counters["entries_accepted"] == 2 and run.counters["api_sheets_read"] == 1
+
+    idle = run_cycle(rig.svc).to_json()  # nothing changed: no journal read…
+    held = open_in_ledger(rig)
+    assert idle["journals_read"] == 0 and held >= 1
+    assert idle["findings"]["open"] == held  # …and still every open finding counted, not 0
 
 
 def test_failed_files_and_cycle_errors_are_listed_with_ids(rig: EngineRig) -> None:
@@ -148,6 +161,7 @@ def test_lock_summary_json_shape_and_counts(rig: EngineRig) -> None:
                                  "absence_days", "absence_reasons"}
     assert data["locks"]["entries"] == 1
     assert data["locks"]["days"] == data["locks"]["lessons"] > 0
+    assert data["findings"]["open"] == open_in_ledger(rig) > 0  # all, not the journals read
     assert data["api_calls"]["sheets_write"] == rig.calls()["sheets_write"] == 6
     assert set(data["follow_up"]) <= {rig.journal(c, s).id for c, s in
                                      (("7Б", "algebra"), ("7Б", "russian"), ("10А", "algebra"))}

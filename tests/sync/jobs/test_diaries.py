@@ -16,7 +16,6 @@ from sync.jobs.cycle import run_cycle
 from sync.jobs.locking import run_locks
 from sync.layout.journal.map import LessonField
 from sync.layout.labels import RU
-from tests.sync.access_invariants import assert_invariants
 from tests.sync.engine_fixtures import DAY, ORGANIZER, SVC, EngineRig, at
 from tests.sync.jobs.diary_helpers import (
     CLASSES,
@@ -26,7 +25,9 @@ from tests.sync.jobs.diary_helpers import (
     diary_rig,
     diary_writes,
     read_diary,
+    synced_diary_rig,
     text_of,
+    type_mark,
 )
 
 CLASS, SUBJECT = "7Б", "algebra"
@@ -34,17 +35,8 @@ CLASS, SUBJECT = "7Б", "algebra"
 
 @pytest.fixture
 def rig(tmp_path: Path) -> Iterator[EngineRig]:
-    rig = diary_rig(tmp_path)
-    rig.set_now(at(DAY, 9))
-    first = run_cycle(rig.svc)
-    assert first.ok, first.to_json()
-    rig.emu.reset_counters()
-    yield rig
-    try:
-        assert_invariants(rig)  # after every test: nobody reads or writes what they must not
-    finally:
-        rig.close()
-    assert rig.emu.bugs == []
+    with synced_diary_rig(tmp_path) as rig:  # checks the access invariants after every test
+        yield rig
 
 
 def lesson_cell(rig: EngineRig, name: LessonField, subject: str = SUBJECT):  # type: ignore[no-untyped-def]
@@ -166,15 +158,10 @@ def test_a_parent_reads_their_childs_diary_and_nothing_else(rig: EngineRig) -> N
     assert SVC  # the service principal owns every diary through the shared drive
 
 
-def type_mark(rig: EngineRig, pupil_id: str, value: str) -> None:
-    rig.type(teacher(rig), rig.journal(CLASS, SUBJECT).id, rig.cell(CLASS, SUBJECT, pupil_id, DAY),
-             value)
-
-
 def test_a_failed_diary_write_waits_and_is_written_in_the_next_cycle(rig: EngineRig) -> None:
     rig.set_now(at(DAY, 10))
     pupil = rig.school.pupils_in(CLASS)[1].id
-    type_mark(rig, pupil, "5")
+    type_mark(rig, CLASS, SUBJECT, pupil, "5")
     rig.emu.faults.add("503", match=diaries(rig)[pupil], times=10, principal=SVC)
 
     failed = run_cycle(rig.svc)
@@ -199,7 +186,7 @@ def test_a_failed_diary_write_waits_and_is_written_in_the_next_cycle(rig: Engine
 def test_a_deleted_diary_is_made_again_from_the_ledger(rig: EngineRig) -> None:
     pupil = rig.school.pupils_in(CLASS)[0]
     rig.set_now(at(DAY, 10))
-    type_mark(rig, pupil.id, "3")
+    type_mark(rig, CLASS, SUBJECT, pupil.id, "3")
     run_cycle(rig.svc)
     old = diaries(rig)[pupil.id]
     rig.client(ORGANIZER).http_client.request(

@@ -18,9 +18,14 @@ from sync.jobs.cycle import run_cycle
 from sync.jobs.diaries import diary_budget
 from sync.jobs.locking import run_locks
 from sync.layout.labels import RU
-from tests.sync.access_invariants import assert_invariants
 from tests.sync.engine_fixtures import DAY, ORGANIZER, EngineRig, at
-from tests.sync.jobs.diary_helpers import diary_rig, diary_writes, read_diary, text_of
+from tests.sync.jobs.diary_helpers import (
+    diary_writes,
+    read_diary,
+    synced_diary_rig,
+    text_of,
+    type_mark,
+)
 
 CLASS, SUBJECT = "7Б", "algebra"
 MONDAY = date(2026, 9, 14)  # the school week after DAY's
@@ -28,17 +33,8 @@ MONDAY = date(2026, 9, 14)  # the school week after DAY's
 
 @pytest.fixture
 def rig(tmp_path: Path) -> Iterator[EngineRig]:
-    rig = diary_rig(tmp_path)
-    rig.set_now(at(DAY, 9))
-    first = run_cycle(rig.svc)
-    assert first.ok, first.to_json()
-    rig.emu.reset_counters()
-    yield rig
-    try:
-        assert_invariants(rig)
-    finally:
-        rig.close()
-    assert rig.emu.bugs == []
+    with synced_diary_rig(tmp_path) as rig:  # checks the access invariants after every test
+        yield rig
 
 
 def with_budget(rig: EngineRig, k: int) -> None:
@@ -47,17 +43,12 @@ def with_budget(rig: EngineRig, k: int) -> None:
         school, diaries=dataclasses.replace(school.diaries, writes_per_cycle=k))
 
 
-def type_mark(rig: EngineRig, pupil_id: str, value: str) -> None:
-    rig.type(rig.teacher_email(CLASS, SUBJECT), rig.journal(CLASS, SUBJECT).id,
-             rig.cell(CLASS, SUBJECT, pupil_id, DAY), value)
-
-
 def test_a_budget_of_k_writes_the_k_oldest_changes_and_the_rest_next_cycle(
         rig: EngineRig) -> None:
     pupils = [p.id for p in rig.school.pupils_in(CLASS)][:5]
     rig.set_now(at(DAY, 10))
     for pupil in pupils:
-        type_mark(rig, pupil, "4")
+        type_mark(rig, CLASS, SUBJECT, pupil, "4")
     # the ages, set apart from the school's order: pupils[4] waits longest, then [1], then [3]
     ages = {pupils[4]: at(DAY, 8, 10), pupils[1]: at(DAY, 8, 20), pupils[3]: at(DAY, 8, 30)}
     with rig.svc.ledger.transaction() as tx:
@@ -93,19 +84,19 @@ def test_waiting_diaries_come_before_newer_changes(rig: EngineRig) -> None:
     with_budget(rig, 2)
     rig.set_now(at(DAY, 10))
     for pupil in pupils[:3]:
-        type_mark(rig, pupil, "5")
+        type_mark(rig, CLASS, SUBJECT, pupil, "5")
     run_cycle(rig.svc)  # writes pupils[0], [1]; pupils[2] waits since 10:00
     rig.set_now(at(DAY, 10, 5))
-    type_mark(rig, pupils[3], "3")  # a newer change
+    type_mark(rig, CLASS, SUBJECT, pupils[3], "3")  # a newer change
     rig.emu.reset_counters()
 
     run_cycle(rig.svc)
 
     assert set(diary_writes(rig)) == {pupils[2], pupils[3]}
     rig.set_now(at(DAY, 10, 10))
-    type_mark(rig, pupils[0], "4")
-    type_mark(rig, pupils[1], "4")
-    type_mark(rig, pupils[3], "4")
+    type_mark(rig, CLASS, SUBJECT, pupils[0], "4")
+    type_mark(rig, CLASS, SUBJECT, pupils[1], "4")
+    type_mark(rig, CLASS, SUBJECT, pupils[3], "4")
     rig.emu.reset_counters()
     third = run_cycle(rig.svc)  # three changed, budget two: the first two in class order
     assert diary_writes(rig) == {pupils[0]: 1, pupils[1]: 1}
@@ -115,11 +106,11 @@ def test_waiting_diaries_come_before_newer_changes(rig: EngineRig) -> None:
 def test_one_diary_changed_three_times_between_cycles_is_written_once(rig: EngineRig) -> None:
     pupil = rig.school.pupils_in(CLASS)[3].id
     rig.set_now(at(DAY, 10))
-    type_mark(rig, pupil, "5")
+    type_mark(rig, CLASS, SUBJECT, pupil, "5")
     rig.set_now(at(DAY, 10, 1))
-    type_mark(rig, pupil, "3")
+    type_mark(rig, CLASS, SUBJECT, pupil, "3")
     rig.set_now(at(DAY, 10, 2))
-    type_mark(rig, pupil, "4")
+    type_mark(rig, CLASS, SUBJECT, pupil, "4")
     rig.emu.reset_counters()
 
     summary = run_cycle(rig.svc)

@@ -292,6 +292,8 @@ def test_the_cycle_rebuilds_a_deleted_file(rig: EngineRig) -> None:
     summary = run_cycle(rig.svc)
     new = rig.journal(CLASS, SUBJECT)
     assert summary.rebuilt == [new.id] and new.id != old.id
+    assert rig.emu.files[new.id].name == old.name  # under its own name, never «(2)»
+    assert [f.id for f in rig.emu.files.values() if f.name == old.name] == [new.id]  # one
     assert_no_loss(rig)
 
 

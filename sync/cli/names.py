@@ -1,0 +1,39 @@
+"""File ids turned into the names a person knows, in what ``sync`` and ``lock`` print.
+
+The jobs' summaries hold ids only (they go to logs and the ledger's ``runs`` table); the CLI,
+which a sysadmin reads, names the files: «Журнал 7Б · Физика · 2026/27». A diary is named by its
+pupil's id, never by the pupil's name. In ``--json`` each ``failed`` item keeps its ``file`` id
+and gains a ``name``; the lists of files (``repaired``, ``rebuilt``, ``set_aside``,
+``skipped_busy``) hold names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sync.jobs.service import Service
+from sync.ledger.model import FileKind
+
+FILE_LISTS = ("repaired", "rebuilt", "set_aside", "skipped_busy")
+
+
+def file_names(svc: Service) -> dict[str, str]:
+    """Every registered file's id → the name a person reads (a diary: ``diary of pupil <id>``)."""
+    with svc.ledger.snapshot() as tx:
+        files = tx.files()
+    return {f.id: f"diary of pupil {f.key}" if f.kind is FileKind.DIARY else f.name
+            for f in files}
+
+
+def with_names(data: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """A run's JSON with its file ids named (see the module docstring); an id the ledger does
+    not know (a file already forgotten) is kept as it is."""
+    out = dict(data)
+    for key in FILE_LISTS:
+        if isinstance(out.get(key), list):
+            out[key] = [names.get(str(v), v) for v in out[key]]
+    if isinstance(out.get("failed"), list):
+        out["failed"] = [{**item, "name": names.get(str(item.get("file")), item.get("file"))}
+                         if isinstance(item, dict) else item for item in out["failed"]]
+    return out
