@@ -42,6 +42,7 @@ from sync.jobs.journal_service import (
     work_types,
 )
 from sync.jobs.repair import repair_journal
+from sync.jobs.repair_findings import dropped_findings, relocate, remember_dropped, repaired_map
 from sync.jobs.service import Service, split_journal_key
 from sync.jobs.substitutions import attributed_teacher
 from sync.jobs.summary import Tally
@@ -211,6 +212,12 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
         *deviation_findings(school, ctx, ctx.period_entries, recs),
         *late_findings(key, tx.late_entries(key), ctx.pupil_name),
     ]
+    if plan.repair:  # «Замечания» rides in the repair's write: cells where they will be
+        remember_dropped(tx, ref.file.id, reading, read.grids, now)
+    findings += dropped_findings(tx, ref.file.id, key, ctx.pupil_name, now)
+    if plan.repair:
+        after = repaired_map(svc, tx, key, ref.class_id, ref.subject_id, reading, now)
+        findings = relocate(findings, reading.map, after, set(reading.repair_tabs))
     opened, resolved = tx.sync_findings(key, findings, now)
     open_now = tx.findings(key)
     plan.tally.findings_opened, plan.tally.findings_resolved = opened, resolved
@@ -346,7 +353,8 @@ def write_plan(svc: Service, plan: JournalPlan, now: datetime) -> int:
     hitting a deleted "Замечания" tab asks for the same repair without a reading.
     """
     if plan.repair:
-        return repair_journal(svc, plan.ref.file, plan.reading, now=now).writes
+        return repair_journal(svc, plan.ref.file, plan.reading, now=now,
+                              with_findings=True).writes
     if not plan.updates:
         return 0
     try:

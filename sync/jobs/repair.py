@@ -71,15 +71,20 @@ def repair_journal(
     *,
     now: datetime,
     labels: Labels = RU,
+    with_findings: bool = False,
 ) -> RepairOutcome:
     """Restore a journal's renamed, damaged or missing tabs (see the module docstring).
 
     ``reading`` is the parse of the cycle's read; None after :class:`~sync.backends.protocol.TabMissing`,
     then the tab list and the tabs present are read here (1 metadata read + 1 read).
+    ``with_findings``: «Замечания» is re-laid out in the same write (the cycle's findings, their
+    cells already where the repair puts them: ``sync.jobs.repair_findings``).
     """
     if reading is None:
         reading = read_whole_journal(svc, file, labels)
     wanted = [reading.renames.get(t, t) for t in reading.repair_tabs]
+    if with_findings and wanted and labels.findings_tab not in wanted:
+        wanted.append(labels.findings_tab)
     return _restore(svc, file, reading, wanted, now, labels)
 
 

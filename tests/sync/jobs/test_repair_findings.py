@@ -1,0 +1,87 @@
+"""A repair the cycle makes, and the «Замечания» written in the same cycle (emulator, real gspread).
+
+Rows sorted by a person and a date column with no lesson inserted: the cycle re-lays out the
+period tab, and its one write carries «Замечания» naming the cells where they are after the
+repair, and a warning for every value the repair took off the sheet, shown for a week.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sync.jobs.cycle import run_cycle
+from sync.jobs.repair_findings import DROPPED_SHOWN
+from sync.layout.common import cell_text
+from tests.sync.engine_fixtures import DAY, ORGANIZER, EngineRig, at, make_rig
+
+CLASS, SUBJECT = "7Б", "algebra"
+Q1 = "1 четверть"
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[EngineRig]:
+    rig = make_rig(tmp_path, journals=[(CLASS, SUBJECT)], start=at(DAY, 9))
+    run_cycle(rig.svc)
+    yield rig
+    rig.close()
+    assert rig.emu.bugs == []
+
+
+def _worksheet(rig: EngineRig) -> Any:
+    return rig.client(ORGANIZER).open_by_key(rig.journal(CLASS, SUBJECT).id).worksheet(Q1)
+
+
+def _lines(rig: EngineRig) -> list[list[str]]:
+    grid = rig.findings_tab(rig.journal(CLASS, SUBJECT).id)
+    return [[cell_text(v) for v in row] for row in grid[1:] if any(cell_text(v) for v in row)]
+
+
+def _sort_and_insert(rig: EngineRig) -> None:
+    """The organizer sorts the pupils Я → А, then inserts «10.09» (no algebra lesson) holding a «5»
+    in the row of the first pupil shown."""
+    ws = _worksheet(rig)
+    grid = rig.grids(rig.journal(CLASS, SUBJECT).id)[Q1]
+    body = sorted(grid[5:], key=lambda r: str(r[2]), reverse=True)
+    width = max(len(r) for r in body)
+    ws.update([list(r) + [""] * (width - len(r)) for r in body], "A6", raw=True)
+    ws.insert_cols([["", "", "10.09", "", "", "5"]], col=5)
+
+
+def test_repair_writes_findings_at_the_repaired_cells_and_the_dropped_value(rig: EngineRig) -> None:
+    file_id = rig.journal(CLASS, SUBJECT).id
+    pupils = sorted(rig.school.pupils_in(CLASS), key=lambda p: (p.last_name, p.first_name))
+    last = pupils[-1]  # first row once sorted Я → А: the «5» on 10.09 is typed for them
+    who = rig.teacher_email(CLASS, SUBJECT)
+    rig.type(who, file_id, rig.cell(CLASS, SUBJECT, pupils[1].id, DAY), "7")  # not a mark
+    run_cycle(rig.svc)
+    before = rig.cell(CLASS, SUBJECT, pupils[1].id, DAY)  # roster order: row 7 (the 2nd pupil)
+    _sort_and_insert(rig)
+    moved = rig.cell(CLASS, SUBJECT, pupils[1].id, DAY)
+    assert moved.a1() != before.a1()  # the «7» sits elsewhere now (row and column)
+
+    rig.emu.reset_counters()
+    summary = run_cycle(rig.svc)
+    assert rig.calls()["sheets_write"] == 1  # the repair's one write carries «Замечания»
+    assert summary.tally.findings_open >= 2
+    after = rig.cell(CLASS, SUBJECT, pupils[1].id, DAY)
+    assert after.a1() == before.a1()  # re-laid out: roster order, no extra column
+    lines = _lines(rig)
+    seven = [line for line in lines if "«7»" in line[1]]
+    assert [line[0] for line in seven] == [f"{Q1}, {after.a1().split('!')[1].split(':')[0]}"]
+    dropped = [line for line in lines if "10.09.2026" in line[1] and "«5»" in line[1]]
+    assert len(dropped) == 1, '\n'.join(map(str, lines))
+    assert f"{last.last_name} {last.first_name}" in dropped[0][1]
+    assert "столбец урока" in dropped[0][1]
+
+    rig.set_now(rig.now() + timedelta(days=1))
+    run_cycle(rig.svc)  # the column is gone: the value's warning is still shown
+    assert len([x for x in _lines(rig) if "10.09.2026" in x[1]]) == 1
+    rig.type(who, file_id, rig.cell(CLASS, SUBJECT, pupils[1].id, DAY), "")
+    rig.set_now(at(DAY, 9) + DROPPED_SHOWN + timedelta(hours=1))
+    run_cycle(rig.svc)  # a week later: resolved (the repair's audit event keeps the value)
+    assert not [x for x in _lines(rig) if "10.09.2026" in x[1]]
