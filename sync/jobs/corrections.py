@@ -30,6 +30,7 @@ from rules.errors import BackendError, StoreError
 from rules.grammar import parse_cell
 from rules.model import Period, Pupil
 from sync.backends.protocol import CellRange, Grid
+from sync.jobs.corrected import follow_correction, record_followed
 from sync.jobs.service import Service, split_journal_key
 from sync.jobs.signatures import Signatures
 from sync.jobs.summary import CorrectionsSummary
@@ -148,11 +149,13 @@ def process_corrections(svc: Service, grid: Grid, *, now: datetime,
         stale = stale_updates(readings[journal].grids, updates)
         if not stale:
             continue
-        try:
-            svc.backend.write(file.id, stale)
+        plan = follow_correction(svc, file, readings[journal].grids, stale, now)
+        try:  # one write: the corrected cells, then «Замечания» and the service cells after them
+            svc.backend.write(file.id, stale + (plan.updates if plan else []))
         except BackendError as exc:
             _failed(summary, file.id, "journal write", exc)
             continue
+        record_followed(svc, plan, now)
         summary.writes += 1
         summary.cells_written += len(stale)
     if status_updates:

@@ -42,15 +42,17 @@ from sync.jobs.journal_service import (
     work_types,
 )
 from sync.jobs.repair import repair_journal
-from sync.jobs.repair_findings import dropped_findings, relocate, remember_dropped, repaired_map
+from sync.jobs.repair_findings import dropped_findings, remember_dropped, repaired_map
 from sync.jobs.service import Service, split_journal_key
 from sync.jobs.substitutions import attributed_teacher
 from sync.jobs.summary import Tally
 from sync.jobs.tamper import SheetPlan, mark_reverted, record_violations
 from sync.layout.common import StructureProblem, cell_text, stale_updates
 from sync.layout.journal.map import LessonKey
+from sync.layout.journal.moves import relocate
 from sync.layout.journal.spec import (
     JournalReading,
+    ServiceValues,
     parse_journal,
     render_service_columns,
 )
@@ -164,6 +166,7 @@ class JournalPlan(SheetPlan):
     findings_hash: str | None = None  # hash of "Замечания" to record once written
     error_findings: int = 0
     locks: LockTotals = field(default_factory=LockTotals)  # what this read locked in the ledger
+    service: ServiceValues | None = None  # a repair's service cells, at the repaired positions
 
 
 def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
@@ -203,7 +206,7 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     plan.tally.lessons_changed = sum(c.changed for c in tx.upsert_lessons(key, offer, now))
     plan.locks.add(lock_due(tx, key, ref.lessons, proven, now))
 
-    names, codes = work_types(ctx, cmp.effective_facts)
+    names, codes = work_types(school.policies, cmp.effective_facts)
     recs = recommendations(school, ref.subject_id, ref.lessons, tx.entries(key), codes)
     note = SEALED_NOTE.format(tab=labels.corrections_tab)
     findings = [
@@ -222,8 +225,9 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     open_now = tx.findings(key)
     plan.tally.findings_opened, plan.tally.findings_resolved = opened, resolved
     plan.tally.findings_open = len(open_now)
-    if plan.repair:
-        return plan  # positions will move: the next cycle writes at the repaired ones
+    if plan.repair:  # positions move: the repair's write carries findings and service cells
+        plan.service = service_values(names, recs, findings, after)
+        return plan
 
     plan.plan_reverts(cmp.reverts)
     plan.updates.extend(_findings_update(tx, svc, ref, open_now, plan, now, labels))
@@ -353,8 +357,8 @@ def write_plan(svc: Service, plan: JournalPlan, now: datetime) -> int:
     hitting a deleted "Замечания" tab asks for the same repair without a reading.
     """
     if plan.repair:
-        return repair_journal(svc, plan.ref.file, plan.reading, now=now,
-                              with_findings=True).writes
+        return repair_journal(svc, plan.ref.file, plan.reading, now=now, with_findings=True,
+                              service=plan.service).writes
     if not plan.updates:
         return 0
     try:

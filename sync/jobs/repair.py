@@ -18,17 +18,18 @@ and the engine writes at the positions it read.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from rules.errors import BackendError, LayoutError, StoreError
-from sync.backends.protocol import FileBusy, FileDamaged, Grid
+from sync.backends.protocol import FileBusy, FileDamaged, Grid, SpreadsheetSpec
 from sync.jobs.board import publish_board, rebuild_board
 from sync.jobs.diaries import rebuild_diary, run_diaries
-from sync.jobs.findings_tab import findings_shown
-from sync.jobs.repair_tabs import restore_tabs, tab_of
+from sync.jobs.findings_tab import as_finding
+from sync.jobs.journal_service import ledger_service
+from sync.jobs.repair_tabs import restore_tabs
 from sync.jobs.service import Service, split_journal_key
 from sync.jobs.spreadsheets import (
     create_file,
@@ -37,11 +38,28 @@ from sync.jobs.spreadsheets import (
     is_present,
     ledger_values,
 )
-from sync.layout.common import cell_text
-from sync.layout.journal.spec import JournalReading, JournalValues, LessonFacts, parse_journal
+from sync.layout.common import cell_text, overlaid, spec_grids
+from sync.layout.journal.moves import placed, tab_of
+from sync.layout.journal.spec import (
+    JournalReading,
+    JournalValues,
+    LessonFacts,
+    ServiceValues,
+    parse_journal,
+    render_findings,
+    render_service_columns,
+)
 from sync.layout.labels import RU, Labels
 from sync.ledger.audit import content_hash
-from sync.ledger.model import FileKind, FileRecord, FileStatus, LockedView
+from sync.ledger.model import (
+    EntryRecord,
+    FileKind,
+    FileRecord,
+    FileStatus,
+    FindingRecord,
+    LessonRecord,
+    LockedView,
+)
 from sync.ledger.state import FINDINGS_ROWS_KEY
 
 log = logging.getLogger(__name__)
@@ -72,20 +90,22 @@ def repair_journal(
     now: datetime,
     labels: Labels = RU,
     with_findings: bool = False,
+    service: ServiceValues | None = None,
 ) -> RepairOutcome:
     """Restore a journal's renamed, damaged or missing tabs (see the module docstring).
 
     ``reading`` is the parse of the cycle's read; None after :class:`~sync.backends.protocol.TabMissing`,
     then the tab list and the tabs present are read here (1 metadata read + 1 read).
     ``with_findings``: «Замечания» is re-laid out in the same write (the cycle's findings, their
-    cells already where the repair puts them: ``sync.jobs.repair_findings``).
+    cells already where the repair puts them: ``sync.jobs.repair_findings``); ``service``: the
+    cycle's service cells at the repaired positions (None: computed from the ledger).
     """
     if reading is None:
         reading = read_whole_journal(svc, file, labels)
     wanted = [reading.renames.get(t, t) for t in reading.repair_tabs]
     if with_findings and wanted and labels.findings_tab not in wanted:
         wanted.append(labels.findings_tab)
-    return _restore(svc, file, reading, wanted, now, labels)
+    return _restore(svc, file, reading, wanted, now, labels, service)
 
 
 def read_whole_journal(svc: Service, file: FileRecord, labels: Labels = RU) -> JournalReading:
@@ -107,8 +127,12 @@ def _restore(
     wanted: Collection[str],
     now: datetime,
     labels: Labels,
+    service: ServiceValues | None = None,
 ) -> RepairOutcome:
-    """Rename tabs back, then re-lay out the ``wanted`` titles from the ledger in one write."""
+    """Rename tabs back, then re-lay out the ``wanted`` titles from the ledger in one write, the
+    service cells (averages, recommendations, work types, «Статус») filled in: the cycle's
+    ``service`` (its findings already at the repaired cells), else from the ledger (``rebuild``:
+    the findings named at the cells of their pupil and date in the new layout)."""
     outcome = RepairOutcome(file.id)
     for old, new in reading.renames.items():
         svc.backend.rename_tab(file.id, old, new)
@@ -120,10 +144,12 @@ def _restore(
     if wanted:
         with svc.ledger.snapshot() as tx:
             values = with_open_cells(ledger_values(tx, file.key), reading, tx.locked(file.key))
-            shown = findings_shown(tx, file.key, svc.school.timezone, labels)
+            records, entries, facts = tx.findings(file.key), tx.entries(file.key), \
+                tx.lessons(file.key)
         spec = file_spec(svc, FileKind.JOURNAL, file.key, now=now, journal=values)
-        tabs = [replace(t, rows=shown) if t.title == labels.findings_tab else t
-                for t in spec.tabs if t.title in wanted]
+        shown, spec = _filled(svc, file.key, spec, reading, service, records, entries, facts,
+                              wanted, labels)
+        tabs = [t for t in spec.tabs if t.title in wanted]
         protections = dict(svc.backend.replace_tabs(file.id, tabs) or {})
         outcome.replaced = [t.title for t in tabs]
         outcome.writes += 1
@@ -160,6 +186,27 @@ def _restore(
         outcome.dropped,
     )
     return outcome
+
+
+def _filled(svc: Service, key: str, spec: SpreadsheetSpec, reading: JournalReading,
+            service: ServiceValues | None, records: Sequence[FindingRecord],
+            entries: Sequence[EntryRecord], facts: Sequence[LessonRecord],
+            wanted: Collection[str], labels: Labels) -> tuple[Grid, SpreadsheetSpec]:
+    """«Замечания» as shown after the repair, and the spec with its service cells filled in."""
+    class_id, subject_id = split_journal_key(key)
+    lessons = sorted(svc.school.lessons().get((class_id, subject_id), []),
+                     key=lambda x: (x.day, x.lesson_no))
+    where = parse_journal(spec_grids(spec), svc.school, class_id, subject_id, lessons).map
+    items = [(as_finding(r), r.opened.astimezone(svc.school.timezone).date()) for r in records]
+    if service is None:  # rebuild: cells recorded at the last read, moved to the new layout
+        items = placed(items, where, set(wanted))
+        service = ledger_service(svc.school, subject_id, lessons, facts, entries,
+                                 [f for f, _ in items], where)
+    shown = render_findings(items, labels=labels)
+    updates = render_service_columns(where, service, school=svc.school)
+    tabs = tuple(replace(t, rows=shown) if t.title == labels.findings_tab
+                 else replace(t, rows=overlaid(t.rows, updates, t.title)) for t in spec.tabs)
+    return shown, replace(spec, tabs=tabs)
 
 
 def with_open_cells(

@@ -6,9 +6,10 @@ repair's one write can carry a «Замечания» that is true after it:
 
 * :func:`repaired_map` — where every cell will be once the repair is written (the layout rendered
   from the values the repair will render, parsed back; pure, no I/O);
-* :func:`relocate` — the findings' cells moved from where they were read to those positions; a
-  finding on a cell the repair removes is dropped (the sheet no longer shows what it is about:
-  the value it held gets its own warning below, a stray heading holds nothing to lose);
+* ``sync.layout.journal.moves.relocate`` — the findings' cells moved from where they were read
+  to those positions; a finding on a cell the repair removes is dropped (the sheet no longer
+  shows what it is about: the value it held gets its own warning below, a stray heading holds
+  nothing to lose);
 * :func:`remember_dropped` / :func:`dropped_findings` — every value the repair takes off the sheet
   is kept in the ledger's state and shown on «Замечания» (rule ``value_dropped``, a warning
   naming the pupil, the column's date or heading and the value) for :data:`DROPPED_SHOWN` after the
@@ -18,18 +19,17 @@ repair's one write can carry a «Замечания» that is true after it:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from rules.model import Finding, Location, Severity
 from sync.backends.protocol import Grid
 from sync.jobs.repair import with_open_cells
-from sync.jobs.repair_tabs import tab_of
 from sync.jobs.service import Service
 from sync.jobs.spreadsheets import ledger_values
-from sync.layout.common import a1, cell_text, date_text, spec_grids
+from sync.layout.common import cell_text, date_text, spec_grids
 from sync.layout.journal.map import JournalMap
+from sync.layout.journal.moves import tab_of
 from sync.layout.journal.spec import JournalReading, journal_spec, parse_journal
 from sync.ledger.ledger import Tx
 from sync.ledger.state import DROPPED_VALUES_KEY
@@ -37,7 +37,6 @@ from sync.ledger.state import DROPPED_VALUES_KEY
 DROPPED_SHOWN = timedelta(days=7)  # a week: every teacher opens each of their journals in it
 DROPPED_RULE = "value_dropped"
 
-Place = tuple[object, ...]  # what a cell holds, independent of where: ("mark", pupil, day, no) …
 
 
 def repaired_map(svc: Service, tx: Tx, key: str, class_id: str, subject_id: str,
@@ -59,47 +58,6 @@ def repaired_map(svc: Service, tx: Tx, key: str, class_id: str, subject_id: str,
     lessons_tab = (fresh.lessons_tab if old_lessons is None or old_lessons.title in redone
                    else old_lessons)
     return JournalMap(periods, lessons_tab, reading.map.findings_tab or fresh.findings_tab)
-
-
-def _places(where: JournalMap) -> dict[str, Place]:
-    """Every located cell of a map (A1) → what it holds."""
-    out: dict[str, Place] = {}
-    for tab in where.periods.values():
-        for pid, row in tab.rows.items():
-            for lesson, col in tab.columns.items():
-                out[a1(tab.title, row, col)] = ("mark", pid, *lesson)
-            for role, col in (("period", tab.period_col), ("average", tab.average_col),
-                              ("recommended", tab.recommended_col)):
-                if col is not None:
-                    out[a1(tab.title, row, col)] = (role, pid, tab.period)
-        if tab.work_type_row is not None:
-            for lesson, col in tab.columns.items():
-                out[a1(tab.title, tab.work_type_row, col)] = ("work_type", *lesson)
-    lessons = where.lessons_tab
-    if lessons is not None:
-        for lesson, row in lessons.rows.items():
-            for name, col in lessons.columns.items():
-                out[a1(lessons.title, row, col)] = ("lesson", name, *lesson)
-    return out
-
-
-def relocate(findings: Iterable[Finding], old: JournalMap, new: JournalMap,
-             tabs: Collection[str]) -> list[Finding]:
-    """The findings with their cells on ``tabs`` moved from ``old`` positions to ``new`` ones;
-    those whose cell has no place after the repair are left out."""
-    before = _places(old)
-    after = {place: cell for cell, place in _places(new).items()}
-    out = []
-    for f in findings:
-        cell = f.location.cell
-        if cell and tab_of(cell) in tabs:
-            place = before.get(cell)
-            moved = after.get(place) if place is not None else None
-            if moved is None:
-                continue
-            f = replace(f, location=replace(f.location, cell=moved))
-        out.append(f)
-    return out
 
 
 def remember_dropped(tx: Tx, file_id: str, reading: JournalReading, grids: Mapping[str, Grid],

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from sync.jobs.cycle import run_cycle
+from sync.jobs.repair import rebuild_all
 from sync.jobs.repair_findings import DROPPED_SHOWN
 from sync.layout.common import cell_text
 from tests.sync.engine_fixtures import DAY, ORGANIZER, EngineRig, at, make_rig
@@ -41,6 +42,38 @@ def _lines(rig: EngineRig) -> list[list[str]]:
     return [[cell_text(v) for v in row] for row in grid[1:] if any(cell_text(v) for v in row)]
 
 
+def _service(rig: EngineRig, pupil_id: str) -> tuple[str, str]:
+    """«Средний балл» and «Рекомендуемая» of a pupil on «1 четверть», as the sheet shows them."""
+    tab = rig.reading(CLASS, SUBJECT).map.periods[Q1]
+    grid = rig.grids(rig.journal(CLASS, SUBJECT).id, findings=False)[Q1]
+    row = grid[tab.rows[pupil_id]]
+    cols = (tab.average_col, tab.recommended_col)
+    return tuple(cell_text(row[c]) if c is not None and c < len(row) else "" for c in cols)  # type: ignore[return-value]
+
+
+def test_rebuild_leaves_findings_and_averages_complete(rig: EngineRig) -> None:
+    file_id = rig.journal(CLASS, SUBJECT).id
+    pupils = sorted(rig.school.pupils_in(CLASS), key=lambda p: (p.last_name, p.first_name))
+    who = rig.teacher_email(CLASS, SUBJECT)
+    rig.type(who, file_id, rig.cell(CLASS, SUBJECT, pupils[0].id, DAY), "4")
+    rig.type(who, file_id, rig.cell(CLASS, SUBJECT, pupils[1].id, DAY), "Z")
+    run_cycle(rig.svc)
+    ws = _worksheet(rig)
+    grid = rig.grids(file_id)[Q1]
+    body = sorted(grid[5:], key=lambda r: str(r[2]), reverse=True)
+    ws.update([list(r) + [""] * (max(map(len, body)) - len(r)) for r in body], "A6", raw=True)
+    ws.update([[""] * 12], "A8", raw=True)  # a row's content wiped, its id with it
+
+    summary = rebuild_all(rig.svc, now=rig.now())
+
+    assert not summary.failed
+    assert _service(rig, pupils[0].id) == ("4", "н/а")  # 1 mark, the example's minimum is 3
+    z_cell = rig.cell(CLASS, SUBJECT, pupils[1].id, DAY).a1().split("!")[1].split(":")[0]
+    lines = _lines(rig)
+    assert [x[0] for x in lines if "«Z»" in x[1]] == [f"{Q1}, {z_cell}"]
+    assert z_cell == "G7"  # roster order again: the 2nd pupil, the 8 September column
+
+
 def _sort_and_insert(rig: EngineRig) -> None:
     """The organizer sorts the pupils Я → А, then inserts «10.09» (no algebra lesson) holding a «5»
     in the row of the first pupil shown."""
@@ -58,6 +91,8 @@ def test_repair_writes_findings_at_the_repaired_cells_and_the_dropped_value(rig:
     last = pupils[-1]  # first row once sorted Я → А: the «5» on 10.09 is typed for them
     who = rig.teacher_email(CLASS, SUBJECT)
     rig.type(who, file_id, rig.cell(CLASS, SUBJECT, pupils[1].id, DAY), "7")  # not a mark
+    rig.type(who, file_id, rig.cell(CLASS, SUBJECT, pupils[0].id, DAY), "5")
+    rig.type(who, file_id, rig.cell(CLASS, SUBJECT, pupils[2].id, DAY), "3")
     run_cycle(rig.svc)
     before = rig.cell(CLASS, SUBJECT, pupils[1].id, DAY)  # roster order: row 7 (the 2nd pupil)
     _sort_and_insert(rig)
@@ -77,6 +112,10 @@ def test_repair_writes_findings_at_the_repaired_cells_and_the_dropped_value(rig:
     assert len(dropped) == 1, '\n'.join(map(str, lines))
     assert f"{last.last_name} {last.first_name}" in dropped[0][1]
     assert "столбец урока" in dropped[0][1]
+    # one mark each: the average is that mark; «н/а» below the example's minimum of 3 marks
+    assert _service(rig, pupils[0].id) == ("5", "н/а")
+    assert _service(rig, pupils[2].id) == ("3", "н/а")
+    assert _service(rig, pupils[1].id) == ("", "")  # «7» is no mark
 
     rig.set_now(rig.now() + timedelta(days=1))
     run_cycle(rig.svc)  # the column is gone: the value's warning is still shown
