@@ -127,16 +127,17 @@ class JournalRead:
     modified: datetime | None = None
 
 
-def journal_titles(school: School, labels: Labels = RU) -> list[str]:
-    """The tabs a cycle reads: every period tab and "Уроки" ("Замечания" is written blind)."""
-    return [p.name for p in school.year.periods] + [labels.lessons_tab]
+def journal_titles(school: School, labels: Labels = RU, class_id: str = "") -> list[str]:
+    """The tabs a cycle reads: every period tab of the class's grade and "Уроки" ("Замечания"
+    is written blind)."""
+    return [p.name for p in school.periods_of(class_id)] + [labels.lessons_tab]
 
 
 def read_journal(svc: Service, ref: JournalRef, labels: Labels = RU) -> JournalRead:
     """One read of the journal (plus a tab list after TabMissing), parsed."""
     backend, file_id = svc.backend, ref.file.id
     try:
-        grids = backend.read(file_id, journal_titles(svc.school, labels))
+        grids = backend.read(file_id, journal_titles(svc.school, labels, ref.class_id))
         grids.setdefault(labels.findings_tab, [])  # not read: only ever written by the service
     except TabMissing:
         present = backend.tabs(file_id)

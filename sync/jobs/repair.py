@@ -340,7 +340,7 @@ def rebuild_all(svc: Service, *, now: datetime, labels: Labels = RU) -> RebuildS
                     summary.rerendered.append(label)
                 elif kind is FileKind.JOURNAL:
                     reading = read_whole_journal(svc, record, labels)
-                    _restore(svc, record, reading, journal_titles(svc, labels), now, labels)
+                    _restore(svc, record, reading, journal_titles(svc, key, labels), now, labels)
                     summary.rerendered.append(label)
                     touched.add(record.id)
                 elif restore_tabs(svc, record, now=now, labels=labels):
@@ -375,9 +375,10 @@ def rebuild_all(svc: Service, *, now: datetime, labels: Labels = RU) -> RebuildS
     return summary
 
 
-def journal_titles(svc: Service, labels: Labels = RU) -> list[str]:
-    """Every tab of a journal: the periods, "Уроки", "Замечания"."""
-    return [p.name for p in svc.school.year.periods] + [labels.lessons_tab, labels.findings_tab]
+def journal_titles(svc: Service, key: str, labels: Labels = RU) -> list[str]:
+    """Every tab of a journal: its grade's periods, "Уроки", "Замечания"."""
+    periods = svc.school.periods_of(split_journal_key(key)[0])
+    return [p.name for p in periods] + [labels.lessons_tab, labels.findings_tab]
 
 
 __all__ = [
