@@ -8,6 +8,8 @@ from datetime import date, datetime, time
 
 from config.school import School
 from rules.model import Period, PeriodBand
+from sync.layout.class_sheet.attendance import attendance_days
+from sync.layout.class_sheet.spec import class_spec
 from sync.layout.common import spec_grids
 from sync.layout.journal.spec import journal_spec, journal_windows, parse_journal
 from sync.layout.labels import RU
@@ -58,3 +60,15 @@ def test_period_mark_windows_follow_the_half_years() -> None:
     before = date(2026, 12, 29).toordinal() - lock.period_mark_open_before_days
     assert opens.astimezone(tz).date() == date.fromordinal(before)
     assert closes.astimezone(tz) > datetime.combine(date(2026, 12, 29), time(0), tzinfo=tz)
+
+
+def test_attendance_days_follow_the_grades_periods() -> None:
+    base = example_school()
+    short = Period("1 полугодие", date(2026, 9, 1), date(2026, 12, 25))  # ends before Q2
+    year = dataclasses.replace(base.year, bands=(PeriodBand(10, 11, (short, H2)),))
+    school = dataclasses.replace(base, year=year)
+    seven, ten = attendance_days(school, "7Б"), attendance_days(school, "10А")
+    assert date(2026, 12, 28) in seven and date(2026, 12, 28) not in ten  # Monday, Q2's last week
+    grid = spec_grids(class_spec(school, "10А", today=date(2026, 12, 1)))[RU.attendance_tab]
+    headers = {str(v) for v in grid[0]} | {str(v) for row in grid[:3] for v in row}
+    assert not any(h.startswith("28.12") for h in headers)
