@@ -57,6 +57,8 @@ def restore_tabs(svc: Service, file: FileRecord, *, now: datetime, labels: Label
         ]
     else:
         broken = [t for t in titles if t not in grids or not _corrections_readable(svc, grids[t])]
+        if labels.lists_tab not in present:  # the dropdowns' values: the service's own, re-made
+            broken.append(labels.lists_tab)
         spec = file_spec(svc, file.kind, file.key, now=now)
         dropped = [cell for t in broken for cell in _cells(t, grids.get(t, []))]
     if not broken:

@@ -17,7 +17,10 @@ import pytest
 from sync.jobs.cycle import run_cycle
 from sync.jobs.repair import rebuild_all
 from sync.jobs.repair_findings import DROPPED_SHOWN
+from sync.jobs.repair_tabs import restore_tabs
 from sync.layout.common import cell_text
+from sync.layout.labels import RU
+from sync.ledger.model import FileKind
 from tests.sync.engine_fixtures import DAY, ORGANIZER, EngineRig, at, make_rig
 
 CLASS, SUBJECT = "7Б", "algebra"
@@ -124,3 +127,18 @@ def test_repair_writes_findings_at_the_repaired_cells_and_the_dropped_value(rig:
     rig.set_now(at(DAY, 9) + DROPPED_SHOWN + timedelta(hours=1))
     run_cycle(rig.svc)  # a week later: resolved (the repair's audit event keeps the value)
     assert not [x for x in _lines(rig) if "10.09.2026" in x[1]]
+
+
+def test_a_deleted_list_tab_of_the_admin_sheet_is_made_again(rig: EngineRig) -> None:
+    with rig.svc.ledger.snapshot() as tx:
+        (admin,) = tx.files(FileKind.ADMIN)
+    book = rig.client(ORGANIZER).open_by_key(admin.id)
+    book.del_worksheet(book.worksheet(RU.lists_tab))
+    rig.emu.reset_counters()
+    assert restore_tabs(rig.svc, admin, now=rig.now())
+    assert rig.calls() == {"drive": 0, "sheets_read": 2, "sheets_write": 1}  # tabs, read, write
+    grid = rig.inspector.read(admin.id, [RU.lists_tab])[RU.lists_tab]
+    assert [cell_text(r[0]) for r in grid[1:] if r and cell_text(r[0])] == ["7Б · Алгебра"]
+    names = [cell_text(r[1]) for r in grid[1:] if len(r) > 1 and cell_text(r[1])]
+    assert len(names) == len({p.full_name for p in rig.school.pupils})  # every pupil, once
+    assert RU.corrections_tab in rig.inspector.tabs(admin.id)  # the deputy's rows untouched
