@@ -12,6 +12,7 @@ Layout (all tables optional except ``[school]`` and ``[year]``)::
     [year]         name, start, end, week_days, period_kind, extra_school_days, journal_start
     [[year.periods]] / [[year.holidays]]   name, start, end
     [[year.transfers]] day, timetable ("monday" … "saturday": the weekday whose lessons it has)
+    [[year.bands]] min_grade, max_grade, period_kind, [[year.bands.periods]] name, start, end
     [grammar]      fields of rules.model.MarkGrammar
     [lock]         fields of rules.model.LockPolicy
     [grading]      fields of rules.model.GradingPolicy (thresholds = [3, 4, 5 lower bounds])
@@ -78,6 +79,15 @@ class TransferEntry(_Model):
     timetable: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
 
 
+class PeriodBandEntry(_Model):
+    """Grades with periods of their own (``[[year.bands]]``, e.g. half-years in 10–11)."""
+
+    min_grade: Annotated[int, Field(ge=1, le=11)]
+    max_grade: Annotated[int, Field(ge=1, le=11)]
+    period_kind: Literal["quarter", "trimester", "half_year"] = "half_year"
+    periods: list[DateRange] = Field(min_length=1)
+
+
 class YearSection(_Model):
     name: str = Field(min_length=1)
     start: date
@@ -89,6 +99,7 @@ class YearSection(_Model):
     journal_start: date | None = None  # go-live day; lessons before it were kept on paper
     periods: list[DateRange] = Field(min_length=1)
     holidays: list[DateRange] = []
+    bands: list[PeriodBandEntry] = []  # grades whose periods differ from the school's
 
 
 class GrammarSection(_Model):

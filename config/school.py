@@ -23,6 +23,7 @@ from rules.model import (
     Assignment,
     Lesson,
     Parent,
+    Period,
     PlanItem,
     Policies,
     Pupil,
@@ -238,9 +239,28 @@ class School:
         """
         lessons = self._lessons
         if lessons is None:
-            lessons = calendar.all_lessons(self.year, self.slots, self.changes)
+            if not self.year.bands:
+                lessons = calendar.all_lessons(self.year, self.slots, self.changes)
+            else:  # each grade band in its own periods (half-years in 10–11 …)
+                lessons = {}
+                years: dict[AcademicYear, set[str]] = {}
+                for cid in {c.id for c in self.classes} | {s.class_id for s in self.slots}:
+                    years.setdefault(self.year_of(cid), set()).add(cid)
+                for year, ids in years.items():
+                    lessons.update(calendar.all_lessons(
+                        year, [s for s in self.slots if s.class_id in ids],
+                        [c for c in self.changes if c.class_id in ids]))
             object.__setattr__(self, "_lessons", lessons)  # frozen: a cache, not state
         return lessons
+
+    def year_of(self, class_id: str) -> AcademicYear:
+        """The year as this class lives it: its grade band's periods, else the school's."""
+        found = self.school_class(class_id)
+        return self.year.for_grade(found.grade if found else 0)
+
+    def periods_of(self, class_id: str) -> tuple[Period, ...]:
+        """The study periods of a class (a journal's period tabs, its period marks)."""
+        return self.year_of(class_id).periods
 
     def lessons_per_period(self, class_id: str | None = None) -> dict[str, int]:
         """Number of lessons per period name (in calendar order), for the school or one class."""
@@ -248,7 +268,8 @@ class School:
         for (cls, _subject), lessons in self.lessons().items():
             if class_id is None or cls == class_id:
                 counts.update(lesson.period for lesson in lessons)
-        return {p.name: counts.get(p.name, 0) for p in self.year.periods}
+        periods = self.periods_of(class_id) if class_id else self.year.all_periods
+        return {p.name: counts.get(p.name, 0) for p in periods}
 
     def weekly_lessons(self, class_id: str | None = None) -> int:
         """Regular lessons per week (a split group counts once), for the school or one class."""

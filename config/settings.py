@@ -11,7 +11,6 @@ dataclasses: only keys the sysadmin wrote are passed on.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,16 +27,14 @@ from config.school import (
     ScheduleSettings,
     default_anchor,
 )
+from config.year import academic_year
 from rules.assessment import Assessment, AssessmentBand
 from rules.model import (
     AcademicYear,
     GracePeriod,
     GradingPolicy,
-    Holiday,
     LockPolicy,
     MarkGrammar,
-    Period,
-    PeriodKind,
     Policies,
     WorkType,
 )
@@ -70,7 +67,6 @@ class Settings:
     assessment_at: tuple[str, ...] = ()  # where each band is written, for problems found later
 
 
-_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
 
 def _given(section: Any) -> dict[str, Any]:
@@ -97,7 +93,7 @@ def build_settings(
 ) -> Settings:
     where = _Where(file, lines, problems)
     before = len(problems)
-    year = _year(doc, where)
+    year = academic_year(doc, where)
     year_ok = len(problems) == before
     ledger_path = (base / doc.ledger.path).resolve()
     deputies = _emails(doc.school.deputy_emails, ("school", "deputy_emails"), where)
@@ -173,69 +169,6 @@ def _timezone(name: str, where: _Where) -> ZoneInfo | None:
     except (ZoneInfoNotFoundError, ValueError):
         where.add(("school", "timezone"), f"unknown time zone {name!r} (e.g. 'Europe/Moscow')")
         return None
-
-
-def _year(doc: SchoolToml, where: _Where) -> AcademicYear:
-    y = doc.year
-    if y.start >= y.end:
-        where.add(("year", "end"), f"the year ends ({y.end}) before it starts ({y.start})")
-    periods = tuple(Period(p.name, p.start, p.end) for p in y.periods)
-    holidays = tuple(Holiday(h.name, h.start, h.end) for h in y.holidays)
-    ranges: tuple[tuple[str, tuple[Period | Holiday, ...]], ...] = (
-        ("periods", periods),
-        ("holidays", holidays),
-    )
-    for kind, items in ranges:
-        for i, item in enumerate(items):
-            if item.start > item.end:
-                where.add(("year", kind, i, "end"), f"{item.name!r} ends before it starts")
-            elif item.start < y.start or item.end > y.end:
-                where.add(
-                    ("year", kind, i, "start" if item.start < y.start else "end"),
-                    f"{item.name!r} ({item.start}..{item.end}) is outside the year "
-                    f"({y.start}..{y.end})",
-                )
-    ordered = sorted(enumerate(periods), key=lambda ip: ip[1].start)
-    for (_, a), (j, b) in itertools.pairwise(ordered):
-        if b.start <= a.end:
-            where.add(
-                ("year", "periods", j, "start"), f"period {b.name!r} overlaps period {a.name!r}"
-            )
-    names = [p.name for p in periods]
-    for i, name in enumerate(names):
-        if name in names[:i]:
-            where.add(("year", "periods", i, "name"), f"duplicate period name {name!r}")
-    for i, day in enumerate(y.extra_school_days):
-        if not y.start <= day <= y.end:
-            where.add(("year", "extra_school_days", i), f"{day} is outside the year")
-    for i, t in enumerate(y.transfers):
-        if not y.start <= t.day <= y.end:
-            where.add(("year", "transfers", i, "day"), f"{t.day} is outside the year")
-        if any(h.start <= t.day <= h.end for h in y.holidays):
-            where.add(("year", "transfers", i, "day"), f"{t.day} is in a holiday")
-        if [u.day for u in y.transfers].count(t.day) > 1:
-            where.add(("year", "transfers", i, "day"), f"{t.day} is transferred twice")
-    if y.journal_start is not None and not y.start <= y.journal_start <= y.end:
-        where.add(
-            ("year", "journal_start"),
-            f"journal_start {y.journal_start} is outside the year ({y.start}..{y.end})",
-        )
-    extra: dict[str, Any] = {}
-    if y.week_days is not None:
-        extra["week_days"] = y.week_days
-    if y.period_kind is not None:
-        extra["period_kind"] = PeriodKind(y.period_kind)
-    return AcademicYear(
-        name=y.name,
-        start=y.start,
-        end=y.end,
-        periods=periods,
-        holidays=holidays,
-        extra_school_days=tuple(y.extra_school_days),
-        transfers=tuple((t.day, _WEEKDAY_NAMES.index(t.timetable) + 1) for t in y.transfers),
-        journal_start=y.journal_start,
-        **extra,
-    )
 
 
 def _policies(doc: SchoolToml, where: _Where) -> Policies:

@@ -47,12 +47,12 @@ def period_span(school: School, name: str | None) -> Span:
     whole year (``None``, "год", "year")."""
     year = school.year
     if name is None or " ".join(name.split()).casefold() in YEAR_NAMES:
-        return Span(f"{year.name} учебный год", year.start, year.end, year.periods, True)
+        return Span(f"{year.name} учебный год", year.start, year.end, year.all_periods, True)
     wanted = " ".join(name.split()).casefold()
-    for period in year.periods:
+    for period in year.all_periods:  # a grade band's too: its report holds that band's journals
         if " ".join(period.name.split()).casefold() == wanted:
             return Span(period.name, period.start, period.end, (period,))
-    known = ", ".join(f"«{p.name}»" for p in year.periods)
+    known = ", ".join(f"«{p.name}»" for p in year.all_periods)
     raise ReportError(
         f"unknown period {name!r}", f"use one of {known} or «год» for the whole year"
     )
@@ -76,7 +76,7 @@ def month_span(school: School, first: date) -> Span:
 
 
 def _touching(school: School, start: date, end: date) -> tuple[Period, ...]:
-    return tuple(p for p in school.year.periods if p.start <= end and start <= p.end)
+    return tuple(p for p in school.year.all_periods if p.start <= end and start <= p.end)
 
 
 def _inside_year(school: School, start: date, end: date, what: str) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from fractions import Fraction
 
+from rules.assessment import Assessment, journal_grammar
 from rules.calendar import is_school_day, week_of
 from rules.diary_types import (
     NO_REASON,
@@ -89,6 +90,9 @@ class _Projection:
         self.order = {s.id: n for n, s in enumerate(view.subjects)}
         self.lessons = sorted(view.lessons, key=lambda x: (x.day, x.lesson_no, self._rank(x)))
         self.entries = {(e.subject_id, e.day, e.lesson_no): e.value for e in view.entries}
+        # what the ledger holds was accepted by its journal's grammar: «зач»/«незач» of a зачёт
+        # course is read here too (the school's grammar alone refuses it in a lesson cell)
+        self.grammar = journal_grammar(policies.grammar, Assessment.PASS_FAIL)
 
     def _rank(self, lesson: DiaryLesson) -> int:
         return self.order.get(lesson.subject_id, len(self.order))
@@ -101,7 +105,7 @@ class _Projection:
         return found.name if found is not None else typed
 
     def kind(self, value: str) -> ValueKind | None:
-        parsed = parse_cell(value, self.policies.grammar)
+        parsed = parse_cell(value, self.grammar)
         return parsed.value.kind if parsed.value is not None else None
 
     # ---- «Неделя»
@@ -125,7 +129,7 @@ class _Projection:
         value = self.entries.get((lesson.subject_id, lesson.day, lesson.lesson_no), "")
         kind = self.kind(value) if value else None
         marks = attendance = ""
-        if kind is ValueKind.MARK:
+        if kind in (ValueKind.MARK, ValueKind.PERIOD_CODE):  # a mark, or «зач»/«незач»
             work = self.work(lesson.work_type)
             marks = f"{value} — {work}" if work else value
         elif kind is ValueKind.OWED:
@@ -171,12 +175,12 @@ class _Projection:
                 if lesson.subject_id != subject.id or lesson.period != period.name:
                     continue
                 value = self.entries.get((subject.id, lesson.day, lesson.lesson_no), "")
-                parsed = parse_cell(value, self.policies.grammar) if value else None
+                parsed = parse_cell(value, self.grammar) if value else None
                 kind = parsed.value.kind if parsed and parsed.value else None
-                if parsed is None or parsed.value is None or kind not in (ValueKind.MARK,
-                                                                          ValueKind.OWED):
+                if parsed is None or parsed.value is None or kind not in (
+                        ValueKind.MARK, ValueKind.OWED, ValueKind.PERIOD_CODE):
                     continue
-                work = self.work(lesson.work_type) if kind is ValueKind.MARK else OWED_TEXT
+                work = OWED_TEXT if kind is ValueKind.OWED else self.work(lesson.work_type)
                 shown.append(ShownMark(lesson.day, value, work, lesson.topic))
                 if kind is ValueKind.MARK:
                     found = self.policies.work_type_typed(lesson.work_type)

@@ -7,7 +7,7 @@ Nothing here reads a clock or does I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 from enum import StrEnum
 
@@ -142,6 +142,20 @@ class Period:
 
 
 @dataclass(frozen=True, slots=True)
+class PeriodBand:
+    """Grades ``min_grade``..``max_grade`` work in periods of their own (half-years in 10–11
+    while the others work in quarters)."""
+
+    min_grade: int
+    max_grade: int
+    periods: tuple[Period, ...]
+    period_kind: PeriodKind = PeriodKind.HALF_YEAR
+
+    def covers(self, grade: int) -> bool:
+        return self.min_grade <= grade <= self.max_grade
+
+
+@dataclass(frozen=True, slots=True)
 class Holiday:
     """A day off or a vacation; both ends inclusive."""
 
@@ -168,6 +182,20 @@ class AcademicYear:
     transfers: tuple[tuple[date, int], ...] = ()
     # go-live: the first day kept in ejournal (lessons before it were kept on paper); None = start
     journal_start: date | None = None
+    bands: tuple[PeriodBand, ...] = ()  # grades with periods of their own; the first match wins
+
+    def for_grade(self, grade: int) -> AcademicYear:
+        """The year as ``grade`` lives it: its band's periods (and kind), else the school's."""
+        band = next((b for b in self.bands if b.covers(grade)), None)
+        if band is None:
+            return self if not self.bands else replace(self, bands=())
+        return replace(self, periods=band.periods, period_kind=band.period_kind, bands=())
+
+    @property
+    def all_periods(self) -> tuple[Period, ...]:
+        """Every period of the year, the school's and the bands' (by start, then name)."""
+        found = {p.name: p for p in (*self.periods, *(p for b in self.bands for p in b.periods))}
+        return tuple(sorted(found.values(), key=lambda p: (p.start, p.name)))
 
     @property
     def journal_from(self) -> date:

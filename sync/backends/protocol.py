@@ -126,11 +126,16 @@ def column_letter(index: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Dropdown:
-    """A non-strict list validation: the values are suggested, other text is still accepted."""
+    """A non-strict list validation: the values are suggested, other text is still accepted.
+
+    ``source``: the values are the cells of this range (on a hidden list tab of the same file)
+    instead of a literal list — any number of values, commas included (Sheets ONE_OF_RANGE, an
+    xlsx list over a range); ``values`` are then what the range holds, for reference only."""
 
     range: CellRange
     values: tuple[str, ...]
     strict: bool = False
+    source: CellRange | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +201,7 @@ class TabSpec:
     open_ranges: tuple[CellRange, ...] = ()  # the cells others may edit (unprotectedRanges)
     print_wide: bool = False  # printed landscape, fit to the page width (xlsx only: Sheets has
     # no print settings in its API)
+    hidden: bool = False  # a tab people do not see (a dropdown's list of values)
 
 
 @dataclass(frozen=True, slots=True)

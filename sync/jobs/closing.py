@@ -118,7 +118,7 @@ def absence_days_due(school: School, class_id: str, at: datetime, locked: Abstra
     school_class = school.school_class(class_id)
     grade = school_class.grade if school_class else 0
     due: dict[date, datetime] = {}
-    for day in attendance_days(school):
+    for day in attendance_days(school, class_id):
         if day > at.date():
             break
         _, closes = lock_window(CellKind.ABSENCE_REASON, tz=school.timezone,

@@ -30,6 +30,7 @@ from rules.errors import BackendError, StoreError
 from rules.grammar import parse_cell
 from rules.model import Period, Pupil
 from sync.backends.protocol import CellRange, Grid
+from sync.jobs.corrected import follow_correction, record_followed
 from sync.jobs.service import Service, split_journal_key
 from sync.jobs.signatures import Signatures
 from sync.jobs.summary import CorrectionsSummary
@@ -148,11 +149,13 @@ def process_corrections(svc: Service, grid: Grid, *, now: datetime,
         stale = stale_updates(readings[journal].grids, updates)
         if not stale:
             continue
-        try:
-            svc.backend.write(file.id, stale)
+        plan = follow_correction(svc, file, readings[journal].grids, stale, now)
+        try:  # one write: the corrected cells, then «Замечания» and the service cells after them
+            svc.backend.write(file.id, stale + (plan.updates if plan else []))
         except BackendError as exc:
             _failed(summary, file.id, "journal write", exc)
             continue
+        record_followed(svc, plan, now)
         summary.writes += 1
         summary.cells_written += len(stale)
     if status_updates:
@@ -229,7 +232,7 @@ def _further_problems(row: CorrectionRow, today: date, svc: Service) -> list[str
         pupil = svc.school.pupil(row.pupil_id)
         if pupil is not None and row.day is not None and not pupil.enrolled_on(row.day):
             out.append(f"ученик {row.pupil_id} не числится в классе {date_text(row.day)}")
-        period = next((p for p in svc.school.year.periods if p.name == row.period), None)
+        period = next((p for p in svc.school.year.all_periods if p.name == row.period), None)
         if pupil is not None and period is not None and not _enrolled_in(pupil, period):
             out.append(f"ученик {row.pupil_id} не учился в классе в периоде «{period.name}»")
     return out
@@ -256,12 +259,12 @@ def _read_journals(
     """One read per journal to be touched; a journal that cannot be read is left out."""
     school = svc.school
     lessons = school.lessons() if journals else {}
-    tabs = [p.name for p in school.year.periods] + [RU.lessons_tab]
     out: dict[str, _Reading] = {}
     for journal, file in sorted(journals.items()):
         if file is None:
             continue
         class_id, subject_id = split_journal_key(journal)
+        tabs = [p.name for p in school.periods_of(class_id)] + [RU.lessons_tab]
         try:
             grids = svc.backend.read(file.id, tabs)
         except BackendError as exc:

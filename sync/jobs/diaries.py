@@ -98,9 +98,10 @@ class DiarySummary:
 def basis(school: School, now: datetime) -> str:
     """What every diary shows besides the ledger: the configuration, the week, the period."""
     today = now.date()
-    period = current_period(school.year, today)
+    years = {school.year_of(c.id) for c in school.classes} or {school.year}
+    begun = sorted({p.name for p in (current_period(y, today) for y in years) if p is not None})
     monday = today.toordinal() - today.weekday()
-    return f"{school.config_version}|{monday}|{period.name if period else ''}"
+    return f"{school.config_version}|{monday}|{','.join(begun)}"
 
 
 def diary_budget(school: School) -> int | None:
@@ -214,8 +215,9 @@ def _one(svc: Service, pupil: Pupil, record: FileRecord | None, state: DiaryStat
     school = svc.school
     with svc.ledger.snapshot() as tx:
         view = pupil_view(tx, school, pupil, cache)
-    diary = project_diary(view, school.year, school.policies, now.date())
-    word = labels.period_column(school.year.period_kind)
+    year = school.year_of(pupil.class_id)  # the pupil's grade's periods
+    diary = project_diary(view, year, school.policies, now.date())
+    word = labels.period_column(year.period_kind)
     tabs = diary_tabs(diary, school.year.name, word, labels)
     hashes: TabHashes = {t.title: (content_hash(t.rows), len(t.rows)) for t in tabs}
     summary.rendered += 1
@@ -310,8 +312,9 @@ def rebuild_diary(svc: Service, record: FileRecord, *, now: datetime,
                           "a pupil removed from pupils.csv keeps no diary")
     with svc.ledger.snapshot() as tx:
         view = pupil_view(tx, school, pupil, ClassCache(school))
-    diary = project_diary(view, school.year, school.policies, now.date())
-    word = labels.period_column(school.year.period_kind)
+    year = school.year_of(pupil.class_id)  # the pupil's grade's periods
+    diary = project_diary(view, year, school.policies, now.date())
+    word = labels.period_column(year.period_kind)
     spec = diary_spec(diary, school.year.name, word, folder=diary_folder(school, pupil),
                       labels=labels)
     new, _ = create_file(svc, FileKind.DIARY, pupil.id, spec, now=now)

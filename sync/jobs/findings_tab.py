@@ -44,10 +44,3 @@ def findings_update(tx: Tx, file_id: str, open_now: Sequence[FindingRecord], tz:
     if len(rows) > high:
         tx.state_set(state_key, str(len(rows)), now)
     return [(CellRange(labels.findings_tab, 0, 0, len(rows), 3), rows)], digest
-
-
-def findings_shown(tx: Tx, journal: str, tz: tzinfo, labels: Labels) -> Grid:
-    """The «Замечания» tab with the journal's open findings, as a repair lays it out anew (a
-    rebuild never blanks it until the next cycle)."""
-    items = [(as_finding(r), r.opened.astimezone(tz).date()) for r in tx.findings(journal)]
-    return render_findings(items, labels=labels)

@@ -231,7 +231,7 @@ def validation_context(
             p.end - timedelta(days=lock.period_mark_open_before_days),
             p.end + timedelta(days=lock.period_mark_open_after_days),
         )
-        for p in school.year.periods
+        for p in school.periods_of(class_id)
     )
     return ValidationContext(
         journal=journal,

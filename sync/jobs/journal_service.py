@@ -14,10 +14,10 @@ from config.school import School
 from rules.context import EntryField, PeriodEntry, ValidationContext
 from rules.grading import MarkRecord, Recommendation, deviation, recommend
 from rules.grammar import ValueKind, format_value, parse_cell
-from rules.model import Finding, Lesson, Location
+from rules.model import Finding, Lesson, Location, Policies
 from sync.layout.journal.map import JournalMap, LessonKey
 from sync.layout.journal.spec import ServiceValues
-from sync.ledger.model import EntryRecord, LessonInput
+from sync.ledger.model import EntryRecord, LessonInput, LessonRecord
 
 STATUS_TEXT = {  # "Статус" of a lesson on "Уроки": short forms of the lesson rules' findings
     "lesson_missing_topic": "нет темы",
@@ -30,13 +30,13 @@ STATUS_TEXT = {  # "Статус" of a lesson on "Уроки": short forms of th
 Recommendations = dict[tuple[str, str], Recommendation]  # (period, pupil id) → recommendation
 
 
-def work_types(ctx: ValidationContext, facts: Mapping[LessonKey, LessonInput]
+def work_types(policies: Policies, facts: Mapping[LessonKey, LessonInput]
                ) -> tuple[dict[LessonKey, str], dict[LessonKey, str | None]]:
     """Each lesson's work type: the name shown under its date, and its configured code."""
     names: dict[LessonKey, str] = {}
     codes: dict[LessonKey, str | None] = {}
     for key, item in facts.items():
-        wt = ctx.work_type(item.work_type) if item.work_type else None
+        wt = policies.work_type_typed(item.work_type) if item.work_type else None
         names[key] = wt.name if wt else item.work_type
         codes[key] = wt.code if wt else None
     return names, codes
@@ -90,6 +90,16 @@ def deviation_findings(school: School, ctx: ValidationContext, periods: Iterable
         text = f"{ctx.pupil_name(entry.pupil_id)}, {entry.period}: {found.message}."
         out.append(Finding(found.rule, found.finding(where).severity, where, text))
     return out
+
+
+def ledger_service(school: School, subject_id: str, lessons: Sequence[Lesson],
+                   tx_lessons: Iterable[LessonRecord], entries: Iterable[EntryRecord],
+                   findings: Iterable[Finding], where: JournalMap) -> ServiceValues:
+    """The service cells from the ledger alone (``rebuild``: no read to take them from)."""
+    facts = {(x.facts.day, x.facts.lesson_no): x.facts for x in tx_lessons}
+    names, codes = work_types(school.policies, facts)
+    recs = recommendations(school, subject_id, lessons, entries, codes)
+    return service_values(names, recs, findings, where)
 
 
 def service_values(names: Mapping[LessonKey, str], recs: Recommendations,

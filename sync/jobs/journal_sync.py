@@ -42,14 +42,17 @@ from sync.jobs.journal_service import (
     work_types,
 )
 from sync.jobs.repair import repair_journal
+from sync.jobs.repair_findings import dropped_findings, remember_dropped, repaired_map
 from sync.jobs.service import Service, split_journal_key
 from sync.jobs.substitutions import attributed_teacher
 from sync.jobs.summary import Tally
 from sync.jobs.tamper import SheetPlan, mark_reverted, record_violations
 from sync.layout.common import StructureProblem, cell_text, stale_updates
 from sync.layout.journal.map import LessonKey
+from sync.layout.journal.moves import relocate
 from sync.layout.journal.spec import (
     JournalReading,
+    ServiceValues,
     parse_journal,
     render_service_columns,
 )
@@ -124,16 +127,17 @@ class JournalRead:
     modified: datetime | None = None
 
 
-def journal_titles(school: School, labels: Labels = RU) -> list[str]:
-    """The tabs a cycle reads: every period tab and "Уроки" ("Замечания" is written blind)."""
-    return [p.name for p in school.year.periods] + [labels.lessons_tab]
+def journal_titles(school: School, labels: Labels = RU, class_id: str = "") -> list[str]:
+    """The tabs a cycle reads: every period tab of the class's grade and "Уроки" ("Замечания"
+    is written blind)."""
+    return [p.name for p in school.periods_of(class_id)] + [labels.lessons_tab]
 
 
 def read_journal(svc: Service, ref: JournalRef, labels: Labels = RU) -> JournalRead:
     """One read of the journal (plus a tab list after TabMissing), parsed."""
     backend, file_id = svc.backend, ref.file.id
     try:
-        grids = backend.read(file_id, journal_titles(svc.school, labels))
+        grids = backend.read(file_id, journal_titles(svc.school, labels, ref.class_id))
         grids.setdefault(labels.findings_tab, [])  # not read: only ever written by the service
     except TabMissing:
         present = backend.tabs(file_id)
@@ -163,6 +167,7 @@ class JournalPlan(SheetPlan):
     findings_hash: str | None = None  # hash of "Замечания" to record once written
     error_findings: int = 0
     locks: LockTotals = field(default_factory=LockTotals)  # what this read locked in the ledger
+    service: ServiceValues | None = None  # a repair's service cells, at the repaired positions
 
 
 def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
@@ -202,7 +207,7 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     plan.tally.lessons_changed = sum(c.changed for c in tx.upsert_lessons(key, offer, now))
     plan.locks.add(lock_due(tx, key, ref.lessons, proven, now))
 
-    names, codes = work_types(ctx, cmp.effective_facts)
+    names, codes = work_types(school.policies, cmp.effective_facts)
     recs = recommendations(school, ref.subject_id, ref.lessons, tx.entries(key), codes)
     note = SEALED_NOTE.format(tab=labels.corrections_tab)
     findings = [
@@ -211,12 +216,19 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
         *deviation_findings(school, ctx, ctx.period_entries, recs),
         *late_findings(key, tx.late_entries(key), ctx.pupil_name),
     ]
+    if plan.repair:  # «Замечания» rides in the repair's write: cells where they will be
+        remember_dropped(tx, ref.file.id, reading, read.grids, now)
+    findings += dropped_findings(tx, ref.file.id, key, ctx.pupil_name, now)
+    if plan.repair:
+        after = repaired_map(svc, tx, key, ref.class_id, ref.subject_id, reading, now)
+        findings = relocate(findings, reading.map, after, set(reading.repair_tabs))
     opened, resolved = tx.sync_findings(key, findings, now)
     open_now = tx.findings(key)
     plan.tally.findings_opened, plan.tally.findings_resolved = opened, resolved
     plan.tally.findings_open = len(open_now)
-    if plan.repair:
-        return plan  # positions will move: the next cycle writes at the repaired ones
+    if plan.repair:  # positions move: the repair's write carries findings and service cells
+        plan.service = service_values(names, recs, findings, after)
+        return plan
 
     plan.plan_reverts(cmp.reverts)
     plan.updates.extend(_findings_update(tx, svc, ref, open_now, plan, now, labels))
@@ -346,7 +358,8 @@ def write_plan(svc: Service, plan: JournalPlan, now: datetime) -> int:
     hitting a deleted "Замечания" tab asks for the same repair without a reading.
     """
     if plan.repair:
-        return repair_journal(svc, plan.ref.file, plan.reading, now=now).writes
+        return repair_journal(svc, plan.ref.file, plan.reading, now=now, with_findings=True,
+                              service=plan.service).writes
     if not plan.updates:
         return 0
     try:

@@ -8,31 +8,29 @@
   Cells the parser could not place on a replaced tab are kept in the audit event.
 * :func:`rebuild_file` — the whole file is gone: created anew from the ledger, re-registered
   under the same kind and key (audited ``setup.created`` with ``replaces``), re-shared.
-* :func:`rebuild_all` — ``ejournal rebuild``: every spreadsheet re-rendered from the ledger
-  (``sync.rebuild``), the teachers' board with the newest weekly analysis.
+* :func:`rebuild_all` — ``ejournal rebuild``: every spreadsheet re-rendered from the ledger,
+  the teachers' board with the newest weekly analysis.
 
-Sorted rows and inserted columns need no repair: the parser reads by hidden ids and date headers,
-and the engine writes at the positions it read.
+Sorted rows and inserted columns need no repair: the parser reads by hidden ids and dates.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from config.school import BackendKind
 from rules.errors import BackendError, LayoutError, StoreError
-from rules.model import Finding, Location, Severity
-from sync.backends.protocol import FileBusy, FileDamaged, Grid
+from sync.backends.protocol import FileBusy, FileDamaged, Grid, SpreadsheetSpec
 from sync.jobs.board import publish_board, rebuild_board
 from sync.jobs.diaries import rebuild_diary, run_diaries
-from sync.jobs.findings_tab import findings_shown
-from sync.jobs.journal_service import statuses
+from sync.jobs.findings_tab import as_finding
+from sync.jobs.journal_service import ledger_service
 from sync.jobs.own_writes import remember_own_writes
-from sync.jobs.repair_tabs import restore_tabs, tab_of
+from sync.jobs.repair_tabs import restore_tabs
 from sync.jobs.service import Service, split_journal_key
 from sync.jobs.spreadsheets import (
     create_file,
@@ -41,12 +39,28 @@ from sync.jobs.spreadsheets import (
     is_present,
     ledger_values,
 )
-from sync.layout.common import cell_text
-from sync.layout.journal.map import LessonKey
-from sync.layout.journal.spec import JournalReading, JournalValues, LessonFacts, parse_journal
+from sync.layout.common import cell_text, overlaid, spec_grids
+from sync.layout.journal.moves import placed, tab_of
+from sync.layout.journal.spec import (
+    JournalReading,
+    JournalValues,
+    LessonFacts,
+    ServiceValues,
+    parse_journal,
+    render_findings,
+    render_service_columns,
+)
 from sync.layout.labels import RU, Labels
 from sync.ledger.audit import content_hash
-from sync.ledger.model import FileKind, FileRecord, FileStatus, FindingRecord, LockedView
+from sync.ledger.model import (
+    EntryRecord,
+    FileKind,
+    FileRecord,
+    FileStatus,
+    FindingRecord,
+    LessonRecord,
+    LockedView,
+)
 from sync.ledger.state import FINDINGS_ROWS_KEY
 
 log = logging.getLogger(__name__)
@@ -76,16 +90,23 @@ def repair_journal(
     *,
     now: datetime,
     labels: Labels = RU,
+    with_findings: bool = False,
+    service: ServiceValues | None = None,
 ) -> RepairOutcome:
     """Restore a journal's renamed, damaged or missing tabs (see the module docstring).
 
     ``reading`` is the parse of the cycle's read; None after :class:`~sync.backends.protocol.TabMissing`,
     then the tab list and the tabs present are read here (1 metadata read + 1 read).
+    ``with_findings``: «Замечания» is re-laid out in the same write (the cycle's findings, their
+    cells already where the repair puts them: ``sync.jobs.repair_findings``); ``service``: the
+    cycle's service cells at the repaired positions (None: computed from the ledger).
     """
     if reading is None:
         reading = read_whole_journal(svc, file, labels)
     wanted = [reading.renames.get(t, t) for t in reading.repair_tabs]
-    return _restore(svc, file, reading, wanted, now, labels)
+    if with_findings and wanted and labels.findings_tab not in wanted:
+        wanted.append(labels.findings_tab)
+    return _restore(svc, file, reading, wanted, now, labels, service)
 
 
 def read_whole_journal(svc: Service, file: FileRecord, labels: Labels = RU) -> JournalReading:
@@ -107,8 +128,12 @@ def _restore(
     wanted: Collection[str],
     now: datetime,
     labels: Labels,
+    service: ServiceValues | None = None,
 ) -> RepairOutcome:
-    """Rename tabs back, then re-lay out the ``wanted`` titles from the ledger in one write."""
+    """Rename tabs back, then re-lay out the ``wanted`` titles from the ledger in one write, the
+    service cells (averages, recommendations, work types, «Статус») filled in: the cycle's
+    ``service`` (its findings already at the repaired cells), else from the ledger (``rebuild``:
+    the findings named at the cells of their pupil and date in the new layout)."""
     outcome = RepairOutcome(file.id)
     for old, new in reading.renames.items():
         svc.backend.rename_tab(file.id, old, new)
@@ -120,11 +145,12 @@ def _restore(
     if wanted:
         with svc.ledger.snapshot() as tx:
             values = with_open_cells(ledger_values(tx, file.key), reading, tx.locked(file.key))
-            values = replace(values, statuses=ledger_statuses(tx.findings(file.key), reading))
-            shown = findings_shown(tx, file.key, svc.school.timezone, labels)
+            records, entries, facts = tx.findings(file.key), tx.entries(file.key), \
+                tx.lessons(file.key)
         spec = file_spec(svc, FileKind.JOURNAL, file.key, now=now, journal=values)
-        tabs = [replace(t, rows=shown) if t.title == labels.findings_tab else t
-                for t in spec.tabs if t.title in wanted]
+        shown, spec = _filled(svc, file.key, spec, reading, service, records, entries, facts,
+                              wanted, labels)
+        tabs = [t for t in spec.tabs if t.title in wanted]
         protections = dict(svc.backend.replace_tabs(file.id, tabs) or {})
         outcome.replaced = [t.title for t in tabs]
         outcome.writes += 1
@@ -163,12 +189,25 @@ def _restore(
     return outcome
 
 
-def ledger_statuses(found: Iterable[FindingRecord], reading: JournalReading
-                    ) -> dict[LessonKey, str]:
-    """Each lesson's "Статус" from the ledger's open findings, as the last cycle wrote it (their
-    cells are of the layout read), so the next cycle has nothing to write there."""
-    return statuses((Finding(f.rule, Severity(f.severity), Location(
-        f.journal, f.pupil_id, f.day, f.field, f.cell), f.message) for f in found), reading.map)
+def _filled(svc: Service, key: str, spec: SpreadsheetSpec, reading: JournalReading,
+            service: ServiceValues | None, records: Sequence[FindingRecord],
+            entries: Sequence[EntryRecord], facts: Sequence[LessonRecord],
+            wanted: Collection[str], labels: Labels) -> tuple[Grid, SpreadsheetSpec]:
+    """«Замечания» as shown after the repair, and the spec with its service cells filled in."""
+    class_id, subject_id = split_journal_key(key)
+    lessons = sorted(svc.school.lessons().get((class_id, subject_id), []),
+                     key=lambda x: (x.day, x.lesson_no))
+    where = parse_journal(spec_grids(spec), svc.school, class_id, subject_id, lessons).map
+    items = [(as_finding(r), r.opened.astimezone(svc.school.timezone).date()) for r in records]
+    if service is None:  # rebuild: cells recorded at the last read, moved to the new layout
+        items = placed(items, where, set(wanted))
+        service = ledger_service(svc.school, subject_id, lessons, facts, entries,
+                                 [f for f, _ in items], where)
+    shown = render_findings(items, labels=labels)
+    updates = render_service_columns(where, service, school=svc.school)
+    tabs = tuple(replace(t, rows=shown) if t.title == labels.findings_tab
+                 else replace(t, rows=overlaid(t.rows, updates, t.title)) for t in spec.tabs)
+    return shown, replace(spec, tabs=tabs)
 
 
 def with_open_cells(
@@ -209,16 +248,14 @@ def unplaced_cells(reading: JournalReading, tabs: Collection[str]) -> list[dict[
 
 def rebuild_file(svc: Service, file: FileRecord, *, now: datetime) -> FileRecord:
     """The file is gone: create it anew from the ledger, register it under the same kind and key
-    (the old record is replaced; audited), share it again; the next cycle re-reads it. On the
-    local backend the gone file's manifest entry is dropped first: it would hold the name (a
-    manifest kept in the private folder outlives a deleted sheets folder) and the file would come
-    back as «… (2)»."""
+    (the old record is replaced; audited), share it again; the next cycle re-reads it. Locally the
+    gone file's manifest entry (a private manifest outlives the sheets folder) is dropped first,
+    else the file would come back as «… (2)»."""
     if svc.school.backend.kind is BackendKind.LOCAL:
         try:
             svc.backend.delete(file.id)  # nothing to move: only the manifest entry goes
         except BackendError as exc:
-            log.info("file %s: its entry was not dropped before the rebuild (%s)", file.id,
-                     type(exc).__name__)
+            log.info("file %s: entry kept before the rebuild (%s)", file.id, type(exc).__name__)
     if file.kind is FileKind.DIARY:
         return rebuild_diary(svc, file, now=now)
     if file.kind is FileKind.BOARD:
@@ -311,7 +348,7 @@ def rebuild_all(svc: Service, *, now: datetime, labels: Labels = RU) -> RebuildS
                     summary.rerendered.append(label)
                 elif kind is FileKind.JOURNAL:
                     reading = read_whole_journal(svc, record, labels)
-                    _restore(svc, record, reading, journal_titles(svc, labels), now, labels)
+                    _restore(svc, record, reading, journal_titles(svc, key, labels), now, labels)
                     summary.rerendered.append(label)
                     touched.add(record.id)
                 elif restore_tabs(svc, record, now=now, labels=labels):
@@ -347,9 +384,10 @@ def rebuild_all(svc: Service, *, now: datetime, labels: Labels = RU) -> RebuildS
     return summary
 
 
-def journal_titles(svc: Service, labels: Labels = RU) -> list[str]:
-    """Every tab of a journal: the periods, "Уроки", "Замечания"."""
-    return [p.name for p in svc.school.year.periods] + [labels.lessons_tab, labels.findings_tab]
+def journal_titles(svc: Service, key: str, labels: Labels = RU) -> list[str]:
+    """Every tab of a journal: its grade's periods, "Уроки", "Замечания"."""
+    periods = svc.school.periods_of(split_journal_key(key)[0])
+    return [p.name for p in periods] + [labels.lessons_tab, labels.findings_tab]
 
 
 __all__ = [

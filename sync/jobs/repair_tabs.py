@@ -19,6 +19,7 @@ from sync.jobs.spreadsheets import file_spec, with_open_reasons
 from sync.layout.admin.spec import parse_corrections
 from sync.layout.class_sheet.spec import parse_class
 from sync.layout.common import a1, cell_text, is_blank
+from sync.layout.journal.moves import tab_of
 from sync.layout.labels import RU, Labels
 from sync.ledger.model import FileKind, FileRecord
 
@@ -56,6 +57,8 @@ def restore_tabs(svc: Service, file: FileRecord, *, now: datetime, labels: Label
         ]
     else:
         broken = [t for t in titles if t not in grids or not _corrections_readable(svc, grids[t])]
+        if labels.lists_tab not in present:  # the dropdowns' values: the service's own, re-made
+            broken.append(labels.lists_tab)
         spec = file_spec(svc, file.kind, file.key, now=now)
         dropped = [cell for t in broken for cell in _cells(t, grids.get(t, []))]
     if not broken:
@@ -71,14 +74,6 @@ def restore_tabs(svc: Service, file: FileRecord, *, now: datetime, labels: Label
         tx.audit_append("repair.tabs", {**payload, "dropped": dropped}, now)
     log.info("%s file %s: %d tab(s) re-laid out", file.kind.value, file.id, len(broken))
     return True
-
-
-def tab_of(cell: str) -> str:
-    """The tab title of an A1 reference ("'1 четверть'!E5" → "1 четверть")."""
-    tab = cell.rpartition("!")[0]
-    if len(tab) >= 2 and tab.startswith("'") and tab.endswith("'"):
-        tab = tab[1:-1].replace("''", "'")
-    return tab
 
 
 def _corrections_readable(svc: Service, grid: Grid) -> bool:
@@ -99,4 +94,4 @@ def _cells(tab: str, grid: Grid) -> list[dict[str, str]]:
     ]
 
 
-__all__ = ["restore_tabs", "tab_of"]
+__all__ = ["restore_tabs", "tab_of"]  # tab_of: sync.layout.journal.moves

@@ -65,12 +65,12 @@ def due_reports(school: School, now: datetime, done: dict[str, str]) -> list[Due
                           settings.monthly_report_at, tzinfo=tz)
     if now >= at and done.get("monthly", "") < month.isoformat() and _in_year(school, month, 31):
         due.append(Due("monthly", month.isoformat()))
-    for period in school.year.periods:
+    for period in school.year.all_periods:
         if period.end < school.year.journal_from:
             continue
         if now >= window_closed(school, period.end) and f"period:{period.name}" not in done:
             due.append(Due(f"period:{period.name}", period.name))
-    last = max(p.end for p in school.year.periods)
+    last = max(p.end for p in school.year.all_periods)
     if now >= window_closed(school, last) and f"period:{YEAR}" not in done:
         due.append(Due(f"period:{YEAR}", YEAR))
     return due
@@ -103,7 +103,7 @@ def build_period_set(school: School, ledger: Ledger, now: datetime, period: str 
 def build_set(school: School, ledger: Ledger, now: datetime, day: date) -> list[BuiltReport]:
     """A full set of reports as of ``day`` (the demo): the weekly analysis of its week, every
     report of its period so far, and the statement of the first pupil of the first class."""
-    period = next((p for p in school.year.periods if p.contains(day)), school.year.periods[0])
+    period = next((p for p in school.year.all_periods if p.contains(day)), school.year.all_periods[0])
     built = [build_weekly(school, ledger, now, day)]
     built += build_period_set(school, ledger, now, period.name)
     first = school.pupils_in(school.classes[0].id, on=day) if school.classes else ()
@@ -130,7 +130,7 @@ def build_due(school: School, ledger: Ledger, now: datetime, item: Due) -> list[
 
 def done_reports(school: School, ledger: Ledger) -> dict[str, str]:
     """What the schedule built so far (name → value)."""
-    names = ["weekly", "monthly", *(f"period:{p.name}" for p in school.year.periods),
+    names = ["weekly", "monthly", *(f"period:{p.name}" for p in school.year.all_periods),
              f"period:{YEAR}"]
     with ledger.snapshot() as tx:
         found = {n: tx.state_get(REPORTS_DONE_KEY.format(name=n)) for n in names}

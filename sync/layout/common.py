@@ -285,6 +285,24 @@ def spec_grids(spec: SpreadsheetSpec) -> dict[str, Grid]:
     return {tab.title: trimmed(tab.rows) for tab in spec.tabs}
 
 
+def overlaid(rows: Grid, updates: Iterable[tuple[CellRange, Grid]], tab: str) -> Grid:
+    """``rows`` with the ``updates`` aimed at ``tab`` written in (a layout's service cells filled
+    before the layout's one write)."""
+    out = [list(r) for r in rows]
+    for target, values in updates:
+        if target.tab != tab:
+            continue
+        for r, line in enumerate(values):
+            row = target.start_row + r
+            while len(out) <= row:
+                out.append([])
+            for c, value in enumerate(line):
+                col = target.start_col + c
+                out[row].extend([""] * (col + 1 - len(out[row])))
+                out[row][col] = value
+    return out
+
+
 def stale_updates(
     grids: Mapping[str, Grid], updates: Iterable[tuple[CellRange, Grid]]
 ) -> list[tuple[CellRange, Grid]]:

@@ -23,6 +23,7 @@ class Labels:
     roster_tab: str = "Список класса"
     attendance_tab: str = "Посещаемость"
     corrections_tab: str = "Исправления"
+    lists_tab: str = "Списки"  # hidden: the values of the admin sheet's dropdowns
 
     # period tabs of a journal
     number: str = "№"

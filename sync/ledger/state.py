@@ -23,6 +23,7 @@ CORRECTIONS_SIGNERS_KEY = "corrections.signers"  # JSON {row key: signer} of row
 OPEN_RANGES_KEY = "open_ranges:{file_id}"  # the open ranges last set on a file ("" = unknown)
 LOCKS_PENDING_KEY = "locks.pending"  # JSON {file id: since (ISO)}: lock work failed, retried
 FINDINGS_ROWS_KEY = "findings_rows:{file_id}"  # rows the findings tab was last written with
+DROPPED_VALUES_KEY = "dropped_values:{file_id}"  # JSON: values a repair took off the sheet
 DAEMON_SLOT_KEY = "daemon.{name}.slot"  # the last daily slot a daemon job handled (ISO time)
 DIARIES_SINCE_KEY = "diaries.since"  # ledger changes from this moment on may change diaries
 DIARIES_BASIS_KEY = "diaries.basis"  # config version, week and period the diaries show

@@ -10,6 +10,7 @@ import copy
 import struct
 from typing import TYPE_CHECKING, Any
 
+from .a1 import parse_a1
 from .cellvalues import Rich
 from .errors import invalid_argument
 from .fields import parse_mask
@@ -223,8 +224,20 @@ def set_data_validation(ctx: Ctx, req: dict[str, Any], where: str) -> dict[str, 
     rule = req.get("rule")
     if rule is not None and not (rule.get("condition") or {}).get("type"):
         raise invalid_argument(f"{where}: rule.condition.type is required")
+    if rule is not None and rule["condition"]["type"] == "ONE_OF_RANGE":
+        _check_source(ctx, rule["condition"].get("values") or [], where)
     sheet.validations.append((box, copy.deepcopy(rule)))
     return {}
+
+
+def _check_source(ctx: Ctx, values: list[Any], where: str) -> None:
+    """ONE_OF_RANGE (the API reference): exactly one ConditionValue, a formula naming a range
+    ("=Sheet!A2:A9") — here also of a sheet the spreadsheet has when the request runs."""
+    text = str(values[0].get("userEnteredValue", "")) if len(values) == 1 else ""
+    if not text.startswith("="):
+        raise invalid_argument(f"{where}: ONE_OF_RANGE needs one ConditionValue, a range "
+                               f"formula such as =Sheet1!A1:A10")
+    parse_a1(text[1:], ctx.sp.titles())  # an unknown sheet: "Unable to parse range"
 
 
 def add_conditional_format_rule(ctx: Ctx, req: dict[str, Any], where: str) -> dict[str, Any]:

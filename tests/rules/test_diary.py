@@ -274,3 +274,16 @@ def test_a_partly_paper_period_shows_marks_but_no_recommendation() -> None:
 ])
 def test_current_period(today: date, expected: Period) -> None:
     assert current_period(YEAR, today) == expected
+
+
+def test_a_pass_fail_course_shows_zach_in_the_week_and_the_marks() -> None:
+    """ОРКСЭ graded «зачёт/незачёт»: «зач» and «незач» in lesson cells (accepted by the journal's
+    grammar) reach the parents like marks, without an average or a recommendation."""
+    pupil = view(A, {("orkse", d(11)): "зач", ("orkse", d(18)): "незач"})
+    diary = project_diary(pupil, YEAR, WEIGHTED, d(18))
+    friday = next(x for x in diary.week if x.day == d(18))
+    assert friday.lessons == (WeekLesson(3, "ОРКСЭ", "", "", "незач", ""),)
+    orkse = next(x for x in diary.marks if x.subject == "ОРКСЭ")
+    assert orkse.marks == (ShownMark(d(11), "зач", "", ""), ShownMark(d(18), "незач", "", ""))
+    assert (orkse.average, orkse.recommended) == ("", "")
+    assert diary.attendance.missed == 0  # «незач» is no absence

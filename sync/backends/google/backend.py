@@ -44,6 +44,7 @@ from sync.backends.google.sheet_requests import (
     cell_range,
     new_sheet_ids,
     protections_from_replies,
+    ranges_last,
     raw_value,
     replace_requests,
     tab_a1,
@@ -163,6 +164,7 @@ class GoogleBackend:
                 "properties": {"sheetId": 0, "title": "ejournal-default"}, "fields": "title"}})
         for tab, sheet_id in zip(spec.tabs, ids, strict=True):
             requests.extend(tab_requests(tab, sheet_id, self.principal))
+        requests = ranges_last(requests)
         requests.append({"deleteSheet": {"sheetId": 0}})  # a new spreadsheet's first sheet
         body: dict[str, Any] = {"name": spec.name, "mimeType": SPREADSHEET_MIME,
                                 "writersCanShare": spec.writers_can_share,
@@ -220,8 +222,8 @@ class GoogleBackend:
         if not tabs:
             return {}
         ids = new_sheet_ids(len(tabs), self.rng, self._sheet_ids.get(file_id, {}).values())
-        requests = [r for tab, sid in zip(tabs, ids, strict=True)
-                    for r in tab_requests(tab, sid, self.principal)]
+        requests = ranges_last([r for tab, sid in zip(tabs, ids, strict=True)
+                                for r in tab_requests(tab, sid, self.principal)])
         reply = self._batch(file_id, requests)
         by_id = {sid: tab.title for tab, sid in zip(tabs, ids, strict=True)}
         protections = protections_from_replies(requests, reply.get("replies", []), by_id)

@@ -113,7 +113,7 @@ def tab_requests(tab: TabSpec, sheet_id: int, principal: str) -> list[Request]:
     _own(tab, tab.open_ranges, "open")
     _own(tab, [x.range for x in (*tab.styles, *tab.formula_highlights)], "style")
     reqs: list[Request] = [{"addSheet": {"properties": {
-        "sheetId": sheet_id, "title": tab.title,
+        "sheetId": sheet_id, "title": tab.title, **({"hidden": True} if tab.hidden else {}),
         "gridProperties": {"rowCount": tab.row_count, "columnCount": tab.col_count}}}}]
     rows = _rows_with_notes(tab)
     if any(any(cell for cell in row["values"]) for row in rows):
@@ -133,10 +133,11 @@ def tab_requests(tab: TabSpec, sheet_id: int, principal: str) -> list[Request]:
             "fields": "userEnteredFormat.wrapStrategy,userEnteredFormat.verticalAlignment"}})
     reqs.extend(_style_request(sheet_id, x) for x in tab.styles)
     for d in tab.dropdowns:
+        condition = ({"type": "ONE_OF_RANGE", "values": [{"userEnteredValue": "=" + d.source.a1()}]}
+                     if d.source is not None else
+                     {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": v} for v in d.values]})
         reqs.append({"setDataValidation": {"range": grid_range(sheet_id, d.range), "rule": {
-            "condition": {"type": "ONE_OF_LIST",
-                          "values": [{"userEnteredValue": v} for v in d.values]},
-            "strict": d.strict, "showCustomUi": True}}})
+            "condition": condition, "strict": d.strict, "showCustomUi": True}}})
     for i, h in enumerate(tab.highlights):
         reqs.append({"addConditionalFormatRule": {"index": i, "rule": {
             "ranges": [grid_range(sheet_id, h.range)],
@@ -171,6 +172,15 @@ def tab_requests(tab: TabSpec, sheet_id: int, principal: str) -> list[Request]:
     return reqs
 
 
+def ranges_last(reqs: list[Request]) -> list[Request]:
+    """The batch with its ONE_OF_RANGE validations moved to the end: their source tab (a hidden
+    list tab, laid out after the tab using it) must exist when Sheets checks the range."""
+    def by_range(r: Request) -> bool:
+        rule = r.get("setDataValidation", {}).get("rule", {})
+        return bool(rule.get("condition", {}).get("type") == "ONE_OF_RANGE")
+    return [r for r in reqs if not by_range(r)] + [r for r in reqs if by_range(r)]
+
+
 def replace_requests(tabs: Sequence[TabSpec], ids: Sequence[int], known: Mapping[str, int],
                      old: Mapping[str, str], principal: str) -> list[Request]:
     """Requests that lay out ``tabs`` afresh (sheet ids ``ids``) in place of existing tabs.
@@ -194,7 +204,7 @@ def replace_requests(tabs: Sequence[TabSpec], ids: Sequence[int], known: Mapping
         if tab.title not in old:
             reqs.extend(tab_requests(tab, sheet_ids[tab.title], principal))
     reqs += [{"deleteSheet": {"sheetId": known[title]}} for title in old.values()]
-    return reqs
+    return ranges_last(reqs)
 
 
 def _columns(sheet_id: int, col: int, props: dict[str, Any], fields: str) -> Request:

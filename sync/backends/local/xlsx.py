@@ -25,12 +25,12 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
 from rules.errors import BackendError
 from sync.backends.local import caps
+from sync.backends.local.dropdowns import add_dropdown
 from sync.backends.local.looks import apply_looks
 from sync.backends.local.manifest import TabState
 from sync.backends.protocol import CellRange, Grid, TabMissing, TabSpec
@@ -288,7 +288,9 @@ def lay_out_tab(wb: Workbook, tab: TabSpec) -> TabState:
     if tab.wrapped:
         fit_rows(ws, range(1, len(tab.rows) + 1))
     for dd in tab.dropdowns:
-        _add_dropdown(ws, dd.range, dd.values, dd.strict, extent)
+        add_dropdown(ws, dd, _sqref(dd.range, extent))
+    if tab.hidden:
+        ws.sheet_state = "hidden"
     if tab.print_wide:
         ws.page_setup.orientation = "landscape"
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
@@ -306,23 +308,6 @@ def lay_out_tab(wb: Workbook, tab: TabSpec) -> TabState:
     if tab.protected:
         apply_open_ranges(ws, open_ranges, extent)
     return TabState(tab.protected, open_ranges, extent)
-
-
-def _add_dropdown(ws: Worksheet, rng: CellRange, values: Sequence[str], strict: bool,
-                  extent: tuple[int, int]) -> None:
-    ref = _sqref(rng, extent)
-    formula = '"' + ",".join(v.replace('"', '""') for v in values) + '"'
-    if any("," in v for v in values) or len(formula) > 257:
-        # an xlsx list literal cannot hold commas and is limited to 255 characters; the dropdown
-        # only suggests values (non-strict), so the tab works without it
-        logger.warning("tab %s: dropdown at %s skipped (values with commas or too long a list)",
-                       ws.title, ref)
-        return
-    if ref:
-        dv = DataValidation(type="list", formula1=formula, allow_blank=True,
-                            showErrorMessage=strict, errorStyle="stop")
-        dv.add(ref)
-        ws.add_data_validation(dv)
 
 
 def on_tab(tab: str, rg: CellRange) -> CellRange:

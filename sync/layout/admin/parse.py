@@ -228,7 +228,7 @@ class _Resolver:
         day = lesson_no = period = pupil_id = None
         if journal is not None and kind is not None:
             if kind is CorrectionField.PERIOD_MARK:
-                period = self._period(values["date"], problems)
+                period = self._period(values["date"], problems, journal[0])
             else:
                 day, lesson_no = self._lesson(journal, values["date"], problems)
             if kind in (CorrectionField.MARK, CorrectionField.PERIOD_MARK):
@@ -273,8 +273,9 @@ class _Resolver:
             tab=self.labels.corrections_tab,
         )
 
-    def _period(self, value: object, problems: list[str]) -> str | None:
-        periods = self.school.year.periods
+    def _period(self, value: object, problems: list[str], class_id: str = "") -> str | None:
+        """The period named (or holding the date) among the journal's class's periods."""
+        periods = self.school.periods_of(class_id)
         named = next(
             (p.name for p in periods if _squash(p.name) == _squash(cell_text(value))), None
         )

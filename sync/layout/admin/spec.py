@@ -49,6 +49,8 @@ def admin_spec(school: School, *, labels: Labels = RU) -> SpreadsheetSpec:
         return CellRange(title, 1, index[name], None, index[name] + 1)
 
     journals = tuple(journal_title(school, c, s, labels) for c, s in school.journals())
+    pupils = tuple(sorted({p.full_name for p in school.pupils}, key=str.casefold))
+    lists = _lists_tab(labels, journals, pupils)
     inputs = [index[name] for name in INPUT_COLUMNS]
     tab = TabSpec(
         title=title,
@@ -59,7 +61,8 @@ def admin_spec(school: School, *, labels: Labels = RU) -> SpreadsheetSpec:
         hidden_cols=(index["row_id"],),
         text_ranges=(CellRange(title, 1, min(inputs), None, max(inputs) + 1),),
         dropdowns=(
-            Dropdown(area("journal"), journals),
+            Dropdown(area("journal"), journals, source=_column(lists, 0, len(journals))),
+            Dropdown(area("pupil"), pupils, source=_column(lists, 1, len(pupils))),
             Dropdown(area("field"), tuple(field_names(school, labels).values())),
             Dropdown(area("signed"), (labels.yes, labels.no)),
         ),
@@ -79,7 +82,24 @@ def admin_spec(school: School, *, labels: Labels = RU) -> SpreadsheetSpec:
         open_ranges=(CellRange(title, 1, min(inputs), None, max(inputs) + 1),),
     )
     name = labels.admin_name.format(year=school.year.name)
-    return SpreadsheetSpec(name, (tab,), folder=school.backend.shared_drive_folder_id, private=True)
+    return SpreadsheetSpec(name, (tab, lists), folder=school.backend.shared_drive_folder_id,
+                           private=True)
+
+
+def _lists_tab(labels: Labels, journals: tuple[str, ...], pupils: tuple[str, ...]) -> TabSpec:
+    """The hidden tab the journal and pupil dropdowns take their values from: a range, not a
+    literal list, so any number of journals (and names with commas) works on both backends."""
+    rows: list[list[object]] = [[labels.journal, labels.correction_pupil]]
+    for i in range(max(len(journals), len(pupils))):
+        rows.append([journals[i] if i < len(journals) else "",
+                     pupils[i] if i < len(pupils) else ""])
+    return TabSpec(title=labels.lists_tab, rows=rows, row_count=max(len(rows), 2), col_count=2,
+                   hidden=True, col_widths={0: 220, 1: 260})
+
+
+def _column(lists: TabSpec, col: int, count: int) -> CellRange:
+    """The values of one list (under its header) on the lists tab."""
+    return CellRange(lists.title, 1, col, 1 + max(count, 1), col + 1)
 
 
 def status_text(problems: tuple[str, ...] | str | None = None, labels: Labels = RU) -> str:

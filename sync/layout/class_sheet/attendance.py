@@ -42,9 +42,10 @@ from sync.layout.labels import Labels, normalize_label
 _REASON_LOOKALIKES = {"y": "у", "h": "н", "6": "б"}
 
 
-def attendance_days(school: School) -> list[date]:
-    """The columns of "Посещаемость": school days inside a study period."""
-    return [d for d in school_days(school.year) if period_of(school.year, d) is not None]
+def attendance_days(school: School, class_id: str = "") -> list[date]:
+    """The columns of "Посещаемость": school days inside a study period of the class's grade."""
+    year = school.year_of(class_id)
+    return [d for d in school_days(year) if period_of(year, d) is not None]
 
 
 def parse_reason(raw: object) -> tuple[AbsenceReason | None, str | None]:
@@ -68,7 +69,9 @@ def parse_attendance(
     pupils: Mapping[str, Pupil],
     labels: Labels,
     out: Collector,
+    class_id: str = "",
 ) -> AttendanceMap | None:
+    lived = school.year_of(class_id)  # the class grade's periods
     head = find_header_row(grid, labels.pupil_id)
     if head is None:
         no_ids(title, labels, out)
@@ -89,7 +92,7 @@ def parse_attendance(
         parsed = parse_date_header(value, [year])
         day = parsed[0] if parsed is not None and parsed[1] == 1 else None
         schooling = (
-            day is not None and is_school_day(school.year, day) and period_of(school.year, day)
+            day is not None and is_school_day(lived, day) and period_of(lived, day)
         )
         if day is None or not schooling or day in columns:
             ignored.add(col)
@@ -131,7 +134,7 @@ def parse_attendance(
                     IgnoredCell(a1(title, row, col), value, ProblemKind.OUTSIDE_GRID)
                 )
     missing_pupils(title, pupils, seen, out)
-    for day in attendance_days(school):
+    for day in attendance_days(school, class_id):
         if day not in columns:
             text = f"На листе «{title}» нет столбца дня {fmt_day(day)}. {REPAIR}"
             out.problem(ProblemKind.MISSING_LESSON, title, text, repair=True)

@@ -99,7 +99,7 @@ def class_spec(
     values = existing or ClassValues()
     tabs: tuple[TabSpec, ...] = (
         _roster_tab(school, pupils, values, today, labels),
-        _attendance_tab(school, pupils, values, labels),
+        _attendance_tab(school, pupils, values, labels, class_id),
         findings_tab(labels),
     )
     name = labels.class_name.format(class_id=class_id, year=school.year.name)
@@ -173,10 +173,10 @@ def _roster_tab(school: School, pupils: list[Pupil], values: ClassValues, today:
 
 
 def _attendance_tab(
-    school: School, pupils: list[Pupil], values: ClassValues, labels: Labels
+    school: School, pupils: list[Pupil], values: ClassValues, labels: Labels, class_id: str = ""
 ) -> TabSpec:
     title = labels.attendance_tab
-    days = attendance_days(school)
+    days = attendance_days(school, class_id)
     first = FIRST_DAY_COL
     rows: Grid = [[labels.pupil_id, labels.number, labels.pupil, labels.needs_reason,
                    *(header_text(d) for d in days)]]
@@ -224,7 +224,7 @@ def parse_class(
         elif title == labels.roster_tab:
             roster_map, rows = parse_roster(grid, title, school, pupils, labels, out)
         else:
-            attendance_map = parse_attendance(grid, title, school, pupils, labels, out)
+            attendance_map = parse_attendance(grid, title, school, pupils, labels, out, class_id)
     log.debug(
         "class %s read: %d roster rows, %d absences, %d problems",
         class_id,

@@ -81,7 +81,8 @@ class JournalFrame:
             ordinal=ordinal,
             key_at={(key[0], n): key for key, n in ordinal.items()},
             pupils={p.id: p for p in school.pupils_in(class_id)},
-            expected={p.name: period_pupils(school, class_id, p) for p in school.year.periods},
+            expected={p.name: period_pupils(school, class_id, p)
+                      for p in school.periods_of(class_id)},
             year_range=(school.year.start, school.year.end),
             work_types=frozenset(
                 normalize_label(text)
@@ -89,7 +90,7 @@ class JournalFrame:
                 for text in (wt.code, wt.name)
             ),
             planned=planned_topics(school, class_id, subject_id, lessons),
-            period_label=labels.period_column(school.year.period_kind),
+            period_label=labels.period_column(school.year_of(class_id).period_kind),
             by_name=_by_name(school.pupils_in(class_id)),
             averages=school.has_averages(class_id, subject_id),
         )

@@ -137,7 +137,7 @@ def parse_journal(
     tab) is read and listed in ``renames``.
     """
     frame = JournalFrame.build(school, class_id, subject_id, lessons, labels)
-    expected = [p.name for p in school.year.periods]
+    expected = [p.name for p in school.periods_of(class_id)]
     titles = [*expected, labels.lessons_tab, labels.findings_tab]
     found = {t: t for t in titles if isinstance(grids.get(t), list)}
     renames: dict[str, str] = {}
@@ -158,7 +158,7 @@ def parse_journal(
 
     out = TabResult()
     periods: dict[str, PeriodTabMap] = {}
-    for period in school.year.periods:
+    for period in school.periods_of(class_id):
         source = found.get(period.name)
         if source is None:
             problems.append(_missing_tab(period.name, labels))

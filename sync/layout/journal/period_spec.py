@@ -78,7 +78,7 @@ def period_tab(
     end = FIRST_PUPIL_ROW + len(pupils)
     shape = GridShape(title, [k[0] for k in keys], first, avg_col, rec_col, period_col, end)
     grammar = school.policies.grammar
-    period_word = labels.period_column(school.year.period_kind)
+    period_word = labels.period_column(school.year_of(class_id).period_kind)
     withheld = averages and any(x.day < school.year.journal_from for x in mine)
     service = [labels.average, labels.recommended] if averages else []
     header = [labels.pupil_id, labels.number, labels.pupil]

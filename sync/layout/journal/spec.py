@@ -112,7 +112,7 @@ def journal_spec(
     tabs = [
         period_tab(school, class_id, period, ordered, values.entries, values.period_marks,
                    work_names, labels)
-        for period in school.year.periods
+        for period in school.periods_of(class_id)
     ]
     tabs.append(_lessons_tab(school, class_id, subject_id, ordered, values, work_names, labels))
     tabs.append(_findings_tab(labels))
@@ -120,7 +120,7 @@ def journal_spec(
         class_id=class_id, subject=subject.name, year=school.year.name
     )
     spec = SpreadsheetSpec(name, tuple(tabs), folder=school.backend.shared_drive_folder_id,
-                           active_tab=current_period(school, today))
+                           active_tab=current_period(school, today, class_id))
 
     reading = parse_journal(spec_grids(spec), school, class_id, subject_id, ordered, labels=labels)
     now = datetime.combine(today, time(0, 0), tzinfo=school.timezone)
@@ -192,7 +192,7 @@ def journal_windows(
     }
     periods = {
         p.name: lock_window(CellKind.PERIOD_MARK, tz=tz, policy=policy, grade=grade, period=p)
-        for p in school.year.periods
+        for p in school.periods_of(class_id)
     }
     return Windows(marks, info, periods)
 
@@ -231,10 +231,10 @@ def _work_type_name(policy: Policies, values: JournalValues, lesson: Lesson) -> 
     return found.name if found else typed
 
 
-def current_period(school: School, today: date) -> str | None:
-    """The period a journal opens on: the one holding ``today``, else the last begun (holidays),
-    else the first."""
-    periods = school.year.periods
+def current_period(school: School, today: date, class_id: str = "") -> str | None:
+    """The period a journal (of ``class_id``: its grade's periods) opens on: the one holding
+    ``today``, else the last begun (holidays), else the first."""
+    periods = school.periods_of(class_id)
     begun = [p for p in periods if p.start <= today]
     holding = [p for p in begun if today <= p.end]
     chosen = holding or begun[-1:] or periods[:1]

@@ -23,7 +23,7 @@ from sync.backends.protocol import Backend, CellRange, Grid, Role
 from sync.jobs.corrections import process_corrections
 from sync.jobs.service import Service
 from sync.layout.admin.spec import admin_spec, parse_corrections
-from sync.layout.journal.spec import JournalValues, journal_spec, parse_journal
+from sync.layout.journal.spec import JournalValues, LessonFacts, journal_spec, parse_journal
 from sync.ledger.ledger import Ledger
 from sync.ledger.model import CellRef, CorrectionStatus, EntryInput, Field, FileKind, LessonInput
 from sync.ledger.state import CORRECTIONS_DEFERRED_KEY
@@ -118,7 +118,7 @@ def make_rig(backend: Backend, emu: GoogleEmulator | None, tmp_path: Path) -> Ri
     values = JournalValues(
         entries={(PUPIL, DAY, 5): "3", (OTHER, DAY, 5): "5"},
         period_marks={},
-        lessons={},
+        lessons={(DAY, 5): LessonFacts(topic="Дроби")},  # the sheet shows what the ledger locked
     )
     spec = journal_spec(school, "7Б", "algebra", lessons, today=TODAY, existing=values)
     journal = backend.create(spec)
@@ -207,7 +207,9 @@ def test_a_signed_row_is_applied_to_the_ledger_the_journal_and_answered(rig: Rig
     assert status == "применено"
     assert processed == "21.09.2026 10:00"
     assert key == record.source_key
-    assert audit_kinds(rig)[-1] == "correction.applied"
+    kinds = audit_kinds(rig)  # then the journal as corrected goes through the cycle's step:
+    assert kinds.count("correction.applied") == 1  # what had closed by now is locked there
+    assert set(kinds[kinds.index("correction.applied") + 1:]) <= {"lock.applied"}
     assert rig.svc.ledger.audit_verify().ok
 
 

@@ -322,10 +322,10 @@ def test_a_deputys_correction_goes_through_the_cycle(rig: EngineRig) -> None:
     tab = rig.reading(CLASS, SUBJECT).map.periods[Q1]
     assert tab.average_col is not None
     average = (Q1, tab.rows[p[0]], tab.average_col)
-    assert _at(rig, average) == "3"  # derived from the ledger: follows at the next read
+    assert _at(rig, average) == "4"  # in the correction's own write, not one cycle later
     rig.emu.reset_counters()
-    again = run_cycle(rig.svc)  # the corrected journal is re-read once: its derived cells follow
-    assert (again.tally.journals_read, again.writes, again.corrections) == (1, 1, None)
+    again = run_cycle(rig.svc)  # the corrected journal is re-read once: nothing left to write
+    assert (again.tally.journals_read, again.writes, again.corrections) == (1, 0, None)
     assert again.tally.violations == 0
     assert _at(rig, average) == "4"
     assert rig.calls()["sheets_read"] == 1
@@ -334,6 +334,34 @@ def test_a_deputys_correction_goes_through_the_cycle(rig: EngineRig) -> None:
     assert (idle.tally.journals_read, idle.writes) == (0, 0)
     assert rig.calls()["sheets_read"] == 0
     assert rig.svc.ledger.audit_verify().ok
+
+
+def test_a_corrected_typo_leaves_the_findings_in_the_same_cycle(rig: EngineRig) -> None:
+    rig.set_now(at(DAY, 10))
+    p = pupils(rig)
+    type_mark(rig, teacher(rig), p[0], "Z")  # a typo, left when the day locks
+    run_cycle(rig.svc)
+    lock_through(rig, NEXT)
+    run_cycle(rig.svc)
+    file_id = rig.journal(CLASS, SUBJECT).id
+    assert any("«Z»" in str(row[1]) for row in rig.findings_tab(file_id)[1:])
+    rig.set_now(at(NEXT, 11))
+    with rig.svc.ledger.snapshot() as tx:
+        (admin,) = tx.files(FileKind.ADMIN)
+    row = ["7Б · Алгебра", "08.09.2026", p[0], "отметка", "4", "ошибка при вводе", "46-к", "да"]
+    rig.client(DEPUTY).http_client.values_update(
+        admin.id, CellRange(RU.corrections_tab, 1, 1, 2, 1 + len(row)).a1(),
+        params={"valueInputOption": "USER_ENTERED"}, body={"values": [row]})
+    rig.emu.reset_counters()
+
+    summary = run_cycle(rig.svc)
+
+    assert summary.corrections is not None and summary.corrections["applied"] == 1
+    assert not any("«Z»" in str(row[1]) for row in rig.findings_tab(file_id)[1:])
+    tab = rig.reading(CLASS, SUBJECT).map.periods[Q1]
+    assert tab.average_col is not None
+    assert _at(rig, (Q1, tab.rows[p[0]], tab.average_col)) == "4"  # the one mark: 4
+    assert summary.corrections["writes"] == 2  # the journal (cell, findings, average) + the admin
 
 
 def _at(rig: EngineRig, where: tuple[str, int, int]) -> str:

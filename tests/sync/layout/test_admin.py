@@ -56,7 +56,8 @@ def sheet(empty: Grid, *rows: list) -> Grid:
 def test_spec(school: School) -> None:
     spec = admin_spec(school)
     assert spec.name == "Администрация · 2026/27"
-    (tab,) = spec.tabs
+    tab, lists = spec.tabs
+    assert lists.title == "Списки" and lists.hidden
     assert tab.rows[0] == [
         "Код строки",
         "Журнал",
@@ -72,8 +73,11 @@ def test_spec(school: School) -> None:
     ]
     assert tab.hidden_cols == (0,) and tab.protected
     assert tab.open_ranges == (CellRange(TAB, 1, 1, None, 9),)  # not the id, status, time
-    journals, fields, signed = tab.dropdowns
+    journals, pupils, fields, signed = tab.dropdowns
     assert len(journals.values) == 44 and ALGEBRA in journals.values
+    assert journals.source == CellRange("Списки", 1, 0, 45, 1)  # the values under the header
+    assert [r[0] for r in lists.rows[1:45]] == list(journals.values)
+    assert pupils.source == CellRange("Списки", 1, 1, 1 + len(pupils.values), 2)
     assert fields.values == ("отметка", "четвертная", "тема", "работа на уроке", "вид работы", "ДЗ")
     assert signed.values == ("да", "нет")
 
