@@ -13,6 +13,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import gspread
+
 from rules.model import Lesson
 from sync.backends.protocol import CellRange
 from sync.demo.teachers import TYPOS, Teachers, as_scheme
@@ -246,3 +248,29 @@ class People:
 
     def now(self) -> datetime:
         return self.world.now()
+
+
+def share_where_not_allowed(people: People, day: date) -> int:
+    """A teacher shares their journal with a parent (as writer) and with anyone who has the link
+    — what the service must take back (emulator only: the local backend shares nothing); returns
+    how many shares Drive took."""
+    world = people.world
+    if world.rig is None:
+        return 0
+    journals = sorted(world.files(FileKind.JOURNAL).items())
+    key, file_id = people.rng.choice(journals)
+    class_id, subject_id = key.split("/")
+    _, email = people.teacher(class_id, subject_id, day)
+    parent = next((p.email for p in people.school.parents if p.email), None)
+    client = world.rig.client(email).http_client
+    taken = 0
+    for who, kind, role in ((parent, "user", "writer"), (None, "anyone", "reader")):
+        try:
+            client.insert_permission(file_id, who, perm_type=kind, role=role, notify=False)
+            taken += 1
+        except gspread.exceptions.APIError as exc:
+            if exc.response.status_code not in (400, 403):
+                raise
+    people.oracle.counts["shares_tried"] += 2
+    people.oracle.counts["shares_taken"] += taken
+    return taken

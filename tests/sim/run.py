@@ -30,10 +30,11 @@ from sync.jobs.service import Service
 from tests.sim import invariants
 from tests.sim.chaos import Chaos
 from tests.sim.oracle import Oracle
-from tests.sim.people import People
+from tests.sim.people import People, share_where_not_allowed
 from tests.sim.world import World, emulator_world, local_world, set_up, with_diaries
 
 TAMPER_EVERY = 3  # school days
+SHARE_EVERY = 5
 
 
 class InvariantBroken(AssertionError):
@@ -72,6 +73,8 @@ class Figures:
             ("accepted (ledger entries)", c.get("accepted", 0)),
             ("  held as late (unproven)", c.get("held", 0)),
             ("tamperings reverted", f"{c.get('reverted', 0)} of {c.get('tampered', 0)}"),
+            ("shares where not allowed (Drive took)",
+             f"{c.get('shares_tried', 0)} ({c.get('shares_taken', 0)})"),
             ("API faults injected", c.get("api_faults", 0)),
             ("process kills", c.get("kills", 0)),
             ("disk full", c.get("disk_full", 0)),
@@ -125,7 +128,8 @@ def simulate(days: int = 20, *, backend: str = "emulator", seed: int = 1, faults
             if plant is not None:
                 plant(world, day)
             problems = invariants.daily(world, people, oracle, day,
-                                        access=backend == "emulator" and day.weekday() == 4)
+                                        access=backend == "emulator" and (
+                                            day.weekday() == 4 or number % SHARE_EVERY == 2))
             figures.days += 1
             if problems:
                 figures.violations += problems
@@ -151,6 +155,9 @@ def _day(world: World, chaos: Chaos, people: People, figures: Figures, day: date
     if number % TAMPER_EVERY == TAMPER_EVERY - 1:
         world.at(day, time(13))
         people.tamper(day)
+    if number % SHARE_EVERY == 2:
+        world.at(day, time(14))
+        share_where_not_allowed(people, day)
     world.at(day, time(15))
     people.school_day(day)
     world.at(day, time(16))
