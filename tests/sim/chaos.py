@@ -46,15 +46,19 @@ class Chaos:
     counts: Counter[str] = field(default_factory=Counter)
     armed: bool = False
     killed_night: bool = False
+    log: list[str] = field(default_factory=list)  # what happened to each job (for a failure)
 
     def run(self, job: Callable[[Service], Any], *, quiet: bool = False) -> Any | None:
         """Run one job of the service under faults (none when ``quiet``); None when the process
         was killed (a new service is open on the same ledger afterwards)."""
         emu = self.world.rig.emu if self.world.rig is not None else None
+        name = getattr(job, "__name__", "job")
+        what = ""
         if self.enabled and not quiet:
             if emu is not None and self.rng.random() < P_API_FAULT:
                 kind, part, times = self.rng.choice(API_FAULTS)
                 emu.faults.add(kind, match=part or None, times=times, principal=SVC)
+                what = f"fault {kind} on {part or 'every call'} x{times or 'all'}"
             if not self.armed and self.rng.random() < self.kill_chance:
                 self.world.fuse.arm(self.rng.randint(1, 40))
                 self.armed = True
@@ -63,8 +67,12 @@ class Chaos:
             self.world.fuse.left = None
             self.armed = False
         try:
-            return job(self.world.svc)
-        except Killed:
+            result = job(self.world.svc)
+            ok = getattr(result, "ok", None)
+            self.log.append(f"{self.world.now():%d.%m %H:%M} {name} {what} ok={ok}")
+            return result
+        except Killed as exc:
+            self.log.append(f"{self.world.now():%d.%m %H:%M} {name} {what} KILLED at {exc}")
             self.counts["kills"] += 1
             self.armed = False
             self.world.open()
@@ -75,4 +83,5 @@ class Chaos:
             if emu is not None:
                 self.counts["api_faults"] += len(emu.faults.delivered)
                 emu.faults.clear()
-            self.counts["disk_full"] = self.world.fuse.disk_fulls
+            if self.world.disk is not None:
+                self.counts["disk_full"] = self.world.disk.filled

@@ -100,9 +100,11 @@ def compare(oracle: Oracle, ledger: list[EntryRecord], held: dict[Cell, str] | N
         if got.get(cell) != value and (held or {}).get(cell) == value:
             oracle.counts["held"] += 1
         elif cell not in got:
-            out.append(f"lost: {cell} typed {value!r} in time, not in the ledger")
+            out.append(f"lost: {cell} typed {value!r} in time, not in the ledger"
+                       + _held(held, cell))
         elif got[cell] != value:
-            out.append(f"lost: {cell} typed {value!r} in time, the ledger holds {got[cell]!r}")
+            out.append(f"lost: {cell} typed {value!r} in time, the ledger holds {got[cell]!r}"
+                       + _held(held, cell))
     for cell, value in sorted(got.items()):
         if cell in expected:
             continue
@@ -112,3 +114,7 @@ def compare(oracle: Oracle, ledger: list[EntryRecord], held: dict[Cell, str] | N
         else:
             out.append(f"extra: {cell} {value!r} in the ledger, nobody typed it in time")
     return out
+
+
+def _held(held: dict[Cell, str] | None, cell: Cell) -> str:
+    return f" (a late entry holds {held[cell]!r})" if held and cell in held else ""

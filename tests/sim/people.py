@@ -25,6 +25,7 @@ from sync.layout.labels import RU
 from sync.ledger.model import FileKind
 from tests.sim.oracle import Cell, Oracle, Typed
 from tests.sim.world import World
+from tests.sync.engine_fixtures import ORGANIZER
 
 CONTROL = "Контрольная работа"
 PLAIN = "Работа на уроке"  # no checking norm: its marks close at the lesson day's end
@@ -59,6 +60,7 @@ class People:
     plain: list[tuple[tuple[str, str], Lesson]] = field(default_factory=list)  # closed at day end
     tampered: list[tuple[Cell, str]] = field(default_factory=list)  # awaiting the revert check
     tampered_total: int = 0  # checked already
+    damaged: set[str] = field(default_factory=set)
     day_end: set[tuple[str, date, int]] = field(default_factory=set)  # lessons closing that day
 
     def __post_init__(self) -> None:
@@ -221,8 +223,7 @@ class People:
         """Someone with owner rights changes a locked mark (of a lesson that closed at its day's
         end, or more than a week ago) in the file, past the protection."""
         expected = self.oracle.expected()
-        old = [c for c, v in expected.items() if v[:1].isdigit() and c[2] < day and (
-            (c[0], c[2], c[3]) in self.day_end or c[2] < day - timedelta(days=8))]
+        old = [c for c in self.locked(day) if expected[c][:1].isdigit()]
         if not old:
             return None
         cell = self.rng.choice(sorted(old))
@@ -235,6 +236,12 @@ class People:
                                  owner=True))
         self.tampered.append((cell, value))
         return cell
+
+    def locked(self, day: date) -> list[Cell]:
+        """The cells with an expected value closed before ``day`` by the simulation's reckoning:
+        of a lesson that closed at its day's end, or more than a week old."""
+        return sorted(c for c in self.oracle.expected() if c[2] < day and (
+            (c[0], c[2], c[3]) in self.day_end or c[2] < day - timedelta(days=8)))
 
     def shows(self, cell: Cell) -> str:
         """What the journal's cell shows now."""
@@ -274,3 +281,26 @@ def share_where_not_allowed(people: People, day: date) -> int:
     people.oracle.counts["shares_tried"] += 2
     people.oracle.counts["shares_taken"] += taken
     return taken
+
+
+def damage_structure(people: People, day: date) -> str | None:
+    """Someone with owner rights inserts a column into a journal's current period tab, left of
+    its lessons (emulator; on the local backend the same is an openpyxl edit, not simulated):
+    every cell right of it moves. The service must keep reading the journal right."""
+    world = people.world
+    if world.rig is None:
+        return None
+    key, file_id = people.rng.choice(sorted(world.files(FileKind.JOURNAL).items()))
+    period = next((p for p in people.school.year.periods if p.start <= day <= p.end), None)
+    if period is None:
+        return None
+    sheet = next(s for s in world.rig.emu.files[file_id].spreadsheet.sheets
+                 if s.title == period.name)
+    world.rig.client(ORGANIZER).http_client.batch_update(file_id, {"requests": [{
+        "insertDimension": {"range": {"sheetId": sheet.sheet_id, "dimension": "COLUMNS",
+                                      "startIndex": 2, "endIndex": 3},
+                            "inheritFromBefore": False}}]})
+    people.forget(key)
+    people.damaged.add(key)  # its layout re-read after every cycle today (a repair moves it)
+    people.oracle.counts["damaged"] += 1
+    return key

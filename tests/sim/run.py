@@ -30,11 +30,12 @@ from sync.jobs.service import Service
 from tests.sim import invariants
 from tests.sim.chaos import Chaos
 from tests.sim.oracle import Oracle
-from tests.sim.people import People, share_where_not_allowed
+from tests.sim.people import People, damage_structure, share_where_not_allowed
 from tests.sim.world import World, emulator_world, local_world, set_up, with_diaries
 
 TAMPER_EVERY = 3  # school days
 SHARE_EVERY = 5
+DAMAGE_EVERY = 7
 
 
 class InvariantBroken(AssertionError):
@@ -75,6 +76,7 @@ class Figures:
             ("tamperings reverted", f"{c.get('reverted', 0)} of {c.get('tampered', 0)}"),
             ("shares where not allowed (Drive took)",
              f"{c.get('shares_tried', 0)} ({c.get('shares_taken', 0)})"),
+            ("columns inserted (owner)", c.get("damaged", 0)),
             ("API faults injected", c.get("api_faults", 0)),
             ("process kills", c.get("kills", 0)),
             ("disk full", c.get("disk_full", 0)),
@@ -117,14 +119,13 @@ def simulate(days: int = 20, *, backend: str = "emulator", seed: int = 1, faults
         figures.files = set_up(world)
         people = People(world, oracle, rng)
         chaos = Chaos(world, rng, faults, kill_chance=min(0.5, 25 / (4 * len(when))))
-        if faults and backend == "local":
-            world.fuse.fill_disk()
         _cycle(world, chaos, figures, people, quiet=True)  # the first cycle reads every file
         for number, day in enumerate(when):
             _day(world, chaos, people, figures, day, number)
             _nights(world, chaos, figures, day, when[number + 1] if number + 1 < len(when)
                     else day + timedelta(days=1))
             _settle(world, chaos, figures, people)
+            people.damaged.clear()
             if plant is not None:
                 plant(world, day)
             problems = invariants.daily(world, people, oracle, day,
@@ -133,7 +134,8 @@ def simulate(days: int = 20, *, backend: str = "emulator", seed: int = 1, faults
             figures.days += 1
             if problems:
                 figures.violations += problems
-                raise InvariantBroken("\n".join(problems[:40]))
+                lines = [*problems[:40], "the jobs before:", *chaos.log[-14:]]
+                raise InvariantBroken("\n".join(lines))
             if echo and (number % 10 == 9 or number == len(when) - 1):
                 echo(f"  {day.isoformat()}: {figures.days} days, {oracle.counts['typed']} typed,"
                      f" {chaos.counts['kills']} kills, {clock.perf_counter() - wall:.0f} s")
@@ -155,12 +157,17 @@ def _day(world: World, chaos: Chaos, people: People, figures: Figures, day: date
     if number % TAMPER_EVERY == TAMPER_EVERY - 1:
         world.at(day, time(13))
         people.tamper(day)
+    if number % DAMAGE_EVERY == 4:
+        world.at(day, time(12))
+        damage_structure(people, day)
     if number % SHARE_EVERY == 2:
         world.at(day, time(14))
         share_where_not_allowed(people, day)
     world.at(day, time(15))
     people.school_day(day)
     world.at(day, time(16))
+    if world.disk is not None and chaos.enabled and number == 1:
+        world.disk.fill()  # the disk full once: the 16:00 cycle's first save
     _cycle(world, chaos, figures, people)
     world.at(day, time(17))
     people.fix_typos()
@@ -175,6 +182,8 @@ def _cycle(world: World, chaos: Chaos, figures: Figures, people: People, *,
            quiet: bool = False) -> Any:
     summary = chaos.run(run_cycle, quiet=quiet)
     figures.cycles += 1
+    for key in people.damaged:
+        people.forget(key)
     if summary is not None and summary.ok and people.tampered:
         problems = invariants.tampering_reverted(world, people, people.oracle)
         if problems:
@@ -222,8 +231,8 @@ def _reports(svc: Service) -> None:
 
 def _backup_restore_rebuild(world: World, chaos: Chaos, people: People,
                             figures: Figures) -> bool:
-    """Back up the ledger, vandalise every journal (values cleared), restore, rebuild: every
-    journal must read as it did."""
+    """Back up the ledger, vandalise a fifth of the journals (their locked marks cleared past the
+    protection), restore, rebuild: every journal must read as it did."""
     from sync.jobs.repair import rebuild_all
     from sync.ledger.backup import backup, restore
     from sync.ledger.model import FileKind
@@ -273,7 +282,7 @@ def _first_difference(before: dict[str, list[list[str]]], after: dict[str, list[
 
 def _mark_cells(people: People, key: str) -> list[Any]:
     reading = people.reading(key)
-    cells = {(c[1], c[2], c[3]) for c in people.oracle.expected() if c[0] == key}
+    cells = {(c[1], c[2], c[3]) for c in people.locked(people.now().date()) if c[0] == key}
     out = [reading.map.cell(pupil, (day, no)) for pupil, day, no in sorted(cells)]
     return [c for c in out if c is not None]
 

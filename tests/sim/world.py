@@ -17,12 +17,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import gspread
 
 from config import load_school
 from config.school import School
+from sync.backends.local import xlsx
+from sync.backends.local.backend import LocalBackend
 from sync.backends.protocol import Backend, CellRange, Grid
 from sync.demo.run import SimClock, _copy_example
 from sync.demo.teachers import type_into
@@ -36,7 +38,6 @@ from tests.sync.engine_fixtures import ORGANIZER, SVC, EngineRig, school_for
 CALLS = frozenset(("start_token", "changes", "own_versions", "create", "tabs", "add_tabs",
                    "replace_tabs", "rename_tab", "read", "write", "set_open_ranges",
                    "open_ranges", "info", "delete", "grants", "grant", "revoke"))  # the protocol
-WRITES = ("write", "set_open_ranges", "replace_tabs", "add_tabs", "create")
 
 
 REFUSED = (400, 403)  # a protected cell (400, as Google answers), no access (403)
@@ -46,22 +47,38 @@ class Killed(BaseException):
     """The process dies here (nothing in the service catches a BaseException)."""
 
 
+class Disk:
+    """The local backend's disk: ``fill()`` makes the next save run out of space half-way (the
+    workbook serializer writes half a file, then OSError ENOSPC), once."""
+
+    def __init__(self) -> None:
+        self.full = False
+        self.filled = 0
+
+    def fill(self) -> None:
+        self.full = True
+
+    def serializer(self, wb: Any, out: IO[bytes]) -> None:
+        if self.full:
+            self.full = False
+            self.filled += 1
+            out.write(b"PK\x03\x04 half a workbook")
+            out.flush()
+            raise OSError(errno.ENOSPC, "No space left on device")
+        xlsx.save(wb, out)
+
+
 class Fuse:
-    """The service's backend, with a fuse: ``arm(n)`` kills the process at the n-th call from now;
-    ``fill_disk()`` makes the next write fail as a full disk would (local backend: OSError ENOSPC)."""
+    """The service's backend, with a fuse: ``arm(n)`` kills the process at the n-th call of the
+    backend protocol from now."""
 
     def __init__(self, inner: Backend) -> None:
         self.inner = inner
         self.left: int | None = None
-        self.disk_full = False
         self.kills = 0
-        self.disk_fulls = 0
 
     def arm(self, calls: int) -> None:
         self.left = calls
-
-    def fill_disk(self) -> None:
-        self.disk_full = True
 
     def __getattr__(self, name: str) -> Any:
         found = getattr(self.inner, name)
@@ -75,10 +92,6 @@ class Fuse:
                     self.left = None
                     self.kills += 1
                     raise Killed(name)
-            if self.disk_full and name in WRITES:
-                self.disk_full = False
-                self.disk_fulls += 1
-                raise OSError(errno.ENOSPC, "No space left on device")
             return found(*args, **kwargs)
 
         return call
@@ -96,6 +109,7 @@ class World:
     make_inner: Callable[[], Backend]
     reader: Backend  # the simulation's own eyes on the spreadsheets (not the service's calls)
     rig: EngineRig | None = None
+    disk: Disk | None = None
     svc: Service = field(init=False)
     fuse: Fuse = field(init=False)
 
@@ -191,8 +205,15 @@ def local_world(folder: Path, adapt: Callable[[School], School], start: datetime
     def set_now(when: datetime) -> None:
         clock.current = when
 
-    world = World("local", school, folder, set_now, clock,
-                  lambda: make_backend(school, {}, clock), make_backend(school, {}, clock))
+    disk = Disk()
+
+    def backend() -> Backend:  # LocalBackend.from_settings, with the simulation's disk
+        settings = school.backend
+        return LocalBackend(settings.folder, clock=clock, serializer=disk.serializer,
+                            private_folder=settings.private_folder)
+
+    world = World("local", school, folder, set_now, clock, backend,
+                  make_backend(school, {}, clock), disk=disk)
     world.open()
     return world
 
