@@ -259,24 +259,37 @@ def _backup_restore_rebuild(world: World, chaos: Chaos, people: People,
     _cycle(world, chaos, figures, people, quiet=True)  # the service cells of what was rebuilt
     people.readings.clear()
     after = {key: world.read(file_id, titles) for key, file_id in sorted(journals.items())}
-    differ = {key: _first_difference(_trim(before[key]), _trim(after[key])) for key in before}
+    differ = {key: _first_difference(_content(world, key, before[key]),
+                                     _content(world, key, after[key])) for key in before}
     figures.violations += [f"rebuild: journal {key} differs after backup→restore→rebuild: {what}"
                            for key, what in differ.items() if what]
     return not any(differ.values())
 
 
-def _first_difference(before: dict[str, list[list[str]]], after: dict[str, list[list[str]]]
+def _content(world: World, key: str, grids: dict[str, Any]) -> dict[tuple[Any, ...], str]:
+    """What a journal says, wherever its cells are (an owner may have inserted a column that a
+    rebuild takes out): every mark cell, period mark and lesson fact, by what it is about."""
+    from sync.layout.journal.spec import parse_journal
+
+    class_id, subject_id = key.split("/")
+    reading = parse_journal(grids, world.school, class_id, subject_id,
+                            world.school.lessons()[(class_id, subject_id)])
+    out: dict[tuple[Any, ...], str] = {}
+    for e in reading.entries:
+        out[("mark", e.pupil_id, e.day, e.lesson_no)] = str(e.raw or "")
+    for p in reading.period_marks:
+        out[("period mark", p.pupil_id, p.period)] = str(p.raw or "")
+    for lesson, facts in reading.lessons.items():
+        for name in ("topic", "classwork", "work_type", "homework"):
+            out[("lesson", *lesson, name)] = getattr(facts, name)
+    return {k: v for k, v in out.items() if v.strip()}
+
+
+def _first_difference(before: dict[tuple[Any, ...], str], after: dict[tuple[Any, ...], str]
                       ) -> str:
-    for tab in sorted(set(before) | set(after)):
-        a, b = before.get(tab, []), after.get(tab, [])
-        for row in range(max(len(a), len(b))):
-            x = a[row] if row < len(a) else []
-            y = b[row] if row < len(b) else []
-            for col in range(max(len(x), len(y))):
-                u = x[col] if col < len(x) else ""
-                v = y[col] if col < len(y) else ""
-                if u != v:
-                    return f"{tab}!R{row + 1}C{col + 1} was {u!r}, now {v!r}"
+    for what in sorted(set(before) | set(after), key=str):
+        if before.get(what, "") != after.get(what, ""):
+            return f"{what} was {before.get(what, '')!r}, now {after.get(what, '')!r}"
     return ""
 
 
@@ -285,15 +298,3 @@ def _mark_cells(people: People, key: str) -> list[Any]:
     cells = {(c[1], c[2], c[3]) for c in people.locked(people.now().date()) if c[0] == key}
     out = [reading.map.cell(pupil, (day, no)) for pupil, day, no in sorted(cells)]
     return [c for c in out if c is not None]
-
-
-def _trim(grids: dict[str, Any]) -> dict[str, list[list[str]]]:
-    """A grid without trailing empties (backends differ in how far a row or a tab reads)."""
-    out = {}
-    for tab, grid in grids.items():
-        rows = [[str(v) if v is not None else "" for v in row] for row in grid]
-        rows = [r[: max((i + 1 for i, v in enumerate(r) if v != ""), default=0)] for r in rows]
-        while rows and not rows[-1]:
-            rows.pop()
-        out[tab] = rows
-    return out
