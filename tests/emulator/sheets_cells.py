@@ -7,6 +7,7 @@ Formats are stored as range layers with their field mask; colours are quantised 
 from __future__ import annotations
 
 import copy
+import functools
 import struct
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +91,7 @@ def normalise_format(fmt: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@functools.lru_cache(maxsize=256)  # one mask per request, asked for every cell it updates
 def _sub_mask(mask: str, field: str) -> str | None:
     """``userEnteredFormat(textFormat)`` -> "textFormat"; whole field -> "*"; absent -> None."""
     tree = parse_mask(mask)
