@@ -23,6 +23,7 @@ from the counts: 60 reads and 60 writes a minute per user).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import dataclasses
 import json
 import pickle
@@ -196,7 +197,19 @@ def naive_peer(emu: GoogleEmulator, svc: Service, limit: int) -> dict[str, float
             "cpu_per_journal_ms": 1000 * (time.process_time() - cpu) / len(ids)}
 
 
-def measure(folder: Path, classes: int, day_no: int, changed: int, naive: int) -> dict[str, Any]:
+def _profiled(path: Path | None, action: Any) -> Any:
+    """``action()``, under cProfile when ``path`` is given (stats dumped there)."""
+    if path is None:
+        return action()
+    profiler = cProfile.Profile()
+    try:
+        return profiler.runcall(action)
+    finally:
+        profiler.dump_stats(path)
+
+
+def measure(folder: Path, classes: int, day_no: int, changed: int, naive: int,
+            profile: Path | None = None) -> dict[str, Any]:
     """Load the prepared school and time its catch-up cycle, lock job and busy cycle."""
     emu, drive = pickle.loads((folder / "emulator.pickle").read_bytes())
     school = school_at(folder, classes)
@@ -226,7 +239,7 @@ def measure(folder: Path, classes: int, day_no: int, changed: int, naive: int) -
                 ids[t.journal], where[(t.journal, t.pupil, t.lesson)],
                 params={"valueInputOption": "USER_ENTERED"}, body={"values": [[t.value]]})
         journals = len({t.journal for t in typed})
-        busy, cpu, calls = _timed(emu, lambda: run_cycle(svc))
+        busy, cpu, calls = _timed(emu, lambda: _profiled(profile, lambda: run_cycle(svc)))
         out.update(changed=journals, busy_cpu_s=cpu, busy_calls=calls,
                    accepted=busy.tally.entries_accepted,
                    per_journal_ms=1000 * cpu / max(1, journals))
@@ -250,11 +263,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--day", type=int, default=10, help="school day of the year (≥ 2)")
     parser.add_argument("--changed", type=int, default=10_000, help="journals typed into")
     parser.add_argument("--naive", type=int, default=0, help="journals the naive peer reads")
+    parser.add_argument("--profile", type=Path, help="cProfile the busy cycle into this file")
     args = parser.parse_args(argv)
     if args.phase == "prepare":
         result = prepare(args.dir, args.classes, args.day)
     else:
-        result = measure(args.dir, args.classes, args.day, args.changed, args.naive)
+        result = measure(args.dir, args.classes, args.day, args.changed, args.naive,
+                         args.profile)
     json.dump(result, sys.stdout, default=str)
     print()
 
