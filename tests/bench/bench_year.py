@@ -154,6 +154,27 @@ def _copy(source: Path, target: Path) -> None:
             shutil.copyfile(a, b)
 
 
+def _status(field: str) -> float:
+    """A ``/proc/self/status`` memory figure in MiB (0 where there is none)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _reset_peak() -> float:
+    """The RSS now (the emulator's spreadsheets loaded), the peak reset to it (Linux), so the
+    peak measured later less this is the service's own."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return 0.0
+    return _status("VmRSS")
+
+
 def _calls(emu: GoogleEmulator, principal: str) -> dict[str, int]:
     return {k: emu.calls_total(k, principal) for k in ("sheets_read", "sheets_write", "drive")}
 
@@ -212,6 +233,7 @@ def measure(folder: Path, classes: int, day_no: int, changed: int, naive: int,
             profile: Path | None = None) -> dict[str, Any]:
     """Load the prepared school and time its catch-up cycle, lock job and busy cycle."""
     emu, drive = pickle.loads((folder / "emulator.pickle").read_bytes())
+    emulator_mib = _reset_peak()
     school = school_at(folder, classes)
     _copy(folder / "prepared.sqlite3", school.ledger_path)  # measure runs again from the start
     shutil.copyfile(folder / "prepared.anchor", school.anchor_path)
@@ -252,6 +274,8 @@ def measure(folder: Path, classes: int, day_no: int, changed: int, naive: int,
     out["ledger_mib"] = school.ledger_path.stat().st_size / 2**20
     out["wal_mib"] = wal.stat().st_size / 2**20 if wal.exists() else 0.0
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["emulator_rss_mib"] = emulator_mib
+    out["service_peak_mib"] = _status("VmHWM") - emulator_mib if emulator_mib else None
     return out
 
 
