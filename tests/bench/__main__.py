@@ -3,7 +3,8 @@
 Runs ``tests.bench.bench_year`` for each school day of ``--days`` (prepare, then measure, each in
 its own process so peak RSS is the measuring process's alone), prints one table with the days
 side by side (the issue-13 targets beside them) and, with ``--write``, puts it in
-``docs/benchmarks.md`` under "Cost over the year", with the command that produced it.
+``docs/benchmarks.md`` under its own heading (replaced by the next ``--write``), with the
+command that produced it.
 ``--reuse`` measures folders a previous run prepared (``--dir``). The other benches run alone:
 ``python -m tests.bench.bench_ledger``, ``bench_local_backend``, ``bench_reports``,
 ``bench_diary_delay``, ``bench_diaries``.
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
-HEADING = "## Cost over the year (`python -m tests.bench`)"
+HEADING = "## Latest run of `python -m tests.bench` (written by `--write`)"
 QUOTA = 60  # Sheets reads (and writes) a minute per user
 
 
