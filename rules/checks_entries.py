@@ -30,10 +30,7 @@ def _location(ctx: ValidationContext, entry: CellEntry) -> Location:
 def _filled(ctx: ValidationContext) -> Iterator[tuple[CellEntry, Parsed, str]]:
     """Non-empty lesson cells with the "Иванов Иван, 12.10.2026" prefix of their messages
     ("12.10.2026 (2)" for the second of two lessons that day, so their findings stay apart)."""
-    for entry, parsed in zip(ctx.entries, ctx.parsed, strict=True):
-        if parsed.value is None or parsed.value.kind is not ValueKind.EMPTY:
-            when = ctx.lesson_label(entry.day, entry.lesson_no)
-            yield entry, parsed, f"{ctx.pupil_name(entry.pupil_id)}, {when}"
+    return iter(ctx.filled)
 
 
 @rule("invalid_value", "Недопустимое значение в клетке урока", Severity.ERROR)

@@ -124,6 +124,10 @@ class ValidationContext:
     _day_lessons: dict[date, tuple[int, ...]] = field(init=False, repr=False, compare=False)
     _info: dict[LessonKey, LessonInfo] = field(init=False, repr=False, compare=False)
     _cells: dict[tuple[str, date, int], list[int]] = field(init=False, repr=False, compare=False)
+    # non-empty lesson cells with their messages' "Иванов Иван, 12.10.2026" prefix (every rule on
+    # cells walks them: labelled once, not once per rule)
+    filled: tuple[tuple[CellEntry, Parsed, str], ...] = field(init=False, repr=False,
+                                                            compare=False)
 
     def __post_init__(self) -> None:
         grammar = self.grammar
@@ -146,6 +150,15 @@ class ValidationContext:
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
+        labels: dict[LessonKey, str] = {}
+        filled = tuple(
+            (entry, parsed, f"{self.pupil_name(entry.pupil_id)}, " + (
+                labels.get((entry.day, entry.lesson_no))
+                or labels.setdefault((entry.day, entry.lesson_no),
+                                     self.lesson_label(entry.day, entry.lesson_no))))
+            for entry, parsed in zip(self.entries, self.parsed, strict=True)
+            if parsed.value is None or parsed.value.kind is not ValueKind.EMPTY)
+        object.__setattr__(self, "filled", filled)
 
     @property
     def grammar(self) -> MarkGrammar:

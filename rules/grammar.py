@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from rules.model import MarkGrammar
 
@@ -136,7 +137,22 @@ def allowed_text(grammar: MarkGrammar, *, period: bool = False) -> str:
 
 
 def parse_cell(raw: object, grammar: MarkGrammar, *, period: bool = False) -> Parsed:
-    """Parse one cell (``period=True`` for the period-mark column). Never raises."""
+    """Parse one cell (``period=True`` for the period-mark column). Never raises.
+
+    Memoised for text and numbers (a journal's year holds a few dozen distinct values, read again
+    by every cycle that reads the journal); the outcome is immutable, so sharing it is safe."""
+    if isinstance(raw, str | int | float) and not isinstance(raw, bool):
+        return _parse_memo(type(raw).__name__, raw, grammar, period)  # 1 == 1.0 in a key
+    return _parse_any(raw, grammar, period)
+
+
+@lru_cache(maxsize=16384)
+def _parse_memo(kind: str, raw: str | int | float, grammar: MarkGrammar, period: bool) -> Parsed:
+    del kind  # part of the cache key only
+    return _parse_any(raw, grammar, period)
+
+
+def _parse_any(raw: object, grammar: MarkGrammar, period: bool) -> Parsed:
     if raw is None:
         return Parsed(True, EMPTY_VALUE, "")
     if isinstance(raw, bool):

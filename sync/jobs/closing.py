@@ -78,8 +78,9 @@ def due_at(school: School, tx: Tx, journal: str, class_id: str, lessons: list[Le
            at: datetime) -> Due:
     """The parts of a journal whose window closed at or before ``at`` and that the ledger has not
     locked yet (lessons of days after ``at`` never are)."""
-    windows = windows_of(school, tx, journal, class_id, lessons)
-    held = {(x.facts.day, x.facts.lesson_no): x for x in tx.lessons(journal)}
+    held = {(x.facts.day, x.facts.lesson_no): x for x in tx.lessons(journal)}  # read once
+    windows = journal_windows(school, class_id, lessons,
+                              work_types={k: x.facts.work_type for k, x in held.items()})
     due = Due()
     for lesson in lessons:
         if lesson.day > at.date():

@@ -265,7 +265,9 @@ def _accept_marks(tx: Tx, school: School, ref: JournalRef, cells: list[OpenCell]
     kept as invalid text (its A1 ref added to ``sealed``). Returns how many entries changed."""
     grammar = journal_grammar(school.policies.grammar,
                               school.assessment_of(ref.class_id, ref.subject_id))
-    held = {(e.pupil_id, e.day, e.lesson_no) for e in tx.entries(ref.key)}
+    days = [c.day for c in cells if c.day is not None]
+    since = min(days, default=None)  # the open cells' days only: not the whole year's entries
+    held = {(e.pupil_id, e.day, e.lesson_no) for e in tx.entries(ref.key, since=since)}
     by_teacher: dict[str, list[EntryInput]] = {}
     for c in cells:
         if c.day is None or c.lesson_no is None or c.period is None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from sync.backends.protocol import CellRange, Grid, SpreadsheetSpec
 from sync.layout.labels import normalize_label
@@ -178,8 +179,9 @@ def row_width(grid: Grid, row: int) -> int:
     return len(line) if isinstance(line, list | tuple) else 0
 
 
+@lru_cache(maxsize=65536)
 def a1(tab: str, row: int, col: int) -> str:
-    """``'Tab'!C5`` for 0-based (row, col)."""
+    """``'Tab'!C5`` for 0-based (row, col) (memoised: every read names the same cells again)."""
     return CellRange(tab, row, col, row + 1, col + 1).a1().split(":")[0]
 
 

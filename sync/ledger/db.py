@@ -27,6 +27,7 @@ from rules.errors import StoreError
 
 logger = logging.getLogger(__name__)
 
+WAL_LIMIT = 64 * 2**20  # bytes the WAL may keep after a commit (see keep_wal_small)
 BEGIN_OPTION = "ledger_begin"  # execution option: "IMMEDIATE" (default) or "DEFERRED"
 REFUSED = "ejournal-seal"  # a seal trigger's RAISE message starts so (sync.ledger.seals)
 
@@ -50,6 +51,7 @@ def make_engine(
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = FULL")
+            cursor.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT}")
         finally:
             cursor.close()
 
@@ -59,6 +61,25 @@ def make_engine(
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def keep_wal_small(raw: sqlite3.Connection, path: Path, limit: int = WAL_LIMIT) -> None:
+    """After a commit: a WAL grown above ``limit`` (a large transaction: a catch-up cycle, a lock
+    job) is checkpointed into the database and truncated, so it does not keep that size on disk.
+
+    Costs one ``stat`` when the WAL is small. A reader in another process can hold the checkpoint
+    back: then the WAL stays as it is (logged) and a later commit tries again; nothing is lost.
+    """
+    try:
+        size = Path(f"{path}-wal").stat().st_size
+    except OSError:
+        return
+    if size <= limit:
+        return
+    busy, pages, moved = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    if busy:
+        logger.warning("ledger WAL of %d bytes not truncated: a reader holds it (%s of %s pages"
+                       " checkpointed); retried after the next commit", size, moved, pages)
 
 
 def raw_of(connection: Connection) -> sqlite3.Connection:

@@ -44,7 +44,7 @@ from sync.ledger import audit, seals
 from sync.ledger.absences import AbsencesPart
 from sync.ledger.contacts import ContactsPart
 from sync.ledger.corrections import CorrectionsPart
-from sync.ledger.db import BEGIN_OPTION, make_engine, raw_of, translate
+from sync.ledger.db import BEGIN_OPTION, WAL_LIMIT, keep_wal_small, make_engine, raw_of, translate
 from sync.ledger.diaries import DiariesPart
 from sync.ledger.files import AclPart, FilesPart, RunsPart
 from sync.ledger.findings import FindingsPart, ViolationsPart
@@ -95,6 +95,7 @@ class Ledger:
         self._engine: Engine | None = engine
         self._active = False
         self._sealed = sealed  # the schema has the seal columns (migration "data seals")
+        self.wal_limit = WAL_LIMIT  # the WAL is truncated after a commit that grew it above
 
     @classmethod
     def open(
@@ -206,6 +207,8 @@ class Ledger:
                                       tx._now or datetime.now(UTC))
                     else:
                         db_tx.rollback()
+                if commit:
+                    keep_wal_small(raw, self.path, self.wal_limit)
             if mark is not None and self.anchor is not None:
                 self._write_anchor(mark, tx._now if tx is not None else None)
         finally:

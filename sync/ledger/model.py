@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from enum import StrEnum
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rules.errors import StoreError
@@ -380,5 +381,5 @@ def aware(now: datetime) -> datetime:
 
 def from_rows(record: type[RecordT], rows: Iterable[Any]) -> list[RecordT]:
     """Records from database rows whose columns carry the record's field names (all of them)."""
-    names = [f.name for f in fields(record)]
-    return [record(**{name: getattr(row, name) for name in names}) for row in rows]
+    values = attrgetter(*[f.name for f in fields(record)])  # in C: a year's rows add up
+    return [record(*values(row)) for row in rows]

@@ -8,6 +8,7 @@ JSON payload — what the google backend's CPU cost is bounded by.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import resource
@@ -122,6 +123,38 @@ def manifest_save_ms(folder: Path, files: int) -> float:
     return (time.perf_counter() - start) * 1000
 
 
+def manifest_append_ms(folder: Path, files: int, rounds: int) -> float:
+    """An own write's manifest cost with ``files`` entries: one line appended to its log."""
+    manifest_save_ms(folder, files)
+    store = ManifestStore(folder)
+    manifest = store.load()
+    start = time.perf_counter()
+    for i in range(rounds):
+        manifest.files[f"{i % files:016x}"].own_hash = f"{i:064x}"
+        store.save(manifest, changed=[f"{i % files:016x}"])
+    return (time.perf_counter() - start) * 1000 / rounds
+
+
+def write_at(folder: Path, files: int, rounds: int) -> float:
+    """ms per journal write (a mark column) when the manifest lists ``files`` files (the others
+    are entries only: a write touches no other file, only the manifest)."""
+    backend = LocalBackend(folder)
+    file_id = backend.create(journal_spec()).id
+    store = backend._store
+    manifest = store.load()
+    mine = manifest.files[file_id]
+    for i in range(files - 1):
+        manifest.files[f"{i:016x}"] = dataclasses.replace(
+            mine, title=f"Журнал {i}", path=f"Журнал {i}.xlsx", tabs=dict(mine.tabs))
+    store.save(manifest)
+    column = [[m] for m in ["5", "4", "н", "", "3"] * (PUPILS // 5)]
+    start = time.perf_counter()
+    for i in range(rounds):
+        backend.write(file_id, [(CellRange(GRADES, 2, 13 + i % 5, 2 + PUPILS, 14 + i % 5),
+                                 column)])
+    return (time.perf_counter() - start) * 1000 / rounds
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
@@ -174,16 +207,23 @@ def main(argv: list[str] | None = None) -> None:
         floor = timed(
             "floor: json.loads of the batchGet payload", rounds * 20, lambda i: json.loads(payload)
         )
-        saves = {n: manifest_save_ms(Path(tmp) / f"m{n}", n) for n in (100, 2100)}
+        saves = {n: manifest_save_ms(Path(tmp) / f"m{n}", n) for n in (100, 781, 2100)}
+        appends = {n: manifest_append_ms(Path(tmp) / f"a{n}", n, rounds * 5)
+                   for n in (100, 781, 2100)}
+        writes = {n: write_at(Path(tmp) / f"w{n}", n, rounds) for n in (1, 781, 2100)}
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"  file size {size / 1024:.1f} KiB; read {cells / read:.0f} cells/ms, "
         f"{read / floor:.0f}× the JSON floor; create/read {create / read:.1f}×"
     )
     print(
-        f"  idle scan {idle * 1000 / len(ids):.1f} µs per file; manifest save: "
+        f"  idle scan {idle * 1000 / len(ids):.1f} µs per file; whole manifest save: "
         + ", ".join(f"{n} files {ms:.1f} ms" for n, ms in saves.items())
     )
+    print("  an own write's manifest cost (log line): "
+          + ", ".join(f"{n} files {ms:.1f} ms" for n, ms in appends.items()))
+    print("  journal write with the manifest listing N files: "
+          + ", ".join(f"{n} files {ms:.1f} ms" for n, ms in writes.items()))
     print(f"  peak RSS {peak_mb:.0f} MiB")
 
 

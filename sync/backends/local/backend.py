@@ -137,7 +137,7 @@ class LocalBackend:
         """Stamp every file whose version moved (or that vanished) with one new sequence number."""
         seq = manifest.seq + 1
         try:
-            changed = 0
+            changed: list[str] = []
             for fid, entry in manifest.files.items():
                 try:  # outside the folder or unreadable: every access of it fails so
                     path = self._path(fid, entry)
@@ -146,18 +146,18 @@ class LocalBackend:
                     log.warning("scan: %s", exc)
                     if entry.seen:  # reported once as changed: the cycle's read then fails loudly
                         entry.seen, entry.seq = "", seq
-                        changed += 1
+                        changed.append(fid)
                     continue
                 if version is None and not entry.missing:
                     entry.missing, entry.seen, entry.seq = True, "", seq
-                    changed += 1
+                    changed.append(fid)
                 elif version is not None and (entry.missing or version != entry.seen):
                     entry.observe(version, self.clock(), seq)
-                    changed += 1
+                    changed.append(fid)
             if changed:
                 manifest.seq = seq
-                self._store.save(manifest)
-                log.debug("scan: %d file(s) changed, seq %d", changed, seq)
+                self._store.save(manifest, changed=changed)
+                log.debug("scan: %d file(s) changed, seq %d", len(changed), seq)
         except BaseException:
             self._store.forget()
             raise
@@ -389,7 +389,7 @@ class LocalBackend:
                 result = change(wb, entry)
                 entry.own_hash = self._files.save(file_id, path, wb, stamp, before=data)
                 entry.own_at = self.clock().isoformat()
-                self._store.save(manifest)
+                self._store.save(manifest, changed=(file_id,))
             except BaseException:
                 self._store.forget()
                 self._files.own.pop(file_id, None)

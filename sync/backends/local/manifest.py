@@ -7,7 +7,9 @@ of that observation. The change feed is a single counter, as in Drive: every obs
 stamps it with the next sequence number, and a token is ``<instance>:<seq>``, so "changed since the
 token" is "stamped later than the token" and old tokens never expire.
 
-The manifest is small JSON (human-readable, UTF-8) and is rewritten atomically.
+The manifest is small JSON (human-readable, UTF-8) and is rewritten atomically; an own write's or
+a scan's few fields are appended to its log instead (``manifest_log``), so a file write costs the
+same whatever the number of files.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import logging
 import os
 import secrets
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +28,14 @@ from typing import Any
 
 from rules.errors import BackendError
 from sync.backends.local.files import atomic_write
+from sync.backends.local.manifest_log import (
+    LOG_NAME,
+    MIN_REWRITE,
+    PATCHED,
+    append,
+    patch_line,
+    read_lines,
+)
 from sync.backends.protocol import CellRange, FileInfo, Grant, Role
 
 logger = logging.getLogger(__name__)
@@ -107,6 +118,7 @@ class Manifest:
     seq: int = 0
     files: dict[str, FileEntry] = field(default_factory=dict)
     removed: dict[str, RemovedEntry] = field(default_factory=dict)
+    log: str = ""  # generation of the log lines that apply to this manifest (manifest_log)
 
     def new_id(self) -> str:
         """A fresh random file id (16 hex digits), never one in use or in the trash."""
@@ -147,11 +159,23 @@ def _range_from_json(tab: str, v: list[int | None]) -> CellRange:
     return CellRange(tab, int(r0), int(c0), r1, c1)
 
 
+def tabs_to_json(tabs: dict[str, TabState]) -> dict[str, Any]:
+    return {t: {"protected": s.protected, "open": [_range_to_json(r) for r in s.open],
+                "extent": list(s.extent)} for t, s in tabs.items()}
+
+
+def tabs_from_json(data: dict[str, Any]) -> dict[str, TabState]:
+    return {str(t): TabState(bool(s["protected"]), [_range_from_json(t, r) for r in s["open"]],
+                             (int(s["extent"][0]), int(s["extent"][1])))
+            for t, s in data.items()}
+
+
 def to_json(m: Manifest) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "instance": m.instance,
         "seq": m.seq,
+        "log": m.log,
         "files": {
             fid: {
                 "title": e.title, "path": e.path, "seen": e.seen, "seen_at": e.seen_at, "seq": e.seq,
@@ -159,8 +183,7 @@ def to_json(m: Manifest) -> dict[str, Any]:
                 "options": e.options, "root": e.root,
                 "grants": [{"id": g.id, "email": g.email, "role": g.role.value, "kind": g.kind}
                            for g in e.grants],
-                "tabs": {t: {"protected": s.protected, "open": [_range_to_json(r) for r in s.open],
-                             "extent": list(s.extent)} for t, s in e.tabs.items()},
+                "tabs": tabs_to_json(e.tabs),
             }
             for fid, e in m.files.items()
         },
@@ -174,9 +197,7 @@ def from_json(data: dict[str, Any]) -> Manifest:
         raise ValueError(f"unknown manifest format {data.get('format')!r}")
     files = {}
     for fid, e in data["files"].items():
-        tabs = {t: TabState(bool(s["protected"]), [_range_from_json(t, r) for r in s["open"]],
-                            (int(s["extent"][0]), int(s["extent"][1])))
-                for t, s in e["tabs"].items()}
+        tabs = tabs_from_json(e["tabs"])
         grants = [Grant(g["id"], g["email"], Role(g["role"]), g["kind"]) for g in e["grants"]]
         files[str(fid)] = FileEntry(
             title=str(e["title"]), path=str(e["path"]), seen=str(e["seen"]), seq=int(e["seq"]),
@@ -188,7 +209,25 @@ def from_json(data: dict[str, Any]) -> Manifest:
     removed = {str(fid): RemovedEntry(str(r["title"]), str(r["trash_path"]), int(r["seq"]))
                for fid, r in data["removed"].items()}
     return Manifest(instance=str(data["instance"]), seq=int(data["seq"]), files=files,
-                    removed=removed)
+                    removed=removed, log=str(data.get("log", "")))
+
+
+def patch(manifest: Manifest, seq: int, files: dict[str, dict[str, Any]]) -> None:
+    """Apply one log line: the ``PATCHED`` fields of entries still in the manifest."""
+    for fid, f in files.items():
+        entry = manifest.files.get(fid)
+        if entry is None:
+            continue
+        entry.seen, entry.seq, entry.seen_at = str(f["seen"]), int(f["seq"]), str(f["seen_at"])
+        entry.own_hash, entry.own_at = str(f["own_hash"]), str(f["own_at"])
+        entry.missing, entry.tabs = bool(f["missing"]), tabs_from_json(f["tabs"])
+    manifest.seq = max(manifest.seq, seq)
+
+
+def patched_fields(entry: FileEntry) -> dict[str, Any]:
+    """The ``PATCHED`` fields of an entry as a log line carries them."""
+    out = {k: getattr(entry, k) for k in PATCHED if k != "tabs"}
+    return {**out, "tabs": tabs_to_json(entry.tabs)}
 
 
 def dumps(data: dict[str, Any]) -> str:
@@ -214,30 +253,42 @@ def dumps(data: dict[str, Any]) -> str:
 class ManifestStore:
     """Loads the manifest (re-parsing only when the file changed on disk) and saves it atomically.
 
-    Callers mutate the loaded :class:`Manifest` and call :meth:`save`; if saving fails the cached copy
+    Callers mutate the loaded :class:`Manifest` and call :meth:`save` (naming the entries whose
+    ``PATCHED`` fields alone changed, to append them to the log); if saving fails the cached copy
     is dropped, so the next :meth:`load` sees what is really on disk.
     """
 
     def __init__(self, folder: Path, sheets: Path | None = None) -> None:
         self.path = folder / MANIFEST_NAME
+        self.log_path = folder / LOG_NAME
         self.sheets = sheets or folder  # where the spreadsheets the manifest names live
         self._cached: Manifest | None = None
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[tuple[int, int], tuple[int, int] | None] | None = None
+
+    def _stamps(self) -> tuple[tuple[int, int], tuple[int, int] | None]:
+        """(manifest, log) modification stamps; FileNotFoundError without a manifest."""
+        st = os.stat(self.path)
+        try:
+            lg = os.stat(self.log_path)
+            return (st.st_mtime_ns, st.st_size), (lg.st_mtime_ns, lg.st_size)
+        except FileNotFoundError:
+            return (st.st_mtime_ns, st.st_size), None
 
     def load(self) -> Manifest:
         try:
-            st = os.stat(self.path)
+            stamp = self._stamps()
         except FileNotFoundError:
             if self._cached is None or self._stamp is not None:
                 self._refuse_orphans()
                 self._cached = Manifest(instance=secrets.token_hex(6))
                 self._stamp = None
             return self._cached
-        stamp = (st.st_mtime_ns, st.st_size)
         if self._cached is not None and stamp == self._stamp:
             return self._cached
         try:
             manifest = from_json(json.loads(self.path.read_bytes()))
+            for seq, files in read_lines(self.log_path, manifest.log):
+                patch(manifest, seq, files)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise BackendError(
                 f"the sheets folder's manifest {self.path} is damaged: {exc}",
@@ -267,18 +318,29 @@ class ManifestStore:
         """Drop the cached copy (after a failed change): the next load reads the disk again."""
         self._cached = self._stamp = None
 
-    def save(self, manifest: Manifest) -> None:
-        payload = dumps(to_json(manifest)).encode("utf-8")
+    def save(self, manifest: Manifest, changed: Collection[str] | None = None) -> None:
+        """Append the ``changed`` entries' ``PATCHED`` fields to the log (only those changed);
+        rewrite the whole manifest when ``changed`` is None (anything else changed) or the log
+        has grown past the manifest (a new generation; the old log is then deleted)."""
         try:
-            atomic_write(self.path, lambda out: out.write(payload), private=True)  # 0600
+            stamp = self._stamp
+            if changed is not None and manifest.log and stamp is not None and (
+                    stamp[1] is None or stamp[1][1] <= max(MIN_REWRITE, stamp[0][1])):
+                files = {fid: patched_fields(manifest.files[fid]) for fid in changed
+                         if fid in manifest.files}
+                append(self.log_path, patch_line(manifest.log, manifest.seq, files))
+            else:
+                manifest.log = secrets.token_hex(6)
+                payload = dumps(to_json(manifest)).encode("utf-8")
+                atomic_write(self.path, lambda out: out.write(payload), private=True)  # 0600
+                self.log_path.unlink(missing_ok=True)  # its lines are of the old generation
+            self._cached, self._stamp = manifest, self._stamps()
         except OSError as exc:
             self.forget()
             raise BackendError(
                 f"cannot write the sheets folder's manifest {self.path}: {exc.strerror}",
                 hint="check that the folder is writable and the disk is not full",
             ) from exc
-        st = os.stat(self.path)
-        self._cached, self._stamp = manifest, (st.st_mtime_ns, st.st_size)
 
 
 def adopt_manifest(folder: Path, private: Path) -> None:
@@ -289,8 +351,11 @@ def adopt_manifest(folder: Path, private: Path) -> None:
     if new.exists() or not old.exists():
         return
     try:
+        if (folder / LOG_NAME).exists():
+            shutil.copy2(folder / LOG_NAME, private / LOG_NAME)
         shutil.copy2(old, new)
         old.unlink()
+        (folder / LOG_NAME).unlink(missing_ok=True)
     except OSError as exc:
         raise BackendError(f"cannot move {old} into the private folder {private}: {exc.strerror}",
                            hint="move ejournal-manifest.json there by hand") from exc

@@ -653,4 +653,4 @@ def test_manifest_json_round_trips_every_field(folder: Path) -> None:
     ManifestStore(folder).save(manifest)
     assert ManifestStore(folder).load() == manifest
     text = (folder / MANIFEST_NAME).read_text(encoding="utf-8")
-    assert text.count("\n") == 11 and '"f1": {"title":"Журнал"' in text  # one line per file
+    assert text.count("\n") == 12 and '"f1": {"title":"Журнал"' in text  # one line per file
