@@ -121,15 +121,8 @@ def read_whole_journal(svc: Service, file: FileRecord, labels: Labels = RU) -> J
     return parse_journal(grids, svc.school, class_id, subject_id, lessons, labels=labels)
 
 
-def _restore(
-    svc: Service,
-    file: FileRecord,
-    reading: JournalReading,
-    wanted: Collection[str],
-    now: datetime,
-    labels: Labels,
-    service: ServiceValues | None = None,
-) -> RepairOutcome:
+def _restore(svc: Service, file: FileRecord, reading: JournalReading, wanted: Collection[str],
+             now: datetime, labels: Labels, service: ServiceValues | None = None) -> RepairOutcome:
     """Rename tabs back, then re-lay out the ``wanted`` titles from the ledger in one write, the
     service cells (averages, recommendations, work types, «Статус») filled in: the cycle's
     ``service`` (its findings already at the repaired cells), else from the ledger (``rebuild``:
