@@ -17,7 +17,7 @@ landed does not matter to the ledger: protections only keep teachers from typing
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -75,12 +75,14 @@ def windows_of(school: School, tx: Tx, journal: str, class_id: str, lessons: lis
 
 
 def due_at(school: School, tx: Tx, journal: str, class_id: str, lessons: list[Lesson],
-           at: datetime) -> Due:
+           at: datetime, typed: Mapping[LessonKey, str] | None = None) -> Due:
     """The parts of a journal whose window closed at or before ``at`` and that the ledger has not
-    locked yet (lessons of days after ``at`` never are)."""
+    locked yet (lessons of days after ``at`` never are). The marks' grace follows the ledger's
+    work types, or ``typed`` ones (a read proving the lesson facts it holds, see
+    :func:`proven_work_types`)."""
     held = {(x.facts.day, x.facts.lesson_no): x for x in tx.lessons(journal)}  # read once
-    windows = journal_windows(school, class_id, lessons,
-                              work_types={k: x.facts.work_type for k, x in held.items()})
+    kinds = {k: x.facts.work_type for k, x in held.items()} | dict(typed or {})
+    windows = journal_windows(school, class_id, lessons, work_types=kinds)
     due = Due()
     for lesson in lessons:
         if lesson.day > at.date():
@@ -97,6 +99,14 @@ def due_at(school: School, tx: Tx, journal: str, class_id: str, lessons: list[Le
         if closes <= at and name not in locked:
             due.periods[name] = closes
     return due
+
+
+def proven_work_types(read: Mapping[LessonKey, str], proven: Due) -> dict[LessonKey, str]:
+    """The work types a read holds for the days whose lesson facts it proves (typed before the
+    facts closed): they decide the grace of those days' marks, though the ledger did not hold
+    them yet — a control work typed in time, first read by the night's lock job, keeps its days
+    of grace instead of closing its marks at ``day_end``."""
+    return {k: kind for k, kind in read.items() if k[0] in proven.info_days and kind}
 
 
 def unprotected(school: School, tx: Tx, journal: str, class_id: str, lessons: list[Lesson],

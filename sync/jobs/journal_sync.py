@@ -32,7 +32,14 @@ from rules.grammar import ValueKind, format_value, parse_cell
 from rules.model import Finding, Lesson, Location, Severity
 from rules.validation import validate
 from sync.backends.protocol import CellRange, Grid, TabMissing
-from sync.jobs.closing import Due, LockTotals, due_at, late_findings, lock_due
+from sync.jobs.closing import (
+    Due,
+    LockTotals,
+    due_at,
+    late_findings,
+    lock_due,
+    proven_work_types,
+)
 from sync.jobs.findings_tab import findings_update
 from sync.jobs.journal_cells import OpenCell, compare, validation_context
 from sync.jobs.journal_service import (
@@ -185,6 +192,10 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
                        tally=Tally(journals_read=1))
     due = due_at(school, tx, key, ref.class_id, ref.lessons, read.read_at)
     proven, unproven = due.split(read.modified)
+    typed = proven_work_types({k: x.work_type for k, x in reading.lessons.items()}, proven)
+    if typed:  # the grace of those days' marks follows the work types the read proves
+        due = due_at(school, tx, key, ref.class_id, ref.lessons, read.read_at, typed)
+        proven, unproven = due.split(read.modified)
     plan.locks.add(lock_due(tx, key, ref.lessons, unproven, now))
     cmp = compare(reading, tx.locked(key), ref.lessons, grammar)
     ctx = validation_context(school, key, ref.class_id, ref.lessons, cmp, reading, now=now)

@@ -21,10 +21,17 @@ import pytest
 from sync.backends.protocol import CellRange
 from sync.jobs.cycle import run_cycle
 from sync.jobs.locking import run_locks
+from sync.layout.journal.map import LessonField
 from sync.layout.labels import RU
 from sync.ledger.model import FileKind
 from tests.sync.engine_fixtures import DAY, ORGANIZER, SVC, EngineRig, at, make_rig
-from tests.sync.jobs.test_locking import pupil, shown_at, teacher_types
+from tests.sync.jobs.test_locking import (
+    lesson_locks,
+    pupil,
+    shown_at,
+    teacher_types,
+    teacher_types_fact,
+)
 
 DEPUTY = "zamestitel.uvr.example@gmail.com"
 CLASS, SUBJECT = "7Б", "algebra"
@@ -209,3 +216,25 @@ def test_a_change_made_just_before_the_night_is_read_before_the_protection_masks
     with rig.svc.ledger.snapshot() as tx:
         (violation,) = tx.violations(KEY)  # read by the lock job itself, before its write
     assert violation.attempted_value == "5"
+
+
+def test_a_control_work_first_read_by_the_night_lock_keeps_its_grace(rig: EngineRig) -> None:
+    """The work type was typed in time but no cycle read it that day (a day of failed cycles):
+    the lock job's read proves it (the file unchanged since before the day closed), so the
+    control work's 7 days of grace (grade 7, config/example/school.toml) hold for its marks — they
+    were closed at day end and the marks typed days later taken for tampering (the year
+    simulation, issue 13)."""
+    teacher_types_fact(rig, DAY, LessonField.WORK_TYPE, "Контрольная работа")
+    rig.set_now(at(NEXT, 0, 15))
+
+    night = run_locks(rig.svc)
+
+    assert night.ok, night.to_json()
+    assert lesson_locks(rig, DAY) == (True, False)  # the topic row closed, the marks open
+    rig.set_now(at(date(2026, 9, 14), 16))  # six days later, checked at home
+    p = pupil(rig)
+    teacher_types(rig, p, DAY, "4")
+    summary = run_cycle(rig.svc)
+    assert (summary.tally.entries_accepted, summary.tally.violations,
+            summary.tally.late_entries) == (1, 0, 0)
+    assert ledger_mark(rig, p, DAY) == ("4", False)
