@@ -72,8 +72,7 @@ def test_setup_puts_the_admin_workbook_in_the_private_folder(tmp_path: Path) -> 
                     ignore=shutil.ignore_patterns("var", "__pycache__"))
     toml = school_dir / "school.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace(
-        'folder = "var/sheets"\n', 'folder = "var/sheets"\nprivate_folder = "private"\n', 1),
-        encoding="utf-8")
+        'private_folder = "var/private"', 'private_folder = "private"', 1), encoding="utf-8")
     school = load_school(toml)
     assert school.backend.private_folder == (school_dir / "private").resolve()
     clock = lambda: datetime(2026, 9, 1, 8, tzinfo=school.timezone)  # noqa: E731
@@ -94,8 +93,7 @@ def test_a_private_folder_inside_or_around_the_sheets_folder_is_refused(
                     ignore=shutil.ignore_patterns("var", "__pycache__"))
     toml = school_dir / "school.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace(
-        'folder = "var/sheets"\n', f'folder = "var/sheets"\nprivate_folder = "{private}"\n', 1),
-        encoding="utf-8")
+        'private_folder = "var/private"', f'private_folder = "{private}"', 1), encoding="utf-8")
     with pytest.raises(ConfigError) as refused:
         load_school(toml)
     assert "must be apart from the sheets folder" in str(refused.value)
