@@ -45,4 +45,4 @@ def journal_file(config: Path, key: str) -> tuple[str, Path]:
     with Ledger.open(school.ledger_path) as ledger, ledger.snapshot() as tx:
         record = tx.file_for(FileKind.JOURNAL, key)
     assert record is not None
-    return record.id, LocalBackend(school.backend.folder or config.parent).path(record.id)
+    return record.id, LocalBackend.from_settings(school.backend).path(record.id)

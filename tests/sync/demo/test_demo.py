@@ -66,7 +66,7 @@ def test_the_folder_holds_the_school_with_the_local_backend(demo: DemoRun) -> No
     assert len(list(s.sheets.glob("*.xlsx"))) == 44 + 3 + 1 == 48
     private = s.directory / "private"  # the deputies': the admin workbook and the manifest
     assert sorted(p.name for p in private.iterdir()) == [
-        "ejournal-manifest.json", "Администрация · 2026-27.xlsx"]
+        "ejournal-manifest.json", "ejournal-manifest.log", "Администрация · 2026-27.xlsx"]
     assert stat.S_IMODE(private.stat().st_mode) == 0o700
     assert s.files == 48 + 1  # every spreadsheet the ledger registered
 
