@@ -4,11 +4,13 @@ The jobs' summaries hold ids only (they go to logs and the ledger's ``runs`` tab
 which a sysadmin reads, names the files: «Журнал 7Б · Физика · 2026/27». A diary is named by its
 pupil's id, never by the pupil's name. In ``--json`` each ``failed`` item keeps its ``file`` id
 and gains a ``name``; the lists of files (``repaired``, ``rebuilt``, ``set_aside``,
-``skipped_busy``) hold names.
+``skipped_busy``) hold names; in the texts of ``errors`` and of each ``failed`` item's ``error``
+a registered file's id is followed by its name («… file 1f8f… «Журнал 7Б · Физика · 2026/27»: …»).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +18,7 @@ from sync.jobs.service import Service
 from sync.ledger.model import FileKind
 
 FILE_LISTS = ("repaired", "rebuilt", "set_aside", "skipped_busy")
+FILE_ID = re.compile(r"[A-Za-z0-9_-]{12,}")  # a Drive id, or the local backend's hex id
 
 
 def file_names(svc: Service) -> dict[str, str]:
@@ -34,6 +37,14 @@ def with_names(data: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, A
         if isinstance(out.get(key), list):
             out[key] = [names.get(str(v), v) for v in out[key]]
     if isinstance(out.get("failed"), list):
-        out["failed"] = [{**item, "name": names.get(str(item.get("file")), item.get("file"))}
+        out["failed"] = [{**item, "name": names.get(str(item.get("file")), item.get("file")),
+                          "error": named_text(str(item.get("error", "")), names)}
                          if isinstance(item, dict) else item for item in out["failed"]]
+    if isinstance(out.get("errors"), list):
+        out["errors"] = [named_text(str(e), names) for e in out["errors"]]
     return out
+
+
+def named_text(text: str, names: Mapping[str, str]) -> str:
+    """``text`` with each registered file id in it followed by the file's name in «»."""
+    return FILE_ID.sub(lambda m: f"{m[0]} «{names[m[0]]}»" if m[0] in names else m[0], text)
