@@ -20,7 +20,7 @@ from typing import Any
 
 from sync.jobs.service import Service
 from sync.jobs.spreadsheets import expected_files, expected_name
-from sync.ledger.model import FileKind
+from sync.ledger.model import FileKind, FileRecord
 
 FILE_LISTS = ("repaired", "rebuilt", "set_aside", "skipped_busy")
 LABEL_LISTS = ("created", "present", "rebuilt", "rerendered", "intact", "set_aside")
@@ -31,8 +31,12 @@ def file_names(svc: Service) -> dict[str, str]:
     """Every registered file's id → the name a person reads (a diary: ``diary of pupil <id>``)."""
     with svc.ledger.snapshot() as tx:
         files = tx.files()
-    return {f.id: f"diary of pupil {f.key}" if f.kind is FileKind.DIARY else f.name
-            for f in files}
+    return {f.id: person_name(f) for f in files}
+
+
+def person_name(record: FileRecord) -> str:
+    """A registered file's name as a person reads it; a diary by its pupil's id, never the name."""
+    return f"diary of pupil {record.key}" if record.kind is FileKind.DIARY else record.name
 
 
 def label_names(svc: Service) -> dict[str, str]:
@@ -42,8 +46,7 @@ def label_names(svc: Service) -> dict[str, str]:
         files = tx.files()
     out = {f"{kind.value} {key}": expected_name(svc.school, kind, key)
            for kind, key in expected_files(svc.school)}
-    out.update({f"{f.kind.value} {f.key}": f"diary of pupil {f.key}"
-                if f.kind is FileKind.DIARY else f.name for f in files})
+    out.update({f"{f.kind.value} {f.key}": person_name(f) for f in files})
     return out
 
 

@@ -305,7 +305,7 @@ class Status:
         out.append(f"Locks pending (read or protection failed; every sync cycle retries): "
                    f"{len(self.locks_pending)}")
         for lock in self.locks_pending:
-            out.append(f"  {lock['kind']} {lock['key']} (file {lock['file']}) since "
+            out.append(f"  {lock.get('name') or lock['key']} (file {lock['file']}) since "
                        f"{lock['since']} ({lock['hours']} h)")
             for day in lock.get("open_days", []):
                 out.append(f"    {day['day']} still open in the file, closed {day['closed']}")

@@ -40,9 +40,11 @@ def test_a_busy_journal_whose_protection_must_move_exits_4_and_is_retried_by_syn
     assert code == 0
     (pending,) = json.loads(out)["locks_pending"]
     assert (pending["file"], pending["kind"], pending["key"]) == (journal.id, "journal", "7Б/algebra")
+    assert pending["name"] == "Журнал 7Б · Алгебра · 2026/27"  # for people; the id for machines
     assert pending["hours"] >= 0
     code, out, _ = run(capsys, "status", "--config", str(set_up_config))
     assert "Locks pending (read or protection failed; every sync cycle retries): 1" in out
+    assert f"\n  Журнал 7Б · Алгебра · 2026/27 (file {journal.id}) since " in out
 
     lock.unlink()  # the teacher closes LibreOffice
     code, out, err = run(capsys, "sync", "--config", str(set_up_config), "--json")
