@@ -199,8 +199,8 @@ def _unread(unread: dict[str, str] | None, file_id: str) -> str | None:
 def _lock_journal(svc: Service, ref: JournalRef, now: datetime, summary: LockSummary,
                   labels: Labels, unread: str | None = None) -> bool:
     """If something of the journal closed and is not locked yet, or it changed since the last
-    read (``unread``, see ``_unread``): ONE read (the proof asked right after it when something closed), taken
-    into the ledger, which locks by time (``sync_journal``); then the protection set where it
+    read (``unread``, see ``_unread``): ONE read (the proof asked right after it when something
+    closed), taken into the ledger, which locks by time (``sync_journal``); then the protection set where it
     moved. Reading first keeps the proof clean: a protection written before the read would itself
     be a change after the closing moment. True if the next cycle must write to it."""
     with svc.ledger.snapshot() as tx:
