@@ -200,8 +200,8 @@ def _lock_journal(svc: Service, ref: JournalRef, now: datetime, summary: LockSum
                   labels: Labels, unread: str | None = None) -> bool:
     """If something of the journal closed and is not locked yet, or it changed since the last
     read (``unread``, see ``_unread``): ONE read (the proof asked right after it when something
-    closed), taken into the ledger, which locks by time (``sync_journal``); then the protection set where it
-    moved. Reading first keeps the proof clean: a protection written before the read would itself
+    closed), taken into the ledger, which locks by time (``sync_journal``); then the protection
+    set where it moved. Reading first keeps the proof clean: a protection written before the read would itself
     be a change after the closing moment. True if the next cycle must write to it."""
     with svc.ledger.snapshot() as tx:
         due = due_at(svc.school, tx, ref.key, ref.class_id, ref.lessons, now)
