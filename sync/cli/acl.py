@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from sync.cli.names import file_names, label_names
 from sync.cli.options import (
     config_option,
     exit_on_violations,
@@ -69,12 +70,21 @@ def _run(config_path: Path, as_json: bool, verbose: int, *, fix: bool) -> None:
 
     with service_for(config_path) as svc:
         report = run_acl(svc, svc.now(), fix=fix)
-    data = report.to_json()
+        data = _named(report.to_json(), label_names(svc), file_names(svc))
     if as_json:
         print_json(data)
     else:
         echo_lines(_lines(data, fix))
     exit_on_violations(int(data["left"]) + len(data["unlisted"]))
+
+
+def _named(data: dict[str, Any], labels: dict[str, str], names: dict[str, str]) -> dict[str, Any]:
+    """Each file named as a person knows it (``sync.cli.names``): ``drift`` and ``failed`` items'
+    ``name`` (their ``file`` id kept), and a ``name`` beside each ``unlisted`` item's ``file``."""
+    return {**data,
+            "drift": [{**d, "name": labels.get(d["name"], d["name"])} for d in data["drift"]],
+            "failed": [{**f, "name": labels.get(f["name"], f["name"])} for f in data["failed"]],
+            "unlisted": [{**f, "name": names.get(f["file"], f["file"])} for f in data["unlisted"]]}
 
 
 def _lines(data: dict[str, Any], fix: bool) -> list[str]:
@@ -86,5 +96,5 @@ def _lines(data: dict[str, Any], fix: bool) -> list[str]:
     for f in data["failed"]:
         out.append(f"  FAILED {f['name']} {f['who']}: {f['error']} (the next run retries)")
     for f in data["unlisted"]:
-        out.append(f"  NOT LISTED file {f['file']}: {f['error']}")
+        out.append(f"  NOT LISTED {f['name']} (file {f['file']}): {f['error']}")
     return out

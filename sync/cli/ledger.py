@@ -53,6 +53,7 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
         ejournal status --config demo-school/school.toml
     """
     configure_logging(verbose)
+    from sync.cli.names import person_name
     from sync.jobs.daemon import backups_dir
     from sync.jobs.service import lost_manifest, wall_clock
     from sync.ledger.backup import list_backups
@@ -72,7 +73,8 @@ def status(config_path: Path, as_json: bool, verbose: int) -> None:
             now = wall_clock(school)()
             by_id = {f.id: f for f in files}
             pending = [
-                {"file": fid, "kind": by_id[fid].kind.value if fid in by_id else "?",
+                {"file": fid, "name": person_name(by_id[fid]) if fid in by_id else fid,
+                 "kind": by_id[fid].kind.value if fid in by_id else "?",
                  "key": by_id[fid].key if fid in by_id else "?",
                  "since": since.astimezone(school.timezone).isoformat(timespec="minutes"),
                  "hours": round((now - since).total_seconds() / 3600, 1),

@@ -24,7 +24,7 @@ import click
 from rules.errors import ConfigError, EjournalError, LedgerBusy
 from sync.cli.acl import acl
 from sync.cli.ledger import audit, backup, restore, status
-from sync.cli.names import file_names, with_names
+from sync.cli.names import file_names, label_names, with_label_names, with_names
 from sync.cli.options import (
     CONTEXT_SETTINGS,
     EXIT_BUSY,
@@ -47,9 +47,9 @@ from sync.cli.show import (
     configure_logging,
     cycle_lines,
     echo_lines,
-    generic_lines,
     journal_start_hint,
     lock_lines,
+    rebuild_lines,
     setup_lines,
 )
 from sync.jobs.signatures import place_problem
@@ -132,8 +132,9 @@ def setup(config_path: Path, verbose: int) -> None:
     from sync.jobs.setup import run_setup
 
     with service_for(config_path) as svc, _setup_progress() as progress:
+        names = file_names(svc)
         summary = run_setup(svc, progress=progress)
-    data = summary.to_json()
+        data = with_label_names(summary.to_json(), label_names(svc), {**names, **file_names(svc)})
     echo_lines(setup_lines(data))
     if not data.get("complete", True):
         exit_files_failed(
@@ -285,12 +286,13 @@ def rebuild(config_path: Path, as_json: bool, verbose: int) -> None:
     from sync.jobs.repair import rebuild_all
 
     with service_for(config_path) as svc:
+        names = file_names(svc)  # before: a file rebuilt gets a new id
         summary = rebuild_all(svc, now=svc.now())
-    data = summary.to_json()
+        data = with_label_names(summary.to_json(), label_names(svc), {**names, **file_names(svc)})
     if as_json:
         print_json(data)
     else:
-        echo_lines(generic_lines("Rebuild", data))
+        echo_lines(rebuild_lines(data))
     if data.get("failed"):
         exit_files_failed(
             "rebuild is incomplete: some spreadsheets failed",

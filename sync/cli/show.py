@@ -193,6 +193,17 @@ def generic_lines(title: str, data: Mapping[str, Any]) -> list[str]:
     return [f"{title}: " + (", ".join(parts) or "done")]
 
 
+def rebuild_lines(data: Mapping[str, Any]) -> list[str]:
+    """``rebuild``'s counts, then by name what was set aside, rebuilt, or failed."""
+    lines = generic_lines("Rebuild", data)
+    if data.get("set_aside"):
+        lines.append(f"Set aside (kept in .trash/): {', '.join(data['set_aside'])}")
+    if data.get("rebuilt"):
+        lines.append(f"Rebuilt from the ledger: {', '.join(data['rebuilt'])}")
+    lines += [f"Failed: {name}: {error}" for name, error in data.get("failed") or []]
+    return lines
+
+
 def echo_lines(lines: list[str]) -> None:
     for line in lines:
         click.echo(line)
@@ -294,7 +305,7 @@ class Status:
         out.append(f"Locks pending (read or protection failed; every sync cycle retries): "
                    f"{len(self.locks_pending)}")
         for lock in self.locks_pending:
-            out.append(f"  {lock['kind']} {lock['key']} (file {lock['file']}) since "
+            out.append(f"  {lock.get('name') or lock['key']} (file {lock['file']}) since "
                        f"{lock['since']} ({lock['hours']} h)")
             for day in lock.get("open_days", []):
                 out.append(f"    {day['day']} still open in the file, closed {day['closed']}")

@@ -40,7 +40,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from rules.errors import BackendError, EjournalError, LayoutError, TransientError
-from sync.backends.protocol import CellRange, FileBusy
+from sync.backends.protocol import CellRange, FeedReset, FileBusy
 from sync.jobs.class_sync import ClassRead, read_class, sync_class
 from sync.jobs.closing import absence_days_due, due_at
 from sync.jobs.diaries import render_new_basis
@@ -109,13 +109,13 @@ def run_locks(svc: Service, *, labels: Labels = RU, only: Collection[str] | None
     follow_up: set[str] = set()
     for ref in refs.values():
         try:
-            if _lock_journal(svc, ref, now, summary, labels, unread.get(ref.file.id)):
+            if _lock_journal(svc, ref, now, summary, labels, _unread(unread, ref.file.id)):
                 follow_up.add(ref.file.id)
         except (BackendError, LayoutError) as exc:
             _failed(summary, ref.file.id, exc)
     for record in classes:
         try:
-            if _lock_class(svc, record, now, summary, labels, unread.get(record.id)):
+            if _lock_class(svc, record, now, summary, labels, _unread(unread, record.id)):
                 follow_up.add(record.id)
         except (BackendError, LayoutError) as exc:
             _failed(summary, record.id, exc)
@@ -160,11 +160,19 @@ def _new_week(svc: Service, summary: LockSummary, now: datetime) -> None:
         summary.failed += [FileProblem(f"diary of pupil {pid}", e) for pid, e in result.failed]
 
 
-def _unread_changes(svc: Service, summary: LockSummary) -> dict[str, str]:
+def _unread_changes(svc: Service, summary: LockSummary) -> dict[str, str] | None:
     """Files someone else changed since the sync cycle last read the change feed (their version
     is not the one the ledger expects after its own writes, ``sync.jobs.own_writes``), with that
     version — a peek: the cycle's token stays where it is. This job reads them before it writes
-    their protection, so a teacher's change never waits behind the service's own write."""
+    their protection, so a teacher's change never waits behind the service's own write.
+
+    ``None`` when the feed was reset (``FeedReset``: the sheets folder's manifest is a new or
+    another one, e.g. the folder restored from a copy): the feed can no longer say what changed,
+    so every file is taken as unread and read before its protection is written. Locking by time
+    alone would be wrong here: a protection written over an unread change moves the file's
+    modification time past the closing moment, and what was typed in time would then be taken
+    for a late entry. This is no error (a reset means "read everything", as the sync cycle does);
+    the token is left to the next cycle, which re-reads every file and re-makes what is gone."""
     remember_own_writes(svc)
     with svc.ledger.snapshot() as tx:
         token = tx.state_get(CHANGES_TOKEN_KEY)
@@ -173,24 +181,33 @@ def _unread_changes(svc: Service, summary: LockSummary) -> dict[str, str]:
         return {}
     try:
         infos, _ = svc.backend.changes(token)
+    except FeedReset as exc:
+        log.warning("lock run: %s; reading every file before its protection", describe(exc))
+        return None
     except BackendError as exc:
         summary.errors.append(f"change list: {describe(exc)}")
         return {}
     return {i.id: i.version for i in infos if not i.removed and i.version != seen.get(i.id)}
 
 
+def _unread(unread: dict[str, str] | None, file_id: str) -> str | None:
+    """The file's unread version; "" when it must be read though its version is unknown (after a
+    feed reset: nothing recorded as seen, the next cycle reads it again); None: nothing unread."""
+    return "" if unread is None else unread.get(file_id)
+
+
 def _lock_journal(svc: Service, ref: JournalRef, now: datetime, summary: LockSummary,
                   labels: Labels, unread: str | None = None) -> bool:
     """If something of the journal closed and is not locked yet, or it changed since the last
-    read (``unread``): ONE read (the proof asked right after it when something closed), taken
-    into the ledger, which locks by time (``sync_journal``); then the protection set where it
-    moved. Reading first keeps the proof clean: a protection written before the read would itself
+    read (``unread``, see ``_unread``): ONE read (the proof asked right after it when something
+    closed), taken into the ledger, which locks by time (``sync_journal``); then the protection
+    set where it moved. Reading first keeps the proof clean: a protection written before the read would itself
     be a change after the closing moment. True if the next cycle must write to it."""
     with svc.ledger.snapshot() as tx:
         due = due_at(svc.school, tx, ref.key, ref.class_id, ref.lessons, now)
     read: JournalRead | None = None
     follow_up = False
-    if due or unread:
+    if due or unread is not None:
         read = read_journal(svc, ref, labels)
         with svc.ledger.transaction() as tx:
             plan = sync_journal(tx, svc, read, now, labels)
@@ -243,7 +260,7 @@ def _lock_class(svc: Service, file: FileRecord, now: datetime, summary: LockSumm
         due = absence_days_due(school, file.key, now, tx.absence_locked(file.key).days)
     read: ClassRead | None = None
     follow_up = False
-    if due or unread:
+    if due or unread is not None:
         read = read_class(svc, file, labels)
         with svc.ledger.transaction() as tx:
             plan = sync_class(tx, svc, read, now)

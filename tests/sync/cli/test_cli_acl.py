@@ -52,8 +52,11 @@ def test_check_exits_3_on_drift_and_fix_repairs_it(tmp_path: Path,
     code, out, _ = run(capsys, "acl", "check", "--config", config, "--json")
     assert code == 3
     data = json.loads(out)
-    assert [(d["who"], d["what"], d["name"]) for d in data["drift"]] == [
-        ("stranger@example.com", "extra", "journal 7Б/algebra")]
+    algebra = "Журнал 7Б · Алгебра · 2026/27"  # as a person knows it, its id beside
+    assert [(d["who"], d["what"], d["name"], d["file"]) for d in data["drift"]] == [
+        ("stranger@example.com", "extra", algebra, journal.id)]
+    code, out, _ = run(capsys, "acl", "check", "--config", config)
+    assert code == 3 and f"  extra        {algebra}: stranger@example.com (user)" in out
     assert "stranger@example.com" in [g.email for g in backend.grants(journal.id)]  # unchanged
 
     code, out, _ = run(capsys, "acl", "fix", "--config", config)

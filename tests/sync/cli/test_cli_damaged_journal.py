@@ -62,9 +62,10 @@ def test_rebuild_sets_fresh_garbage_aside_but_leaves_a_file_held_open(
     code, out, err = run(capsys, "rebuild", "--config", str(synced_config), "--json")
     assert code == 4, err
     data = json.loads(out)
-    assert data["set_aside"] == ["journal 7Б/physics"]
-    assert "journal 7Б/physics" in data["rebuilt"]
-    assert [item[0] for item in data["failed"]] == ["journal 5А/math"]
+    physics, math = "Журнал 7Б · Физика · 2026/27", "Журнал 5А · Математика · 2026/27"
+    assert data["set_aside"] == [physics]
+    assert physics in data["rebuilt"]
+    assert [item[0] for item in data["failed"]] == [math]  # [name, error]: named, not by label
     assert "is open in a spreadsheet program" in data["failed"][0][1]
     assert held.read_bytes() == GARBAGE  # a file held open is never set aside under someone
 
@@ -73,7 +74,7 @@ def test_rebuild_sets_fresh_garbage_aside_but_leaves_a_file_held_open(
     os.utime(held, (past, past))
     code, out, err = run(capsys, "rebuild", "--config", str(synced_config), "--json")
     assert code == 0, err
-    assert json.loads(out)["set_aside"] == ["journal 5А/math"]
+    assert json.loads(out)["set_aside"] == [math]
     assert len(list(path.parent.glob("*.xlsx"))) == 48
     assert sorted(p.read_bytes() for p in (path.parent / ".trash").iterdir()) == [GARBAGE] * 2
     assert file_id != journal_file(synced_config, "7Б/physics")[0]

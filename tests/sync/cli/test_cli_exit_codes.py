@@ -46,6 +46,10 @@ def test_sync_and_rebuild_exit_4_when_a_journal_cannot_be_read(
     assert code == 4, out
     assert "Error: rebuild is incomplete: some spreadsheets failed" in err
     assert "Hint: run `ejournal rebuild` again" in err and "Traceback" not in err
+    assert "\nFailed: Журнал 7Б · Физика · 2026/27: " in out  # its name, not «journal 7Б/physics»
+    code, out, err = run(capsys, "setup", "--config", str(synced_config))
+    assert code == 4, out + err
+    assert "\nFailed: Журнал 7Б · Физика · 2026/27: " in out  # setup names it the same way
 
     path.rmdir()  # the folder gone: the file is missing, and rebuild re-creates it
     code, out, err = run(capsys, "rebuild", "--config", str(synced_config), "--json")

@@ -403,10 +403,12 @@ def test_status_lists_the_past_days_a_pending_journal_still_leaves_open(
     code, out, err = run_cli("status", "--config", str(config), capsys=capsys)
     assert code == 0, err
     lines = out.splitlines()
-    at = next(i for i, x in enumerate(lines) if "journal 7Б/algebra (file file-7b-algebra)" in x)
+    # named as registered (here «Алгебра»), the id beside it
+    at = next(i for i, x in enumerate(lines) if x.startswith("  Алгебра (file file-7b-algebra)"))
     assert "since 2026-09-09T00:15+03:00" in lines[at]
     assert lines[at + 1] == "    2026-09-08 still open in the file, closed 2026-09-08T23:59+03:00"
     assert not lines[at + 2].startswith("    ")  # no other day
     code, out, _ = run_cli("status", "--config", str(config), "--json", capsys=capsys)
     (pending,) = json.loads(out)["locks_pending"]
+    assert (pending["file"], pending["name"]) == ("file-7b-algebra", "Алгебра")
     assert pending["open_days"] == [{"day": "2026-09-08", "closed": "2026-09-08T23:59+03:00"}]

@@ -40,9 +40,11 @@ def test_a_busy_journal_whose_protection_must_move_exits_4_and_is_retried_by_syn
     assert code == 0
     (pending,) = json.loads(out)["locks_pending"]
     assert (pending["file"], pending["kind"], pending["key"]) == (journal.id, "journal", "7Б/algebra")
+    assert pending["name"] == "Журнал 7Б · Алгебра · 2026/27"  # for people; the id for machines
     assert pending["hours"] >= 0
     code, out, _ = run(capsys, "status", "--config", str(set_up_config))
     assert "Locks pending (read or protection failed; every sync cycle retries): 1" in out
+    assert f"\n  Журнал 7Б · Алгебра · 2026/27 (file {journal.id}) since " in out
 
     lock.unlink()  # the teacher closes LibreOffice
     code, out, err = run(capsys, "sync", "--config", str(set_up_config), "--json")
@@ -50,3 +52,31 @@ def test_a_busy_journal_whose_protection_must_move_exits_4_and_is_retried_by_syn
     assert json.loads(out)["locks_retried"] == 1
     code, out, _ = run(capsys, "status", "--config", str(set_up_config), "--json")
     assert json.loads(out)["locks_pending"] == []
+
+
+def test_lock_after_the_sheets_folder_was_replaced_reads_every_file_and_succeeds(
+    synced_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The manifest in the private folder is another installation's now (its instance differs):
+    the ledger's change token is not of it (``FeedReset``). ``lock`` runs before any ``sync``:
+    no error, every journal and class sheet read before its protection, exit 0; the next ``sync``
+    reads them all again (the reset is still its to take)."""
+    manifest = synced_config.parent / "var" / "private" / "ejournal-manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["instance"] = "0" * len(data["instance"])
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+
+    code, out, err = run(capsys, "lock", "--config", str(synced_config), "--json")
+
+    assert code == 0, out + err
+    done = json.loads(out)
+    assert (done["errors"], done["failed"], done["skipped_busy"]) == ([], [], [])
+    # the example school: 44 journals and 3 class sheets (5А, 7Б, 10А); nothing of them closed
+    # since the first sync, so only the reset makes this run read them
+    assert (done["journals_read"], done["classes_read"]) == (44, 3)
+    code, out, err = run(capsys, "sync", "--config", str(synced_config), "--json")
+    assert code == 0, out + err
+    assert json.loads(out)["journals_read"] == 44
+    code, out, err = run(capsys, "lock", "--config", str(synced_config), "--json")
+    assert code == 0, out + err  # the control: with the feed whole again, nothing to read
+    assert (json.loads(out)["journals_read"], json.loads(out)["classes_read"]) == (0, 0)

@@ -129,11 +129,16 @@ def test_rebuild_re_renders_a_deleted_journal(
     code, out, err = run(capsys, "rebuild", "--config", str(config), "--json")
     assert code == 0, err
     data = json.loads(out)
-    assert data["rebuilt"] == ["journal 5А/math"] and data["failed"] == []
+    math = "Журнал 5А · Математика · 2026/27"  # as a person knows it, not «journal 5А/math»
+    assert data["rebuilt"] == [math] and data["failed"] == []
+    assert "Журнал 7Б · Физика · 2026/27" in data["rerendered"]
+    assert "diary of pupil s0001" in data["rerendered"]  # a diary by its pupil's id, no name
+    assert "Антонов" not in out
     code, out, err = run(capsys, "rebuild", "--config", str(config))
     assert code == 0, err
     # 44 journals, the teachers' board and 73 pupils' diaries laid out again
     assert out.startswith("Rebuild: created 0, rebuilt 0, rerendered 118")
+    assert "Rebuilt from the ledger" not in out  # nothing was gone this time
     with Ledger.open(school.ledger_path) as ledger, ledger.snapshot() as tx:
         rebuilt = tx.file_for(FileKind.JOURNAL, "5А/math")
     assert rebuilt is not None
