@@ -30,6 +30,7 @@ from sync.jobs.service import Service
 from tests.sim import invariants
 from tests.sim.chaos import Chaos
 from tests.sim.oracle import Oracle
+from tests.sim.others import Others
 from tests.sim.people import People, damage_structure, share_where_not_allowed
 from tests.sim.world import World, emulator_world, local_world, set_up, with_diaries
 
@@ -77,6 +78,8 @@ class Figures:
             ("shares where not allowed (Drive took)",
              f"{c.get('shares_tried', 0)} ({c.get('shares_taken', 0)})"),
             ("columns inserted (owner)", c.get("damaged", 0)),
+            ("corrections by the deputy (applied)", c.get("corrections_filed", 0)),
+            ("corrections by a teacher (rejected)", c.get("corrections_forged", 0)),
             ("API faults injected", c.get("api_faults", 0)),
             ("process kills", c.get("kills", 0)),
             ("disk full", c.get("disk_full", 0)),
@@ -118,10 +121,11 @@ def simulate(days: int = 20, *, backend: str = "emulator", seed: int = 1, faults
     try:
         figures.files = set_up(world)
         people = People(world, oracle, rng)
+        others = Others(people)
         chaos = Chaos(world, rng, faults, kill_chance=min(0.5, 25 / (4 * len(when))))
         _cycle(world, chaos, figures, people, quiet=True)  # the first cycle reads every file
         for number, day in enumerate(when):
-            _day(world, chaos, people, figures, day, number)
+            _day(world, chaos, people, others, figures, day, number)
             _nights(world, chaos, figures, day, when[number + 1] if number + 1 < len(when)
                     else day + timedelta(days=1))
             _settle(world, chaos, figures, people)
@@ -131,6 +135,7 @@ def simulate(days: int = 20, *, backend: str = "emulator", seed: int = 1, faults
             problems = invariants.daily(world, people, oracle, day,
                                         access=backend == "emulator" and (
                                             day.weekday() == 4 or number % SHARE_EVERY == 2))
+            problems += [f"{day.isoformat()}: {p}" for p in others.checks(day)]
             figures.days += 1
             if problems:
                 figures.violations += problems
@@ -152,8 +157,9 @@ def simulate(days: int = 20, *, backend: str = "emulator", seed: int = 1, faults
     return figures
 
 
-def _day(world: World, chaos: Chaos, people: People, figures: Figures, day: date,
-         number: int) -> None:
+def _day(world: World, chaos: Chaos, people: People, others: Others, figures: Figures,
+         day: date, number: int) -> None:
+    others.morning(day, number)
     if number % TAMPER_EVERY == TAMPER_EVERY - 1:
         world.at(day, time(13))
         people.tamper(day)
@@ -176,6 +182,7 @@ def _day(world: World, chaos: Chaos, people: People, figures: Figures, day: date
     if day.weekday() == 4:
         world.at(day, time(19))
         chaos.run(_reports)
+    others.evening(day, chaos)
 
 
 def _cycle(world: World, chaos: Chaos, figures: Figures, people: People, *,

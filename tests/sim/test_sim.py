@@ -22,6 +22,7 @@ def test_twenty_school_days_under_faults_hold_every_invariant(tmp_path: Path) ->
     assert c["typos"] > 0 and c["late_within"] > 0 and c["late_beyond"] > 0
     assert c["refused"] > 0  # past lessons the spreadsheet protects
     assert c.get("tampered", 0) > 0 and c["reverted"] == c["tampered"]
+    assert c["corrections_filed"] >= 3 and c["corrections_forged"] == 1
     assert c["kills"] >= 20
     assert c["api_faults"] > 0
     assert figures.rebuilt_same is True

@@ -1,0 +1,54 @@
+"""The school's other people in the simulated day, besides the subject teachers and owners of
+``tests.sim.people``: the deputy filing corrections (``tests.sim.deputy``). Each has its hook in
+the day (:meth:`Others.morning`, :meth:`Others.evening`) and its invariants (:meth:`Others.checks`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time
+from typing import Any
+
+from sync.jobs.acl import run_acl
+from sync.jobs.service import Service
+from tests.sim.deputy import Deputy, corrections_as_filed
+from tests.sim.people import People
+
+CORRECT_EVERY = 4  # school days: the deputy files a correction
+FORGED_DAY = 6  # the school day a teacher types a correction of her own (emulator)
+
+
+def _acl_fix(svc: Service) -> Any:
+    """The daemon's sharing check (``ejournal acl fix``)."""
+    return run_acl(svc, svc.now(), fix=True)
+
+
+@dataclass
+class Others:
+    people: People
+    deputy: Deputy = field(init=False)
+    forged_today: bool = False
+
+    def __post_init__(self) -> None:
+        self.deputy = Deputy(self.people)
+
+    def morning(self, day: date, number: int) -> None:
+        """11:00: a correction row (the deputy's, or once a teacher's)."""
+        self.people.world.at(day, time(11))
+        self.forged_today = False
+        if number == FORGED_DAY:
+            self.forged_today = self.deputy.teacher_tries(day) is not None
+        elif number % CORRECT_EVERY == CORRECT_EVERY - 1:
+            self.deputy.correct(day)
+
+    def evening(self, day: date, chaos: Any) -> None:
+        """19:30: the sharing check takes back what was granted by hand (the teacher's write
+        access to the admin spreadsheet)."""
+        if not self.forged_today:
+            return
+        self.people.world.at(day, time(19, 30))
+        if chaos.run(_acl_fix) is None:
+            chaos.run(_acl_fix, quiet=True)
+
+    def checks(self, day: date) -> list[str]:
+        return corrections_as_filed(self.deputy)
