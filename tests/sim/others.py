@@ -1,5 +1,6 @@
 """The school's other people in the simulated day, besides the subject teachers and owners of
-``tests.sim.people``: the deputy filing corrections (``tests.sim.deputy``). Each has its hook in
+``tests.sim.people``: the deputy filing corrections (``tests.sim.deputy``), class teachers
+(``tests.sim.classes``), parents reading diaries (``tests.sim.parents``). Each has its hook in
 the day (:meth:`Others.morning`, :meth:`Others.evening`) and its invariants (:meth:`Others.checks`).
 """
 
@@ -11,7 +12,9 @@ from typing import Any
 
 from sync.jobs.acl import run_acl
 from sync.jobs.service import Service
+from tests.sim.classes import ClassTeachers, reasons_as_given
 from tests.sim.deputy import Deputy, corrections_as_filed
+from tests.sim.parents import read_diaries
 from tests.sim.people import People
 
 CORRECT_EVERY = 4  # school days: the deputy files a correction
@@ -27,10 +30,17 @@ def _acl_fix(svc: Service) -> Any:
 class Others:
     people: People
     deputy: Deputy = field(init=False)
+    classes: ClassTeachers = field(init=False)
     forged_today: bool = False
 
     def __post_init__(self) -> None:
         self.deputy = Deputy(self.people)
+        self.classes = ClassTeachers(self.people, self.people.world.now().date())
+
+    def after_lessons(self, day: date) -> None:
+        """15:30: the class teachers: applications and absence reasons."""
+        self.people.world.at(day, time(15, 30))
+        self.classes.work(day)
 
     def morning(self, day: date, number: int) -> None:
         """11:00: a correction row (the deputy's, or once a teacher's)."""
@@ -51,4 +61,5 @@ class Others:
             chaos.run(_acl_fix, quiet=True)
 
     def checks(self, day: date) -> list[str]:
-        return corrections_as_filed(self.deputy)
+        return (corrections_as_filed(self.deputy) + reasons_as_given(self.classes)
+                + read_diaries(self.people, day, self.classes.readers(day)))

@@ -80,6 +80,11 @@ class Figures:
             ("columns inserted (owner)", c.get("damaged", 0)),
             ("corrections by the deputy (applied)", c.get("corrections_filed", 0)),
             ("corrections by a teacher (rejected)", c.get("corrections_forged", 0)),
+            ("absence reasons in time (accepted)", c.get("reasons_in_time", 0)),
+            ("absence reasons late (refused)",
+             f"{c.get('reasons_late', 0)} ({c.get('reasons_late_refused', 0)})"),
+            ("parents' applications typed", c.get("applications_typed", 0)),
+            ("diaries read by parents", c.get("diaries_read", 0)),
             ("API faults injected", c.get("api_faults", 0)),
             ("process kills", c.get("kills", 0)),
             ("disk full", c.get("disk_full", 0)),
@@ -171,6 +176,7 @@ def _day(world: World, chaos: Chaos, people: People, others: Others, figures: Fi
         share_where_not_allowed(people, day)
     world.at(day, time(15))
     people.school_day(day)
+    others.after_lessons(day)
     world.at(day, time(16))
     if world.disk is not None and chaos.enabled and number == 1:
         world.disk.fill()  # the disk full once: the 16:00 cycle's first save
