@@ -1,7 +1,7 @@
 """The school's other people in the simulated day, besides the subject teachers and owners of
-``tests.sim.people``: the deputy filing corrections (``tests.sim.deputy``), class teachers
-(``tests.sim.classes``), parents reading diaries (``tests.sim.parents``). Each has its hook in
-the day (:meth:`Others.morning`, :meth:`Others.evening`) and its invariants (:meth:`Others.checks`).
+``tests.sim.people``: the deputy filing corrections (``tests.sim.deputy``), substitutes
+(``tests.sim.substitute``), class teachers (``tests.sim.classes``), parents reading diaries
+(``tests.sim.parents``). Each has its hook in the day and its invariants (:meth:`Others.checks`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,11 @@ from tests.sim.classes import ClassTeachers, reasons_as_given
 from tests.sim.deputy import Deputy, corrections_as_filed
 from tests.sim.parents import read_diaries
 from tests.sim.people import People
+from tests.sim.substitute import (
+    substitute_let_in,
+    substitute_typed,
+    teachers_write_only_their_own,
+)
 
 CORRECT_EVERY = 4  # school days: the deputy files a correction
 FORGED_DAY = 6  # the school day a teacher types a correction of her own (emulator)
@@ -32,13 +37,21 @@ class Others:
     deputy: Deputy = field(init=False)
     classes: ClassTeachers = field(init=False)
     forged_today: bool = False
+    problems: list[str] = field(default_factory=list)  # found during the day
 
     def __post_init__(self) -> None:
         self.deputy = Deputy(self.people)
         self.classes = ClassTeachers(self.people, self.people.world.now().date())
 
+    def before_lessons(self, day: date) -> None:
+        """14:50: a substitute of today must be let in."""
+        self.people.world.at(day, time(14, 50))
+        self.problems += substitute_let_in(self.people, day)
+
     def after_lessons(self, day: date) -> None:
-        """15:30: the class teachers: applications and absence reasons."""
+        """15:30: the substitute's marks were taken; the class teachers: applications and
+        absence reasons."""
+        self.problems += substitute_typed(self.people, day)
         self.people.world.at(day, time(15, 30))
         self.classes.work(day)
 
@@ -61,5 +74,7 @@ class Others:
             chaos.run(_acl_fix, quiet=True)
 
     def checks(self, day: date) -> list[str]:
-        return (corrections_as_filed(self.deputy) + reasons_as_given(self.classes)
+        found, self.problems = self.problems, []
+        return (found + corrections_as_filed(self.deputy) + reasons_as_given(self.classes)
+                + teachers_write_only_their_own(self.people, self.people.world.now())
                 + read_diaries(self.people, day, self.classes.readers(day)))

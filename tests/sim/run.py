@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from config import load_school
+from config.school import School
 from rules.calendar import school_days
 from sync.demo.run import EXAMPLE
 from sync.jobs.cycle import run_cycle
@@ -32,6 +33,7 @@ from tests.sim.chaos import Chaos
 from tests.sim.oracle import Oracle
 from tests.sim.others import Others
 from tests.sim.people import People, damage_structure, share_where_not_allowed
+from tests.sim.substitute import with_substitution
 from tests.sim.world import World, emulator_world, local_world, set_up, with_diaries
 
 TAMPER_EVERY = 3  # school days
@@ -80,6 +82,8 @@ class Figures:
             ("columns inserted (owner)", c.get("damaged", 0)),
             ("corrections by the deputy (applied)", c.get("corrections_filed", 0)),
             ("corrections by a teacher (rejected)", c.get("corrections_forged", 0)),
+            ("substitutions (marks the substitute typed)",
+             f"{c.get('substitutions', 0)} ({c.get('typed_by_substitutes', 0)})"),
             ("absence reasons in time (accepted)", c.get("reasons_in_time", 0)),
             ("absence reasons late (refused)",
              f"{c.get('reasons_late', 0)} ({c.get('reasons_late_refused', 0)})"),
@@ -104,11 +108,16 @@ def sim_days(count: int) -> list[date]:
 
 
 def build_world(backend: str, folder: Path, first: date) -> World:
-    school = with_diaries(load_school(EXAMPLE, environ={}))
+    school = sim_school(load_school(EXAMPLE, environ={}))
     start = datetime.combine(first, time(7), tzinfo=school.timezone)
     if backend == "emulator":
         return emulator_world(folder, school, start)
-    return local_world(folder, with_diaries, start)
+    return local_world(folder, sim_school, start)
+
+
+def sim_school(school: School) -> School:
+    """The example school as the simulation runs it: diaries on, one more substitution."""
+    return with_substitution(with_diaries(school))
 
 
 def simulate(days: int = 20, *, backend: str = "emulator", seed: int = 1, faults: bool = True,
@@ -174,6 +183,7 @@ def _day(world: World, chaos: Chaos, people: People, others: Others, figures: Fi
     if number % SHARE_EVERY == 2:
         world.at(day, time(14))
         share_where_not_allowed(people, day)
+    others.before_lessons(day)
     world.at(day, time(15))
     people.school_day(day)
     others.after_lessons(day)

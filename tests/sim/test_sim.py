@@ -23,6 +23,9 @@ def test_twenty_school_days_under_faults_hold_every_invariant(tmp_path: Path) ->
     assert c["refused"] > 0  # past lessons the spreadsheet protects
     assert c.get("tampered", 0) > 0 and c["reverted"] == c["tampered"]
     assert c["corrections_filed"] >= 3 and c["corrections_forged"] == 1
+    assert c["substitutions"] == 1 and c["typed_by_substitutes"] > 0
+    assert c["reasons_in_time"] > 0 and c["reasons_late"] > 0
+    assert c["applications_typed"] > 0 and c["diaries_read"] >= 20
     assert c["kills"] >= 20
     assert c["api_faults"] > 0
     assert figures.rebuilt_same is True
