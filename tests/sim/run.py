@@ -1,9 +1,11 @@
 """The year simulation: every school day of 2026/27 (or the first N) of the example school, on a
 simulated clock, under faults, with the invariants checked every day.
 
-A school day: 07:30 a sync cycle; 13:00 (every few days) an owner tampers with a locked mark;
-15:00 the teachers type the day (``tests.sim.people``); 16:00 a cycle; 17:00 they fix most typos;
-18:00 a cycle; on Fridays the reports are built and the teachers' board written; every night
+A school day: 11:00 (every few days) the deputy files a correction (``tests.sim.others``);
+13:00 (every few days) an owner tampers with a locked mark; 15:00 the teachers type the day
+(``tests.sim.people``; a substitute checked let in at 14:50); 15:30 the class teachers; 16:00 a
+cycle; 17:00 they fix most typos; 18:00 a cycle; on Fridays the reports are built and the
+teachers' board written; every night
 since (weekends included) the lock job at ``lock_at``; then a quiet cycle and the day's
 invariants (``tests.sim.invariants``). Every job runs through ``tests.sim.chaos``. At the end:
 backup → the spreadsheets vandalised → restore → rebuild, and every journal must read as before.
