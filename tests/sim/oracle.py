@@ -45,6 +45,8 @@ class Oracle:
         self.typed.append(entry)
         self.counts["typed"] += 1
         self.counts["refused" if entry.refused else "taken"] += 1
+        if entry.refused and entry.in_time and not entry.owner:
+            self.counts["refused_in_time"] += 1  # the sheet shut a cell that was open
         if entry.owner:
             self.counts["tampered"] += 1
         elif not entry.valid:

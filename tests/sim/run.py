@@ -73,6 +73,7 @@ class Figures:
             ("mark cells typed", c.get("typed", 0)),
             ("  taken by the spreadsheet", c.get("taken", 0)),
             ("  refused (protected)", c.get("refused", 0)),
+            ("    of them typed in time", c.get("refused_in_time", 0)),
             ("  late within the norm", c.get("late_within", 0)),
             ("  late beyond it", c.get("late_beyond", 0)),
             ("  typos (fixed)", f"{c.get('typos', 0)} ({c.get('typos_fixed', 0)})"),

@@ -54,10 +54,13 @@ def substitute_let_in(people: People, day: date) -> list[str]:
 
 
 def substitute_typed(people: People, day: date) -> list[str]:
-    """After the day's typing: every mark the substitute typed was taken by the sheet."""
+    """After the day's typing: every mark the substitute typed into the absent teacher's
+    journal for that day's lessons was taken by the sheet."""
     out = []
     for sub in people.school.substitutes_on(day):
-        mine = [t for t in people.oracle.typed if t.who == sub.teacher_id and t.at.date() == day]
+        key = f"{sub.class_id}/{sub.subject_id}"
+        mine = [t for t in people.oracle.typed if t.who == sub.teacher_id and t.at.date() == day
+                and t.cell[0] == key and t.cell[2] == day]
         people.oracle.counts["typed_by_substitutes"] += len(mine)
         out += [f"the substitute's mark {t.cell} was refused" for t in mine if t.refused]
     return out
