@@ -125,9 +125,12 @@ def sim_school(school: School) -> School:
 
 
 def simulate(days: int = 20, *, backend: str = "emulator", seed: int = 1, faults: bool = True,
-             folder: Path | None = None, echo: Any = print, plant: Any = None) -> Figures:
+             folder: Path | None = None, echo: Any = print, plant: Any = None,
+             kill_chance: float | None = None) -> Figures:
     """Run the simulation; raises :class:`InvariantBroken` on the first day an invariant fails.
-    ``plant(world, day)`` runs before each day's checks (the test that plants a violation)."""
+    ``plant(world, day)`` runs before each day's checks (the test that plants a violation);
+    ``kill_chance``: per job, that the process is killed during a later one (default: about 25
+    kills over the run's jobs, at most 0.5)."""
     wall, cpu = clock.perf_counter(), clock.process_time()
     when = sim_days(days)
     own = folder is None
@@ -140,7 +143,8 @@ def simulate(days: int = 20, *, backend: str = "emulator", seed: int = 1, faults
         figures.files = set_up(world)
         people = People(world, oracle, rng)
         others = Others(people)
-        chaos = Chaos(world, rng, faults, kill_chance=min(0.5, 25 / (4 * len(when))))
+        chaos = Chaos(world, rng, faults, kill_chance=kill_chance if kill_chance is not None
+                      else min(0.5, 25 / (4 * len(when))))
         _cycle(world, chaos, figures, people, quiet=True)  # the first cycle reads every file
         for number, day in enumerate(when):
             _day(world, chaos, people, others, figures, day, number)
