@@ -42,6 +42,7 @@ from sync.jobs.closing import (
 )
 from sync.jobs.findings_tab import findings_update
 from sync.jobs.journal_cells import OpenCell, compare, validation_context
+from sync.jobs.journal_layout import remember_layout
 from sync.jobs.journal_service import (
     deviation_findings,
     recommendations,
@@ -190,6 +191,7 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
                                             school.assessment_of(ref.class_id, ref.subject_id))
     plan = JournalPlan(file=ref.file, ref=ref, reading=reading, repair=reading.needs_repair,
                        tally=Tally(journals_read=1))
+    remember_layout(tx, ref.file.id, None if reading.needs_repair else reading.map, now)
     due = due_at(school, tx, key, ref.class_id, ref.lessons, read.read_at)
     proven, unproven = due.split(read.modified)
     typed = proven_work_types({k: x.work_type for k, x in reading.lessons.items()}, proven)

@@ -14,9 +14,10 @@ teachers cannot type where the ledger no longer listens. For each registered jou
    spreadsheet writes the read calls for (findings, reverts, service cells) are left to the next
    cycle: the journal goes on the dirty list;
 2. then the cells open at ``now`` (``journal_open_state``: today's column and lesson row, grace
-   windows of written works, the period-mark window), at the positions just read (else the
-   expected layout's), set with ``set_open_ranges`` ONLY when they differ from the ranges recorded
-   in the ledger: one Sheets write per journal whose open cells changed, none otherwise. After
+   windows of written works, the period-mark window), at the positions just read (else those of
+   the last read, ``sync.jobs.journal_layout``; else the expected layout's), set with
+   ``set_open_ranges`` ONLY when they differ from the ranges recorded in the ledger: one Sheets
+   write per journal whose open cells changed, none otherwise. After
    ``TransientError(uncertain=True)`` the protection state is re-read (``open_ranges()``) and the
    write repeated only if it did not land (protection requests are not idempotent).
 
@@ -44,6 +45,7 @@ from sync.backends.protocol import CellRange, FeedReset, FileBusy
 from sync.jobs.class_sync import ClassRead, read_class, sync_class
 from sync.jobs.closing import absence_days_due, due_at
 from sync.jobs.diaries import render_new_basis
+from sync.jobs.journal_layout import remembered_layout
 from sync.jobs.journal_sync import (
     JournalRead,
     JournalRef,
@@ -226,18 +228,22 @@ def _lock_journal(svc: Service, ref: JournalRef, now: datetime, summary: LockSum
 
 def _protect_journal(svc: Service, ref: JournalRef, now: datetime, summary: LockSummary,
                      labels: Labels, read: JournalRead | None) -> None:
-    """Set the journal's open cells (at the positions just read, else at the expected layout's)
-    when they differ from the ones recorded: one write, none otherwise."""
+    """Set the journal's open cells (at the positions just read, else at those of its last read,
+    else at the expected layout's) when they differ from the ones recorded: one write, none
+    otherwise."""
     file_id = ref.file.id
     with svc.ledger.snapshot() as tx:
         values = ledger_values(tx, ref.key)
         recorded = tx.recorded_open_ranges(file_id)
         protections = tx.protections(file_id)
+        last = remembered_layout(tx, file_id) if read is None else None
     work_types = {k: f.work_type for k, f in values.lessons.items()}
     state = journal_open_state(svc.school, ref.class_id, ref.lessons, now=now,
                                work_types=work_types)
     if read is not None and not read.reading.needs_repair:
         where = read.reading.map
+    elif last is not None:  # not read tonight: where its last read found the cells
+        where = last
     else:
         spec = journal_spec(svc.school, ref.class_id, ref.subject_id, ref.lessons,
                             today=now.date(), existing=values, labels=labels)

@@ -28,6 +28,7 @@ from sync.backends.protocol import FileBusy, FileDamaged, Grid, SpreadsheetSpec
 from sync.jobs.board import publish_board, rebuild_board
 from sync.jobs.diaries import rebuild_diary, run_diaries
 from sync.jobs.findings_tab import as_finding
+from sync.jobs.journal_layout import remember_layout
 from sync.jobs.journal_service import ledger_service
 from sync.jobs.own_writes import remember_own_writes
 from sync.jobs.repair_tabs import restore_tabs
@@ -155,8 +156,9 @@ def _restore(svc: Service, file: FileRecord, reading: JournalReading, wanted: Co
             tx.set_protections(file.id, protections)
         if outcome.repaired:  # the next cycle re-reads it, though the service wrote it last
             tx.add_dirty_files({file.id}, now)
-        if outcome.replaced:  # the next lock run sets every tab's open cells again
-            tx.record_open_ranges(file.id, None, now)
+        if outcome.replaced:  # the next lock run sets every tab's open cells again, where
+            tx.record_open_ranges(file.id, None, now)  # the layout (not the last read) says
+            remember_layout(tx, file.id, None, now)
         if labels.findings_tab in outcome.replaced:  # re-laid out with the open findings
             tx.set_tab_hash(file.id, labels.findings_tab, content_hash(shown), now)
             tx.state_set(FINDINGS_ROWS_KEY.format(file_id=file.id), str(len(shown)), now)

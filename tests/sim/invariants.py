@@ -5,7 +5,8 @@
 * every tampering reverted and audited within one cycle: a violation recorded and reverted for
   the cell, an audit event for each, the journal showing the master value again;
 * no person with access they should not have (emulator: ``tests.sync.access_invariants``);
-* ``audit verify`` passes.
+* ``audit verify`` passes;
+* no cell refused what a teacher typed while its window was open.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ def daily(world: World, people: People, oracle: Oracle, day: date, *,
           access: bool) -> list[str]:
     """Every invariant of one simulated day, each line prefixed with the day."""
     problems = ledger_matches_oracle(world, oracle)
+    problems += [f"the sheet refused {t.who}'s {t.value!r} typed in time into {t.cell}"
+                 for t in oracle.refused_while_open()]
     problems += audit_verifies(world)
     if access:
         problems += access_as_it_must_be(world)

@@ -40,11 +40,14 @@ class Oracle:
     typed: list[Typed] = field(default_factory=list)
     corrected: dict[Cell, str] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
+    seen: int = 0  # entries of ``typed`` checked by ``refused_while_open`` already
 
     def record(self, entry: Typed) -> None:
         self.typed.append(entry)
         self.counts["typed"] += 1
         self.counts["refused" if entry.refused else "taken"] += 1
+        if entry.refused and entry.in_time and not entry.owner:
+            self.counts["refused_in_time"] += 1  # the sheet shut a cell that was open
         if entry.owner:
             self.counts["tampered"] += 1
         elif not entry.valid:
@@ -63,6 +66,13 @@ class Oracle:
             if t.valid and t.in_time and not t.refused and not t.owner:
                 out[t.cell] = t.value
         out.update(self.corrected)
+        return out
+
+    def refused_while_open(self) -> list[Typed]:
+        """What the sheet refused although the cell's window was open (a teacher kept from
+        typing in time), since the last call."""
+        out = [t for t in self.typed[self.seen:] if t.refused and t.in_time and not t.owner]
+        self.seen = len(self.typed)
         return out
 
     def late_values(self) -> dict[Cell, set[str]]:

@@ -117,8 +117,10 @@ class People:
                 lk = (lesson.day, lesson.lesson_no)
                 facts = self.habits._lesson_facts(reading, lk, planned.get(lk, ""))
                 edits += facts
+                substitute = any((s.class_id, s.subject_id) == (class_id, subject_id)
+                                 for s in self.school.substitutes_on(day))
                 if any(value == CONTROL for _, value in facts) and self.rng.random() < \
-                        P_LATE_CONTROL:
+                        P_LATE_CONTROL and not substitute:  # a substitute marks on the spot
                         grade = self.school_class_grade(class_id)
                         closes = day + timedelta(days=control_grace(grade))
                         self.owed.append(Pending((class_id, subject_id), lesson, closes))
@@ -208,7 +210,7 @@ class People:
                 continue
             class_id, subject_id = key.split("/")
             value = as_scheme("5", self.school.assessment_of(class_id, subject_id)) or "н"
-            who_id, email = self.teacher(class_id, subject_id, cell[2])
+            who_id, email = self.teacher(class_id, subject_id, self.now().date())  # who types today
             refused = self.world.type(email, file_id, [(target, value)])
             self.oracle.record(Typed(cell, value, self.world.now(), who_id, True, True,
                                      bool(refused)))

@@ -1,9 +1,11 @@
 """The year simulation: every school day of 2026/27 (or the first N) of the example school, on a
 simulated clock, under faults, with the invariants checked every day.
 
-A school day: 07:30 a sync cycle; 13:00 (every few days) an owner tampers with a locked mark;
-15:00 the teachers type the day (``tests.sim.people``); 16:00 a cycle; 17:00 they fix most typos;
-18:00 a cycle; on Fridays the reports are built and the teachers' board written; every night
+A school day: 11:00 (every few days) the deputy files a correction (``tests.sim.others``);
+13:00 (every few days) an owner tampers with a locked mark; 15:00 the teachers type the day
+(``tests.sim.people``; a substitute checked let in at 14:50); 15:30 the class teachers; 16:00 a
+cycle; 17:00 they fix most typos; 18:00 a cycle; on Fridays the reports are built and the
+teachers' board written; every night
 since (weekends included) the lock job at ``lock_at``; then a quiet cycle and the day's
 invariants (``tests.sim.invariants``). Every job runs through ``tests.sim.chaos``. At the end:
 backup → the spreadsheets vandalised → restore → rebuild, and every journal must read as before.
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from config import load_school
+from config.school import School
 from rules.calendar import school_days
 from sync.demo.run import EXAMPLE
 from sync.jobs.cycle import run_cycle
@@ -30,7 +33,9 @@ from sync.jobs.service import Service
 from tests.sim import invariants
 from tests.sim.chaos import Chaos
 from tests.sim.oracle import Oracle
+from tests.sim.others import Others
 from tests.sim.people import People, damage_structure, share_where_not_allowed
+from tests.sim.substitute import with_substitution
 from tests.sim.world import World, emulator_world, local_world, set_up, with_diaries
 
 TAMPER_EVERY = 3  # school days
@@ -68,6 +73,7 @@ class Figures:
             ("mark cells typed", c.get("typed", 0)),
             ("  taken by the spreadsheet", c.get("taken", 0)),
             ("  refused (protected)", c.get("refused", 0)),
+            ("    of them typed in time", c.get("refused_in_time", 0)),
             ("  late within the norm", c.get("late_within", 0)),
             ("  late beyond it", c.get("late_beyond", 0)),
             ("  typos (fixed)", f"{c.get('typos', 0)} ({c.get('typos_fixed', 0)})"),
@@ -77,6 +83,16 @@ class Figures:
             ("shares where not allowed (Drive took)",
              f"{c.get('shares_tried', 0)} ({c.get('shares_taken', 0)})"),
             ("columns inserted (owner)", c.get("damaged", 0)),
+            ("corrections by the deputy (applied)", c.get("corrections_filed", 0)),
+            ("corrections by a teacher (rejected)", c.get("corrections_forged", 0)),
+            ("substitutions (marks the substitute typed)",
+             f"{c.get('substitutions', 0)} ({c.get('typed_by_substitutes', 0)})"),
+            ("absence reasons in time: taken (refused)",
+             f"{c.get('reasons_in_time', 0)} ({c.get('reasons_refused_in_time', 0)})"),
+            ("absence reasons late (refused)",
+             f"{c.get('reasons_late', 0)} ({c.get('reasons_late_refused', 0)})"),
+            ("parents' applications typed", c.get("applications_typed", 0)),
+            ("diaries read by parents", c.get("diaries_read", 0)),
             ("API faults injected", c.get("api_faults", 0)),
             ("process kills", c.get("kills", 0)),
             ("disk full", c.get("disk_full", 0)),
@@ -96,17 +112,25 @@ def sim_days(count: int) -> list[date]:
 
 
 def build_world(backend: str, folder: Path, first: date) -> World:
-    school = with_diaries(load_school(EXAMPLE, environ={}))
+    school = sim_school(load_school(EXAMPLE, environ={}))
     start = datetime.combine(first, time(7), tzinfo=school.timezone)
     if backend == "emulator":
         return emulator_world(folder, school, start)
-    return local_world(folder, with_diaries, start)
+    return local_world(folder, sim_school, start)
+
+
+def sim_school(school: School) -> School:
+    """The example school as the simulation runs it: diaries on, one more substitution."""
+    return with_substitution(with_diaries(school))
 
 
 def simulate(days: int = 20, *, backend: str = "emulator", seed: int = 1, faults: bool = True,
-             folder: Path | None = None, echo: Any = print, plant: Any = None) -> Figures:
+             folder: Path | None = None, echo: Any = print, plant: Any = None,
+             kill_chance: float | None = None) -> Figures:
     """Run the simulation; raises :class:`InvariantBroken` on the first day an invariant fails.
-    ``plant(world, day)`` runs before each day's checks (the test that plants a violation)."""
+    ``plant(world, day)`` runs before each day's checks (the test that plants a violation);
+    ``kill_chance``: per job, that the process is killed during a later one (default: about 25
+    kills over the run's jobs, at most 0.5)."""
     wall, cpu = clock.perf_counter(), clock.process_time()
     when = sim_days(days)
     own = folder is None
@@ -118,10 +142,12 @@ def simulate(days: int = 20, *, backend: str = "emulator", seed: int = 1, faults
     try:
         figures.files = set_up(world)
         people = People(world, oracle, rng)
-        chaos = Chaos(world, rng, faults, kill_chance=min(0.5, 25 / (4 * len(when))))
+        others = Others(people)
+        chaos = Chaos(world, rng, faults, kill_chance=kill_chance if kill_chance is not None
+                      else min(0.5, 25 / (4 * len(when))))
         _cycle(world, chaos, figures, people, quiet=True)  # the first cycle reads every file
         for number, day in enumerate(when):
-            _day(world, chaos, people, figures, day, number)
+            _day(world, chaos, people, others, figures, day, number)
             _nights(world, chaos, figures, day, when[number + 1] if number + 1 < len(when)
                     else day + timedelta(days=1))
             _settle(world, chaos, figures, people)
@@ -131,6 +157,7 @@ def simulate(days: int = 20, *, backend: str = "emulator", seed: int = 1, faults
             problems = invariants.daily(world, people, oracle, day,
                                         access=backend == "emulator" and (
                                             day.weekday() == 4 or number % SHARE_EVERY == 2))
+            problems += [f"{day.isoformat()}: {p}" for p in others.checks(day)]
             figures.days += 1
             if problems:
                 figures.violations += problems
@@ -152,8 +179,9 @@ def simulate(days: int = 20, *, backend: str = "emulator", seed: int = 1, faults
     return figures
 
 
-def _day(world: World, chaos: Chaos, people: People, figures: Figures, day: date,
-         number: int) -> None:
+def _day(world: World, chaos: Chaos, people: People, others: Others, figures: Figures,
+         day: date, number: int) -> None:
+    others.morning(day, number)
     if number % TAMPER_EVERY == TAMPER_EVERY - 1:
         world.at(day, time(13))
         people.tamper(day)
@@ -163,8 +191,10 @@ def _day(world: World, chaos: Chaos, people: People, figures: Figures, day: date
     if number % SHARE_EVERY == 2:
         world.at(day, time(14))
         share_where_not_allowed(people, day)
+    others.before_lessons(day)
     world.at(day, time(15))
     people.school_day(day)
+    others.after_lessons(day)
     world.at(day, time(16))
     if world.disk is not None and chaos.enabled and number == 1:
         world.disk.fill()  # the disk full once: the 16:00 cycle's first save
@@ -176,6 +206,7 @@ def _day(world: World, chaos: Chaos, people: People, figures: Figures, day: date
     if day.weekday() == 4:
         world.at(day, time(19))
         chaos.run(_reports)
+    others.evening(day, chaos)
 
 
 def _cycle(world: World, chaos: Chaos, figures: Figures, people: People, *,
