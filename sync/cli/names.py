@@ -36,7 +36,12 @@ def file_names(svc: Service) -> dict[str, str]:
 
 def person_name(record: FileRecord) -> str:
     """A registered file's name as a person reads it; a diary by its pupil's id, never the name."""
-    return f"diary of pupil {record.key}" if record.kind is FileKind.DIARY else record.name
+    return diary_name(record.key) if record.kind is FileKind.DIARY else record.name
+
+
+def diary_name(pupil_id: str) -> str:
+    """How a diary is named where a person reads: by its pupil's id, never the pupil's name."""
+    return f"diary of pupil {pupil_id}"
 
 
 def label_names(svc: Service) -> dict[str, str]:
@@ -70,7 +75,7 @@ def _label_name(label: str, labels: Mapping[str, str]) -> str:
     if label in labels:
         return labels[label]
     kind, _, key = label.partition(" ")
-    return f"diary of pupil {key}" if kind == FileKind.DIARY.value else label
+    return diary_name(key) if kind == FileKind.DIARY.value else label
 
 
 def with_names(data: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:

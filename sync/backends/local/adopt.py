@@ -74,8 +74,8 @@ def lost_files(backend: Any) -> LostFolder | None:
 def lost_manifest_note(folder: Path, private: Path | None) -> str | None:
     """The manifest gone while spreadsheets are in ``folder``, said in a line (no folder made)."""
     manifest = (private or folder) / MANIFEST_NAME
-    found = sum(sum(1 for _ in where.glob("*.xlsx")) for where in {folder, private or folder}
-                if where.is_dir())  # the sheets folder's and the private one's
+    folders = [folder, *([private] if private else [])]  # the sheets folder and the private one
+    found = sum(sum(1 for _ in where.glob("*.xlsx")) for where in folders if where.is_dir())
     if manifest.exists() or not found:
         return None
     return (f"the manifest {manifest} is missing beside {found} spreadsheet(s): run `ejournal "
