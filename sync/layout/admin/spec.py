@@ -11,7 +11,7 @@ written it, a hash of the row's content, so sorting the sheet never confuses two
 from __future__ import annotations
 
 from config.school import School
-from sync.backends.protocol import CellRange, Dropdown, SpreadsheetSpec, TabSpec
+from sync.backends.protocol import CellRange, Dropdown, SpreadsheetSpec, Style, TabSpec
 from sync.layout.admin.parse import (
     CLEAR,
     INPUT_COLUMNS,
@@ -22,6 +22,7 @@ from sync.layout.admin.parse import (
     journal_title,
     parse_corrections,
 )
+from sync.layout.journal.look import HEADER_FILL
 from sync.layout.labels import RU, Labels
 
 __all__ = [
@@ -59,6 +60,10 @@ def admin_spec(school: School, *, labels: Labels = RU) -> SpreadsheetSpec:
         col_count=len(columns),
         frozen_rows=1,
         hidden_cols=(index["row_id"],),
+        styles=(Style(CellRange(title, 0, 0, 1, len(columns)), bold=True, fill=HEADER_FILL,
+                      wrap=True, borders=True),),  # headers read whole, as in the journals
+        row_heights={0: 40},
+        print_wide=True,
         text_ranges=(CellRange(title, 1, min(inputs), None, max(inputs) + 1),),
         dropdowns=(
             Dropdown(area("journal"), journals, source=_column(lists, 0, len(journals))),

@@ -127,6 +127,7 @@ def period_tab(
         notes=notes,
         row_heights={MONTH_ROW: 34, WORK_TYPE_ROW: 112},
         col_widths=widths,
+        print_wide=True,  # a period's dates on one landscape page, not in slices of five
     )
 
 

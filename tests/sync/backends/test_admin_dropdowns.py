@@ -98,3 +98,17 @@ def test_local_dropdowns_read_the_hidden_list_tab(tmp_path: Path) -> None:
              book[RU.corrections_tab].data_validations.dataValidation}
     assert rules[f"'{RU.lists_tab}'!$A$2:$A${1 + len(journals)}"].startswith("B2:B")
     assert rules[f"'{RU.lists_tab}'!$B$2:$B${1 + len(pupils)}"].startswith("D2:D")
+
+
+def test_local_admin_headers_read_whole_and_print_on_one_page_wide(tmp_path: Path) -> None:
+    """Seen in the LibreOffice render: «Дата урока или период» was cut by the next column and the
+    sheet printed in portrait slices. Its headers are bold, wrapped and tinted now; landscape."""
+    backend = LocalBackend(tmp_path / "sheets")
+    info = backend.create(admin_spec(example_school()))
+    sheet = openpyxl.load_workbook(backend.path(info.id))[RU.corrections_tab]
+    header = sheet["C1"]
+    assert header.value == "Дата урока или период"
+    assert (header.font.b, header.alignment.wrap_text) == (True, True)
+    assert header.fill.fgColor.rgb.endswith("DCE6F1")
+    assert sheet.page_setup.orientation == "landscape"
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)

@@ -93,6 +93,10 @@ def test_local_journal_reads_back_styled(school: School, tmp_path: Path) -> None
     avg = [c.value for c in ws[HEAD + 1]].index("Средний балл") + 1
     assert ws.cell(HEAD + 1, avg).comment.text.startswith("Не считается")
     assert ws.cell(FIRST + 1, avg).fill.fgColor.rgb == "FFF2F2F2"
+    # printed as the LibreOffice render showed it should be: a period on one landscape page wide
+    # (it came out in portrait slices of five dates, 18 pages for one journal)
+    assert ws.page_setup.orientation == "landscape"
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
 
 
 def test_google_journal_stores_the_look_in_one_write(school: School, rig: GoogleRig) -> None:
