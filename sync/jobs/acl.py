@@ -33,6 +33,7 @@ from rules.errors import BackendError, NotFound
 from sync.backends.protocol import FileInfo, Grant, Role
 from sync.jobs.service import Service, split_journal_key
 from sync.jobs.sharing import MANAGED_ROLES, reconcile_acl, wanted_roles
+from sync.jobs.signatures import WRITING, note_lost_writers
 from sync.ledger.model import FileKind, FileRecord
 from sync.ledger.state import ACL_CONFIG_KEY, ACL_SEEN_KEY
 
@@ -111,6 +112,11 @@ def run_acl(svc: Service, now: datetime, *, fix: bool,
         if fix:
             listed = _repair(svc, record, listed, drift, report)
         _record(svc, record, wanted, listed, drift if fix else [], report, now)
+        if fix:  # a writer gone from the admin spreadsheet may have left rows nobody can prove
+            failed = [f for f, _ in report.failed]
+            note_lost_writers(svc, record.id, [
+                d.who for d in drift if d.observed and Role(d.observed) in WRITING
+                and not d.inherited and not any(f is d for f in failed)], now)
     log.info("acl %s: %d files, %d drift, %d repaired, %d failed, %d unlisted",
              "fix" if fix else "check", report.files, len(report.drift), len(report.repaired),
              len(report.failed), len(report.unlisted))

@@ -27,6 +27,7 @@ from rules.locks import lock_window
 from rules.model import CellKind
 from sync.backends.protocol import Grant, Role
 from sync.jobs.service import Service, split_journal_key
+from sync.jobs.signatures import note_lost_writers
 from sync.ledger.contacts import PUPIL_SLOT, ContactRecord
 from sync.ledger.model import FileKind
 from sync.ledger.state import ACL_SEEN_KEY
@@ -154,6 +155,7 @@ def reconcile_acl(
         events.append(("acl.granted", {"file": file_id, "email": email, "role": role.value}))
     service = svc.principals()  # the service account and its pool: never revoked
     revoked_ids: set[str] = set()
+    lost_writers: list[str] = []  # of the admin spreadsheet: rows of theirs may be unproven
     for email, grant in list(observed.items()):
         if email in wanted or email in service or grant.role not in MANAGED_ROLES:
             continue
@@ -169,6 +171,8 @@ def reconcile_acl(
         del observed[email]
         revoked_ids.add(grant.id)
         changes.revoked.append(email)
+        if grant.role is Role.WRITER:
+            lost_writers.append(email)
         events.append(("acl.revoked", {"file": file_id, "email": email, "role": grant.role.value}))
     recorded = {r.email: r.desired_role for r in records if r.desired_role is not None}
     if not events and recorded == {e: r.value for e, r in wanted.items()}:
@@ -183,6 +187,7 @@ def reconcile_acl(
             ids = (set(json.loads(seen)) - revoked_ids) | {
                 observed[e].id for e in changes.granted if e in observed}
             tx.state_set(ACL_SEEN_KEY.format(file_id=file_id), json.dumps(sorted(ids)), now)
+    note_lost_writers(svc, file_id, lost_writers, now)
     if changes.granted or changes.revoked:
         log.info(
             "file %s: %d grant(s), %d revoke(s)",

@@ -14,7 +14,14 @@ edit would pass as the deputy's: a row is therefore applied only when nobody but
 the service may write the admin spreadsheet at the read (its permissions listed, one Drive call,
 only when a new row is decided: :func:`foreign_writers`); while anyone else may (a teacher made
 writer by hand, a link share), every new row is rejected (:data:`FOREIGN_WRITERS`, naming them) and
-``acl`` takes the grant away. The shared drive's managers (inherited ``organizer``) are not
+``acl`` takes the grant away. That check is made when a row is FIRST seen, whoever Drive names
+(a row whose signer is unknown yet is checked too, and remembered as ``"?"`` while it waits): a
+row typed by a writer who has lost the grant since must never wait for the deputy's next edit to
+pass as hers. And a grant taken away before the service read the rows typed under it leaves rows
+nobody can prove: when ``acl`` revokes a writer of the admin spreadsheet and the sheet changed
+since the service last read it (:func:`note_lost_writers`, one Drive call), every row new at the
+next pass is rejected (:data:`EXPOSED`); a writer removed by hand outside the service cannot be
+seen — Drive keeps no per-row author. The shared drive's managers (inherited ``organizer``) are not
 counted: they can grant themselves anything, so no check keeps them out — give that role to the
 school's administrators only. The local backend knows no users at all
 (``modified_by`` None): there the admin workbook must live where only the deputies can write —
@@ -25,19 +32,26 @@ teachers' folder anyone who keeps a journal could sign a correction of their own
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from config.school import BackendKind, School
+from rules.errors import BackendError
 from sync.backends.protocol import FileInfo, Role
+from sync.jobs.own_writes import remember_own_writes
 from sync.jobs.service import Service
 from sync.ledger.ledger import Tx
-from sync.ledger.state import CORRECTIONS_SIGNERS_KEY
+from sync.ledger.model import FileKind
+from sync.ledger.state import CORRECTIONS_EXPOSED_KEY, CORRECTIONS_SIGNERS_KEY
 
 UNSIGNED = "не подписано заместителем директора (последним лист изменял {who})"
 FOREIGN_WRITERS = ("книгу «Исправления» может изменять не только заместитель директора ({who}), "
                    "подпись строки не доказана; уберите у них право записи и впишите строку заново")
+EXPOSED = ("подпись строки не доказана: до того как сервис прочёл эту строку, книгу «Исправления» "
+           "мог изменять не только заместитель директора ({who}, право записи снято); проверьте "
+           "строку и внесите исправление заново новой строкой, дополнив причину")
+UNPROVEN = "?"  # a deferred row's remembered signer: unknown, but first seen with no foreign writer
 WRITING = frozenset({Role.WRITER, Role.OWNER, Role.FILE_ORGANIZER, Role.ORGANIZER})
 NOT_PRIVATE = ("книга с листом «Исправления» лежит в папке учителей, подписать строку там может "
                "любой; исправления применяются, только когда книга администрации в закрытой папке "
@@ -63,6 +77,29 @@ def signer_of_read(svc: Service, admin_id: str, seen: FileInfo | None) -> str | 
     return "" if who.lower() == svc.backend.principal.lower() else who.lower()
 
 
+def note_lost_writers(svc: Service, file_id: str, who: Collection[str], now: datetime) -> None:
+    """``acl`` took write access to ``file_id`` from ``who``: when that is the admin spreadsheet
+    and it changed since the service last read it (rows of theirs may be there unseen), the next
+    pass over «Исправления» rejects every row new to it (:data:`EXPOSED`)."""
+    if not who:
+        return
+    remember_own_writes(svc)  # the revokes themselves moved the version: they are ours
+    with svc.ledger.snapshot() as tx:
+        record = tx.file(file_id)
+    if record is None or record.kind is not FileKind.ADMIN:
+        return
+    try:
+        unseen = svc.backend.info(file_id).version != record.last_seen_version
+    except BackendError:
+        unseen = True  # cannot tell: as if changed
+    if not unseen:
+        return
+    with svc.ledger.transaction() as tx:
+        known = set(json.loads(tx.state_get(CORRECTIONS_EXPOSED_KEY) or "[]"))
+        tx.state_set(CORRECTIONS_EXPOSED_KEY, json.dumps(sorted(known | set(who))), now)
+        tx.audit_append("corrections.exposed", {"file": file_id, "writers": sorted(who)}, now)
+
+
 def foreign_writers(svc: Service, admin_id: str) -> list[str]:
     """Who, besides the deputies and the service's principals, may change the admin spreadsheet
     now (one Drive call); a shared-drive manager is not counted (see the module)."""
@@ -86,6 +123,7 @@ class Signatures:
     remembered: dict[str, str] = field(default_factory=dict)  # row key → signer, rows deferred
     refused: str | None = None  # every row is rejected for this (:func:`place_problem`)
     writers: Callable[[], list[str]] = list  # who else may write the sheet (asked once, lazily)
+    exposed: list[str] = field(default_factory=list)  # writers revoked with rows unseen
     _foreign: list[str] | None = None
 
     @classmethod
@@ -95,34 +133,43 @@ class Signatures:
         unsafe = signer is None and not getattr(svc.backend, "keeps_private", True)
         return cls(signer, frozenset(d.lower() for d in svc.school.deputy_emails),
                    json.loads(text) if text else {}, NOT_PRIVATE if unsafe else None,
-                   lambda: foreign_writers(svc, admin_id))
+                   lambda: foreign_writers(svc, admin_id),
+                   json.loads(tx.state_get(CORRECTIONS_EXPOSED_KEY) or "[]"))
 
     def of(self, row_key: str) -> str | None:
         """The row's signer: None (no users to check), "" (unknown yet), or an e-mail."""
         if self.signer is None:
             return None
-        return self.remembered.get(row_key) or self.signer
+        remembered = self.remembered.get(row_key, UNPROVEN)
+        return self.signer if remembered == UNPROVEN else remembered
 
     def problem(self, row_key: str) -> str | None:
         """Why the row may not change the ledger (Russian), or None."""
         if self.refused:
             return self.refused
         who = self.of(row_key)
-        if who is None or who == "":
+        if who is None:
             return None
-        if who not in self.deputies:
+        if who and who not in self.deputies:
             return UNSIGNED.format(who=who)
         if self._foreign is None:
             self._foreign = self.writers()
-        return FOREIGN_WRITERS.format(who=", ".join(self._foreign)) if self._foreign else None
+        if self._foreign:
+            return FOREIGN_WRITERS.format(who=", ".join(self._foreign))
+        if self.exposed and row_key not in self.remembered:
+            return EXPOSED.format(who=", ".join(self.exposed))
+        return None
 
     def save(self, tx: Tx, deferred: set[str], now: datetime) -> None:
-        """Keep the signers of the rows deferred now; forget the others."""
-        keep = {k: v for k in deferred if (v := self.of(k) or "")}
+        """Keep the signers of the rows deferred now (:data:`UNPROVEN` for an unknown one);
+        forget the others. The pass has answered the exposure (:func:`note_lost_writers`)."""
+        keep = {k: v or UNPROVEN for k in deferred if (v := self.of(k)) is not None}
         text = json.dumps(keep, sort_keys=True)
         if (tx.state_get(CORRECTIONS_SIGNERS_KEY) or "{}") != text:
             tx.state_set(CORRECTIONS_SIGNERS_KEY, text, now)
+        if self.exposed:
+            tx.state_set(CORRECTIONS_EXPOSED_KEY, "[]", now)
 
 
-__all__ = ["FOREIGN_WRITERS", "NOT_PRIVATE", "UNSIGNED", "Signatures", "foreign_writers",
-           "place_problem", "signer_of_read"]
+__all__ = ["EXPOSED", "FOREIGN_WRITERS", "NOT_PRIVATE", "UNSIGNED", "Signatures", "foreign_writers",
+           "note_lost_writers", "place_problem", "signer_of_read"]

@@ -56,10 +56,10 @@ def admin_id(rig: EngineRig) -> str:
     return admin.id
 
 
-def write_row(rig: EngineRig, who: str, n: int, value: str, order: str) -> None:
+def write_row(rig: EngineRig, who: str, n: int, value: str, order: str, *, signed: str = "да",
+              reason: str = "ошибка при вводе") -> None:
     """``who`` types correction row ``n`` (1 = the first under the header) of «Исправления»."""
-    row = ["7Б · Алгебра", "08.09.2026", pupil_of(rig), "отметка", value, "ошибка при вводе",
-           order, "да"]
+    row = ["7Б · Алгебра", "08.09.2026", pupil_of(rig), "отметка", value, reason, order, signed]
     rig.client(who).http_client.values_update(
         admin_id(rig), CellRange(RU.corrections_tab, n, 1, n + 1, 1 + len(row)).a1(),
         params={"valueInputOption": "USER_ENTERED"}, body={"values": [row]})
@@ -185,3 +185,99 @@ def test_the_writers_are_listed_once_per_pass_with_new_rows_and_never_when_idle(
     assert summary.corrections is not None and summary.corrections["rows"] == 2
     assert listed_with_rows == 1  # two new rows, one listing of the admin sheet's permissions
     assert sum("/permissions" in p for p in paths) == 0
+
+
+def typed_under_the_status_write(rig: EngineRig, teacher: str) -> list[str]:
+    """At the cycle's first own write to the admin spreadsheet — after its read, before its status
+    write lands — the drive's manager makes ``teacher`` a writer by hand and she types row 2 with
+    «Подписано: да» (a forged 5): Drive then names the service as the sheet's last modifier."""
+    admin, done = admin_id(rig), []
+
+    def teacher_types(method: str, path: str) -> bool:
+        if not done and method != "GET" and admin in path:
+            done.append(path)
+            rig.inspector.grant(admin, teacher, Role.WRITER)
+            write_row(rig, teacher, 2, "5", "99-к")
+        return False  # never a fault: the hook only acts at that moment
+
+    rig.emu.faults.add("500", match=teacher_types, times=None, principal=SVC)
+    return done
+
+
+def test_a_row_typed_under_the_services_write_never_passes_as_the_deputys(rig: EngineRig) -> None:
+    """The forged row is first read with an unknown signer (the service wrote last) while the
+    teacher may still write: rejected then, naming her. Without that check it waited, the
+    sharing check took her grant away, and the deputy's next edit made it pass as hers (a 5)."""
+    teacher = rig.teacher_email(CLASS, SUBJECT)
+    done = typed_under_the_status_write(rig, teacher)
+    write_row(rig, DEPUTY, 1, "4", "45-к")
+    first = run_cycle(rig.svc)
+    assert done and first.corrections is not None and first.corrections["applied"] == 1
+
+    rig.set_now(at(NEXT, 12))
+    second = run_cycle(rig.svc)  # the sheet changed under the own write: read again
+    assert second.corrections is not None and second.corrections["rejected"] == 1
+    assert status_of(rig, 2).startswith(
+        f"отклонено: книгу «Исправления» может изменять не только заместитель директора"
+        f" ({teacher.lower()})")
+    # the same cycle's sharing check saw the grant and took it away
+    assert teacher.lower() not in {g.email.lower() for g in rig.inspector.grants(admin_id(rig))}
+    write_row(rig, DEPUTY, 3, "", "", signed="")  # the deputy edits the sheet: its last modifier
+    rig.set_now(at(NEXT, 14))
+    run_cycle(rig.svc)
+
+    assert ledger_value(rig) == "4" and shown(rig) == "4"
+    assert [a["new"] for a in audit(rig, "correction.applied")] == ["4"]
+
+
+def test_rows_typed_by_a_writer_acl_removed_before_the_read_are_not_proven(rig: EngineRig) -> None:
+    """``acl`` takes the teacher's grant away before the service read her row: the sheet changed
+    since the last read, so the next pass rejects every new row — hers, even with the deputy as
+    Drive's last modifier — and the deputy retyping her own correction as a new row applies it."""
+    teacher = rig.teacher_email(CLASS, SUBJECT)
+    typed_under_the_status_write(rig, teacher)
+    write_row(rig, DEPUTY, 1, "4", "45-к")
+    run_cycle(rig.svc)
+    rig.set_now(at(NEXT, 12))
+    assert [d.who for d in run_acl(rig.svc, rig.now(), fix=True).repaired] == [teacher.lower()]
+    write_row(rig, DEPUTY, 3, "", "", signed="")  # the deputy's edit: Drive's last modifier
+    rig.set_now(at(NEXT, 13))
+
+    summary = run_cycle(rig.svc)
+
+    assert summary.corrections is not None and summary.corrections["rejected"] == 1
+    assert ledger_value(rig) == "4" and shown(rig) == "4"
+    assert status_of(rig, 2).startswith(
+        f"отклонено: подпись строки не доказана: до того как сервис прочёл эту строку, книгу "
+        f"«Исправления» мог изменять не только заместитель директора ({teacher.lower()}")
+    (exposed,) = audit(rig, "corrections.exposed")
+    assert exposed["writers"] == [teacher.lower()]
+    rig.set_now(at(NEXT, 14))
+    write_row(rig, DEPUTY, 4, "5", "99-к", reason="ошибка при вводе, повторно")
+    again = run_cycle(rig.svc)
+    assert again.corrections is not None and again.corrections["applied"] == 1
+    assert ledger_value(rig) == "5" and shown(rig) == "5"
+
+
+def test_when_acl_cannot_tell_whether_the_sheet_changed_new_rows_are_not_proven(
+        rig: EngineRig) -> None:
+    """The version check after the revoke fails (a 503): taken as changed, so the next new row
+    is rejected — never applied on a guess; the one after it is applied."""
+    teacher = rig.teacher_email(CLASS, SUBJECT)
+    admin = admin_id(rig)
+    rig.inspector.grant(admin, teacher, Role.WRITER)
+    rig.emu.faults.add("503", principal=SVC, times=1,
+                       match=lambda method, path: method == "GET" and path.endswith(admin))
+    run_acl(rig.svc, rig.now(), fix=True)
+    assert [f[0] for f in rig.emu.faults.delivered] == ["503"]
+    write_row(rig, DEPUTY, 1, "4", "45-к")
+
+    summary = run_cycle(rig.svc)
+
+    assert summary.corrections is not None and summary.corrections["rejected"] == 1
+    assert ledger_value(rig) == "3"
+    assert status_of(rig, 1).startswith("отклонено: подпись строки не доказана")
+    rig.set_now(at(NEXT, 12))
+    write_row(rig, DEPUTY, 2, "4", "45-к", reason="ошибка при вводе, повторно")
+    assert run_cycle(rig.svc).corrections["applied"] == 1  # type: ignore[index]
+    assert ledger_value(rig) == "4"
