@@ -86,10 +86,11 @@ def note_lost_writers(svc: Service, file_id: str, who: Collection[str], now: dat
     remember_own_writes(svc)  # the revokes themselves moved the version: they are ours
     with svc.ledger.snapshot() as tx:
         record = tx.file(file_id)
+        unfinished = file_id in tx.dirty_files()  # read, its rows not all answered (a crash)
     if record is None or record.kind is not FileKind.ADMIN:
         return
     try:
-        unseen = svc.backend.info(file_id).version != record.last_seen_version
+        unseen = unfinished or svc.backend.info(file_id).version != record.last_seen_version
     except BackendError:
         unseen = True  # cannot tell: as if changed
     if not unseen:
@@ -97,6 +98,7 @@ def note_lost_writers(svc: Service, file_id: str, who: Collection[str], now: dat
     with svc.ledger.transaction() as tx:
         known = set(json.loads(tx.state_get(CORRECTIONS_EXPOSED_KEY) or "[]"))
         tx.state_set(CORRECTIONS_EXPOSED_KEY, json.dumps(sorted(known | set(who))), now)
+        tx.set_dirty_files(tx.dirty_files() | {file_id}, now)  # the next cycle reads it at once
         tx.audit_append("corrections.exposed", {"file": file_id, "writers": sorted(who)}, now)
 
 
