@@ -77,7 +77,11 @@ from sync.jobs.summary import CycleSummary, FileProblem, calls_delta, describe
 from sync.layout.labels import RU, Labels
 from sync.ledger.ledger import Tx
 from sync.ledger.model import FileKind, FileRecord
-from sync.ledger.state import CHANGES_TOKEN_KEY, CORRECTIONS_DEFERRED_KEY
+from sync.ledger.state import (
+    CHANGES_TOKEN_KEY,
+    CORRECTIONS_DEFERRED_KEY,
+    CORRECTIONS_UNANSWERED_KEY,
+)
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +192,7 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
         todo |= {f.id for f in work.rebuild}
         if work.admin is not None and admin_grid is not None:
             todo.add(work.admin.id)
+            tx.state_set(CORRECTIONS_UNANSWERED_KEY, "1", now)  # until the pass decides them
         tx.set_dirty_files(((dirty & work.readable) - handled) | todo, now)
         tx.state_set(CHANGES_TOKEN_KEY, new_token, now)
         step("commit")

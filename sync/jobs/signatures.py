@@ -43,7 +43,11 @@ from sync.jobs.own_writes import remember_own_writes
 from sync.jobs.service import Service
 from sync.ledger.ledger import Tx
 from sync.ledger.model import FileKind
-from sync.ledger.state import CORRECTIONS_EXPOSED_KEY, CORRECTIONS_SIGNERS_KEY
+from sync.ledger.state import (
+    CORRECTIONS_EXPOSED_KEY,
+    CORRECTIONS_SIGNERS_KEY,
+    CORRECTIONS_UNANSWERED_KEY,
+)
 
 UNSIGNED = "не подписано заместителем директора (последним лист изменял {who})"
 FOREIGN_WRITERS = ("книгу «Исправления» может изменять не только заместитель директора ({who}), "
@@ -79,14 +83,16 @@ def signer_of_read(svc: Service, admin_id: str, seen: FileInfo | None) -> str | 
 
 def note_lost_writers(svc: Service, file_id: str, who: Collection[str], now: datetime) -> None:
     """``acl`` took write access to ``file_id`` from ``who``: when that is the admin spreadsheet
-    and it changed since the service last read it (rows of theirs may be there unseen), the next
-    pass over «Исправления» rejects every row new to it (:data:`EXPOSED`)."""
+    and it changed since the service last read it, or the rows of that read were never decided (a
+    crash between the cycle's commit and its corrections pass: ``CORRECTIONS_UNANSWERED_KEY``),
+    rows of theirs may be there unproven: the next pass rejects every row new to it
+    (:data:`EXPOSED`). A revoke later in the cycle that answered the rows exposes nothing."""
     if not who:
         return
     remember_own_writes(svc)  # the revokes themselves moved the version: they are ours
     with svc.ledger.snapshot() as tx:
         record = tx.file(file_id)
-        unfinished = file_id in tx.dirty_files()  # read, its rows not all answered (a crash)
+        unfinished = tx.state_get(CORRECTIONS_UNANSWERED_KEY) == "1"  # read, not decided (a crash)
     if record is None or record.kind is not FileKind.ADMIN:
         return
     try:
@@ -171,6 +177,8 @@ class Signatures:
             tx.state_set(CORRECTIONS_SIGNERS_KEY, text, now)
         if self.exposed:
             tx.state_set(CORRECTIONS_EXPOSED_KEY, "[]", now)
+        if tx.state_get(CORRECTIONS_UNANSWERED_KEY) == "1":
+            tx.state_set(CORRECTIONS_UNANSWERED_KEY, "", now)  # every row read is decided now
 
 
 __all__ = ["EXPOSED", "FOREIGN_WRITERS", "NOT_PRIVATE", "UNSIGNED", "Signatures", "foreign_writers",

@@ -21,6 +21,7 @@ DIRTY_KEY = "sync.dirty"  # JSON list of file ids whose handling is unfinished
 CORRECTIONS_DEFERRED_KEY = "corrections.deferred"  # correction rows waiting for their journal
 CORRECTIONS_SIGNERS_KEY = "corrections.signers"  # JSON {row key: signer} of rows deferred
 CORRECTIONS_EXPOSED_KEY = "corrections.exposed"  # JSON list: writers revoked with rows unseen
+CORRECTIONS_UNANSWERED_KEY = "corrections.unanswered"  # "1": admin rows read, not yet decided
 OPEN_RANGES_KEY = "open_ranges:{file_id}"  # the open ranges last set on a file ("" = unknown)
 LOCKS_PENDING_KEY = "locks.pending"  # JSON {file id: since (ISO)}: lock work failed, retried
 FINDINGS_ROWS_KEY = "findings_rows:{file_id}"  # rows the findings tab was last written with

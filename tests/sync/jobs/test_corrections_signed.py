@@ -28,6 +28,10 @@ NEXT = date(2026, 9, 9)
 DEPUTY = "zamestitel.uvr.example@gmail.com"
 
 
+class Killed(BaseException):
+    """The process dies at a cycle step."""
+
+
 @pytest.fixture
 def rig(tmp_path: Path) -> Iterator[EngineRig]:
     rig = make_rig(tmp_path)
@@ -281,3 +285,51 @@ def test_when_acl_cannot_tell_whether_the_sheet_changed_new_rows_are_not_proven(
     write_row(rig, DEPUTY, 2, "4", "45-к", reason="ошибка при вводе, повторно")
     assert run_cycle(rig.svc).corrections["applied"] == 1  # type: ignore[index]
     assert ledger_value(rig) == "4"
+
+
+def test_a_revoke_in_the_cycle_that_answered_the_rows_exposes_nothing(rig: EngineRig) -> None:
+    """The teacher made writer by hand types a forged row and is Drive's last modifier: the cycle
+    rejects it (signed by her) and its sharing check takes her grant away in the same cycle —
+    every row was answered before the revoke, so the deputy's next row is applied, not «не
+    доказана» (the year simulation once rejected it: the sheet was still on the dirty list)."""
+    teacher = rig.teacher_email(CLASS, SUBJECT)
+    write_row(rig, DEPUTY, 1, "", "", signed="")  # an edit: the cycle notes the sheet's sharing
+    run_cycle(rig.svc)
+    rig.inspector.grant(admin_id(rig), teacher, Role.WRITER)
+    write_row(rig, teacher, 1, "5", "99-к")
+
+    first = run_cycle(rig.svc)
+
+    assert first.corrections is not None and first.corrections["rejected"] == 1
+    assert teacher.lower() not in {g.email.lower() for g in rig.inspector.grants(admin_id(rig))}
+    assert audit(rig, "corrections.exposed") == []
+    rig.set_now(at(NEXT, 12))
+    write_row(rig, DEPUTY, 2, "4", "45-к")
+    second = run_cycle(rig.svc)
+    assert second.corrections is not None and second.corrections["applied"] == 1
+    assert ledger_value(rig) == "4" and shown(rig) == "4"
+
+
+def test_a_cycle_killed_after_reading_the_rows_leaves_them_unproven(rig: EngineRig) -> None:
+    """The cycle read the teacher's row (the deputy edited after her: Drive names the deputy) and
+    was killed before deciding it; ``acl`` then took the teacher's grant away. The version did
+    not move since that read, but its rows were never answered: the next pass proves nothing."""
+    teacher = rig.teacher_email(CLASS, SUBJECT)
+    rig.inspector.grant(admin_id(rig), teacher, Role.WRITER)
+    write_row(rig, teacher, 1, "5", "99-к")
+    write_row(rig, DEPUTY, 2, "", "", signed="")  # the deputy's edit: Drive's last modifier
+
+    def kill(name: str) -> None:
+        if name == "committed":
+            raise Killed(name)
+
+    with pytest.raises(Killed):
+        run_cycle(rig.svc, on_step=kill)
+    svc = rig.new_service()
+    assert [d.who for d in run_acl(svc, rig.now(), fix=True).repaired] == [teacher.lower()]
+
+    summary = run_cycle(svc)
+
+    assert summary.corrections is not None and summary.corrections["applied"] == 0
+    assert ledger_value(rig) == "3"
+    assert status_of(rig, 1).startswith("отклонено: подпись строки не доказана")
