@@ -16,14 +16,17 @@ from datetime import date
 from sqlalchemy import text
 
 from sync.backends.protocol import CellRange, Role
+from sync.jobs.signatures import EXPOSED, FOREIGN_WRITERS
 from sync.layout.labels import RU
 from sync.ledger.model import FileKind
 from tests.sim.oracle import Cell
 from tests.sim.people import People
+from tests.sim.world import World
 
 # config/example/school.toml, deputy_emails (read by hand)
 DEPUTY = "zamestitel.uvr.example@gmail.com"
 APPLIED, REJECTED = "применено", "отклонено"
+UNPROVEN = "отклонено: подпись строки не доказана"  # what the deputy types again (EXPOSED)
 
 
 @dataclass
@@ -35,6 +38,7 @@ class Filed:
     value: str
     order: str
     deputy: bool
+    retyped: bool = False  # rejected as unproven, and typed again as a new row
 
 
 @dataclass
@@ -60,6 +64,22 @@ class Deputy:
         self.people.oracle.correct(cell, value)
         return filed
 
+    def retype_unproven(self) -> int:
+        """The deputy reads her rows' statuses: a row rejected because its signature could not
+        be proven (a teacher could write the sheet then) she types again as a new row, the
+        reason marked «повторно» (a row is known by its content); returns how many."""
+        world = self.people.world
+        mine = [f for f in self.filed if f.deputy and not f.retyped]
+        if not mine:
+            return 0
+        status = _statuses(world, self.admin_id())
+        again = [f for f in mine if status.get(f.order, "").startswith(UNPROVEN)]
+        for f in again:
+            f.retyped = True
+            self._file(DEPUTY, f.cell, f.value, deputy=True, reason="ошибка при вводе, повторно")
+        self.people.oracle.counts["corrections_retyped"] += len(again)
+        return len(again)
+
     def teacher_tries(self, day: date) -> Filed | None:
         """A teacher, made writer of the admin spreadsheet by the drive's manager, types a
         correction of her own mark: the service must reject it (the oracle keeps the mark)."""
@@ -77,7 +97,8 @@ class Deputy:
         value = "5" if expected[cell] != "5" else "4"
         return self._file(email, cell, value, deputy=False)
 
-    def _file(self, who: str, cell: Cell, value: str, *, deputy: bool) -> Filed:
+    def _file(self, who: str, cell: Cell, value: str, *, deputy: bool,
+              reason: str = "ошибка при вводе") -> Filed:
         world, school = self.people.world, self.people.school
         key, pupil, day, lesson_no = cell
         class_id, subject_id = key.split("/")
@@ -88,7 +109,7 @@ class Deputy:
         when = day.strftime("%d.%m.%Y") + (f" ({ordinal})" if ordinal > 1 else "")
         order = f"{len(self.filed) + 1}-к"
         row = [f"{class_id} · {subject.name if subject else subject_id}", when, pupil,
-               "отметка", value, "ошибка при вводе", order, "да"]
+               "отметка", value, reason, order, "да"]
         admin = self.admin_id()
         grid = world.read(admin, [RU.corrections_tab])[RU.corrections_tab]
         at = 1 + max((i for i, r in enumerate(grid) if any(str(v or "").strip() for v in r)),
@@ -110,32 +131,48 @@ def corrections_as_filed(deputy: Deputy) -> list[str]:
     if not deputy.filed:
         return []
     out = []
-    grid = world.read(deputy.admin_id(), [RU.corrections_tab])[RU.corrections_tab]
-    header = [str(v or "") for v in grid[0]]
-    order_col, status_col = header.index(RU.order), header.index(RU.status)
-    status = {str(r[order_col] or ""): str(r[status_col] or "") if status_col < len(r) else ""
-              for r in grid[1:] if order_col < len(r)}
+    status = _statuses(world, deputy.admin_id())
     with world.svc.ledger.engine.connect() as db:
         events = [(k, json.loads(p)) for k, p in db.execute(text(
             "SELECT kind, payload FROM audit WHERE kind LIKE 'correction.%' ORDER BY id"))]
     for f in deputy.filed:
-        want = APPLIED if f.deputy else REJECTED
+        applies = f.deputy and not f.retyped
+        want = APPLIED if applies else (UNPROVEN if f.retyped else REJECTED)
         if not status.get(f.order, "").startswith(want):
             out.append(f"correction {f.order} by {f.who} of {f.cell}: status "
                        f"{status.get(f.order, '')!r}, not {want!r}")
+        if f.retyped:
+            continue  # a new row carries it
         kind = "correction.applied" if f.deputy else "correction.rejected"
         found = [p for k, p in events if k == kind and p.get("journal") == f.cell[0]
                  and (world.rig is None  # local: the admin workbook is the deputy's alone
-                      or str(p.get("signed_by", "")).lower() == f.who.lower())]
+                      or str(p.get("signed_by", "")).lower() == f.who.lower()
+                      or (not f.deputy and _unproven(str(p.get("reason", "")))))]
         if f.deputy and not any(p.get("new") == f.value and p.get("order_no") == f.order
                                 for p in found):
             out.append(f"correction {f.order} of {f.cell}: no audit event naming {f.who}")
         if not f.deputy and not found:
             out.append(f"forged correction {f.order} by {f.who}: no rejection audited with "
-                       "its signer")
+                       "its signer, nor as unproven")
     if world.rig is not None:
         teachers = {t.email.lower() for t in world.school.teachers if t.email}
         writers = {g.email.lower() for g in world.rig.inspector.grants(deputy.admin_id())
                    if g.role in (Role.WRITER, Role.OWNER) and g.email}
         out += [f"teacher {w} still writes the admin spreadsheet" for w in writers & teachers]
     return out
+
+
+def _statuses(world: World, admin_id: str) -> dict[str, str]:
+    """«Исправления» as the deputy sees it: order number → status."""
+    grid = world.read(admin_id, [RU.corrections_tab])[RU.corrections_tab]
+    header = [str(v or "") for v in grid[0]]
+    order_col, status_col = header.index(RU.order), header.index(RU.status)
+    return {str(r[order_col] or ""): str(r[status_col] or "") if status_col < len(r) else ""
+            for r in grid[1:] if order_col < len(r)}
+
+
+def _unproven(reason: str) -> bool:
+    """A rejection because the row's signer could not be proven, whoever Drive named: a teacher
+    could write the sheet when it was read (the only answer a row typed under someone else's
+    last edit can get)."""
+    return reason.startswith((EXPOSED.split("(")[0], FOREIGN_WRITERS.split("(")[0]))

@@ -151,6 +151,8 @@ def simulate(days: int = 20, *, backend: str = "emulator", seed: int = 1, faults
             _nights(world, chaos, figures, day, when[number + 1] if number + 1 < len(when)
                     else day + timedelta(days=1))
             _settle(world, chaos, figures, people)
+            if others.deputy.retype_unproven():  # she reads her rows' statuses in the morning
+                _settle(world, chaos, figures, people)
             people.damaged.clear()
             if plant is not None:
                 plant(world, day)
