@@ -37,35 +37,30 @@ each file's read and write) with the step's name — a seam for tests that kill 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from rules.errors import BackendError, EjournalError, LayoutError, SheetAccessError
-from sync.backends.protocol import FeedReset, FileDamaged, FileInfo, Grid
+from rules.errors import BackendError, EjournalError
+from sync.backends.protocol import FeedReset, FileInfo, Grid
 from sync.jobs.acl import follow_configuration, follow_sharing
 from sync.jobs.adopt import readopt_into
 from sync.jobs.class_sync import (
     ClassPlan,
-    ClassRead,
     follow_journals,
-    read_class,
     record_class,
     sync_class,
-    write_class,
 )
 from sync.jobs.corrections import corrected_journals, process_corrections
+from sync.jobs.cycle_io import early_chunks, read_all, read_classes, unread_versions, write_all
 from sync.jobs.diaries import diary_budget, run_diaries
 from sync.jobs.file_failures import file_failed, rebuild_files
 from sync.jobs.journal_sync import (
     JournalPlan,
-    JournalRead,
     JournalRef,
     journal_refs,
-    read_journal,
     record_plan,
     sync_journal,
-    write_plan,
 )
 from sync.jobs.locking import run_locks
 from sync.jobs.own_writes import remember_own_writes
@@ -81,6 +76,7 @@ from sync.ledger.state import (
     CHANGES_TOKEN_KEY,
     CORRECTIONS_DEFERRED_KEY,
     CORRECTIONS_UNANSWERED_KEY,
+    UNREAD_VERSIONS_KEY,
 )
 
 log = logging.getLogger(__name__)
@@ -131,6 +127,7 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
         pending = _retry_locks(svc, summary, pending, labels)
     with svc.ledger.snapshot() as tx:
         dirty = tx.dirty_files()  # after the retries: they add their follow-ups
+        unread = unread_versions(tx)  # a chunked cycle's crash: versions past the token
     summary.substitutions = run_substitutions(svc, now, summary.errors, grant=grant,
                                               hold={f.key for f in files if f.id in pending})
     step("start")
@@ -158,6 +155,8 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
     step("changes")
 
     work = _decide(svc, files, feed, dirty, waiting)
+    for file_id, version in unread.items():
+        work.versions.setdefault(file_id, version)
     if reset:  # the board and the diaries are never read: asked for once each, re-made if gone
         for record in gone_unread(svc, files):
             if record.kind is FileKind.DIARY:
@@ -166,8 +165,9 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
                 work.rebuild.append(record)
     summary.files_changed = (len(work.journals) + len(work.classes) + len(work.rebuild)
                              + (work.admin is not None))
-    reads, admin_grid, failed = _read_all(svc, work, summary, step, labels)
-    class_reads = _read_classes(svc, work, summary, failed, step, labels)
+    dirty = early_chunks(svc, work, summary, step, labels, now, new_token, dirty)
+    reads, admin_grid, failed = read_all(svc, work, summary, step, labels)
+    class_reads = read_classes(svc, work, summary, failed, step, labels)
 
     plans: list[JournalPlan] = []
     class_plans: list[ClassPlan] = []
@@ -195,10 +195,12 @@ def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU)
             tx.state_set(CORRECTIONS_UNANSWERED_KEY, "1", now)  # until the pass decides them
         tx.set_dirty_files(((dirty & work.readable) - handled) | todo, now)
         tx.state_set(CHANGES_TOKEN_KEY, new_token, now)
+        if unread or tx.state_get(UNREAD_VERSIONS_KEY):
+            tx.state_set(UNREAD_VERSIONS_KEY, "", now)  # every dirty file read (or failed) now
         step("commit")
     step("committed")
 
-    done = _write_all(svc, [*plans, *class_plans], summary, step, now)
+    done = write_all(svc, [*plans, *class_plans], summary, step, now)
     summary.writes += follow_journals(svc, now, {p.file.id for p in class_plans})
     done |= rebuild_files(svc, work.rebuild, work.damaged, summary, now)
     admin = work.admin
@@ -267,78 +269,6 @@ def _decide(svc: Service, files: list[FileRecord], feed: dict[str, FileInfo | No
         elif record.kind is FileKind.DIARY and foreign:
             work.diaries.add(record.id)
     return work
-
-
-def _read_all(svc: Service, work: _Work, summary: CycleSummary, step: Step, labels: Labels
-              ) -> tuple[list[JournalRead], Grid | None, set[str]]:
-    reads: list[JournalRead] = []
-    failed: set[str] = set()
-    for ref in work.journals:
-        try:
-            reads.append(read_journal(svc, ref, labels))
-        except (SheetAccessError, FileDamaged) as exc:
-            log.warning("journal file %s cannot be read: rebuilding it", ref.file.id)
-            work.rebuild.append(ref.file)
-            work.damaged |= {ref.file.id} if isinstance(exc, FileDamaged) else set()
-        except (BackendError, LayoutError) as exc:
-            file_failed(summary, ref.file.id, "read", exc)
-            failed.add(ref.file.id)
-        step("read")
-    admin_grid: Grid | None = None
-    if work.admin is not None:
-        try:
-            tab = labels.corrections_tab
-            admin_grid = svc.backend.read(work.admin.id, [tab]).get(tab, [])
-        except SheetAccessError:  # gone: re-created from the ledger, as a journal is
-            work.rebuild.append(work.admin)
-        except (BackendError, LayoutError) as exc:
-            file_failed(summary, work.admin.id, "read", exc)
-            failed.add(work.admin.id)
-        step("read")
-    return reads, admin_grid, failed
-
-
-def _read_classes(svc: Service, work: _Work, summary: CycleSummary, failed: set[str], step: Step,
-                  labels: Labels) -> list[ClassRead]:
-    """One read per changed class spreadsheet; a file gone is rebuilt, a failure retried."""
-    reads: list[ClassRead] = []
-    for record in work.classes:
-        try:
-            reads.append(read_class(svc, record, labels))
-        except (SheetAccessError, FileDamaged) as exc:
-            log.warning("class file %s cannot be read: rebuilding it", record.id)
-            work.rebuild.append(record)
-            work.damaged |= {record.id} if isinstance(exc, FileDamaged) else set()
-        except (BackendError, LayoutError) as exc:
-            file_failed(summary, record.id, "read", exc)
-            failed.add(record.id)
-        step("read")
-    return reads
-
-
-def _write_all(svc: Service, plans: Sequence[JournalPlan | ClassPlan], summary: CycleSummary,
-               step: Step, now: datetime) -> set[str]:
-    """Each journal's and class spreadsheet's ONE write (or layout repair); ids fully handled."""
-    done: set[str] = set()
-    for plan in plans:
-        file_id = plan.file.id
-        if not plan.needs_write:
-            continue
-        try:
-            if isinstance(plan, JournalPlan):
-                summary.writes += write_plan(svc, plan, now)
-            else:
-                summary.writes += write_class(svc, plan, now)
-        except (BackendError, LayoutError) as exc:
-            file_failed(summary, file_id, "repair" if plan.repair else "write", exc)
-            continue
-        if plan.repair:
-            summary.repaired.append(file_id)  # stays dirty: re-read at the repaired positions
-        else:
-            summary.reverts += plan.reverts
-            done.add(file_id)
-        step("write")
-    return done
 
 
 def _corrections(svc: Service, admin: FileRecord, grid: Grid, seen: FileInfo | None,

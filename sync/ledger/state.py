@@ -16,6 +16,7 @@ from sqlalchemy import Connection, insert, select, update
 from sync.ledger import schema as t
 
 CHANGES_TOKEN_KEY = "changes_token"  # the backend's change-feed token (the sync cycle's)
+UNREAD_VERSIONS_KEY = "sync.unread_versions"  # JSON {file id: feed version}: past the token, unread
 SETUP_TOKEN_KEY = "setup.changes_token"  # change token of an unfinished setup run
 DIRTY_KEY = "sync.dirty"  # JSON list of file ids whose handling is unfinished
 CORRECTIONS_DEFERRED_KEY = "corrections.deferred"  # correction rows waiting for their journal
