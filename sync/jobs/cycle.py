@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from rules.errors import BackendError, EjournalError
@@ -52,12 +51,18 @@ from sync.jobs.class_sync import (
     sync_class,
 )
 from sync.jobs.corrections import corrected_journals, process_corrections
-from sync.jobs.cycle_io import early_chunks, read_all, read_classes, unread_versions, write_all
+from sync.jobs.cycle_io import (
+    Work,
+    early_chunks,
+    read_all,
+    read_classes,
+    unread_versions,
+    write_all,
+)
 from sync.jobs.diaries import diary_budget, run_diaries
 from sync.jobs.file_failures import file_failed, rebuild_files
 from sync.jobs.journal_sync import (
     JournalPlan,
-    JournalRef,
     journal_refs,
     record_plan,
     sync_journal,
@@ -93,20 +98,6 @@ def locked_today(tx: Tx, now: datetime) -> bool:
     belong to today, so a substitute may be let in (``sync_substitutions(grant=...)``)."""
     last = tx.last_run("lock")
     return last is not None and last.started >= datetime.combine(now.date(), time(0), now.tzinfo)
-
-
-@dataclass
-class _Work:
-    """What one cycle decided to handle."""
-
-    journals: list[JournalRef] = field(default_factory=list)
-    classes: list[FileRecord] = field(default_factory=list)
-    admin: FileRecord | None = None
-    rebuild: list[FileRecord] = field(default_factory=list)
-    damaged: set[str] = field(default_factory=set)  # of those, set aside first (FileDamaged)
-    versions: dict[str, str] = field(default_factory=dict)
-    readable: set[str] = field(default_factory=set)  # what a dirty mark can make the cycle read
-    diaries: set[str] = field(default_factory=set)  # diaries someone else edited
 
 
 def run_cycle(svc: Service, *, on_step: Step | None = None, labels: Labels = RU) -> CycleSummary:
@@ -244,8 +235,8 @@ def _retry_locks(svc: Service, summary: CycleSummary, pending: set[str], labels:
 
 
 def _decide(svc: Service, files: list[FileRecord], feed: dict[str, FileInfo | None],
-            dirty: set[str], waiting: int) -> _Work:
-    work = _Work()
+            dirty: set[str], waiting: int) -> Work:
+    work = Work()
     refs = journal_refs(svc.school, files)
     classes = {f.id for f in files
                if f.kind is FileKind.CLASS and svc.school.school_class(f.key) is not None}

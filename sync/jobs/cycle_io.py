@@ -16,8 +16,8 @@ import dataclasses
 import json
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from rules.errors import BackendError, LayoutError, SheetAccessError
 from sync.backends.protocol import FileDamaged, Grid
@@ -26,6 +26,7 @@ from sync.jobs.file_failures import file_failed
 from sync.jobs.journal_sync import (
     JournalPlan,
     JournalRead,
+    JournalRef,
     read_journal,
     record_plan,
     sync_journal,
@@ -35,14 +36,26 @@ from sync.jobs.service import Service
 from sync.jobs.summary import CycleSummary
 from sync.layout.labels import Labels
 from sync.ledger.ledger import Tx
+from sync.ledger.model import FileRecord
 from sync.ledger.state import CHANGES_TOKEN_KEY, UNREAD_VERSIONS_KEY
-
-if TYPE_CHECKING:
-    from sync.jobs.cycle import _Work as Work
 
 log = logging.getLogger("sync.jobs.cycle")  # one cycle, one logger
 
 Step = Callable[[str], None]
+
+
+@dataclass
+class Work:
+    """What one cycle decided to handle."""
+
+    journals: list[JournalRef] = field(default_factory=list)
+    classes: list[FileRecord] = field(default_factory=list)
+    admin: FileRecord | None = None
+    rebuild: list[FileRecord] = field(default_factory=list)
+    damaged: set[str] = field(default_factory=set)  # of those, set aside first (FileDamaged)
+    versions: dict[str, str] = field(default_factory=dict)
+    readable: set[str] = field(default_factory=set)  # what a dirty mark can make the cycle read
+    diaries: set[str] = field(default_factory=set)  # diaries someone else edited
 
 
 def chunk_size(svc: Service) -> int:

@@ -34,10 +34,11 @@ def run(phase: str, folder: Path, classes: int, day: int, naive: int) -> dict[st
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def _minutes(calls: dict[str, int]) -> str:
-    """Quota minutes of a cycle's Sheets calls: reads then writes (today), and overlapped."""
+def _minutes(calls: dict[str, Any]) -> str:
+    """Quota minutes of a cycle's Sheets calls: through the client's throttle in the order made
+    (``bench_year.throttle_minutes``), beside the floor max(reads, writes) / 60."""
     r, w = calls["sheets_read"], calls["sheets_write"]
-    return f"{(r + w) / QUOTA:.1f} (overlapped {max(r, w) / QUOTA:.1f})"
+    return f"{calls['minutes']:.1f} (floor {max(r, w) / QUOTA:.1f}, in sequence {(r + w) / QUOTA:.1f})"
 
 
 def table(results: list[dict[str, Any]]) -> list[str]:

@@ -41,6 +41,7 @@ from typing import Any
 from config import load_school
 from config.school import BackendKind, School
 from rules.model import Lesson
+from sync.backends.google.http import TokenBucket, classify
 from sync.jobs.cycle import run_cycle
 from sync.jobs.locking import run_locks
 from sync.jobs.service import Service, journal_key
@@ -179,11 +180,30 @@ def _calls(emu: GoogleEmulator, principal: str) -> dict[str, int]:
     return {k: emu.calls_total(k, principal) for k in ("sheets_read", "sheets_write", "drive")}
 
 
-def _timed(emu: GoogleEmulator, action: Any) -> tuple[Any, float, dict[str, int]]:
+def throttle_minutes(emu: GoogleEmulator, principal: str, per_minute: int = 60) -> float:
+    """Minutes the client's own throttle (``sync.backends.google.http``: separate read and write
+    buckets of ``per_minute``, Google's per-user quota) needs for the Sheets calls the emulator
+    logged, in the order they were made, on a virtual clock where a call itself takes no time."""
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    buckets = {kind: TokenBucket(per_minute, lambda: now[0], sleep)
+               for kind in ("sheets_read", "sheets_write")}
+    for call in emu.log:
+        kind = classify(call.method, call.path)
+        if call.principal == principal and kind in buckets:
+            buckets[kind].acquire()
+    return now[0] / 60
+
+
+def _timed(emu: GoogleEmulator, action: Any) -> tuple[Any, float, dict[str, Any]]:
     emu.reset_counters()
     cpu = time.process_time()
     result = action()
-    return result, time.process_time() - cpu, _calls(emu, SVC)
+    cpu = time.process_time() - cpu
+    return result, cpu, {**_calls(emu, SVC), "minutes": throttle_minutes(emu, SVC)}
 
 
 def typing(svc: Service, day: date, changed: int, rng: random.Random) -> list[Typing]:
