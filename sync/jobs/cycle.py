@@ -27,6 +27,11 @@ Order and crash story (DESIGN.md §2, the phase-2 contract):
    shrunk (and grown by the journals a correction just changed: the next cycle re-reads them so
    their findings and service cells follow the corrected value), the run's counters.
 
+More changed journals than one minute of the read quota go through 2–5 chunk by chunk, only the
+last with the class sheets, the admin, corrections, sharing and diaries (``sync.jobs.cycle_io``):
+the same calls, with writes starting before the last read, so Google's two per-minute limits are
+spent side by side.
+
 A crash anywhere leaves the ledger at the last commit and the dirty list names what to re-read,
 so the next cycle converges: reverts and findings are re-derived from grid vs ledger. Per-file
 failures (busy, no access, quota, transient, layout) are counted with the file id and retried
