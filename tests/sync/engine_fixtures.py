@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -202,3 +202,15 @@ def setup_school(svc: Service) -> None:
 
 def journal_of(key: str) -> tuple[str, str]:
     return split_journal_key(key)
+
+
+class Killed(BaseException):
+    """The process dies at a cycle step (raised by :func:`kill_at`)."""
+
+
+def kill_at(step: str) -> Callable[[str], None]:
+    """An ``on_step`` hook that kills the process at the first ``step``."""
+    def kill(name: str) -> None:
+        if name == step:
+            raise Killed(name)
+    return kill

@@ -21,15 +21,11 @@ from sync.jobs.cycle import run_cycle
 from sync.jobs.locking import run_locks
 from sync.layout.labels import RU
 from sync.ledger.model import FileKind
-from tests.sync.engine_fixtures import DAY, ORGANIZER, SVC, EngineRig, at, make_rig
+from tests.sync.engine_fixtures import DAY, ORGANIZER, SVC, EngineRig, Killed, at, kill_at, make_rig
 
 CLASS, SUBJECT, KEY = "7Б", "algebra", "7Б/algebra"
 NEXT = date(2026, 9, 9)
 DEPUTY = "zamestitel.uvr.example@gmail.com"
-
-
-class Killed(BaseException):
-    """The process dies at a cycle step."""
 
 
 @pytest.fixture
@@ -319,12 +315,8 @@ def test_a_cycle_killed_after_reading_the_rows_leaves_them_unproven(rig: EngineR
     write_row(rig, teacher, 1, "5", "99-к")
     write_row(rig, DEPUTY, 2, "", "", signed="")  # the deputy's edit: Drive's last modifier
 
-    def kill(name: str) -> None:
-        if name == "committed":
-            raise Killed(name)
-
     with pytest.raises(Killed):
-        run_cycle(rig.svc, on_step=kill)
+        run_cycle(rig.svc, on_step=kill_at("committed"))
     svc = rig.new_service()
     assert [d.who for d in run_acl(svc, rig.now(), fix=True).repaired] == [teacher.lower()]
 

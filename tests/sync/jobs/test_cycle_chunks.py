@@ -13,14 +13,10 @@ from pathlib import Path
 import pytest
 
 from sync.jobs.cycle import run_cycle
-from tests.sync.engine_fixtures import DAY, SVC, EngineRig, at, make_rig
+from tests.sync.engine_fixtures import DAY, SVC, EngineRig, Killed, at, kill_at, make_rig
 from tests.sync.jobs.test_cycle_budgets import journals_with_lesson_on, type_first_pupil
 
 K = 8  # changed journals: chunks of 3, 2 (early) and 3 (the last, with everything else)
-
-
-class Killed(BaseException):
-    """The process dies at a cycle step."""
 
 
 @pytest.fixture
@@ -76,12 +72,8 @@ def test_a_crash_after_the_first_chunk_loses_nothing(rig: EngineRig) -> None:
     every finding reaches its sheet."""
     slow_reads(rig)
 
-    def kill(name: str) -> None:
-        if name == "write":
-            raise Killed(name)
-
     with pytest.raises(Killed):
-        run_cycle(rig.svc, on_step=kill)
+        run_cycle(rig.svc, on_step=kill_at("write"))
     svc = rig.new_service()
     again = run_cycle(svc)
 
