@@ -30,7 +30,7 @@ from sync.layout.class_sheet.spec import attendance_days
 from sync.layout.journal.map import LessonKey
 from sync.layout.journal.spec import Windows, journal_windows
 from sync.ledger.ledger import Tx
-from sync.ledger.model import Field, LateEntryRecord
+from sync.ledger.model import Field, LateEntryRecord, LessonRecord
 
 
 @dataclass
@@ -82,11 +82,11 @@ def due_at(school: School, tx: Tx, journal: str, class_id: str, lessons: list[Le
     :func:`proven_work_types`)."""
     held = {(x.facts.day, x.facts.lesson_no): x for x in tx.lessons(journal)}  # read once
     kinds = {k: x.facts.work_type for k, x in held.items()} | dict(typed or {})
-    windows = journal_windows(school, class_id, lessons, work_types=kinds)
+    days = {x.day for x in lessons if x.day <= at.date() and not _settled(held.get((x.day, x.lesson_no)))}
+    todo = [x for x in lessons if x.day in days]  # a day's window needs all its lessons
+    windows = journal_windows(school, class_id, todo, work_types=kinds)
     due = Due()
-    for lesson in lessons:
-        if lesson.day > at.date():
-            continue
+    for lesson in todo:
         record = held.get((lesson.day, lesson.lesson_no))
         closes = windows.info[lesson.day][1]
         if closes <= at and (record is None or record.info_locked_at is None):
@@ -99,6 +99,12 @@ def due_at(school: School, tx: Tx, journal: str, class_id: str, lessons: list[Le
         if closes <= at and name not in locked:
             due.periods[name] = closes
     return due
+
+
+def _settled(record: LessonRecord | None) -> bool:
+    """Whether the ledger locked both the lesson's facts and its marks (nothing of it is due)."""
+    return record is not None and record.info_locked_at is not None \
+        and record.marks_locked_at is not None
 
 
 def proven_work_types(read: Mapping[LessonKey, str], proven: Due) -> dict[LessonKey, str]:

@@ -14,10 +14,10 @@ from config.school import School
 from rules.context import EntryField, PeriodEntry, ValidationContext
 from rules.grading import MarkRecord, Recommendation, deviation, recommend
 from rules.grammar import ValueKind, format_value, parse_cell
-from rules.model import Finding, Lesson, Location, Policies
+from rules.model import Finding, GradingPolicy, Lesson, Location, Policies, WorkType
 from sync.layout.journal.map import JournalMap, LessonKey
 from sync.layout.journal.spec import ServiceValues
-from sync.ledger.model import EntryRecord, LessonInput, LessonRecord
+from sync.ledger.model import EntryRecord, EntryValue, LessonInput, LessonRecord
 
 STATUS_TEXT = {  # "Статус" of a lesson on "Уроки": short forms of the lesson rules' findings
     "lesson_missing_topic": "нет темы",
@@ -42,8 +42,33 @@ def work_types(policies: Policies, facts: Mapping[LessonKey, LessonInput]
     return names, codes
 
 
+class KeptGrades:
+    """Each journal period's recommendations, kept between cycles with a digest of the marks and
+    grading they came from: only a period whose marks (or their work types, or the policy)
+    changed is graded again — in a busy cycle, the open one. About 10 KiB a journal period."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, str], tuple[int, dict[str, Recommendation]]] = {}
+
+    def grade(self, journal: str, period: str, marks: Mapping[str, list[MarkRecord]],
+              policy: GradingPolicy, work_types: Mapping[str, WorkType]
+              ) -> dict[str, Recommendation]:
+        """``recommend`` for each pupil's marks of one period, or the kept result for the same
+        input (by its hash: pupil ids and work-type codes hash with the process's secret)."""
+        digest = hash((policy, tuple(work_types.items()),
+                       tuple((pupil, tuple(v)) for pupil, v in sorted(marks.items()))))
+        kept = self._kept.get((journal, period))
+        if kept is not None and kept[0] == digest:
+            return kept[1]
+        out = {pupil: recommend(v, policy, work_types) for pupil, v in marks.items()}
+        self._kept[(journal, period)] = (digest, out)
+        return out
+
+
 def recommendations(school: School, subject_id: str, lessons: Sequence[Lesson],
-                    entries: Iterable[EntryRecord], codes: Mapping[LessonKey, str | None]
+                    entries: Iterable[EntryRecord | EntryValue],
+                    codes: Mapping[LessonKey, str | None], *,
+                    kept: KeptGrades | None = None, journal: str = ""
                     ) -> Recommendations:
     """Recommended period marks from accepted marks (none for a subject without marks).
 
@@ -67,7 +92,13 @@ def recommendations(school: School, subject_id: str, lessons: Sequence[Lesson],
             MarkRecord(m, code, e.day) for m in parsed.value.marks
         )
     by_code = {wt.code: wt for wt in school.policies.work_types}
-    return {k: recommend(v, policy, by_code) for k, v in marks.items()}
+    if kept is None:
+        return {k: recommend(v, policy, by_code) for k, v in marks.items()}
+    periods: dict[str, dict[str, list[MarkRecord]]] = {}
+    for (period, pupil), v in marks.items():
+        periods.setdefault(period, {})[pupil] = v
+    return {(period, pupil): rec for period, of_pupils in periods.items()
+            for pupil, rec in kept.grade(journal, period, of_pupils, policy, by_code).items()}
 
 
 def deviation_findings(school: School, ctx: ValidationContext, periods: Iterable[PeriodEntry],

@@ -221,7 +221,8 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     plan.locks.add(lock_due(tx, key, ref.lessons, proven, now))
 
     names, codes = work_types(school.policies, cmp.effective_facts)
-    recs = recommendations(school, ref.subject_id, ref.lessons, tx.entries(key), codes)
+    recs = recommendations(school, ref.subject_id, ref.lessons, tx.entry_values(key), codes,
+                           kept=svc.grades, journal=key)
     note = SEALED_NOTE.format(tab=labels.corrections_tab)
     findings = [
         *(_sealed(f, sealed, note) for f in rule_findings),

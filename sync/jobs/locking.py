@@ -43,7 +43,7 @@ from datetime import datetime
 from rules.errors import BackendError, EjournalError, LayoutError, TransientError
 from sync.backends.protocol import CellRange, FeedReset, FileBusy
 from sync.jobs.class_sync import ClassRead, read_class, sync_class
-from sync.jobs.closing import absence_days_due, due_at
+from sync.jobs.closing import absence_days_due, due_at, ledger_work_types
 from sync.jobs.diaries import render_new_basis
 from sync.jobs.journal_layout import remembered_layout
 from sync.jobs.journal_sync import (
@@ -233,18 +233,20 @@ def _protect_journal(svc: Service, ref: JournalRef, now: datetime, summary: Lock
     otherwise."""
     file_id = ref.file.id
     with svc.ledger.snapshot() as tx:
-        values = ledger_values(tx, ref.key)
+        work_types = ledger_work_types(tx, ref.key)
         recorded = tx.recorded_open_ranges(file_id)
         protections = tx.protections(file_id)
         last = remembered_layout(tx, file_id) if read is None else None
-    work_types = {k: f.work_type for k, f in values.lessons.items()}
+        fresh = read is not None and not read.reading.needs_repair
+        values = None if fresh or last is not None else ledger_values(tx, ref.key)
     state = journal_open_state(svc.school, ref.class_id, ref.lessons, now=now,
                                work_types=work_types)
-    if read is not None and not read.reading.needs_repair:
+    if fresh:
+        assert read is not None
         where = read.reading.map
     elif last is not None:  # not read tonight: where its last read found the cells
         where = last
-    else:
+    else:  # the expected layout of the ledger's values
         spec = journal_spec(svc.school, ref.class_id, ref.subject_id, ref.lessons,
                             today=now.date(), existing=values, labels=labels)
         where = parse_journal(spec_grids(spec), svc.school, ref.class_id, ref.subject_id,

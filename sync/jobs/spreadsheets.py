@@ -112,7 +112,7 @@ def file_spec(
 def ledger_values(tx: Tx, journal: str) -> JournalValues:
     """A journal's accepted values from the ledger, for ``journal_spec(..., existing=…)``; a cell
     locked holding invalid text gets that text back."""
-    entries = {(e.pupil_id, e.day, e.lesson_no): e.value for e in tx.entries(journal)}
+    entries = {(e.pupil_id, e.day, e.lesson_no): e.value for e in tx.entry_values(journal)}
     periods = {(p.pupil_id, p.period): p.value for p in tx.period_marks(journal)}
     locked = tx.locked(journal)
     entries.update((k, locked.marks[k]) for k in locked.invalid)

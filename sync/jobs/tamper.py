@@ -56,7 +56,8 @@ def record_violations(tx: Tx, key: str, reverts: Sequence[Revert], matched: Iter
     read (or it repeats an open late entry whose revert has not landed yet), else a violation —
     recording the same unreverted attempt once; mark reverted what now reads the ledger value (an
     earlier revert landed but its record did not). Returns (new violations, new late entries)."""
-    open_late = {(target_key(e.target), e.typed_value) for e in tx.late_entries(key)}
+    late_entries = tx.late_entries(key)
+    open_late = {(target_key(e.target), e.typed_value) for e in late_entries}
     known = {v.id for v in tx.violations(key, unreverted=True)}
     new_violations = new_late = 0
     for r in reverts:
@@ -67,7 +68,8 @@ def record_violations(tx: Tx, key: str, reverts: Sequence[Revert], matched: Iter
         if vid not in known:
             new_violations += 1
             known.add(vid)
-    mark_reverted(tx, key, {target_key(t) for t in matched}, now)
+    if known or new_late or any(e.reverted_at is None for e in late_entries):  # else none to mark
+        mark_reverted(tx, key, {target_key(t) for t in matched}, now)
     return new_violations, new_late
 
 

@@ -28,6 +28,7 @@ from sync.ledger.model import (
     Change,
     EntryInput,
     EntryRecord,
+    EntryValue,
     LessonInput,
     LessonRecord,
     PeriodMarkInput,
@@ -255,6 +256,14 @@ class EntriesPart(AuditLog):
             query = query.where(e.value != "")
         rows = self._db.execute(query.order_by(e.day, e.lesson_no, e.pupil_id))
         return from_rows(EntryRecord, rows)
+
+    def entry_values(self, journal: str) -> list[EntryValue]:
+        """A journal's non-empty entries, cell and value only (cheaper than :meth:`entries` by
+        the three timestamps a row would convert): a year of them is read per changed journal."""
+        e = t.entries.c
+        query = select(e.pupil_id, e.day, e.lesson_no, e.value).where(
+            e.journal == journal, e.value != "").order_by(e.day, e.lesson_no, e.pupil_id)
+        return [EntryValue(*r) for r in self._db.execute(query)]
 
     def pupil_entries(self, pupil_id: str, *, since: date | None = None) -> list[EntryRecord]:
         """One pupil's entries across journals (for the diary), by day, lesson, journal."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from enum import StrEnum
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from rules.errors import StoreError
 
@@ -184,6 +184,15 @@ class EntryRecord:
     last_changed: datetime
     accepted_by: str | None
     locked_at: datetime | None
+
+
+class EntryValue(NamedTuple):
+    """An entry's cell and value only: what grading and rendering need (no timestamps to convert)."""
+
+    pupil_id: str
+    day: date
+    lesson_no: int
+    value: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -266,7 +266,8 @@ def measure(folder: Path, classes: int, day_no: int, changed: int, naive: int,
         _, cpu, calls = _timed(emu, lambda: run_cycle(svc))
         out.update(files=files, catch_up_cpu_s=cpu, catch_up_calls=calls)
         emu.clock.set(datetime.combine(day, clock(0, 30), tzinfo=school.timezone))
-        locks, cpu, calls = _timed(emu, lambda: run_locks(svc))
+        lock_profile = profile.with_name(profile.name + ".locks") if profile else None
+        locks, cpu, calls = _timed(emu, lambda: _profiled(lock_profile, lambda: run_locks(svc)))
         assert locks.ok, locks
         out.update(lock_cpu_s=cpu, lock_calls=calls)
         typed = typing(svc, day, changed, random.Random(day_no))
@@ -307,7 +308,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--day", type=int, default=10, help="school day of the year (≥ 2)")
     parser.add_argument("--changed", type=int, default=10_000, help="journals typed into")
     parser.add_argument("--naive", type=int, default=0, help="journals the naive peer reads")
-    parser.add_argument("--profile", type=Path, help="cProfile the busy cycle into this file")
+    parser.add_argument("--profile", type=Path, help="cProfile the busy cycle into this file (the lock job into FILE.locks)")
     args = parser.parse_args(argv)
     if args.phase == "prepare":
         result = prepare(args.dir, args.classes, args.day)
