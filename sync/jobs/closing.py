@@ -30,7 +30,7 @@ from sync.layout.class_sheet.spec import attendance_days
 from sync.layout.journal.map import LessonKey
 from sync.layout.journal.spec import Windows, journal_windows
 from sync.ledger.ledger import Tx
-from sync.ledger.model import Field, LateEntryRecord, LessonRecord
+from sync.ledger.model import Field, LateEntryRecord, LessonState
 
 
 @dataclass
@@ -65,7 +65,7 @@ class Due:
 
 def ledger_work_types(tx: Tx, journal: str) -> dict[LessonKey, str]:
     """Each lesson's work type as the ledger holds it (it decides the grace of the marks)."""
-    return {(x.facts.day, x.facts.lesson_no): x.facts.work_type for x in tx.lessons(journal)}
+    return {k: x.work_type for k, x in tx.lesson_states(journal).items()}
 
 
 def windows_of(school: School, tx: Tx, journal: str, class_id: str, lessons: list[Lesson]
@@ -80,8 +80,8 @@ def due_at(school: School, tx: Tx, journal: str, class_id: str, lessons: list[Le
     locked yet (lessons of days after ``at`` never are). The marks' grace follows the ledger's
     work types, or ``typed`` ones (a read proving the lesson facts it holds, see
     :func:`proven_work_types`)."""
-    held = {(x.facts.day, x.facts.lesson_no): x for x in tx.lessons(journal)}  # read once
-    kinds = {k: x.facts.work_type for k, x in held.items()} | dict(typed or {})
+    held = tx.lesson_states(journal)  # read once
+    kinds = {k: x.work_type for k, x in held.items()} | dict(typed or {})
     days = {x.day for x in lessons if x.day <= at.date() and not _settled(held.get((x.day, x.lesson_no)))}
     todo = [x for x in lessons if x.day in days]  # a day's window needs all its lessons
     windows = journal_windows(school, class_id, todo, work_types=kinds)
@@ -89,10 +89,10 @@ def due_at(school: School, tx: Tx, journal: str, class_id: str, lessons: list[Le
     for lesson in todo:
         record = held.get((lesson.day, lesson.lesson_no))
         closes = windows.info[lesson.day][1]
-        if closes <= at and (record is None or record.info_locked_at is None):
+        if closes <= at and (record is None or not record.info_locked):
             due.info_days[lesson.day] = closes
         closes = windows.marks[lesson.day][1]
-        if closes <= at and (record is None or record.marks_locked_at is None):
+        if closes <= at and (record is None or not record.marks_locked):
             due.mark_days[lesson.day] = closes
     locked = tx.locked_periods(journal)
     for name, (_, closes) in windows.periods.items():
@@ -101,10 +101,9 @@ def due_at(school: School, tx: Tx, journal: str, class_id: str, lessons: list[Le
     return due
 
 
-def _settled(record: LessonRecord | None) -> bool:
+def _settled(record: LessonState | None) -> bool:
     """Whether the ledger locked both the lesson's facts and its marks (nothing of it is due)."""
-    return record is not None and record.info_locked_at is not None \
-        and record.marks_locked_at is not None
+    return record is not None and record.info_locked and record.marks_locked
 
 
 def proven_work_types(read: Mapping[LessonKey, str], proven: Due) -> dict[LessonKey, str]:

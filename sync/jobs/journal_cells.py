@@ -11,7 +11,7 @@ is compared with that text and listed in ``sealed``: its findings stay, with a n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -63,7 +63,16 @@ class Comparison:
     effective_facts: dict[LessonKey, LessonInput] = field(default_factory=dict)
     fact_cells: dict[LessonKey, dict[str, str]] = field(default_factory=dict)
     matched: set[CellRef] = field(default_factory=set)  # locked cells read equal to the ledger
+    # the same for mark cells, as (pupil, day, lesson_no, cell): a year of them, so their
+    # CellRefs are made only when asked (``matched_targets``)
+    matched_marks: list[tuple[str, date, int, str]] = field(default_factory=list)
     sealed: set[str] = field(default_factory=set)  # A1 cells locked holding invalid text
+
+    def matched_targets(self) -> Iterator[CellRef]:
+        """Every locked cell read equal to the ledger (made lazily: rarely needed)."""
+        yield from self.matched
+        for pid, day, lesson_no, cell in self.matched_marks:
+            yield CellRef(Field.MARK, pid, day, lesson_no, cell=cell)
 
 
 def shown(raw: object, grammar: MarkGrammar, *, period: bool = False) -> str:
@@ -86,21 +95,25 @@ def compare(
     marks = {(e.pupil_id, e.day, e.lesson_no, e.cell): e.raw for e in reading.entries}
     for tab in reading.map.periods.values():
         for pid, row in tab.rows.items():
-            for key, col in tab.columns.items():
+            for (day, lesson_no), col in tab.columns.items():
                 cell = a1(tab.title, row, col)
-                raw = marks.get((pid, key[0], key[1], cell))
-                target = CellRef(Field.MARK, pid, key[0], key[1], cell=cell)
-                value = locked.mark(pid, *key)
+                raw = marks.get((pid, day, lesson_no, cell))
+                value = locked.mark(pid, day, lesson_no)
                 if value is None:
-                    out.marks.append(OpenCell(pid, key[0], key[1], period_of.get(key), raw, cell))
+                    out.marks.append(OpenCell(pid, day, lesson_no, period_of.get((day, lesson_no)),
+                                              raw, cell))
                     if raw is not None:
-                        out.effective_entries.append(CellEntry(pid, key[0], raw, cell, key[1]))
+                        out.effective_entries.append(CellEntry(pid, day, raw, cell, lesson_no))
                     continue
-                _locked_cell(out, target, value, raw, grammar, False, row, col, tab.title)
-                if (pid, *key) in locked.invalid:
+                if raw == value or (raw is None and not value):  # the common case, in short
+                    out.matched_marks.append((pid, day, lesson_no, cell))
+                else:
+                    target = CellRef(Field.MARK, pid, day, lesson_no, cell=cell)
+                    _locked_cell(out, target, value, raw, grammar, False, row, col, tab.title)
+                if (pid, day, lesson_no) in locked.invalid:
                     out.sealed.add(cell)
                 if value:
-                    out.effective_entries.append(CellEntry(pid, key[0], value, cell, key[1]))
+                    out.effective_entries.append(CellEntry(pid, day, value, cell, lesson_no))
     for stray in reading.stray:
         out.effective_entries.append(CellEntry(stray.pupil_id, stray.day, stray.raw, stray.cell))
     _period_marks(out, reading, locked, grammar)

@@ -206,7 +206,7 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
            if f.severity is Severity.ERROR and f.location.cell}
     plan.error_findings = sum(f.severity is Severity.ERROR for f in rule_findings)
 
-    violations, late = record_violations(tx, key, cmp.reverts, cmp.matched, now,
+    violations, late = record_violations(tx, key, cmp.reverts, cmp.matched_targets(), now,
                                          late=lambda target: _in(target, unproven))
     plan.tally.violations += violations
     plan.tally.late_entries += late
@@ -215,7 +215,7 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
                                                  proven.mark_lessons(ref.lessons), sealed)
     plan.tally.entries_accepted += _accept_period_marks(tx, school, ref, cmp.period_marks, bad,
                                                         now, set(proven.periods), sealed)
-    held = {(x.facts.day, x.facts.lesson_no) for x in tx.lessons(key)}
+    held = set(tx.lesson_states(key))
     offer = [x for k, x in cmp.lessons.items() if any(x.facts().values()) or k in held]
     plan.tally.lessons_changed = sum(c.changed for c in tx.upsert_lessons(key, offer, now))
     plan.locks.add(lock_due(tx, key, ref.lessons, proven, now))

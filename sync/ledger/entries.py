@@ -31,6 +31,7 @@ from sync.ledger.model import (
     EntryValue,
     LessonInput,
     LessonRecord,
+    LessonState,
     PeriodMarkInput,
     PeriodMarkRecord,
     aware,
@@ -106,6 +107,15 @@ class EntriesPart(AuditLog):
     def upsert_lesson(self, journal: str, lesson: LessonInput, now: datetime) -> Change:
         """Offer one lesson's facts (see ``upsert_lessons``)."""
         return self.upsert_lessons(journal, [lesson], now)[0]
+
+    def lesson_states(self, journal: str) -> dict[tuple[date, int], LessonState]:
+        """Each held lesson's (day, lesson_no) → work type and lock flags (cheaper than
+        :meth:`lessons`: read for every journal the time locks look at)."""
+        c = t.lessons.c
+        query = select(c.day, c.lesson_no, c.work_type, c.info_locked_at.is_not(None),
+                       c.marks_locked_at.is_not(None)).where(c.journal == journal)
+        return {(r[0], r[1]): LessonState(r[2], bool(r[3]), bool(r[4]))
+                for r in self._db.execute(query)}
 
     def lessons(self, journal: str) -> list[LessonRecord]:
         """Every lesson of a journal, by day and lesson number."""

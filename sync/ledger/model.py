@@ -187,12 +187,18 @@ class EntryRecord:
 
 
 class EntryValue(NamedTuple):
-    """An entry's cell and value only: what grading and rendering need (no timestamps to convert)."""
-
+    """An entry's cell and value only: what grading and rendering need (no timestamps)."""
     pupil_id: str
     day: date
     lesson_no: int
     value: str
+
+
+class LessonState(NamedTuple):
+    """A held lesson's work type and whether its facts and marks are locked (the time locks)."""
+    work_type: str
+    info_locked: bool
+    marks_locked: bool
 
 
 @dataclass(frozen=True, slots=True)

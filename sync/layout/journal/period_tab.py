@@ -239,9 +239,11 @@ def _check_work_type_row(
 def _read_pupil_row(
     grid: Grid, title: str, period: Period, row: int, pid: str, cols: _Columns, res: TabResult
 ) -> None:
-    for key, col in cols.lessons.items():
-        value = at(grid, row, col)
-        if not is_blank(value):
+    line = grid[row] if 0 <= row < len(grid) and isinstance(grid[row], list | tuple) else ()
+    width = len(line)
+    for key, col in cols.lessons.items():  # a year of cells: ``at`` inlined
+        value = line[col] if 0 <= col < width else None
+        if value is not None and not is_blank(value):
             res.entries.append((pid, key, value, a1(title, row, col)))
     for col, day in cols.stray.items():
         value = at(grid, row, col)
