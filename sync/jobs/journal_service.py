@@ -8,13 +8,15 @@ lesson facts as they will stand after the cycle (open rows as typed, locked rows
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from functools import partial
 
 from config.school import School
 from rules.context import EntryField, PeriodEntry, ValidationContext
 from rules.grading import MarkRecord, Recommendation, deviation, recommend
 from rules.grammar import ValueKind, format_value, parse_cell
-from rules.model import Finding, GradingPolicy, Lesson, Location, Policies, WorkType
+from rules.model import Finding, Lesson, Location, Policies, WorkType
 from sync.layout.journal.map import JournalMap, LessonKey
 from sync.layout.journal.spec import ServiceValues
 from sync.ledger.model import EntryRecord, EntryValue, LessonInput, LessonRecord
@@ -43,24 +45,20 @@ def work_types(policies: Policies, facts: Mapping[LessonKey, LessonInput]
 
 
 class KeptGrades:
-    """Each journal period's recommendations, kept between cycles with a digest of the marks and
-    grading they came from: only a period whose marks (or their work types, or the policy)
-    changed is graded again — in a busy cycle, the open one. About 10 KiB a journal period."""
+    """Each journal period's recommendations, kept between cycles with a digest of the entries,
+    work types and grading they came from: only a period whose marks changed is graded again —
+    in a busy cycle, the open one. About 10 KiB a journal period."""
 
     def __init__(self) -> None:
         self._kept: dict[tuple[str, str], tuple[int, dict[str, Recommendation]]] = {}
 
-    def grade(self, journal: str, period: str, marks: Mapping[str, list[MarkRecord]],
-              policy: GradingPolicy, work_types: Mapping[str, WorkType]
-              ) -> dict[str, Recommendation]:
-        """``recommend`` for each pupil's marks of one period, or the kept result for the same
-        input (by its hash: pupil ids and work-type codes hash with the process's secret)."""
-        digest = hash((policy, tuple(work_types.items()),
-                       tuple((pupil, tuple(v)) for pupil, v in sorted(marks.items()))))
+    def grade(self, journal: str, period: str, digest: int,
+              graded: Callable[[], dict[str, Recommendation]]) -> dict[str, Recommendation]:
+        """The kept result for the same ``digest``, else ``graded()`` (then kept)."""
         kept = self._kept.get((journal, period))
         if kept is not None and kept[0] == digest:
             return kept[1]
-        out = {pupil: recommend(v, policy, work_types) for pupil, v in marks.items()}
+        out = graded()
         self._kept[(journal, period)] = (digest, out)
         return out
 
@@ -74,31 +72,47 @@ def recommendations(school: School, subject_id: str, lessons: Sequence[Lesson],
 
     None either for a period partly kept on paper (lessons before ``journal_start``): its
     electronic marks are only part of the pupil's record, so a recommendation would mislead.
+    With ``kept``, a period whose entries and grading are those of its last grading is not
+    graded again (their hash: pupil ids and codes hash with the process's secret).
     """
     if not any(school.has_averages(x.class_id, subject_id) for x in lessons[:1]):
         return {}  # «без отметок», «зачёт/незачёт», or a subject with marked = no
-    grammar, policy = school.policies.grammar, school.policies.grading
+    policies = school.policies
     start = school.year.journal_from
     on_paper = {x.period for x in lessons if x.day < start}
     period_of = {(x.day, x.lesson_no): x.period for x in lessons if x.period not in on_paper}
-    marks: dict[tuple[str, str], list[MarkRecord]] = {}
+    by_period: dict[str, list[_Entry]] = {}
     for e in entries:
         period = period_of.get((e.day, e.lesson_no))
-        parsed = parse_cell(e.value, grammar)
-        if period is None or parsed.value is None or parsed.value.kind is not ValueKind.MARK:
+        if period is not None:
+            by_period.setdefault(period, []).append(
+                (e.pupil_id, e.day, e.value, codes.get((e.day, e.lesson_no))))
+    by_code = {wt.code: wt for wt in policies.work_types}
+    setting = (policies.grammar, policies.grading, tuple(by_code.items()))
+    out: Recommendations = {}
+    for period, items in by_period.items():
+        graded = partial(_graded, items, policies, by_code)
+        if kept is not None:
+            got = kept.grade(journal, period, hash((setting, tuple(items))), graded)
+        else:
+            got = graded()
+        out.update(((period, pupil), rec) for pupil, rec in got.items())
+    return out
+
+
+_Entry = tuple[str, date, str, str | None]  # pupil id, day, value, work-type code
+
+
+def _graded(items: list[_Entry], policies: Policies, by_code: Mapping[str, WorkType]
+            ) -> dict[str, Recommendation]:
+    """Each pupil's recommendation from one period's entries (pupils without marks: none)."""
+    marks: dict[str, list[MarkRecord]] = {}
+    for pupil, day, value, code in items:
+        parsed = parse_cell(value, policies.grammar)
+        if parsed.value is None or parsed.value.kind is not ValueKind.MARK:
             continue
-        code = codes.get((e.day, e.lesson_no))
-        marks.setdefault((period, e.pupil_id), []).extend(
-            MarkRecord(m, code, e.day) for m in parsed.value.marks
-        )
-    by_code = {wt.code: wt for wt in school.policies.work_types}
-    if kept is None:
-        return {k: recommend(v, policy, by_code) for k, v in marks.items()}
-    periods: dict[str, dict[str, list[MarkRecord]]] = {}
-    for (period, pupil), v in marks.items():
-        periods.setdefault(period, {})[pupil] = v
-    return {(period, pupil): rec for period, of_pupils in periods.items()
-            for pupil, rec in kept.grade(journal, period, of_pupils, policy, by_code).items()}
+        marks.setdefault(pupil, []).extend(MarkRecord(m, code, day) for m in parsed.value.marks)
+    return {pupil: recommend(v, policies.grading, by_code) for pupil, v in marks.items()}
 
 
 def deviation_findings(school: School, ctx: ValidationContext, periods: Iterable[PeriodEntry],

@@ -308,7 +308,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--day", type=int, default=10, help="school day of the year (≥ 2)")
     parser.add_argument("--changed", type=int, default=10_000, help="journals typed into")
     parser.add_argument("--naive", type=int, default=0, help="journals the naive peer reads")
-    parser.add_argument("--profile", type=Path, help="cProfile the busy cycle into this file (the lock job into FILE.locks)")
+    parser.add_argument("--profile", type=Path,
+                        help="cProfile the busy cycle into this file (the lock job into FILE.locks)")
     args = parser.parse_args(argv)
     if args.phase == "prepare":
         result = prepare(args.dir, args.classes, args.day)

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
+from functools import lru_cache
 
 from config.school import School
 from rules.grading import Recommendation, format_average
@@ -91,7 +92,13 @@ def _thresholds(school: School | None) -> tuple[Fraction, ...]:
 def _average_text(rec: Recommendation | None, thresholds: tuple[Fraction, ...]) -> str:
     if rec is None or rec.average is None:
         return ""
-    return format_average(Fraction(repr(rec.average)), *thresholds)
+    return _average_shown(rec.average, thresholds)
+
+
+@lru_cache(maxsize=4096)
+def _average_shown(average: float, thresholds: tuple[Fraction, ...]) -> str:
+    """An average as shown (memoised: a school's averages are a few hundred distinct values)."""
+    return format_average(Fraction(repr(average)), *thresholds)
 
 
 def _recommended_text(rec: Recommendation | None, thresholds: tuple[Fraction, ...]) -> str:
