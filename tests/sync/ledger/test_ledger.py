@@ -274,6 +274,23 @@ def test_grace_lock_info_first_marks_later(ledger: Ledger) -> None:
     assert view.info[(DAY, 1)].topic == "Контрольная"
 
 
+def test_light_reads_give_the_cells_values_and_lock_flags(ledger: Ledger) -> None:
+    """``entry_values`` (grading, rendering) and ``lesson_states`` (time locks) read what
+    ``entries`` and ``lessons`` hold, without the timestamps."""
+    with ledger.transaction() as tx:
+        tx.upsert_lesson(JOURNAL, lesson(topic="Контрольная", work_type="control"), at())
+        tx.upsert_lesson(JOURNAL, lesson(topic="Дроби", lesson_no=2), at())
+        tx.accept_entries(JOURNAL, [cell("p2", "4"), cell("p1", "5/4"), cell("p3", "н"),
+                                    cell("p1", "3", day=NEXT_DAY)], at())
+        tx.accept_entries(JOURNAL, [cell("p3", "")], at(hour=11))  # erased: not a value
+        tx.lock_day(JOURNAL, DAY, at(hour=23, minute=59), marks=False)
+    with ledger.snapshot() as tx:
+        assert tx.entry_values(JOURNAL) == [("p1", DAY, 1, "5/4"), ("p2", DAY, 1, "4"),
+                                            ("p1", NEXT_DAY, 1, "3")]
+        assert tx.lesson_states(JOURNAL) == {(DAY, 1): ("control", True, False),
+                                             (DAY, 2): ("", True, False)}
+
+
 def test_period_is_calendar_data_not_a_locked_fact(ledger: Ledger) -> None:
     with ledger.transaction() as tx:
         tx.lock_day(JOURNAL, DAY, at(hour=23, minute=59), lesson_nos=[1])  # placeholder row
