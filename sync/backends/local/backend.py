@@ -384,16 +384,16 @@ class LocalBackend:
             path = self._path(file_id, entry)
             self._files.refuse_busy(file_id, path)
             data, stamp = self._files.read(file_id, path)
-            wb = self._files.parse(file_id, path, data, stamp)
-            try:
-                result = change(wb, entry)
-                entry.own_hash = self._files.save(file_id, path, wb, stamp, before=data)
-                entry.own_at = self.clock().isoformat()
-                self._store.save(manifest, changed=(file_id,))
-            except BaseException:
-                self._store.forget()
-                self._files.own.pop(file_id, None)
-                raise
+            with self._files.loaded(file_id, path, data, stamp) as wb:
+                try:
+                    result = change(wb, entry)
+                    entry.own_hash = self._files.save(file_id, path, wb, stamp, before=data)
+                    entry.own_at = self.clock().isoformat()
+                    self._store.save(manifest, changed=(file_id,))
+                except BaseException:
+                    self._store.forget()
+                    self._files.own.pop(file_id, None)
+                    raise
             return result
 
 

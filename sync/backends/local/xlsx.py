@@ -123,18 +123,28 @@ LINE_POINTS = 15.0  # height of one line of text (the default 11 pt font)
 
 def fit_rows(ws: Worksheet, rows: range) -> None:
     """Give rows holding wrapped text the height of their longest cell: LibreOffice (and Excel)
-    do not fit the rows of a file they open, so wrapped lines would overlap the next row."""
+    do not fit the rows of a file they open, so wrapped lines would overlap the next row.
+
+    Reads alignments from the workbook's style table (what ``cell.alignment`` proxies, without a
+    proxy per cell) and the sheet's extent once (``ws[r]`` recomputes it per row); like ``ws[r]``,
+    it creates the missing cells of a row up to the last column."""
+    aligns = ws.parent._alignments
+    last_row, last_col = ws.max_row, ws.max_column
     for r in rows:
         lines = 1
-        for cell in ws[r] if r <= ws.max_row else ():
-            if cell.alignment.text_rotation:  # turned text: the layout chose the row's height
+        cells = next(ws.iter_rows(min_row=r, max_row=r, max_col=last_col)) if r <= last_row else ()
+        for cell in cells:
+            style = cell._style  # None: never styled (the default alignment, id 0)
+            align = aligns[style.alignmentId if style is not None else 0]
+            if align.text_rotation:  # turned text: the layout chose the row's height
                 lines = 0
                 break
-            if not (cell.alignment.wrap_text and isinstance(cell.value, str) and cell.value):
+            value = cell.value
+            if not (align.wrap_text and isinstance(value, str) and value):
                 continue
             width = ws.column_dimensions[get_column_letter(cell.column)].width or 8.43
             per_line = max(1, int(width * 1.05))
-            count = sum(wrapped_lines(part, per_line) for part in cell.value.split("\n"))
+            count = sum(wrapped_lines(part, per_line) for part in value.split("\n"))
             lines = max(lines, count)
         if lines:
             ws.row_dimensions[r].height = LINE_POINTS * lines if lines > 1 else None

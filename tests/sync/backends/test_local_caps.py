@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -255,8 +256,8 @@ def test_reading_ignores_a_lying_dimension_and_keeps_the_values(backend: LocalBa
         for info in source.infolist():
             body = source.read(info)
             if info.filename == SHEET:
-                body = body.replace(b'<dimension ref="A1:B3" />',
-                                    b'<dimension ref="A1:XFD1048576"/>')
+                body = re.sub(rb'<dimension ref="A1:B3"\s*/>',  # lxml writes no space
+                              b'<dimension ref="A1:XFD1048576"/>', body)
                 assert b"XFD1048576" in body
             target.writestr(info.filename, body)
     file_id = put(backend, out.getvalue())
