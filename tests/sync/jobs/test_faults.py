@@ -31,16 +31,22 @@ from sync.jobs.service import Service
 from sync.jobs.tamper import target_key
 from sync.layout.journal.map import LessonField
 from sync.layout.labels import RU
-from tests.sync.engine_fixtures import DAY, ORGANIZER, SMALL, SVC, EngineRig, at, make_rig
+from tests.sync.engine_fixtures import (
+    DAY,
+    ORGANIZER,
+    SMALL,
+    SVC,
+    EngineRig,
+    Killed,
+    at,
+    kill_at,
+    make_rig,
+)
 
 NEXT = date(2026, 9, 9)
 A, B = ("7Б", "algebra"), ("7Б", "russian")
 FACT_EVENTS = ("entry.accepted", "entry.changed", "lesson.changed", "period_mark.accepted",
                "period_mark.changed", "violation.detected", "violation.reverted", "lock.applied")
-
-
-class Killed(BaseException):
-    """The process dies here (nothing in the service catches a BaseException)."""
 
 
 # --------------------------------------------------------------------------- the scenario
@@ -242,12 +248,8 @@ def test_killed_between_commit_and_writes_rereads_only_the_dirty_files(
     """After a crash between the commit and the writes, the next cycle re-reads exactly the
     journals whose writes were lost (the change token already moved past them)."""
 
-    def kill(name: str) -> None:
-        if name == "committed":
-            raise Killed(name)
-
     with pytest.raises(Killed):
-        run_cycle(rig.svc, on_step=kill)
+        run_cycle(rig.svc, on_step=kill_at("committed"))
     svc = rig.new_service()
     rig.emu.reset_counters()
     summary = run_cycle(svc)
