@@ -75,14 +75,17 @@ def windows_of(school: School, tx: Tx, journal: str, class_id: str, lessons: lis
 
 
 def due_at(school: School, tx: Tx, journal: str, class_id: str, lessons: list[Lesson],
-           at: datetime, typed: Mapping[LessonKey, str] | None = None) -> Due:
+           at: datetime, typed: Mapping[LessonKey, str] | None = None,
+           held: Mapping[LessonKey, LessonState] | None = None) -> Due:
     """The parts of a journal whose window closed at or before ``at`` and that the ledger has not
     locked yet (lessons of days after ``at`` never are). The marks' grace follows the ledger's
     work types, or ``typed`` ones (a read proving the lesson facts it holds, see
-    :func:`proven_work_types`)."""
-    held = tx.lesson_states(journal)  # read once
+    :func:`proven_work_types`). ``held``: the ledger's ``lesson_states`` when the caller has them."""
+    if held is None:
+        held = tx.lesson_states(journal)
     kinds = {k: x.work_type for k, x in held.items()} | dict(typed or {})
-    days = {x.day for x in lessons if x.day <= at.date() and not _settled(held.get((x.day, x.lesson_no)))}
+    days = {x.day for x in lessons
+            if x.day <= at.date() and not _settled(held.get((x.day, x.lesson_no)))}
     todo = [x for x in lessons if x.day in days]  # a day's window needs all its lessons
     windows = journal_windows(school, class_id, todo, work_types=kinds)
     due = Due()

@@ -192,11 +192,12 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     plan = JournalPlan(file=ref.file, ref=ref, reading=reading, repair=reading.needs_repair,
                        tally=Tally(journals_read=1))
     remember_layout(tx, ref.file.id, None if reading.needs_repair else reading.map, now)
-    due = due_at(school, tx, key, ref.class_id, ref.lessons, read.read_at)
+    states = tx.lesson_states(key)
+    due = due_at(school, tx, key, ref.class_id, ref.lessons, read.read_at, held=states)
     proven, unproven = due.split(read.modified)
     typed = proven_work_types({k: x.work_type for k, x in reading.lessons.items()}, proven)
     if typed:  # the grace of those days' marks follows the work types the read proves
-        due = due_at(school, tx, key, ref.class_id, ref.lessons, read.read_at, typed)
+        due = due_at(school, tx, key, ref.class_id, ref.lessons, read.read_at, typed, states)
         proven, unproven = due.split(read.modified)
     plan.locks.add(lock_due(tx, key, ref.lessons, unproven, now))
     cmp = compare(reading, tx.locked(key), ref.lessons, grammar)
@@ -215,7 +216,7 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
                                                  proven.mark_lessons(ref.lessons), sealed)
     plan.tally.entries_accepted += _accept_period_marks(tx, school, ref, cmp.period_marks, bad,
                                                         now, set(proven.periods), sealed)
-    held = set(tx.lesson_states(key))
+    held = set(tx.lesson_states(key))  # again: the locks above may have added lesson rows
     offer = [x for k, x in cmp.lessons.items() if any(x.facts().values()) or k in held]
     plan.tally.lessons_changed = sum(c.changed for c in tx.upsert_lessons(key, offer, now))
     plan.locks.add(lock_due(tx, key, ref.lessons, proven, now))

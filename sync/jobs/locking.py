@@ -237,13 +237,14 @@ def _protect_journal(svc: Service, ref: JournalRef, now: datetime, summary: Lock
         recorded = tx.recorded_open_ranges(file_id)
         protections = tx.protections(file_id)
         last = remembered_layout(tx, file_id) if read is None else None
-        fresh = read is not None and not read.reading.needs_repair
-        values = None if fresh or last is not None else ledger_values(tx, ref.key)
+        just_read = read.reading.map if read is not None and not read.reading.needs_repair \
+            else None
+        values = None if just_read is not None or last is not None \
+            else ledger_values(tx, ref.key)
     state = journal_open_state(svc.school, ref.class_id, ref.lessons, now=now,
                                work_types=work_types)
-    if fresh:
-        assert read is not None
-        where = read.reading.map
+    if just_read is not None:
+        where = just_read
     elif last is not None:  # not read tonight: where its last read found the cells
         where = last
     else:  # the expected layout of the ledger's values

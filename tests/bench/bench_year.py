@@ -214,11 +214,12 @@ def count_serving(emu: GoogleEmulator) -> list[float]:
     return served
 
 
-def _timed(emu: GoogleEmulator, action: Any) -> tuple[Any, float, dict[str, Any]]:
+def _timed(emu: GoogleEmulator, served: list[float], action: Any
+           ) -> tuple[Any, float, dict[str, Any]]:
     """``action()``, its CPU seconds (the process's: the emulator's serving included) and its
-    calls, quota minutes and the emulator's share of the CPU (``serving_cpu_s``)."""
+    calls, quota minutes and the emulator's share of the CPU (``serving_cpu_s``, from the
+    :func:`count_serving` total ``served``)."""
     emu.reset_counters()
-    served = getattr(emu, "served", None) or [0.0]
     before, cpu = served[0], time.process_time()
     result = action()
     cpu = time.process_time() - cpu
@@ -273,7 +274,7 @@ def measure(folder: Path, classes: int, day_no: int, changed: int, naive: int,
             profile: Path | None = None) -> dict[str, Any]:
     """Load the prepared school and time its catch-up cycle, lock job and busy cycle."""
     emu, drive = pickle.loads((folder / "emulator.pickle").read_bytes())
-    emu.served = count_serving(emu)
+    served = count_serving(emu)
     emulator_mib = _reset_peak()
     school = school_at(folder, classes)
     _copy(folder / "prepared.sqlite3", school.ledger_path)  # measure runs again from the start
@@ -284,11 +285,11 @@ def measure(folder: Path, classes: int, day_no: int, changed: int, naive: int,
     with service(school, emu, drive) as svc:
         with svc.ledger.snapshot() as tx:
             files = len(tx.files())
-        _, cpu, calls = _timed(emu, lambda: run_cycle(svc))
+        _, cpu, calls = _timed(emu, served, lambda: run_cycle(svc))
         out.update(files=files, catch_up_cpu_s=cpu, catch_up_calls=calls)
         emu.clock.set(datetime.combine(day, clock(0, 30), tzinfo=school.timezone))
         lock_profile = profile.with_name(profile.name + ".locks") if profile else None
-        locks, cpu, calls = _timed(emu, lambda: _profiled(lock_profile, lambda: run_locks(svc)))
+        locks, cpu, calls = _timed(emu, served, lambda: _profiled(lock_profile, lambda: run_locks(svc)))
         assert locks.ok, locks
         out.update(lock_cpu_s=cpu, lock_calls=calls)
         typed = typing(svc, day, changed, random.Random(day_no))
@@ -303,11 +304,11 @@ def measure(folder: Path, classes: int, day_no: int, changed: int, naive: int,
                 ids[t.journal], where[(t.journal, t.pupil, t.lesson)],
                 params={"valueInputOption": "USER_ENTERED"}, body={"values": [[t.value]]})
         journals = len({t.journal for t in typed})
-        busy, cpu, calls = _timed(emu, lambda: _profiled(profile, lambda: run_cycle(svc)))
+        busy, cpu, calls = _timed(emu, served, lambda: _profiled(profile, lambda: run_cycle(svc)))
         out.update(changed=journals, busy_cpu_s=cpu, busy_calls=calls,
                    accepted=busy.tally.entries_accepted,
                    per_journal_ms=1000 * cpu / max(1, journals))
-        _, cpu, calls = _timed(emu, lambda: run_cycle(svc))
+        _, cpu, calls = _timed(emu, served, lambda: run_cycle(svc))
         out.update(idle_calls=calls)
         if naive:
             out["naive"] = naive_peer(emu, svc, naive)
