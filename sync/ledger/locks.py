@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, insert, select, update
 
 from sync.ledger import schema as t
-from sync.ledger.entries import EntriesPart, lesson_facts
+from sync.ledger.entries import EntriesPart
 from sync.ledger.model import INVALID_KIND, LessonInput, LockCounts, LockedView, aware
 
 
@@ -120,17 +120,23 @@ class LocksPart(EntriesPart):
             select(pl.period).where(pl.journal == journal)).scalars())
 
     def locked(self, journal: str) -> LockedView:
-        """Everything locked in a journal, to compare a freshly read grid against (tampering)."""
+        """Everything locked in a journal, to compare a freshly read grid against (tampering).
+
+        Read lean (a year of rows per journal, every cycle): the columns compared and the lock
+        flags as booleans, no timestamps converted."""
         e, les, p = t.entries.c, t.lessons.c, t.period_marks.c
-        mark_rows = list(
-            self._db.execute(
-                select(e.pupil_id, e.day, e.lesson_no, e.raw, e.value, e.kind).where(
-                    e.journal == journal, e.locked_at.is_not(None)
-                )
+        mark_rows = self._db.execute(
+            select(e.pupil_id, e.day, e.lesson_no, e.raw, e.value, e.kind).where(
+                e.journal == journal, e.locked_at.is_not(None)
             )
-        )
-        marks = {(r.pupil_id, r.day, r.lesson_no): _locked_text(r) for r in mark_rows}
-        lesson_rows = list(self._db.execute(select(t.lessons).where(les.journal == journal)))
+        ).all()
+        marks = {(r[0], r[1], r[2]): r[3] if r[5] == INVALID_KIND else r[4] for r in mark_rows}
+        lesson_rows = self._db.execute(
+            select(les.day, les.lesson_no, les.period, les.topic, les.classwork, les.work_type,
+                   les.homework, les.marks_locked_at.is_not(None), les.info_locked_at.is_not(None))
+            .where(les.journal == journal, les.marks_locked_at.is_not(None)
+                   | les.info_locked_at.is_not(None))
+        ).all()
         periods = frozenset(
             self._db.execute(
                 select(t.period_locks.c.period).where(t.period_locks.c.journal == journal)
@@ -145,12 +151,12 @@ class LocksPart(EntriesPart):
         )
         return LockedView(
             marks=marks,
-            mark_lessons=frozenset((r.day, r.lesson_no) for r in lesson_rows if r.marks_locked_at),
-            info={(r.day, r.lesson_no): lesson_facts(r) for r in lesson_rows if r.info_locked_at},
+            mark_lessons=frozenset((r[0], r[1]) for r in lesson_rows if r[7]),
+            info={(r[0], r[1]): LessonInput(*r[:7]) for r in lesson_rows if r[8]},
             periods=periods,
             period_marks={(r.pupil_id, r.period): _locked_text(r) for r in period_rows},
             invalid=frozenset(
-                (r.pupil_id, r.day, r.lesson_no) for r in mark_rows if r.kind == INVALID_KIND
+                (r[0], r[1], r[2]) for r in mark_rows if r[5] == INVALID_KIND
             ),
             invalid_periods=frozenset(
                 (r.pupil_id, r.period) for r in period_rows if r.kind == INVALID_KIND

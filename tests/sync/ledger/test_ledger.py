@@ -16,6 +16,7 @@ from sync.backends.protocol import Grant, Role
 from sync.ledger.ledger import Ledger
 from sync.ledger.migrations import MIGRATIONS
 from sync.ledger.model import (
+    INVALID_KIND,
     CellRef,
     Change,
     CorrectionStatus,
@@ -289,6 +290,30 @@ def test_light_reads_give_the_cells_values_and_lock_flags(ledger: Ledger) -> Non
                                             ("p1", NEXT_DAY, 1, "3")]
         assert tx.lesson_states(JOURNAL) == {(DAY, 1): ("control", True, False),
                                              (DAY, 2): ("", True, False)}
+
+
+def test_locked_view_holds_only_what_is_locked(ledger: Ledger) -> None:
+    """The view compared with every read: DAY's facts and marks locked (one cell holding the
+    invalid text it locked with), NEXT_DAY's facts only (its marks in grace), the day after open."""
+    later = NEXT_DAY + timedelta(days=1)
+    with ledger.transaction() as tx:
+        tx.upsert_lesson(JOURNAL, lesson(topic="Дроби"), at())
+        tx.upsert_lesson(JOURNAL, lesson(NEXT_DAY, topic="Контрольная", work_type="control"), at())
+        tx.upsert_lesson(JOURNAL, lesson(later, topic="Открыт"), at())
+        tx.accept_entries(JOURNAL, [cell("p1", "5"), cell("p2", "", raw="5-", kind=INVALID_KIND),
+                                    cell("p1", "4", day=NEXT_DAY), cell("p1", "3", day=later)],
+                          at())
+        tx.lock_day(JOURNAL, DAY, at(hour=23, minute=59), lesson_nos=[1, 2])
+        tx.lock_day(JOURNAL, NEXT_DAY, at(NEXT_DAY, 23, 59), marks=False)
+        view = tx.locked(JOURNAL)
+    assert view.marks == {("p1", DAY, 1): "5", ("p2", DAY, 1): "5-"}
+    assert view.invalid == {("p2", DAY, 1)}
+    assert view.mark_lessons == {(DAY, 1), (DAY, 2)}  # lesson 2: an empty row, locked empty
+    assert view.mark("p9", DAY, 2) == "" and view.mark("p1", NEXT_DAY, 1) is None
+    assert sorted(view.info) == [(DAY, 1), (DAY, 2), (NEXT_DAY, 1)]
+    assert view.info[(NEXT_DAY, 1)] == lesson(NEXT_DAY, topic="Контрольная", work_type="control")
+    assert view.info[(DAY, 2)].topic == ""
+    assert view.mark("p1", later, 1) is None and not view.periods
 
 
 def test_period_is_calendar_data_not_a_locked_fact(ledger: Ledger) -> None:
