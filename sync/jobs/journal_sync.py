@@ -157,8 +157,9 @@ def read_journal(svc: Service, ref: JournalRef, labels: Labels = RU) -> JournalR
     with svc.ledger.snapshot() as tx:
         due = due_at(svc.school, tx, ref.key, ref.class_id, ref.lessons, read_at)
     modified = backend.info(file_id).modified if due else None
-    reading = parse_journal(grids, svc.school, ref.class_id, ref.subject_id, ref.lessons,
-                            labels=labels, kept=svc.tabs)
+    reading = parse_journal(
+        grids, svc.school, ref.class_id, ref.subject_id, ref.lessons, labels=labels
+    )
     return JournalRead(ref, grids, reading, read_at, modified)
 
 

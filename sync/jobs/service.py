@@ -18,7 +18,6 @@ from config.school import BackendKind, School
 from rules.errors import ConfigError, Problem
 from sync.backends.protocol import Backend
 from sync.jobs.journal_service import KeptGrades
-from sync.layout.journal.parse import KeptTabs
 from sync.ledger.ledger import Ledger
 from sync.ledger.process_lock import LedgerLock
 
@@ -94,7 +93,6 @@ class Service:
     ledger_lock: LedgerLock | None = None  # held from open to close (one process per ledger)
     pool: tuple[Backend, ...] = ()  # more principals that write diaries (``make_pool``)
     grades: KeptGrades = field(default_factory=KeptGrades)  # recommendations kept between cycles
-    tabs: KeptTabs = field(default_factory=KeptTabs)  # period tabs' parses kept between reads
 
     def __post_init__(self) -> None:
         """Each principal of the pool takes the others' changes for its own (the change feed's

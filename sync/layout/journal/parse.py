@@ -11,10 +11,9 @@ It never raises on any grid.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
 
 from config.school import School
 from rules.context import CellEntry, LessonInfo, PeriodEntry
@@ -34,31 +33,6 @@ from sync.layout.journal.period_tab import parse_period_tab
 from sync.layout.labels import RU, Labels
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-
-class KeptTabs:
-    """Each journal tab's parse, kept between reads with a digest of its grid: a tab read
-    unchanged (a closed quarter, and the year's «Уроки» in most cycles) is not parsed again. A
-    parse is pure in the grid, the tab's title (and period) and the journal's frame; the frame
-    comes from the configuration, so a kept parse counts only for the same ``School`` object (a
-    reloaded one parses afresh). The digest is Python's hash of the grid's values (salted per
-    process for text)."""
-
-    def __init__(self) -> None:
-        self._kept: dict[tuple[str, str], tuple[int, object, Any]] = {}
-
-    def parse(self, journal: str, title: str, grid: Grid, school: School, salt: object,
-              parse: Callable[[], T]) -> T:
-        """The kept parse of this tab for the same grid, ``salt`` and school, else ``parse()``."""
-        key = (journal, title)
-        digest = hash((salt, tuple(map(tuple, grid))))
-        kept = self._kept.get(key)
-        if kept is not None and kept[0] == digest and kept[1] is school:
-            return kept[2]
-        tab = parse()
-        self._kept[key] = (digest, school, tab)
-        return tab
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,17 +129,14 @@ def parse_journal(
     lessons: Sequence[Lesson],
     *,
     labels: Labels = RU,
-    kept: KeptTabs | None = None,
 ) -> JournalReading:
     """Read one journal's tabs (title → grid, as ``Backend.read`` returns them).
 
     ``lessons`` are the journal's lessons (``school.lessons()[(class_id, subject_id)]``). Tabs
     are found by title; a tab missing under its title but recognisable by content (a renamed
-    tab) is read and listed in ``renames``. With ``kept``, a period tab read as it was last time
-    is not parsed again (:class:`KeptTabs`).
+    tab) is read and listed in ``renames``.
     """
     frame = JournalFrame.build(school, class_id, subject_id, lessons, labels)
-    journal = f"{class_id}/{subject_id}"
     expected = [p.name for p in school.periods_of(class_id)]
     titles = [*expected, labels.lessons_tab, labels.findings_tab]
     found = {t: t for t in titles if isinstance(grids.get(t), list)}
@@ -192,8 +163,7 @@ def parse_journal(
         if source is None:
             problems.append(_missing_tab(period.name, labels))
             continue
-        tab = _parsed(kept, journal, source, grids[source], school, period,
-                      lambda g=grids[source], s=source, p=period: parse_period_tab(g, s, p, frame))
+        tab = parse_period_tab(grids[source], source, period, frame)
         _merge(out, tab.result)
         if tab.map is not None:
             periods[period.name] = tab.map
@@ -203,9 +173,7 @@ def parse_journal(
     if lessons_source is None:
         problems.append(_missing_tab(labels.lessons_tab, labels))
     else:
-        lessons_tab = _parsed(kept, journal, lessons_source, grids[lessons_source], school, None,
-                              lambda: parse_lessons_tab(grids[lessons_source], lessons_source,
-                                                        frame))
+        lessons_tab = parse_lessons_tab(grids[lessons_source], lessons_source, frame)
         _merge(out, lessons_tab.result)
         lessons_map = lessons_tab.map
         for key, (values, cells) in lessons_tab.facts.items():
@@ -245,11 +213,6 @@ def parse_journal(
         len(reading.problems),
     )
     return reading
-
-
-def _parsed(kept: KeptTabs | None, journal: str, title: str, grid: Grid, school: School,
-            salt: object, parse: Callable[[], T]) -> T:
-    return parse() if kept is None else kept.parse(journal, title, grid, school, salt, parse)
 
 
 def _merge(out: TabResult, result: TabResult) -> None:
