@@ -160,6 +160,40 @@ def test_batch_update_is_atomic(sh: gspread.Spreadsheet) -> None:
     assert meta["properties"]["title"] == "Журнал 7Б · Математика"
 
 
+def test_failed_batch_leaves_every_part_of_a_sheet_as_it_was(sh: gspread.Spreadsheet) -> None:
+    """Protections, formats, validation, sizes, cells and metadata edited in place by the first
+    requests of a batch that then fails are all as before (the working copy is a deep one)."""
+    pid = _protect_sheet(sh, [{"startColumnIndex": 2, "endColumnIndex": 3}])
+    sh.sheet1.update(values=[["5", "4"]], range_name="B2")
+    sh.batch_update({"requests": [{"repeatCell": {
+        "range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1},
+        "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+        "fields": "userEnteredFormat.textFormat.bold"}}]})
+    before = sh.fetch_sheet_metadata({"includeGridData": "true"})
+    with pytest.raises(gspread.exceptions.APIError):
+        sh.batch_update({"requests": [
+            {"updateProtectedRange": {"protectedRange": {
+                "protectedRangeId": pid, "description": "changed",
+                "unprotectedRanges": [{"sheetId": 0, "startColumnIndex": 5,
+                                       "endColumnIndex": 6}]},
+                "fields": "description,unprotectedRanges"}},
+            {"repeatCell": {"range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1},
+                            "cell": {"userEnteredFormat": {"textFormat": {"bold": False}}},
+                            "fields": "userEnteredFormat.textFormat.bold"}},
+            {"updateDimensionProperties": {
+                "range": {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 1,
+                          "endIndex": 2},
+                "properties": {"pixelSize": 40}, "fields": "pixelSize"}},
+            {"updateCells": {"range": {"sheetId": 0, "startRowIndex": 1, "endRowIndex": 2,
+                                       "startColumnIndex": 1, "endColumnIndex": 2},
+                             "rows": [{"values": [{"userEnteredValue": {"stringValue": "x"}}]}],
+                             "fields": "userEnteredValue"}},
+            {"updateSheetProperties": {"properties": {"sheetId": 0, "title": "renamed"},
+                                       "fields": "title"}},
+            {"deleteSheet": {"sheetId": 12345}}]})
+    assert sh.fetch_sheet_metadata({"includeGridData": "true"}) == before
+
+
 def test_replies_follow_request_order(emu: GoogleEmulator, sh: gspread.Spreadsheet) -> None:
     reply = sh.batch_update({"requests": [
         {"updateSpreadsheetProperties": {"properties": {"title": "Журнал 7Б"},
