@@ -6,13 +6,17 @@ window is locked in the ledger soon after it closed, and moves the spreadsheets'
 teachers cannot type where the ledger no longer listens. For each registered journal
 (DESIGN.md "Lock model"):
 
-1. if a day's lesson facts or marks, or a period's marks, closed and are not locked in the ledger:
-   ONE read, the file's last modification asked right after it (the proof), taken into the ledger
-   as a cycle does (``sync_journal``): what the read proves was there when its window closed is
-   accepted and locked (a cell left holding invalid text is kept as that text, ``INVALID_KIND``);
-   the rest is locked with the ledger's values and what reads differently is a late entry. The
-   spreadsheet writes the read calls for (findings, reverts, service cells) are left to the next
-   cycle: the journal goes on the dirty list;
+1. if a day's lesson facts or marks, or a period's marks, closed and are not locked in the ledger,
+   and the file is unchanged since the ledger took it in whole (``_taken_in``: its last read left
+   no error finding and its writes landed; ``backend.info`` — one Drive call — still names the
+   version the ledger recorded): locked with the ledger's values, no read — the file stood so when
+   its windows closed, the proof a read would give. Otherwise ONE read, the file's last
+   modification asked right after it (the proof), taken into the ledger as a cycle does
+   (``sync_journal``): what the read proves was there when its window closed is accepted and
+   locked (a cell left holding invalid text is kept as that text, ``INVALID_KIND``); the rest is
+   locked with the ledger's values and what reads differently is a late entry. The spreadsheet
+   writes the read calls for (findings, reverts, service cells) are left to the next cycle: the
+   journal goes on the dirty list;
 2. then the cells open at ``now`` (``journal_open_state``: today's column and lesson row, grace
    windows of written works, the period-mark window), at the positions just read (else those of
    the last read, ``sync.jobs.journal_layout``; else the expected layout's), set with
@@ -41,9 +45,10 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from rules.errors import BackendError, EjournalError, LayoutError, TransientError
+from rules.model import Severity
 from sync.backends.protocol import CellRange, FeedReset, FileBusy
 from sync.jobs.class_sync import ClassRead, read_class, sync_class
-from sync.jobs.closing import absence_days_due, due_at, ledger_work_types
+from sync.jobs.closing import LockTotals, absence_days_due, due_at, ledger_work_types, lock_due
 from sync.jobs.diaries import render_new_basis
 from sync.jobs.journal_layout import remembered_layout
 from sync.jobs.journal_sync import (
@@ -70,6 +75,7 @@ from sync.layout.journal.spec import (
 )
 from sync.layout.labels import RU, Labels
 from sync.ledger.files import OpenRanges, encode_ranges
+from sync.ledger.ledger import Tx
 from sync.ledger.model import FileKind, FileRecord
 from sync.ledger.state import CHANGES_TOKEN_KEY
 
@@ -142,11 +148,12 @@ def run_locks(svc: Service, *, labels: Labels = RU, only: Collection[str] | None
                         "; ".join(summary.errors) or None)
     log.info(
         "lock run: %d journals, %d classes, %d+%d protections written, %d journals and %d "
-        "classes read, %d days, %d periods and %d attendance days locked, %d follow-ups, "
-        "%d failed, %d busy",
+        "classes read, %d journals locked unread, %d days, %d periods and %d attendance days "
+        "locked, %d follow-ups, %d failed, %d busy",
         summary.journals, summary.classes, summary.protections_written,
         summary.class_protections_written,
-        summary.tally.journals_read, summary.tally.classes_read, summary.days_locked,
+        summary.tally.journals_read, summary.tally.classes_read, summary.locked_unread,
+        summary.days_locked,
         summary.periods_locked, summary.absence_days_locked, len(follow_up),
         len(summary.failed), len(summary.skipped_busy),
     )
@@ -207,23 +214,57 @@ def _lock_journal(svc: Service, ref: JournalRef, now: datetime, summary: LockSum
     be a change after the closing moment. True if the next cycle must write to it."""
     with svc.ledger.snapshot() as tx:
         due = due_at(svc.school, tx, ref.key, ref.class_id, ref.lessons, now)
+        taken_in = _taken_in(tx, ref) if due and unread is None else None
     read: JournalRead | None = None
     follow_up = False
-    if due or unread is not None:
+    if taken_in and _unchanged(svc, ref.file.id, taken_in):
+        with svc.ledger.transaction() as tx:  # again: inside the transaction that locks
+            due = due_at(svc.school, tx, ref.key, ref.class_id, ref.lessons, now)
+            totals = lock_due(tx, ref.key, ref.lessons, due, now)
+        summary.locked_unread += 1
+        _count_locks(summary, totals)
+    elif due or unread is not None:
         read = read_journal(svc, ref, labels)
         with svc.ledger.transaction() as tx:
             plan = sync_journal(tx, svc, read, now, labels)
             if unread:  # the version the change feed named: taken in
                 tx.file_seen(ref.file.id, unread, now)
         summary.tally.add(plan.tally)
-        summary.days_locked += plan.locks.days
-        summary.lessons_locked += plan.locks.lessons
-        summary.entries_locked += plan.locks.entries
-        summary.periods_locked += plan.locks.periods
-        summary.period_marks_locked += plan.locks.period_marks
+        _count_locks(summary, plan.locks)
         follow_up = plan.needs_write or plan.error_findings > 0
     _protect_journal(svc, ref, now, summary, labels, read)
     return follow_up
+
+
+def _taken_in(tx: Tx, ref: JournalRef) -> str | None:
+    """The version of the journal the ledger has taken in whole — its last read accepted every
+    cell (no open error finding: a typo or a refused value would be kept as typed at the lock,
+    which needs the grid) and its writes landed (not on the dirty list) — or None."""
+    record = tx.file(ref.file.id)
+    if record is None or not record.last_seen_version or ref.file.id in tx.dirty_files():
+        return None
+    if any(f.severity == Severity.ERROR.value for f in tx.findings(ref.key)):
+        return None
+    return record.last_seen_version
+
+
+def _unchanged(svc: Service, file_id: str, version: str) -> bool:
+    """Whether Drive (or the filesystem) says the file is still at ``version``: then it stood as
+    the ledger took it in when its windows closed — the proof a read would give, without the read.
+    A failed question is no proof (the journal is read)."""
+    try:
+        return svc.backend.info(file_id).version == version
+    except BackendError as exc:
+        log.info("file %s: version unknown (%s); reading it to lock", file_id, describe(exc))
+        return False
+
+
+def _count_locks(summary: LockSummary, totals: LockTotals) -> None:
+    summary.days_locked += totals.days
+    summary.lessons_locked += totals.lessons
+    summary.entries_locked += totals.entries
+    summary.periods_locked += totals.periods
+    summary.period_marks_locked += totals.period_marks
 
 
 def _protect_journal(svc: Service, ref: JournalRef, now: datetime, summary: LockSummary,

@@ -211,6 +211,7 @@ class LockSummary(_RunSummary):
     protections_written: int = 0  # set_open_ranges calls (journals whose open cells changed)
     class_protections_written: int = 0  # the same for class spreadsheets
     protections_rechecked: int = 0  # re-reads of the protection state after an uncertain write
+    locked_unread: int = 0  # journals locked without a read: unchanged since the ledger took them in
     days_locked: int = 0  # (journal, day) pairs newly locked
     lessons_locked: int = 0
     entries_locked: int = 0
@@ -229,6 +230,7 @@ class LockSummary(_RunSummary):
             protections_written=self.protections_written,
             class_protections_written=self.class_protections_written,
             protections_rechecked=self.protections_rechecked,
+            locked_unread=self.locked_unread,
             days_locked=self.days_locked,
             lessons_locked=self.lessons_locked,
             entries_locked=self.entries_locked,
@@ -247,6 +249,7 @@ class LockSummary(_RunSummary):
                 "protections_written": self.protections_written,
                 "class_protections_written": self.class_protections_written,
                 "protections_rechecked": self.protections_rechecked,
+                "locked_unread": self.locked_unread,
             },
             self.tally.to_json(classes=self.classes),
             {

@@ -168,7 +168,10 @@ def test_an_uncertain_protection_write_is_rechecked_before_any_retry(
     classes = summary.class_protections_written  # the class spreadsheets' attendance days moved
     assert classes == 3 and summary.tally.classes_read == 3  # 01.09's reasons locked: read
     assert rig.calls()["sheets_write"] == writes + classes
-    assert rig.calls()["sheets_read"] == 3 + 1 + 3  # journal reads, one protection re-read, classes
+    # the journals are unchanged since the cycle took them in: locked without a read (one Drive
+    # question each); one protection re-read; the class spreadsheets read
+    assert summary.locked_unread == 3 and summary.tally.journals_read == 0
+    assert rig.calls()["sheets_read"] == 0 + 1 + 3
     assert refused(rig, lambda: teacher_types(rig, pupil(rig), DAY, "2"))
     file_id = rig.journal(CLASS, SUBJECT).id
     with rig.svc.ledger.snapshot() as tx:
@@ -195,14 +198,15 @@ def test_a_journal_whose_protection_fails_is_neither_read_nor_locked_and_is_retr
     summary = locks_at(rig, NEXT)
 
     assert [p.file_id for p in summary.failed] == [file_id]
-    assert summary.protections_written == 2 and summary.tally.journals_read == 2  # the others
+    assert summary.protections_written == 2  # the others, locked unread (unchanged since read)
+    assert (summary.locked_unread, summary.tally.journals_read) == (2, 0)
     with rig.svc.ledger.snapshot() as tx:
         entry = next(e for e in tx.entries(KEY) if e.day == DAY)
     assert entry.locked_at is None  # never locked in the ledger before protection held
 
     rig.emu.faults.clear()
     retry = locks_at(rig, NEXT)
-    assert retry.ok and (retry.protections_written, retry.tally.journals_read) == (1, 1)
+    assert retry.ok and (retry.protections_written, retry.locked_unread) == (1, 1)
     assert lesson_locks(rig, DAY) == (True, True)
     assert refused(rig, lambda: teacher_types(rig, pupil(rig), DAY, "2"))
 
