@@ -45,7 +45,8 @@ CYCLE_KEYS = {
 LOCK_KEYS = {
     "kind", "ok", "started", "finished", "journals", "classes", "classes_read",
     "absences_accepted", "protections_written", "class_protections_written",
-    "protections_rechecked", "journals_read", "entries_accepted", "lessons_changed", "findings",
+    "protections_rechecked", "locked_unread", "journals_read", "entries_accepted",
+    "lessons_changed", "findings",
     "violations", "late_entries", "locks", "follow_up", "diaries", "substitutions", "skipped_busy",
     "failed", "errors", "api_calls",
 }
@@ -154,7 +155,9 @@ def test_lock_summary_json_shape_and_counts(rig: EngineRig) -> None:
     assert data["kind"] == "lock" and data["ok"] is True
     assert data["journals"] == 3 and data["classes"] == 3
     # 3 journals + 3 class spreadsheets (a new attendance day opens, 01.09 closes and is read)
-    assert data["protections_written"] == 3 and data["journals_read"] == 3
+    # read by the cycle at 10:00 and unchanged since: locked from the ledger, not read
+    assert data["protections_written"] == 3 and data["journals_read"] == 0
+    assert data["locked_unread"] == 3
     assert data["class_protections_written"] == 3
     assert data["classes_read"] == 3 and data["locks"]["absence_days"] == 3
     assert set(data["locks"]) == {"days", "lessons", "entries", "periods", "period_marks",
