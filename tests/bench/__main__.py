@@ -77,6 +77,8 @@ def table(results: list[dict[str, Any]]) -> list[str]:
         row("lock job that night: CPU", [f"{r['lock_cpu_s']:.1f} s" for r in results], "≤ 20 s"),
         row("… of it the emulator serving", [_served(r["lock_calls"]) for r in results]),
         row("lock job: calls", [calls(r["lock_calls"]) for r in results]),
+        row("lock job: journals read / locked unread (unchanged since the ledger took them in)",
+            [f"{r.get('lock_read', '?')} / {r.get('lock_unread', '?')}" for r in results]),
         row("catch-up cycle (every file): CPU",
             [f"{r['catch_up_cpu_s']:.1f} s ({r['files']} files)" for r in results]),
         row("catch-up cycle: calls", [calls(r["catch_up_calls"]) for r in results]),

@@ -291,7 +291,8 @@ def measure(folder: Path, classes: int, day_no: int, changed: int, naive: int,
         lock_profile = profile.with_name(profile.name + ".locks") if profile else None
         locks, cpu, calls = _timed(emu, served, lambda: _profiled(lock_profile, lambda: run_locks(svc)))
         assert locks.ok, locks
-        out.update(lock_cpu_s=cpu, lock_calls=calls)
+        out.update(lock_cpu_s=cpu, lock_calls=calls, lock_read=locks.tally.journals_read,
+                   lock_unread=locks.locked_unread)
         typed = typing(svc, day, changed, random.Random(day_no))
         where = cells(Run(emu, school, svc), typed)
         emu.quotas.enabled = False  # cells() switches them back on
