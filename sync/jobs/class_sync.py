@@ -93,6 +93,7 @@ class ClassPlan(SheetPlan):
     findings_hash: str | None = None  # hash of «Замечания» to record once written
     contacts_changed: set[str] = field(default_factory=set)  # pupils whose register changed
     needs: dict[str, str] | None = None  # «Нужна причина» as written by this plan
+    needs_only: bool = False  # its only writes are «Нужна причина» cells (``follow_journals``'s)
 
 
 @dataclass
@@ -152,6 +153,7 @@ def sync_class(tx: Tx, svc: Service, read: ClassRead, now: datetime) -> ClassPla
     findings, plan.findings_hash = findings_update(tx, read.file.id, open_now,
                                                    svc.school.timezone, now, RU)
     plan.updates.extend(findings)
+    others = len(plan.updates)
     if where is not None and where.needs_col is not None:
         plan.needs = needs_reason(tx, svc.school, class_id, today)
         rows = {pid: row for row, pid in where.pupil_at.items()}
@@ -162,6 +164,7 @@ def sync_class(tx: Tx, svc: Service, read: ClassRead, now: datetime) -> ClassPla
             tx.state_set(key, positions, now)
         plan.updates.extend(stale_updates(read.grids, needs_updates(
             where.title, where.needs_col, rows, plan.needs)))
+    plan.needs_only = others == 0 and len(plan.updates) > 0
     return plan
 
 

@@ -319,7 +319,9 @@ def _lock_class(svc: Service, file: FileRecord, now: datetime, summary: LockSumm
         summary.tally.add(plan.tally)
         summary.absence_reasons_locked += plan.reasons_locked
         summary.absence_days_locked += plan.days_locked
-        follow_up = plan.needs_write
+        # «Нужна причина» alone moves every night as reason windows close: the next cycle's
+        # ``follow_journals`` writes it at the positions just read, with no read of the page
+        follow_up = plan.needs_write and not plan.needs_only
     with svc.ledger.snapshot() as tx:
         recorded = tx.recorded_open_ranges(file.id)
         protections = tx.protections(file.id)

@@ -300,3 +300,42 @@ def test_a_reason_typed_after_its_window_closed_is_a_late_entry(rig: EngineRig) 
     assert (late.target.pupil_id, late.typed_value, late.ledger_value) == (p[1], "у", "")
     run_cycle(rig.svc)  # the follow-up writes the ledger's empty cell back
     assert shown(rig, p[1], FIRST) in (None, "")
+
+
+def _needs_shown(rig: EngineRig, pupil: str) -> str:
+    """The «Нужна причина» cell of the pupil's row on the class page, as the page shows it."""
+    grid, where = attendance(rig)
+    assert where.needs_col is not None
+    row = grid[where.rows[pupil]]
+    return str(row[where.needs_col] or "") if where.needs_col < len(row) else ""
+
+
+def test_the_needs_column_the_night_moved_is_written_in_the_morning_without_a_read(
+        rig: EngineRig) -> None:
+    """«Нужна причина» changes every night a reason window closes: the lock job, which reads the
+    class page to lock the day, leaves that column to the next cycle's follow-up writes at the
+    positions it just read — no second read of the page in the morning (a revert or a finding
+    still sends the page to the dirty list: the late-entry test above)."""
+    p = pupils(rig, 1)[0]
+    algebra = rig.journal(CLASS, "algebra")
+    lesson = rig.lesson_on(CLASS, "algebra", DAY)
+    where = rig.reading(CLASS, "algebra").map.cell(p, (DAY, lesson.lesson_no))
+    assert where is not None
+    rig.type(rig.teacher_email(CLASS, "algebra"), algebra.id, where, "н")
+    run_cycle(rig.svc)
+    assert _needs_shown(rig, p) == f"{DAY:%d.%m} (1 ур.)"
+    closed = date(2026, 9, 16)  # DAY's reasons close at the end of 15.09
+    rig.set_now(at(closed, 0, 15))
+
+    night = run_locks(rig.svc)
+
+    assert night.ok, night.to_json()
+    assert night.tally.classes_read == 3  # the pages are read to lock their days
+    assert class_file(rig).id not in night.follow_up
+    assert _needs_shown(rig, p) == f"{DAY:%d.%m} (1 ур.)"  # not written at night
+    rig.set_now(at(closed, 8))
+    rig.emu.reset_counters()
+    morning = run_cycle(rig.svc)
+    assert morning.tally.classes_read == 0 and rig.calls()["sheets_read"] == 0
+    assert _needs_shown(rig, p) == ""  # the day is closed: no reason is asked any more
+    assert rig.calls()["sheets_write"] >= 1
