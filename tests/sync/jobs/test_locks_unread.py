@@ -7,40 +7,23 @@ the shortcut could lose or falsely accept a value, and each must end in a read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
-
-import pytest
 
 from sync.jobs.cycle import run_cycle
 from sync.jobs.locking import run_locks
 from sync.jobs.summary import LockSummary
 from sync.ledger.model import INVALID_KIND
-from tests.sync.engine_fixtures import DAY, SVC, EngineRig, at, make_rig
-from tests.sync.jobs.test_locking import refused, teacher_types
-from tests.sync.jobs.test_time_locks import CLASS, KEY, SUBJECT, late_entries, ledger_mark
+from tests.sync.engine_fixtures import DAY, SVC, EngineRig, at
+from tests.sync.jobs import test_time_locks
+from tests.sync.jobs.test_cycle_budgets import journals_with_lesson_on
+from tests.sync.jobs.test_locking import pupil, refused, teacher_types
+from tests.sync.jobs.test_time_locks import CLASS, KEY, NEXT, SUBJECT, late_entries, ledger_mark
 
-NEXT = date(2026, 9, 9)
-
-
-@pytest.fixture
-def rig(tmp_path: Path) -> Iterator[EngineRig]:
-    rig = make_rig(tmp_path)
-    run_cycle(rig.svc)
-    rig.set_now(at(DAY, 10))
-    yield rig
-    rig.close()
-    assert rig.emu.bugs == []
-
-
-def _pupils(rig: EngineRig) -> list[str]:
-    return [p.id for p in rig.school.pupils_in(CLASS)]
+rig = test_time_locks.rig  # the same rig: the example school after its first cycle, at DAY 10:00
 
 
 def _journals_with_a_lesson(rig: EngineRig, day: date) -> int:
-    return sum(1 for (c, s) in rig.school.journals()
-               if any(x.day == day for x in rig.lessons(c, s)))
+    return len(journals_with_lesson_on(rig, day))
 
 
 def _lock(rig: EngineRig, *, ok: bool = True) -> LockSummary:
@@ -52,7 +35,7 @@ def _lock(rig: EngineRig, *, ok: bool = True) -> LockSummary:
 
 
 def test_journals_read_by_the_evening_cycle_are_locked_without_a_read(rig: EngineRig) -> None:
-    first, second = _pupils(rig)[:2]
+    first, second = pupil(rig, 0), pupil(rig, 1)
     teacher_types(rig, first, DAY, "4")
     teacher_types(rig, second, DAY, "н")
     rig.set_now(at(DAY, 18))
@@ -77,7 +60,7 @@ def test_journals_read_by_the_evening_cycle_are_locked_without_a_read(rig: Engin
 def test_a_change_the_feed_does_not_show_yet_is_read_before_the_lock(rig: EngineRig) -> None:
     """The change feed lags (here: it fails) while a mark typed at 23:58 is in the file: Drive's
     version of the file is not the ledger's, so the journal is read and the mark accepted."""
-    p = _pupils(rig)[0]
+    p = pupil(rig)
     rig.set_now(at(DAY, 23, 50))
     run_cycle(rig.svc)
     rig.set_now(at(DAY, 23, 58))
@@ -94,7 +77,7 @@ def test_a_change_the_feed_does_not_show_yet_is_read_before_the_lock(rig: Engine
 
 
 def test_a_typo_left_in_the_journal_is_read_and_kept_as_typed(rig: EngineRig) -> None:
-    p = _pupils(rig)[0]
+    p = pupil(rig)
     teacher_types(rig, p, DAY, "6")  # no such mark: an error finding, nothing accepted
     rig.set_now(at(DAY, 18))
     run_cycle(rig.svc)
@@ -112,7 +95,7 @@ def test_a_typo_left_in_the_journal_is_read_and_kept_as_typed(rig: EngineRig) ->
 def test_a_journal_whose_last_write_failed_is_read(rig: EngineRig) -> None:
     """The cycle's write to the journal failed: it stays on the dirty list, and the lock job
     reads it rather than trusting a version the ledger never saw written."""
-    p = _pupils(rig)[0]
+    p = pupil(rig)
     file_id = rig.journal(CLASS, SUBJECT).id
     teacher_types(rig, p, DAY, "5")
     rig.set_now(at(DAY, 18))
@@ -130,7 +113,7 @@ def test_a_journal_whose_last_write_failed_is_read(rig: EngineRig) -> None:
 
 
 def test_a_version_drive_cannot_tell_means_a_read(rig: EngineRig) -> None:
-    p = _pupils(rig)[0]
+    p = pupil(rig)
     file_id = rig.journal(CLASS, SUBJECT).id
     teacher_types(rig, p, DAY, "3")
     rig.set_now(at(DAY, 18))
