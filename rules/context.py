@@ -116,6 +116,8 @@ class ValidationContext:
     duplicate_rows: frozenset[str] = frozenset()
     journal_start: date | None = None
     assessment: Assessment = Assessment.MARKS  # marks, «зачёт/незачёт» or none (rules.assessment)
+    # days of settled periods: their lessons are not checked again (their findings are carried)
+    settled_days: frozenset[date] = frozenset()
     # derived once in __post_init__
     parsed: tuple[Parsed, ...] = field(init=False, repr=False, compare=False)
     parsed_period: tuple[Parsed, ...] = field(init=False, repr=False, compare=False)
@@ -171,8 +173,8 @@ class ValidationContext:
 
     @property
     def lesson_keys(self) -> tuple[LessonKey, ...]:
-        """Every lesson as ``(day, lesson_no)``, in order."""
-        return tuple(sorted(self._lesson_periods))
+        """Every lesson to check as ``(day, lesson_no)``, in order (not those of settled days)."""
+        return tuple(sorted(k for k in self._lesson_periods if k[0] not in self.settled_days))
 
     def in_journal(self, day: date) -> bool:
         """Whether a lesson on ``day`` was kept in this journal (not before ``journal_start``)."""

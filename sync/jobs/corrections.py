@@ -127,6 +127,8 @@ def process_corrections(svc: Service, grid: Grid, *, now: datetime,
     cell_updates: dict[str, list[tuple[CellRange, Grid]]] = {}
     status_updates: list[tuple[CellRange, Grid]] = []
     for d, record in processed:
+        if record is not None and record.status is CorrectionStatus.APPLIED:
+            svc.settled.forget(record.journal)  # its locked values changed: no tab stays settled
         status = _status(d, record)
         status_updates.extend(d.row.status_update(status, now))
         _count(summary, d, record)

@@ -94,6 +94,8 @@ def compare(
     period_of = {(x.day, x.lesson_no): x.period for x in lessons}
     marks = {(e.pupil_id, e.day, e.lesson_no, e.cell): e.raw for e in reading.entries}
     for tab in reading.map.periods.values():
+        if tab.period in reading.settled:  # not parsed: unchanged since found equal to the ledger
+            continue
         for pid, row in tab.rows.items():
             for (day, lesson_no), col in tab.columns.items():
                 cell = a1(tab.title, row, col)
@@ -147,7 +149,7 @@ def _period_marks(
     values = {(p.pupil_id, p.period, p.cell): p.raw for p in reading.period_marks}
     for tab in reading.map.periods.values():
         col = tab.period_col
-        if col is None:
+        if col is None or tab.period in reading.settled:
             continue
         for pid, row in tab.rows.items():
             cell = a1(tab.title, row, col)
@@ -262,4 +264,5 @@ def validation_context(
         duplicate_rows=reading.duplicate_rows,
         journal_start=school.year.journal_start,
         assessment=school.assessment_of(class_id, journal.partition("/")[2]),
+        settled_days=frozenset(x.day for x in lessons if x.period in reading.settled),
     )

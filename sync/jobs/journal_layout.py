@@ -35,13 +35,7 @@ def remembered_layout(tx: Tx, file_id: str) -> JournalMap | None:
 
 
 def encode_layout(where: JournalMap) -> str:
-    periods = [{
-        "title": t.title, "period": t.period, "header_row": t.header_row, "id_col": t.id_col,
-        "rows": dict(t.rows), "pupil_at": {str(r): p for r, p in t.pupil_at.items()},
-        "columns": [[d.isoformat(), n, c] for (d, n), c in t.columns.items()],
-        "work_type_row": t.work_type_row, "average_col": t.average_col,
-        "recommended_col": t.recommended_col, "period_col": t.period_col, "end_row": t.end_row,
-    } for t in where.periods.values()]
+    periods = [_period_data(t) for t in where.periods.values()]
     lessons = None
     if where.lessons_tab is not None:
         x = where.lessons_tab
@@ -54,18 +48,39 @@ def encode_layout(where: JournalMap) -> str:
 
 def decode_layout(text: str) -> JournalMap:
     data: dict[str, Any] = json.loads(text)
-    periods = {}
-    for t in data["periods"]:
-        periods[t["period"]] = PeriodTabMap(
-            title=t["title"], period=t["period"], header_row=t["header_row"], id_col=t["id_col"],
-            rows=t["rows"], pupil_at={int(r): p for r, p in t["pupil_at"].items()},
-            columns={(date.fromisoformat(d), n): c for d, n, c in t["columns"]},
-            work_type_row=t["work_type_row"], average_col=t["average_col"],
-            recommended_col=t["recommended_col"], period_col=t["period_col"],
-            end_row=t["end_row"])
+    periods = {t["period"]: _period_map(t) for t in data["periods"]}
     x = data["lessons"]
     lessons = None if x is None else LessonsTabMap(
         title=x["title"], header_row=x["header_row"],
         rows={(date.fromisoformat(d), n): r for d, n, r in x["rows"]}, columns=x["columns"],
         end_row=x["end_row"])
     return JournalMap(periods=periods, lessons_tab=lessons, findings_tab=data["findings"])
+
+
+def encode_period_tab(tab: PeriodTabMap) -> str:
+    """One period tab's map as JSON (``sync.jobs.settled`` keeps it as one string)."""
+    return json.dumps(_period_data(tab), ensure_ascii=False, sort_keys=True)
+
+
+def decode_period_tab(text: str) -> PeriodTabMap:
+    return _period_map(json.loads(text))
+
+
+def _period_data(t: PeriodTabMap) -> dict[str, Any]:
+    return {
+        "title": t.title, "period": t.period, "header_row": t.header_row, "id_col": t.id_col,
+        "rows": dict(t.rows), "pupil_at": {str(r): p for r, p in t.pupil_at.items()},
+        "columns": [[d.isoformat(), n, c] for (d, n), c in t.columns.items()],
+        "work_type_row": t.work_type_row, "average_col": t.average_col,
+        "recommended_col": t.recommended_col, "period_col": t.period_col, "end_row": t.end_row,
+    }
+
+
+def _period_map(t: dict[str, Any]) -> PeriodTabMap:
+    return PeriodTabMap(
+        title=t["title"], period=t["period"], header_row=t["header_row"], id_col=t["id_col"],
+        rows=t["rows"], pupil_at={int(r): p for r, p in t["pupil_at"].items()},
+        columns={(date.fromisoformat(d), n): c for d, n, c in t["columns"]},
+        work_type_row=t["work_type_row"], average_col=t["average_col"],
+        recommended_col=t["recommended_col"], period_col=t["period_col"],
+        end_row=t["end_row"])

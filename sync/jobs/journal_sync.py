@@ -21,14 +21,13 @@ phases is healed by the next cycle (the engine keeps the file on its dirty list 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import partial
 
 from config.school import School
 from rules.assessment import journal_grammar
-from rules.grammar import ValueKind, format_value, parse_cell
 from rules.model import Finding, Lesson, Location, Severity
 from rules.validation import validate
 from sync.backends.protocol import CellRange, Grid, TabMissing
@@ -41,7 +40,8 @@ from sync.jobs.closing import (
     proven_work_types,
 )
 from sync.jobs.findings_tab import findings_update
-from sync.jobs.journal_cells import OpenCell, compare, validation_context
+from sync.jobs.journal_accept import accept_marks, accept_period_marks
+from sync.jobs.journal_cells import compare, validation_context
 from sync.jobs.journal_layout import remember_layout
 from sync.jobs.journal_service import (
     deviation_findings,
@@ -52,11 +52,18 @@ from sync.jobs.journal_service import (
 from sync.jobs.repair import repair_journal
 from sync.jobs.repair_findings import dropped_findings, remember_dropped, repaired_map
 from sync.jobs.service import Service, split_journal_key
-from sync.jobs.substitutions import attributed_teacher
+from sync.jobs.settled import (
+    carried,
+    carried_findings,
+    clean_tabs,
+    closed_periods,
+    first_open_day,
+    grid_digest,
+    open_tabs,
+)
 from sync.jobs.summary import Tally
 from sync.jobs.tamper import SheetPlan, mark_reverted, record_violations
-from sync.layout.common import StructureProblem, cell_text, stale_updates
-from sync.layout.journal.map import LessonKey
+from sync.layout.common import StructureProblem, stale_updates
 from sync.layout.journal.moves import relocate
 from sync.layout.journal.spec import (
     JournalReading,
@@ -67,15 +74,11 @@ from sync.layout.journal.spec import (
 from sync.layout.labels import RU, Labels
 from sync.ledger.ledger import Tx
 from sync.ledger.model import (
-    INVALID_KIND,
     CellRef,
-    Change,
-    EntryInput,
     Field,
     FileKind,
     FileRecord,
     FindingRecord,
-    PeriodMarkInput,
 )
 
 log = logging.getLogger(__name__)
@@ -133,6 +136,7 @@ class JournalRead:
     reading: JournalReading
     read_at: datetime
     modified: datetime | None = None
+    closed: Mapping[str, bytes] = field(default_factory=dict)  # closed period → grid digest
 
 
 def journal_titles(school: School, labels: Labels = RU, class_id: str = "") -> list[str]:
@@ -156,11 +160,16 @@ def read_journal(svc: Service, ref: JournalRef, labels: Labels = RU) -> JournalR
     read_at = svc.now()
     with svc.ledger.snapshot() as tx:
         due = due_at(svc.school, tx, ref.key, ref.class_id, ref.lessons, read_at)
+        closed = closed_periods(tx, ref.key, ref.lessons)
     modified = backend.info(file_id).modified if due else None
-    reading = parse_journal(
-        grids, svc.school, ref.class_id, ref.subject_id, ref.lessons, labels=labels
-    )
-    return JournalRead(ref, grids, reading, read_at, modified)
+    digests = {p: grid_digest(grids[p]) for p in sorted(closed) if isinstance(grids.get(p), list)}
+    settled = svc.settled.maps(ref.key, digests)
+    reading = parse_journal(grids, svc.school, ref.class_id, ref.subject_id, ref.lessons,
+                            labels=labels, settled=settled)
+    if reading.settled and reading.needs_repair:  # a repair re-lays every tab: take them whole
+        reading = parse_journal(grids, svc.school, ref.class_id, ref.subject_id, ref.lessons,
+                                labels=labels)
+    return JournalRead(ref, grids, reading, read_at, modified, digests)
 
 
 # --------------------------------------------------------------------------- 2. the ledger
@@ -200,7 +209,8 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
         due = due_at(school, tx, key, ref.class_id, ref.lessons, read.read_at, typed, states)
         proven, unproven = due.split(read.modified)
     plan.locks.add(lock_due(tx, key, ref.lessons, unproven, now))
-    cmp = compare(reading, tx.locked(key), ref.lessons, grammar)
+    since = first_open_day(reading, ref.lessons)  # the settled tabs' cells are not compared
+    cmp = compare(reading, tx.locked(key, since=since), ref.lessons, grammar)
     ctx = validation_context(school, key, ref.class_id, ref.lessons, cmp, reading, now=now)
     rule_findings = validate(ctx)
     bad = {f.location.cell for f in rule_findings
@@ -212,9 +222,9 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     plan.tally.violations += violations
     plan.tally.late_entries += late
     sealed = set(cmp.sealed)
-    plan.tally.entries_accepted += _accept_marks(tx, school, ref, cmp.marks, bad, now,
+    plan.tally.entries_accepted += accept_marks(tx, school, ref, cmp.marks, bad, now,
                                                  proven.mark_lessons(ref.lessons), sealed)
-    plan.tally.entries_accepted += _accept_period_marks(tx, school, ref, cmp.period_marks, bad,
+    plan.tally.entries_accepted += accept_period_marks(tx, school, ref, cmp.period_marks, bad,
                                                         now, set(proven.periods), sealed)
     held = set(tx.lesson_states(key))  # again: the locks above may have added lesson rows
     offer = [x for k, x in cmp.lessons.items() if any(x.facts().values()) or k in held]
@@ -222,8 +232,8 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     plan.locks.add(lock_due(tx, key, ref.lessons, proven, now))
 
     names, codes = work_types(school.policies, cmp.effective_facts)
-    recs = recommendations(school, ref.subject_id, ref.lessons, tx.entry_values(key), codes,
-                           kept=svc.grades, journal=key)
+    recs = recommendations(school, ref.subject_id, ref.lessons, tx.entry_values(key, since=since),
+                           codes, kept=svc.grades, journal=key)
     note = SEALED_NOTE.format(tab=labels.corrections_tab)
     findings = [
         *(_sealed(f, sealed, note) for f in rule_findings),
@@ -237,7 +247,8 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     if plan.repair:
         after = repaired_map(svc, tx, key, ref.class_id, ref.subject_id, reading, now)
         findings = relocate(findings, reading.map, after, set(reading.repair_tabs))
-    opened, resolved = tx.sync_findings(key, findings, now)
+    keep = carried(reading, ref.lessons)
+    opened, resolved = tx.sync_findings(key, findings, now, keep=keep)
     open_now = tx.findings(key)
     plan.tally.findings_opened, plan.tally.findings_resolved = opened, resolved
     plan.tally.findings_open = len(open_now)
@@ -247,10 +258,11 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
 
     plan.plan_reverts(cmp.reverts)
     plan.updates.extend(_findings_update(tx, svc, ref, open_now, plan, now, labels))
-    service = service_values(names, recs, rule_findings, reading.map)
-    plan.updates.extend(
-        stale_updates(read.grids, render_service_columns(reading.map, service, school=school))
-    )
+    where = open_tabs(reading)  # a settled tab's service cells are not rendered again
+    service = service_values(names, recs, [*rule_findings, *carried_findings(open_now, keep)], where)
+    plan.updates.extend(stale_updates(read.grids, render_service_columns(where, service, school=school)))
+    for period, digest, tab in clean_tabs(reading, read.closed, [r.tab for r, _ in plan.updates]):
+        tx.after_commit(partial(svc.settled.remember, key, period, digest, tab))
     return plan
 
 
@@ -268,82 +280,6 @@ def _sealed(finding: Finding, sealed: set[str], note: str) -> Finding:
     if finding.severity is not Severity.ERROR or finding.location.cell not in sealed:
         return finding
     return Finding(finding.rule, finding.severity, finding.location, f"{finding.message} {note}")
-
-
-def _raw_text(raw: object) -> str:
-    return raw if isinstance(raw, str) else cell_text(raw)
-
-
-def _accept_marks(tx: Tx, school: School, ref: JournalRef, cells: list[OpenCell], bad: set[str],
-                  now: datetime, locking: set[LessonKey], sealed: set[str]) -> int:
-    """Offer the open mark cells; a cell of a lesson in ``locking`` that cannot be accepted is
-    kept as invalid text (its A1 ref added to ``sealed``). Returns how many entries changed."""
-    grammar = journal_grammar(school.policies.grammar,
-                              school.assessment_of(ref.class_id, ref.subject_id))
-    days = [c.day for c in cells if c.day is not None]
-    since = min(days, default=None)  # the open cells' days only: not the whole year's entries
-    held = {(e.pupil_id, e.day, e.lesson_no) for e in tx.entries(ref.key, since=since)}
-    by_teacher: dict[str, list[EntryInput]] = {}
-    for c in cells:
-        if c.day is None or c.lesson_no is None or c.period is None:
-            continue
-        item = _entry(c, grammar, bad, (c.pupil_id, c.day, c.lesson_no) in held,
-                      locking=(c.day, c.lesson_no) in locking)
-        if item is None:
-            continue
-        if item[2] == INVALID_KIND:
-            sealed.add(c.cell)
-        teacher = attributed_teacher(school, ref.class_id, ref.subject_id, c.day)
-        by_teacher.setdefault(teacher, []).append(EntryInput(c.pupil_id, c.day, c.lesson_no, *item))
-    changed = 0
-    for teacher, items in by_teacher.items():
-        changes = tx.accept_entries(ref.key, items, now, accepted_by=teacher)
-        changed += _accepted(items, changes)
-    return changed
-
-
-def _accepted(items: Sequence[EntryInput | PeriodMarkInput], changes: Sequence[Change]) -> int:
-    """How many offered values the ledger took (invalid text kept at a lock is not accepted)."""
-    return sum(ch.changed and i.kind != INVALID_KIND for i, ch in zip(items, changes, strict=True))
-
-
-def _entry(c: OpenCell, grammar: Any, bad: set[str], held: bool, *, period: bool = False,
-           locking: bool = False) -> tuple[str, str, str] | None:
-    """(raw, value, kind) to offer for an open cell, or None (invalid, or empty and never held).
-
-    ``locking``: the cell locks in this transaction, so invalid text is offered as it stands
-    (``INVALID_KIND``, the text as the comparison shows it) instead of None.
-    """
-    if c.raw is None:
-        return ("", "", ValueKind.EMPTY.value) if held else None
-    parsed = None if c.cell in bad else parse_cell(c.raw, grammar, period=period)
-    if parsed is not None and parsed.ok and parsed.value is not None:
-        return _raw_text(c.raw), format_value(parsed.value), parsed.value.kind.value
-    text = cell_text(c.raw)
-    return (text, "", INVALID_KIND) if locking and text else None
-
-
-def _accept_period_marks(tx: Tx, school: School, ref: JournalRef, cells: list[OpenCell],
-                         bad: set[str], now: datetime, locking: set[str], sealed: set[str]) -> int:
-    """Offer the open period-mark cells, as :func:`_accept_marks` does for lessons."""
-    grammar = journal_grammar(school.policies.grammar,
-                              school.assessment_of(ref.class_id, ref.subject_id))
-    held = {(p.pupil_id, p.period) for p in tx.period_marks(ref.key)}
-    items = []
-    for c in cells:
-        if c.period is None:
-            continue
-        item = _entry(c, grammar, bad, (c.pupil_id, c.period) in held, period=True,
-                      locking=c.period in locking)
-        if item is None:
-            continue
-        if item[2] == INVALID_KIND:
-            sealed.add(c.cell)
-        items.append(PeriodMarkInput(c.pupil_id, c.period, *item))
-    if not items:
-        return 0
-    teacher = attributed_teacher(school, ref.class_id, ref.subject_id, now.date())
-    return _accepted(items, tx.accept_period_marks(ref.key, items, now, accepted_by=teacher))
 
 
 def structure_findings(journal: str, problems: Sequence[StructureProblem]) -> list[Finding]:

@@ -18,6 +18,7 @@ from config.school import BackendKind, School
 from rules.errors import ConfigError, Problem
 from sync.backends.protocol import Backend
 from sync.jobs.journal_service import KeptGrades
+from sync.jobs.settled import SettledTabs
 from sync.ledger.ledger import Ledger
 from sync.ledger.process_lock import LedgerLock
 
@@ -93,6 +94,7 @@ class Service:
     ledger_lock: LedgerLock | None = None  # held from open to close (one process per ledger)
     pool: tuple[Backend, ...] = ()  # more principals that write diaries (``make_pool``)
     grades: KeptGrades = field(default_factory=KeptGrades)  # recommendations kept between cycles
+    settled: SettledTabs = field(default_factory=SettledTabs)  # closed tabs not parsed again
 
     def __post_init__(self) -> None:
         """Each principal of the pool takes the others' changes for its own (the change feed's

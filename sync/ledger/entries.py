@@ -267,12 +267,16 @@ class EntriesPart(AuditLog):
         rows = self._db.execute(query.order_by(e.day, e.lesson_no, e.pupil_id))
         return from_rows(EntryRecord, rows)
 
-    def entry_values(self, journal: str) -> list[EntryValue]:
-        """A journal's non-empty entries, cell and value only (cheaper than :meth:`entries` by
-        the three timestamps a row would convert): a year of them is read per changed journal."""
+    def entry_values(self, journal: str, *, since: date | None = None) -> list[EntryValue]:
+        """A journal's non-empty entries (from day ``since`` on), cell and value only (cheaper
+        than :meth:`entries` by the three timestamps a row would convert): read per changed
+        journal."""
         e = t.entries.c
-        query = select(e.pupil_id, e.day, e.lesson_no, e.value).where(
-            e.journal == journal, e.value != "").order_by(e.day, e.lesson_no, e.pupil_id)
+        where = [e.journal == journal, e.value != ""]
+        if since is not None:
+            where.append(e.day >= since)
+        query = select(e.pupil_id, e.day, e.lesson_no, e.value).where(*where).order_by(
+            e.day, e.lesson_no, e.pupil_id)
         return [EntryValue(*r) for r in self._db.execute(query)]
 
     def pupil_entries(self, pupil_id: str, *, since: date | None = None) -> list[EntryRecord]:

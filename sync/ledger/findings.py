@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -71,22 +71,27 @@ class FindingsPart(AuditLog):
     """Open and resolved validation findings per journal."""
 
     def sync_findings(
-        self, journal: str, findings: Iterable[Finding], now: datetime
+        self, journal: str, findings: Iterable[Finding], now: datetime, *,
+        keep: Callable[[str, date | None, str | None], bool] | None = None,
     ) -> tuple[int, int]:
         """Make the journal's open findings equal ``findings``; returns (opened, resolved).
 
         A finding still present keeps its ``opened`` time (its A1 cell and severity are refreshed).
+        ``keep(rule, day, cell)``: open findings it holds for stay as they are, whatever
+        ``findings`` says (those of a settled period tab, not validated again).
         """
         aware(now)
         f = t.findings.c
-        current = {
-            row.fingerprint: row
-            for row in self._db.execute(
-                select(f.id, f.fingerprint, f.cell, f.severity).where(
-                    f.journal == journal, f.resolved.is_(None)
-                )
+        current, kept = {}, set()
+        for row in self._db.execute(
+            select(f.id, f.fingerprint, f.cell, f.severity, f.rule, f.day).where(
+                f.journal == journal, f.resolved.is_(None)
             )
-        }
+        ):
+            if keep is not None and keep(row.rule, row.day, row.cell):
+                kept.add(row.fingerprint)
+            else:
+                current[row.fingerprint] = row
         wanted = {fingerprint(finding): finding for finding in findings}
         new = [
             {
@@ -102,7 +107,7 @@ class FindingsPart(AuditLog):
                 "opened": now,
             }
             for key, item in wanted.items()
-            if key not in current
+            if key not in current and key not in kept
         ]
         if new:
             self._db.execute(insert(t.findings), new)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,6 +81,12 @@ class Tx(
 
     def __init__(self, connection: Connection, *, sealed: bool = False) -> None:
         super().__init__(connection, sealed=sealed)
+        self._after: list[Callable[[], None]] = []
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once this transaction has committed (never after a rollback): for what
+        the process keeps in memory about the ledger's state, which must not run ahead of it."""
+        self._after.append(action)
 
 
 class Ledger:
@@ -211,6 +217,9 @@ class Ledger:
                     keep_wal_small(raw, self.path, self.wal_limit)
             if mark is not None and self.anchor is not None:
                 self._write_anchor(mark, tx._now if tx is not None else None)
+            if commit and tx is not None:
+                for action in tx._after:
+                    action()
         finally:
             if tx is not None:
                 tx._end()

@@ -119,16 +119,18 @@ class LocksPart(EntriesPart):
         return frozenset(self._db.execute(
             select(pl.period).where(pl.journal == journal)).scalars())
 
-    def locked(self, journal: str) -> LockedView:
+    def locked(self, journal: str, *, since: date | None = None) -> LockedView:
         """Everything locked in a journal, to compare a freshly read grid against (tampering).
 
         Read lean (a year of rows per journal, every cycle): the columns compared and the lock
-        flags as booleans, no timestamps converted."""
+        flags as booleans, no timestamps converted. ``since``: the mark cells of lessons from that
+        day only (the earlier periods' tabs are settled, not compared: ``sync.jobs.settled``)."""
         e, les, p = t.entries.c, t.lessons.c, t.period_marks.c
+        where = [e.journal == journal, e.locked_at.is_not(None)]
+        if since is not None:
+            where.append(e.day >= since)
         mark_rows = self._db.execute(
-            select(e.pupil_id, e.day, e.lesson_no, e.raw, e.value, e.kind).where(
-                e.journal == journal, e.locked_at.is_not(None)
-            )
+            select(e.pupil_id, e.day, e.lesson_no, e.raw, e.value, e.kind).where(*where)
         ).all()
         marks = {(r[0], r[1], r[2]): r[3] if r[5] == INVALID_KIND else r[4] for r in mark_rows}
         lesson_rows = self._db.execute(

@@ -93,6 +93,8 @@ class JournalReading:
     stray: tuple[StrayEntry, ...] = ()
     ignored: tuple[IgnoredCell, ...] = ()
     renames: Mapping[str, str] = field(default_factory=dict)
+    # period tabs not parsed: settled (``sync.jobs.settled``), their maps those of the last parse
+    settled: frozenset[str] = frozenset()
 
     @property
     def repair_tabs(self) -> tuple[str, ...]:
@@ -129,13 +131,17 @@ def parse_journal(
     lessons: Sequence[Lesson],
     *,
     labels: Labels = RU,
+    settled: Mapping[str, PeriodTabMap] | None = None,
 ) -> JournalReading:
     """Read one journal's tabs (title → grid, as ``Backend.read`` returns them).
 
     ``lessons`` are the journal's lessons (``school.lessons()[(class_id, subject_id)]``). Tabs
     are found by title; a tab missing under its title but recognisable by content (a renamed
-    tab) is read and listed in ``renames``.
+    tab) is read and listed in ``renames``. ``settled``: period → its map, for period tabs
+    found under their own title that are not parsed (their grids unchanged since a parse found
+    them equal to the ledger); they add no cells.
     """
+    settled = settled or {}
     frame = JournalFrame.build(school, class_id, subject_id, lessons, labels)
     expected = [p.name for p in school.periods_of(class_id)]
     titles = [*expected, labels.lessons_tab, labels.findings_tab]
@@ -158,10 +164,15 @@ def parse_journal(
 
     out = TabResult()
     periods: dict[str, PeriodTabMap] = {}
+    skipped: set[str] = set()
     for period in school.periods_of(class_id):
         source = found.get(period.name)
         if source is None:
             problems.append(_missing_tab(period.name, labels))
+            continue
+        if source == period.name and period.name in settled:
+            periods[period.name] = settled[period.name]
+            skipped.add(period.name)
             continue
         tab = parse_period_tab(grids[source], source, period, frame)
         _merge(out, tab.result)
@@ -202,6 +213,7 @@ def parse_journal(
         stray=tuple(StrayEntry(*item) for item in out.stray),
         ignored=tuple(out.ignored),
         renames=renames,
+        settled=frozenset(skipped),
     )
     log.debug(
         "journal %s/%s read: %d entries, %d period marks, %d lessons, %d problems",
