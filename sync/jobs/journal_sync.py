@@ -3,7 +3,9 @@
 The three phases keep the cycle's crash story simple (DESIGN.md §2):
 
 1. :func:`read_journal` — ONE ``backend.read`` of the period tabs and "Уроки" (a metadata read only
-   after :class:`~sync.backends.protocol.TabMissing`), then ``parse_journal``; no ledger access.
+   after :class:`~sync.backends.protocol.TabMissing`), then ``parse_journal`` of every tab but the
+   settled ones (``sync.jobs.settled``: a closed quarter unchanged since a read found it equal to
+   the ledger); the ledger only for what closed.
 2. :func:`sync_journal` — inside the cycle's single ledger transaction: tampering with cells locked
    in the ledger becomes violations (audited) and planned reverts; valid open cells are accepted
    (first-seen time, attributed teacher), erased ones recorded; lesson facts offered; findings

@@ -192,6 +192,7 @@ class Ledger:
                 "finish the current 'with ledger.transaction()' block first (no nesting)",
             )
         self._active = True
+        after: list[Callable[[], None]] = []
         tx: Tx | None = None
         mark: anchors.Mark | None = None
         try:
@@ -217,13 +218,13 @@ class Ledger:
                     keep_wal_small(raw, self.path, self.wal_limit)
             if mark is not None and self.anchor is not None:
                 self._write_anchor(mark, tx._now if tx is not None else None)
-            if commit and tx is not None:
-                for action in tx._after:
-                    action()
+            after = tx._after if commit and tx is not None else []
         finally:
             if tx is not None:
                 tx._end()
             self._active = False
+        for action in after:  # committed: the ledger is free again for what they do
+            action()
 
     def _guard(self, raw: sqlite3.Connection, connection: Connection) -> str | None:
         """Refuse to write on a chain that does not extend the anchored head; an anchor gone after

@@ -15,12 +15,13 @@ import pytest
 from sync.backends.protocol import CellRange
 from sync.jobs import journal_sync
 from sync.jobs.cycle import run_cycle
+from sync.jobs.journal_layout import LAYOUT_KEY
 from sync.jobs.journal_sync import JournalPlan, journal_refs, read_journal, sync_journal
 from sync.jobs.locking import run_locks
 from sync.jobs.settled import SettledTabs
 from sync.layout.labels import RU
 from sync.ledger.model import FileKind
-from tests.sync.engine_fixtures import DAY, ORGANIZER, EngineRig, at
+from tests.sync.engine_fixtures import DAY, ORGANIZER, SVC, EngineRig, at
 from tests.sync.jobs import test_time_locks
 from tests.sync.jobs.test_locking import pupil, shown_at, teacher_types
 from tests.sync.jobs.test_time_locks import CLASS, KEY, Q1, SUBJECT
@@ -97,6 +98,9 @@ def test_a_settled_quarter_is_not_parsed_and_a_full_read_finds_nothing_to_change
     assert Q1 in parsed  # the first read after the lock took the tab whole
     before = q1_findings(rig)
     assert before, "the example journal has open findings on Q1 lessons (topics missing)"
+    layout = LAYOUT_KEY.format(file_id=rig.journal(CLASS, SUBJECT).id)
+    with rig.svc.ledger.snapshot() as tx:
+        positions = tx.state_get(layout)
     parsed.clear()
 
     second = q2_days(rig)[1]
@@ -107,6 +111,8 @@ def test_a_settled_quarter_is_not_parsed_and_a_full_read_finds_nothing_to_change
     assert summary.ok and summary.tally.entries_accepted == 1
     assert Q1 not in parsed and Q2 in parsed
     assert q1_findings(rig) == before  # carried: the same rows, none resolved or re-opened
+    with rig.svc.ledger.snapshot() as tx:
+        assert positions and tx.state_get(layout) == positions  # the kept map: the same positions
     plan = full_read(rig)
     assert plan.updates == [], plan.updates  # service cells, «Статус», «Замечания»: all as due
     assert (plan.tally.findings_opened, plan.tally.findings_resolved) == (0, 0)
@@ -156,3 +162,35 @@ def test_a_correction_of_a_settled_cell_is_written_and_stays(rig: EngineRig,
     plan = full_read(rig)
     assert plan.updates == [] and plan.tally.violations == 0
 
+
+
+def test_a_correction_whose_write_failed_is_written_by_the_next_read(rig: EngineRig,
+                                                                      parsed: list[str]) -> None:
+    """The ledger holds the corrected value, the sheet still the old one: the settled tab's grid
+    is unchanged, but the correction forgot it, so the next read compares it and writes «5»."""
+    where = settle_q1(rig)
+    journal = rig.journal(CLASS, SUBJECT).id
+    with rig.svc.ledger.snapshot() as tx:
+        (admin,) = tx.files(FileKind.ADMIN)
+    day = q2_days(rig)[1]
+    morning_of(rig, day, 11)
+    row = ["7Б · Алгебра", DAY.strftime("%d.%m.%Y"), pupil(rig), "отметка", "5",
+           "ошибка при вводе", "45-к", "да"]
+    rig.client("zamestitel.uvr.example@gmail.com").http_client.values_update(
+        admin.id, CellRange(RU.corrections_tab, 1, 1, 2, 1 + len(row)).a1(),
+        params={"valueInputOption": "USER_ENTERED"}, body={"values": [row]})
+    rig.emu.faults.add("503", match=lambda m, p: journal in p and p.endswith("values:batchUpdate"),
+                       times=None, principal=SVC)
+    corrected = run_cycle(rig.svc)
+    assert corrected.corrections is not None and corrected.corrections["applied"] == 1
+    assert shown_at(rig, where) == "4"  # the write failed
+    rig.emu.faults.clear()
+    parsed.clear()
+
+    rig.set_now(at(day, 13))
+    teacher_types(rig, pupil(rig, 3), day, "4")
+    run_cycle(rig.svc)
+
+    assert Q1 in parsed
+    assert shown_at(rig, where) == "5"
+    assert full_read(rig).updates == []

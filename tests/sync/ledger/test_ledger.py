@@ -134,6 +134,29 @@ def test_exception_rolls_back_the_whole_cycle(ledger: Ledger) -> None:
         assert tx.locked_value(JOURNAL, "p1", DAY, 1) is None
 
 
+def test_after_commit_runs_once_committed_and_never_after_a_rollback(ledger: Ledger) -> None:
+    seen: list[str | None] = []
+
+    def look() -> None:  # runs outside the transaction: a fresh snapshot sees the commit
+        with ledger.snapshot() as tx:
+            seen.append(tx.state_get("drive.token"))
+
+    with ledger.transaction() as tx:
+        tx.state_set("drive.token", "100", at())
+        tx.after_commit(look)
+        assert seen == []
+    assert seen == ["100"]
+
+    class Crash(Exception):
+        pass
+
+    with pytest.raises(Crash), ledger.transaction() as tx:
+        tx.state_set("drive.token", "200", at(hour=11))
+        tx.after_commit(look)
+        raise Crash
+    assert seen == ["100"]
+
+
 def test_transaction_object_is_dead_after_its_block(ledger: Ledger) -> None:
     with ledger.transaction() as tx:
         tx.state_set("a", "1", at())
