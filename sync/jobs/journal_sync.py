@@ -161,8 +161,9 @@ def read_journal(svc: Service, ref: JournalRef, labels: Labels = RU) -> JournalR
             grids[labels.findings_tab] = []
     read_at = svc.now()
     with svc.ledger.snapshot() as tx:
-        due = due_at(svc.school, tx, ref.key, ref.class_id, ref.lessons, read_at)
-        closed = closed_periods(tx, ref.key, ref.lessons)
+        states = tx.lesson_states(ref.key)
+        due = due_at(svc.school, tx, ref.key, ref.class_id, ref.lessons, read_at, held=states)
+        closed = closed_periods(tx, ref.key, ref.lessons, states)
     modified = backend.info(file_id).modified if due else None
     digests = {p: grid_digest(grids[p]) for p in sorted(closed) if isinstance(grids.get(p), list)}
     settled = svc.settled.maps(ref.key, digests)

@@ -31,11 +31,11 @@ from rules.model import Finding, Lesson, Location, Severity
 from rules.validation import RULES
 from sync.backends.protocol import Grid
 from sync.jobs.journal_layout import decode_period_tab, encode_period_tab
-from sync.layout.journal.map import JournalMap, PeriodTabMap
+from sync.layout.journal.map import JournalMap, LessonKey, PeriodTabMap
 from sync.layout.journal.moves import tab_of
 from sync.layout.journal.spec import JournalReading
 from sync.ledger.ledger import Tx
-from sync.ledger.model import FindingRecord
+from sync.ledger.model import FindingRecord, LessonState
 
 CARRIED_RULES = frozenset(RULES) | {"period_mark_deviation"}  # re-derived from the grid only
 
@@ -45,13 +45,13 @@ def grid_digest(grid: Grid) -> bytes:
     return hashlib.blake2b(repr(grid).encode(), digest_size=16).digest()
 
 
-def closed_periods(tx: Tx, journal: str, lessons: Sequence[Lesson]) -> frozenset[str]:
+def closed_periods(tx: Tx, journal: str, lessons: Sequence[Lesson],
+                   states: Mapping[LessonKey, LessonState]) -> frozenset[str]:
     """The periods locked whole in the ledger: period marks locked, and the marks and facts of
-    every lesson of the period."""
+    every lesson of the period (``states``: the ledger's ``lesson_states``)."""
     locked = tx.locked_periods(journal)
     if not locked:
         return frozenset()
-    states = tx.lesson_states(journal)
     open_periods = set()
     for x in lessons:
         state = states.get((x.day, x.lesson_no))

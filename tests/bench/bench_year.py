@@ -13,7 +13,10 @@ year) on the evening of day N − 1, and the emulator is pickled. A fresh proces
 loads it and times, in CPU seconds of the process: the catch-up cycle (the first cycle, every
 file read), the lock job that night (day N − 1 closes), and a busy cycle: the teachers of
 ``--changed`` journals with a lesson on day N (all of them by default) each type 5 marks, then one
-cycle. Figures: CPU per changed journal, peak RSS of the measuring process (the emulator's
+cycle; then the next round an hour later, 5 more marks in the same journals and one cycle (the
+closed quarters' tabs settled by the first round's reads: ``sync.jobs.settled``; the catch-up
+cannot settle them here, as it writes service cells into every tab of the prepared files).
+Figures: CPU per changed journal (both rounds), peak RSS of the measuring process (the emulator's
 spreadsheets included), ledger + WAL size, the service's calls, and a naive gspread peer's
 (``open_by_key`` + ``worksheet()`` + ``get_all_values()`` per tab, per journal, per cycle). The
 diaries are off (``bench_diary_delay`` measures them); quotas off (quota minutes are computed
@@ -33,7 +36,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 from typing import Any
@@ -98,8 +101,8 @@ def _by_day(school: School, until: date) -> Iterator[tuple[date, list[Lesson]]]:
 
 def fill(svc: Service, until: date, lock_before: date) -> int:
     """Every lesson before ``until`` written to the ledger directly (one transaction a day, as
-    the cycles and lock jobs of that day would), days before ``lock_before`` locked; returns
-    the entries."""
+    the cycles and lock jobs of that day would), days before ``lock_before`` locked, and the
+    periods whose marks' window closed before it (as the lock job does); returns the entries."""
     school, rng, entries = svc.school, random.Random(2026), 0
     for day, lessons in _by_day(school, until):
         now = datetime.combine(day, clock(16), tzinfo=school.timezone)
@@ -121,6 +124,13 @@ def fill(svc: Service, until: date, lock_before: date) -> int:
                 entries += len(cells)
                 if day < lock_before:
                     tx.lock_day(key, day, night)
+    after = timedelta(days=school.policies.lock.period_mark_open_after_days)
+    with svc.ledger.transaction() as tx:  # the period marks' windows closed before lock_before
+        for period in school.year.periods:
+            if period.end + after < lock_before:
+                night = datetime.combine(period.end + after, clock(23, 59), tzinfo=school.timezone)
+                for class_id, subject_id in sorted(school.journals()):
+                    tx.lock_period(journal_key(class_id, subject_id), period.name, night)
     return entries
 
 
@@ -227,6 +237,26 @@ def _timed(emu: GoogleEmulator, served: list[float], action: Any
                          "serving_cpu_s": served[0] - before}
 
 
+def _busy_round(svc: Service, emu: GoogleEmulator, served: list[float], day: date, changed: int,
+                seed: int, hour: int, profile: Path | None) -> tuple[int, Any, float, dict[str, Any]]:
+    """5 marks typed in each journal with a lesson on ``day`` at ``hour``:05, then one cycle:
+    (journals changed, its summary, its CPU seconds, its calls)."""
+    school = svc.school
+    typed = typing(svc, day, changed, random.Random(seed))
+    where = cells(Run(emu, school, svc), typed)
+    emu.quotas.enabled = False  # cells() switches them back on
+    teacher = emu.client(ORGANIZER)
+    with svc.ledger.snapshot() as tx:
+        ids = {f.key: f.id for f in tx.files(FileKind.JOURNAL)}
+    emu.clock.set(datetime.combine(day, clock(hour, 5), tzinfo=school.timezone))
+    for t in typed:
+        teacher.http_client.values_update(
+            ids[t.journal], where[(t.journal, t.pupil, t.lesson)],
+            params={"valueInputOption": "USER_ENTERED"}, body={"values": [[t.value]]})
+    busy, cpu, calls = _timed(emu, served, lambda: _profiled(profile, lambda: run_cycle(svc)))
+    return len({t.journal for t in typed}), busy, cpu, calls
+
+
 def typing(svc: Service, day: date, changed: int, rng: random.Random) -> list[Typing]:
     """5 marks in each of the first ``changed`` journals with a lesson on ``day``."""
     school, out, at = svc.school, [], datetime.combine(day, clock(10), tzinfo=svc.school.timezone)
@@ -293,22 +323,16 @@ def measure(folder: Path, classes: int, day_no: int, changed: int, naive: int,
         assert locks.ok, locks
         out.update(lock_cpu_s=cpu, lock_calls=calls, lock_read=locks.tally.journals_read,
                    lock_unread=locks.locked_unread)
-        typed = typing(svc, day, changed, random.Random(day_no))
-        where = cells(Run(emu, school, svc), typed)
-        emu.quotas.enabled = False  # cells() switches them back on
-        teacher = emu.client(ORGANIZER)
-        with svc.ledger.snapshot() as tx:
-            ids = {f.key: f.id for f in tx.files(FileKind.JOURNAL)}
-        emu.clock.set(datetime.combine(day, clock(10, 5), tzinfo=school.timezone))
-        for t in typed:
-            teacher.http_client.values_update(
-                ids[t.journal], where[(t.journal, t.pupil, t.lesson)],
-                params={"valueInputOption": "USER_ENTERED"}, body={"values": [[t.value]]})
-        journals = len({t.journal for t in typed})
-        busy, cpu, calls = _timed(emu, served, lambda: _profiled(profile, lambda: run_cycle(svc)))
+        journals, busy, cpu, calls = _busy_round(svc, emu, served, day, changed, day_no, 10, profile)
         out.update(changed=journals, busy_cpu_s=cpu, busy_calls=calls,
                    accepted=busy.tally.entries_accepted,
                    per_journal_ms=1000 * cpu / max(1, journals))
+        next_profile = profile.with_name(profile.name + ".next") if profile else None
+        journals, busy, cpu, calls = _busy_round(svc, emu, served, day, changed, day_no + 1, 11,
+                                                 next_profile)
+        out.update(next_changed=journals, next_cpu_s=cpu, next_calls=calls,
+                   next_accepted=busy.tally.entries_accepted,
+                   per_journal_next_ms=1000 * cpu / max(1, journals))
         _, cpu, calls = _timed(emu, served, lambda: run_cycle(svc))
         out.update(idle_calls=calls)
         if naive:
