@@ -194,3 +194,26 @@ def test_a_correction_whose_write_failed_is_written_by_the_next_read(rig: Engine
     assert Q1 in parsed
     assert shown_at(rig, where) == "5"
     assert full_read(rig).updates == []
+
+
+def test_a_closed_tab_holding_a_note_outside_its_grid_is_never_settled(
+        rig: EngineRig, parsed: list[str]) -> None:
+    """Its remark comes from the parse (not the rules): a tab that must be parsed to keep it."""
+    settle_q1(rig)
+    journal = rig.journal(CLASS, SUBJECT).id
+    tab = rig.reading(CLASS, SUBJECT).map.periods[Q1]
+    note = CellRange(Q1, tab.end_row + 3, 2, tab.end_row + 4, 3)
+    day = q2_days(rig)[1]
+    morning_of(rig, day)
+    rig.type(ORGANIZER, journal, note, "перенести на пятницу")  # the owner's note, below the grid
+    run_cycle(rig.svc)
+    remarks = [f for f in q1_findings(rig) if f[1].startswith("layout_")]
+    assert remarks, q1_findings(rig)
+
+    for n, hour in enumerate((13, 14)):
+        parsed.clear()
+        rig.set_now(at(day, hour))
+        teacher_types(rig, pupil(rig, 4 + n), day, "5")
+        run_cycle(rig.svc)
+        assert Q1 in parsed
+        assert [f for f in q1_findings(rig) if f[1].startswith("layout_")] == remarks
