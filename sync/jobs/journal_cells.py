@@ -66,6 +66,8 @@ class Comparison:
     # the same for mark cells, as (pupil, day, lesson_no, cell): a year of them, so their
     # CellRefs are made only when asked (``matched_targets``)
     matched_marks: list[tuple[str, date, int, str]] = field(default_factory=list)
+    # and for the "Уроки" cells locked in the ledger, as (field, day, lesson_no, cell)
+    matched_facts: list[tuple[str, date, int, str | None]] = field(default_factory=list)
     sealed: set[str] = field(default_factory=set)  # A1 cells locked holding invalid text
 
     def matched_targets(self) -> Iterator[CellRef]:
@@ -73,6 +75,8 @@ class Comparison:
         yield from self.matched
         for pid, day, lesson_no, cell in self.matched_marks:
             yield CellRef(Field.MARK, pid, day, lesson_no, cell=cell)
+        for name, day, lesson_no, at in self.matched_facts:
+            yield CellRef(Field(name), None, day, lesson_no, cell=at)
 
 
 def shown(raw: object, grammar: MarkGrammar, *, period: bool = False) -> str:
@@ -196,10 +200,10 @@ def _lessons(
         out.effective_facts[key] = ledger
         for name, now_text in typed.items():
             want = getattr(ledger, name)
-            target = CellRef(Field(name), None, key[0], key[1], cell=cells.get(name))
             if cell_text(now_text) == cell_text(want) or name not in tab.columns:
-                out.matched.add(target)
+                out.matched_facts.append((name, key[0], key[1], cells.get(name)))
                 continue
+            target = CellRef(Field(name), None, key[0], key[1], cell=cells.get(name))
             row, col = tab.rows[key], tab.columns[name]
             where = CellRange(tab.title, row, col, row + 1, col + 1)
             out.reverts.append(Revert(target, where, want, cell_text(now_text)))
