@@ -264,7 +264,8 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     where = open_tabs(reading)  # a settled tab's service cells are not rendered again
     service = service_values(names, recs, [*rule_findings, *carried_findings(open_now, keep)], where)
     plan.updates.extend(stale_updates(read.grids, render_service_columns(where, service, school=school)))
-    for period, digest, tab in clean_tabs(reading, read.closed, [r.tab for r, _ in plan.updates]):
+    reverted = {r.where.tab for r in cmp.reverts}
+    for period, digest, tab in clean_tabs(reading, read.grids, read.closed, plan.updates, reverted):
         tx.after_commit(partial(svc.settled.remember, key, period, digest, tab))
     return plan
 

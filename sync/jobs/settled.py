@@ -23,13 +23,13 @@ every tab is parsed once more.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
 from rules.model import Finding, Lesson, Location, Severity
 from rules.validation import RULES
-from sync.backends.protocol import Grid
+from sync.backends.protocol import CellRange, Grid
 from sync.jobs.journal_layout import decode_period_tab, encode_period_tab
 from sync.layout.journal.map import JournalMap, LessonKey, PeriodTabMap
 from sync.layout.journal.moves import tab_of
@@ -94,14 +94,16 @@ class SettledTabs:
         return len(self._kept)
 
 
-def clean_tabs(reading: JournalReading, digests: Mapping[str, bytes],
-               written: Sequence[str]) -> list[tuple[str, bytes, PeriodTabMap]]:
+def clean_tabs(reading: JournalReading, grids: Mapping[str, Grid], digests: Mapping[str, bytes],
+               updates: Sequence[tuple[CellRange, Grid]], reverted: Collection[str]
+               ) -> list[tuple[str, bytes, PeriodTabMap]]:
     """The closed periods (``digests``) whose tabs this read parsed and found settled: nothing to
-    revert or write there (``written``: the titles of the tabs the plan writes), no stray value,
-    ignored cell or structure problem in them, no duplicate pupil row in the journal."""
+    revert there (``reverted``: the titles of the tabs with reverts), no stray value, ignored cell
+    or structure problem in them, no duplicate pupil row in the journal. A tab the plan writes
+    service cells into is settled at the grid the next read will return once they landed."""
     if reading.needs_repair or reading.duplicate_rows:
         return []
-    busy = set(written)
+    busy = set(reverted)
     busy |= {p.tab for p in reading.problems}
     busy |= {tab_of(s.cell) for s in reading.stray}
     busy |= {tab_of(c.cell) for c in reading.ignored}
@@ -111,8 +113,33 @@ def clean_tabs(reading: JournalReading, digests: Mapping[str, bytes],
         if (tab is None or period in reading.settled or tab.title != period or tab.id_fixes
                 or tab.title in busy):
             continue
+        mine = [u for u in updates if u[0].tab == tab.title]
+        if mine:
+            digest = grid_digest(written_grid(grids[tab.title], mine))
         out.append((period, digest, tab))
     return out
+
+
+def written_grid(grid: Grid, updates: Sequence[tuple[CellRange, Grid]]) -> Grid:
+    """A tab's values as a read returns them once ``updates`` landed: written RAW and read
+    unformatted, a value reads back as written; trailing empty cells and rows are not returned.
+    (Should a read differ, its digest does not match and that read parses the tab: no harm.)"""
+    rows = [list(row) for row in grid]
+    for where, values in updates:
+        for r, line in enumerate(values):
+            while len(rows) <= where.start_row + r:
+                rows.append([])
+            row = rows[where.start_row + r]
+            end = where.start_col + len(line)
+            if len(row) < end:
+                row.extend([""] * (end - len(row)))
+            row[where.start_col:end] = line
+    for row in rows:
+        while row and row[-1] in ("", None):
+            row.pop()
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
 
 
 def carried(reading: JournalReading, lessons: Sequence[Lesson]

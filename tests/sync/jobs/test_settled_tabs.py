@@ -142,6 +142,7 @@ def test_a_correction_of_a_settled_cell_is_written_and_stays(rig: EngineRig,
                                                              parsed: list[str]) -> None:
     where = settle_q1(rig)
     p = pupil(rig)
+    journal = rig.journal(CLASS, SUBJECT).id
     with rig.svc.ledger.snapshot() as tx:
         (admin,) = tx.files(FileKind.ADMIN)
     morning_of(rig, q2_days(rig)[1], 11)
@@ -156,9 +157,21 @@ def test_a_correction_of_a_settled_cell_is_written_and_stays(rig: EngineRig,
 
     rig.set_now(at(q2_days(rig)[1], 13))
     teacher_types(rig, pupil(rig, 3), q2_days(rig)[1], "4")
+    parsed.clear()
     after = run_cycle(rig.svc)
     assert after.tally.violations == 0 and after.reverts == 0
     assert shown_at(rig, where) == "5"
+    assert Q1 in parsed  # the correction forgot it: taken whole, its average written again
+    average = rig.reading(CLASS, SUBJECT).map.periods[Q1]
+    assert average.average_col is not None
+    row = average.rows[p]
+    assert rig.grids(journal)[Q1][row][average.average_col] == "5"
+
+    rig.set_now(at(q2_days(rig)[1], 14))  # settled at the grid that read wrote: not parsed now
+    teacher_types(rig, pupil(rig, 4), q2_days(rig)[1], "3")
+    parsed.clear()
+    run_cycle(rig.svc)
+    assert Q1 not in parsed and Q2 in parsed
     plan = full_read(rig)
     assert plan.updates == [] and plan.tally.violations == 0
 
@@ -217,3 +230,32 @@ def test_a_closed_tab_holding_a_note_outside_its_grid_is_never_settled(
         run_cycle(rig.svc)
         assert Q1 in parsed
         assert [f for f in q1_findings(rig) if f[1].startswith("layout_")] == remarks
+
+
+def test_a_service_cell_put_back_in_a_settled_quarter_leaves_it_settled(
+        rig: EngineRig, parsed: list[str]) -> None:
+    """The owner types over a pupil's average in the closed quarter: the next read parses the
+    tab, writes the average back and settles the tab at the grid its write leaves, so the read
+    after that does not parse it again."""
+    settle_q1(rig)
+    journal = rig.journal(CLASS, SUBJECT).id
+    tab = rig.reading(CLASS, SUBJECT).map.periods[Q1]
+    assert tab.average_col is not None
+    row = tab.rows[pupil(rig)]
+    average = CellRange(Q1, row, tab.average_col, row + 1, tab.average_col + 1)
+    assert rig.grids(journal)[Q1][row][tab.average_col] == "4"
+    day = q2_days(rig)[1]
+    morning_of(rig, day)
+    rig.type(ORGANIZER, journal, average, "5")
+    parsed.clear()
+
+    summary = run_cycle(rig.svc)
+
+    assert Q1 in parsed and summary.tally.violations == 0
+    assert rig.grids(journal)[Q1][row][tab.average_col] == "4"  # the service's value again
+    rig.set_now(at(day, 13))
+    teacher_types(rig, pupil(rig, 5), day, "4")
+    parsed.clear()
+    run_cycle(rig.svc)
+    assert Q1 not in parsed and Q2 in parsed
+    assert full_read(rig).updates == []
