@@ -14,8 +14,7 @@ loads it and times, in CPU seconds of the process: the catch-up cycle (the first
 file read), the lock job that night (day N − 1 closes), and a busy cycle: the teachers of
 ``--changed`` journals with a lesson on day N (all of them by default) each type 5 marks, then one
 cycle; then the next round an hour later, 5 more marks in the same journals and one cycle (the
-closed quarters' tabs settled by the first round's reads: ``sync.jobs.settled``; the catch-up
-cannot settle them here, as it writes service cells into every tab of the prepared files).
+closed quarters' tabs are settled from the catch-up's reads on: ``sync.jobs.settled``).
 Figures: CPU per changed journal (both rounds), peak RSS of the measuring process (the emulator's
 spreadsheets included), ledger + WAL size, the service's calls, and a naive gspread peer's
 (``open_by_key`` + ``worksheet()`` + ``get_all_values()`` per tab, per journal, per cycle). The
