@@ -218,6 +218,7 @@ def validation_context(
     reading: JournalReading,
     *,
     now: datetime,
+    settled_days: frozenset[date] = frozenset(),
 ) -> ValidationContext:
     """The rules' view of the journal as it will be after the reverts (``now`` in school time),
     with the school's go-live day (lessons before it were kept on paper)."""
@@ -268,5 +269,5 @@ def validation_context(
         duplicate_rows=reading.duplicate_rows,
         journal_start=school.year.journal_start,
         assessment=school.assessment_of(class_id, journal.partition("/")[2]),
-        settled_days=frozenset(x.day for x in lessons if x.period in reading.settled),
+        settled_days=settled_days,
     )

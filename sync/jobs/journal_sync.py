@@ -62,6 +62,7 @@ from sync.jobs.settled import (
     first_open_day,
     grid_digest,
     open_tabs,
+    settled_days,
 )
 from sync.jobs.summary import Tally
 from sync.jobs.tamper import SheetPlan, mark_reverted, record_violations
@@ -165,7 +166,7 @@ def read_journal(svc: Service, ref: JournalRef, labels: Labels = RU) -> JournalR
         due = due_at(svc.school, tx, ref.key, ref.class_id, ref.lessons, read_at, held=states)
         closed = closed_periods(tx, ref.key, ref.lessons, states)
     modified = backend.info(file_id).modified if due else None
-    digests = {p: grid_digest(grids[p]) for p in sorted(closed) if isinstance(grids.get(p), list)}
+    digests = {p: grid_digest(grids[p]) for p in closed if isinstance(grids.get(p), list)}
     settled = svc.settled.maps(ref.key, digests)
     reading = parse_journal(grids, svc.school, ref.class_id, ref.subject_id, ref.lessons,
                             labels=labels, settled=settled)
@@ -214,7 +215,9 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     plan.locks.add(lock_due(tx, key, ref.lessons, unproven, now))
     since = first_open_day(reading, ref.lessons)  # the settled tabs' cells are not compared
     cmp = compare(reading, tx.locked(key, since=since), ref.lessons, grammar)
-    ctx = validation_context(school, key, ref.class_id, ref.lessons, cmp, reading, now=now)
+    days = settled_days(reading, ref.lessons)  # skipped by the lesson rules, findings carried
+    ctx = validation_context(school, key, ref.class_id, ref.lessons, cmp, reading, now=now,
+                             settled_days=days)
     rule_findings = validate(ctx)
     bad = {f.location.cell for f in rule_findings
            if f.severity is Severity.ERROR and f.location.cell}
@@ -250,7 +253,7 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     if plan.repair:
         after = repaired_map(svc, tx, key, ref.class_id, ref.subject_id, reading, now)
         findings = relocate(findings, reading.map, after, set(reading.repair_tabs))
-    keep = carried(reading, ref.lessons)
+    keep = carried(reading, days)
     opened, resolved = tx.sync_findings(key, findings, now, keep=keep)
     open_now = tx.findings(key)
     plan.tally.findings_opened, plan.tally.findings_resolved = opened, resolved

@@ -90,9 +90,6 @@ class SettledTabs:
         for key in [k for k in self._kept if k[0] == journal]:
             del self._kept[key]
 
-    def __len__(self) -> int:
-        return len(self._kept)
-
 
 def clean_tabs(reading: JournalReading, grids: Mapping[str, Grid], digests: Mapping[str, bytes],
                updates: Sequence[tuple[CellRange, Grid]], reverted: Collection[str]
@@ -142,13 +139,17 @@ def written_grid(grid: Grid, updates: Sequence[tuple[CellRange, Grid]]) -> Grid:
     return rows
 
 
-def carried(reading: JournalReading, lessons: Sequence[Lesson]
+def settled_days(reading: JournalReading, lessons: Sequence[Lesson]) -> frozenset[date]:
+    """The lesson days of the settled tabs (the lesson rules skip them, their findings stay)."""
+    return frozenset(x.day for x in lessons if x.period in reading.settled)
+
+
+def carried(reading: JournalReading, days: frozenset[date]
             ) -> Callable[[str, date | None, str | None], bool] | None:
     """Which open findings a read with settled tabs keeps as they stand: the rules' findings on
-    a settled tab's cells or its lessons' days (None: no tab settled)."""
+    a settled tab's cells or its lessons' ``days`` (None: no tab settled)."""
     if not reading.settled:
         return None
-    days = frozenset(x.day for x in lessons if x.period in reading.settled)
     titles = frozenset(reading.map.periods[p].title for p in reading.settled)
 
     def keep(rule: str, day: date | None, cell: str | None) -> bool:
