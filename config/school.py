@@ -164,6 +164,13 @@ class School:
     _lessons: dict[tuple[str, str], list[Lesson]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    # the roster by class and the teachers by journal, built on first use (every journal read asks)
+    _rosters: dict[str, tuple[Pupil, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _journal_teachers: dict[tuple[str, str], tuple[str, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def anchor_path(self) -> Path:
@@ -197,9 +204,14 @@ class School:
 
     def pupils_in(self, class_id: str, on: date | None = None) -> tuple[Pupil, ...]:
         """Pupils of a class (enrolled on ``on`` if given), in roster order."""
-        return tuple(
-            p for p in self.pupils if p.class_id == class_id and (on is None or p.enrolled_on(on))
-        )
+        rosters = self._rosters
+        if rosters is None:
+            rosters = {}
+            for p in self.pupils:
+                rosters[p.class_id] = (*rosters.get(p.class_id, ()), p)
+            object.__setattr__(self, "_rosters", rosters)  # frozen: a cache, not state
+        roster = rosters.get(class_id, ())
+        return roster if on is None else tuple(p for p in roster if p.enrolled_on(on))
 
     def parents_of(self, pupil_id: str) -> tuple[Parent, ...]:
         return tuple(p for p in self.parents if p.pupil_id == pupil_id)
@@ -212,11 +224,14 @@ class School:
 
     def teachers_of(self, class_id: str, subject_id: str) -> tuple[str, ...]:
         """Teacher ids of a journal (several when the class is split into groups)."""
-        return tuple(
-            a.teacher_id
-            for a in self.assignments
-            if (a.class_id, a.subject_id) == (class_id, subject_id)
-        )
+        teachers = self._journal_teachers
+        if teachers is None:
+            teachers = {}
+            for a in self.assignments:
+                key = (a.class_id, a.subject_id)
+                teachers[key] = (*teachers.get(key, ()), a.teacher_id)
+            object.__setattr__(self, "_journal_teachers", teachers)  # frozen: a cache, not state
+        return teachers.get((class_id, subject_id), ())
 
     def journals(self) -> tuple[tuple[str, str], ...]:
         """(class_id, subject_id) of every journal, in assignment order; a split group counts once."""

@@ -61,13 +61,8 @@ def needs_reason(tx: Tx, school: School, class_id: str, today: date) -> dict[str
     which a subject teacher wrote «н» and the class teacher gave no reason yet."""
     first = today - timedelta(days=school.policies.lock.absence_reason_open_days)
     given = {(r.pupil_id, r.day) for r in tx.absences(class_id) if r.reason}
-    counts: Counter[tuple[str, date]] = Counter()
-    for cls, subject in school.journals():
-        if cls != class_id:
-            continue
-        for e in tx.entries(journal_key(cls, subject), since=first, until=today):
-            if e.kind == "absent" and (e.pupil_id, e.day) not in given:
-                counts[(e.pupil_id, e.day)] += 1
+    journals = [journal_key(cls, subject) for cls, subject in school.journals() if cls == class_id]
+    counts = Counter(k for k in tx.absences_typed(journals, first, today) if k not in given)
     out: dict[str, list[str]] = {}
     for (pupil, day), n in sorted(counts.items(), key=lambda item: (item[0][1], item[0][0])):
         out.setdefault(pupil, []).append(f"{day:%d.%m} ({n} ур.)")

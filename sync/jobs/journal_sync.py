@@ -212,7 +212,8 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     if typed:  # the grace of those days' marks follows the work types the read proves
         due = due_at(school, tx, key, ref.class_id, ref.lessons, read.read_at, typed, states)
         proven, unproven = due.split(read.modified)
-    plan.locks.add(lock_due(tx, key, ref.lessons, unproven, now))
+    early = lock_due(tx, key, ref.lessons, unproven, now)
+    plan.locks.add(early)
     since = first_open_day(reading, ref.lessons)  # the settled tabs' cells are not compared
     cmp = compare(reading, tx.locked(key, since=since), ref.lessons, grammar)
     days = settled_days(reading, ref.lessons)  # skipped by the lesson rules, findings carried
@@ -232,7 +233,8 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
                                                  proven.mark_lessons(ref.lessons), sealed)
     plan.tally.entries_accepted += accept_period_marks(tx, school, ref, cmp.period_marks, bad,
                                                         now, set(proven.periods), sealed)
-    held = set(tx.lesson_states(key))  # again: the locks above may have added lesson rows
+    # the early locks may have added (empty) lesson rows: read them again only then
+    held = set(tx.lesson_states(key) if early.days else states)
     offer = [x for k, x in cmp.lessons.items() if any(x.facts().values()) or k in held]
     plan.tally.lessons_changed = sum(c.changed for c in tx.upsert_lessons(key, offer, now))
     plan.locks.add(lock_due(tx, key, ref.lessons, proven, now))

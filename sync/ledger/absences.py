@@ -15,13 +15,14 @@ locks its empty cells too, so a reason typed later into one is tampering.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 
 from rules.errors import StoreError
+from rules.grammar import ValueKind
 from sync.ledger import schema as t
 from sync.ledger.audit import AuditLog
 from sync.ledger.model import (
@@ -123,6 +124,16 @@ class AbsencesPart(AuditLog):
         if not include_empty:
             query = query.where(a.raw != "")
         return from_rows(AbsenceRecord, self._db.execute(query.order_by(a.day, a.pupil_id)))
+
+    def absences_typed(self, journals: Sequence[str], since: date, until: date
+                       ) -> list[tuple[str, date]]:
+        """(pupil, day) of each «н» the subject journals ``journals`` hold from ``since`` to
+        ``until``, once per lesson: what asks the class teacher for a reason."""
+        e = t.entries.c
+        query = select(e.pupil_id, e.day).where(
+            e.journal.in_(journals), e.day >= since, e.day <= until,
+            e.kind == ValueKind.ABSENT.value)
+        return [(r[0], r[1]) for r in self._db.execute(query)]
 
     def absence_locked(self, class_id: str) -> AbsenceLockedView:
         """Everything locked in a class's attendance, to compare a read grid against."""

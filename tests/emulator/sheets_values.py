@@ -62,7 +62,7 @@ def read_range(sp: Spreadsheet, text: str, render_opt: str, dt_opt: str,
 def _grid_values(sp: Spreadsheet, sheet: Sheet, r0: int, r1: int, c0: int, c1: int,
                  render_opt: str, dt_opt: str) -> list[list[Any]]:
     locale = sp.locale
-    layered = bool(sheet.formats)
+    layers = sheet.number_layers()
     out: list[list[Any]] = []
     last_nonempty = -1
     cells = sheet.cells
@@ -79,7 +79,7 @@ def _grid_values(sp: Spreadsheet, sheet: Sheet, r0: int, r1: int, c0: int, c1: i
                 if isinstance(cell, str):
                     v: Any = cell
                 else:
-                    numfmt = sheet.number_format(r, c) if layered else None
+                    numfmt = sheet.number_format(r, c, layers) if layers else None
                     v = render(cell, render_opt, dt_opt, numfmt, locale,
                                lambda f, r=r, c=c: cell_value(sp, sheet, r, c))
                 if v is None:
@@ -181,7 +181,7 @@ def write_range(sp: Spreadsheet, text: str, values: Any, major: str | None, inpu
     grid["rowCount"] = max(sheet.rows, r0 + height)
     grid["columnCount"] = max(sheet.cols, c0 + width)
     locale = sp.locale
-    layered = bool(sheet.formats)
+    layers = sheet.number_layers()
     rows_hit: set[int] = set()
     cols_hit: set[int] = set()
     for i, row in enumerate(matrix):
@@ -194,7 +194,7 @@ def write_range(sp: Spreadsheet, text: str, values: Any, major: str | None, inpu
             else:
                 if raw is None:
                     continue
-                fmt = sheet.number_format(r, c) if layered else None
+                fmt = sheet.number_format(r, c, layers) if layers else None
                 value = parse_user_entered(raw, locale, bool(fmt and fmt.get("type") == "TEXT"))
             old = sheet.get(r, c)
             if isinstance(old, Rich) and old.note is not None:

@@ -131,12 +131,19 @@ class Sheet:
         else:
             self.cells.setdefault(r, {})[c] = value
 
-    def number_format(self, r: int, c: int) -> dict[str, Any] | None:
-        """Effective userEnteredFormat.numberFormat from the format layers (latest wins)."""
-        for box, fmt, mask in reversed(self.formats):
-            if box.contains(r, c) and _mask_has(mask, "numberFormat"):
-                return fmt.get("numberFormat")
+    def number_format(self, r: int, c: int,
+                      layers: list[tuple[Any, Any]] | None = None) -> dict[str, Any] | None:
+        """Effective userEnteredFormat.numberFormat from the format layers (latest wins);
+        ``layers``: :meth:`number_layers`, when the caller asks for many cells."""
+        for box, number in self.number_layers() if layers is None else layers:
+            if box.contains(r, c):
+                return number  # type: ignore[no-any-return]
         return None
+
+    def number_layers(self) -> list[tuple[Any, Any]]:
+        """The format layers that set a numberFormat, latest first: (box, numberFormat)."""
+        return [(box, fmt.get("numberFormat")) for box, fmt, mask in reversed(self.formats)
+                if _mask_has(mask, "numberFormat")]
 
     def user_format(self, r: int, c: int) -> dict[str, Any]:
         """Effective userEnteredFormat of a cell, layers merged in order by their masks."""

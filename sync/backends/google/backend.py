@@ -299,7 +299,7 @@ class GoogleBackend:
         except BadRequest as exc:
             raise tab_missing(file_id, titles, exc) from exc
         ranges = data.get("valueRanges", [])
-        return {t: [list(row) for row in vr.get("values", [])]
+        return {t: vr.get("values", [])  # fresh lists from the JSON: ours to keep
                 for t, vr in zip(titles, ranges, strict=True)}
 
     def write(self, file_id: str, updates: Sequence[tuple[CellRange, Grid]]) -> None:
