@@ -4,8 +4,8 @@ text in a cell that locks in the same transaction is kept as typed (``INVALID_KI
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Container, Sequence
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from config.school import School
@@ -35,14 +35,13 @@ def _raw_text(raw: object) -> str:
 
 
 def accept_marks(tx: Tx, school: School, ref: JournalKey, cells: list[OpenCell], bad: set[str],
-                 now: datetime, locking: set[LessonKey], sealed: set[str]) -> int:
+                 now: datetime, locking: set[LessonKey], sealed: set[str],
+                 held: Container[tuple[str, date, int]]) -> int:
     """Offer the open mark cells; a cell of a lesson in ``locking`` that cannot be accepted is
-    kept as invalid text (its A1 ref added to ``sealed``). Returns how many entries changed."""
+    kept as invalid text (its A1 ref added to ``sealed``). ``held``: the open cells the ledger
+    holds a value for (``LockedView.held``). Returns how many entries changed."""
     grammar = journal_grammar(school.policies.grammar,
                               school.assessment_of(ref.class_id, ref.subject_id))
-    days = [c.day for c in cells if c.day is not None]
-    since = min(days, default=None)  # the open cells' days only: not the whole year's entries
-    held = {(e.pupil_id, e.day, e.lesson_no) for e in tx.entries(ref.key, since=since)}
     by_teacher: dict[str, list[EntryInput]] = {}
     for c in cells:
         if c.day is None or c.lesson_no is None or c.period is None:

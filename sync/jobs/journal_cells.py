@@ -55,7 +55,8 @@ class Comparison:
     """Everything :func:`compare` found in one journal."""
 
     reverts: list[Revert] = field(default_factory=list)
-    marks: list[OpenCell] = field(default_factory=list)  # open mark cells, empty ones included
+    # open mark cells holding a value or read empty where the ledger holds one (an erasure)
+    marks: list[OpenCell] = field(default_factory=list)
     period_marks: list[OpenCell] = field(default_factory=list)
     lessons: dict[LessonKey, LessonInput] = field(default_factory=dict)  # open "Уроки" rows
     effective_entries: list[CellEntry] = field(default_factory=list)  # what validation sees
@@ -97,14 +98,21 @@ def compare(
     out = Comparison()
     period_of = {(x.day, x.lesson_no): x.period for x in lessons}
     marks = {(e.pupil_id, e.day, e.lesson_no, e.cell): e.raw for e in reading.entries}
+    typed = {(e.pupil_id, e.day, e.lesson_no) for e in reading.entries}
+    locked_marks, locked_lessons, held = locked.marks, locked.mark_lessons, locked.held
     for tab in reading.map.periods.values():
         if tab.period in reading.settled:  # not parsed: unchanged since found equal to the ledger
             continue
         for pid, row in tab.rows.items():
             for (day, lesson_no), col in tab.columns.items():
+                key = (pid, day, lesson_no)
+                value = locked_marks.get(key)
+                if value is None and (day, lesson_no) in locked_lessons:
+                    value = ""  # locked empty
+                if value is None and key not in typed and key not in held:
+                    continue  # open, empty, and the ledger holds nothing there: nothing to offer
                 cell = a1(tab.title, row, col)
-                raw = marks.get((pid, day, lesson_no, cell))
-                value = locked.mark(pid, day, lesson_no)
+                raw = marks.get((pid, day, lesson_no, cell)) if key in typed else None
                 if value is None:
                     out.marks.append(OpenCell(pid, day, lesson_no, period_of.get((day, lesson_no)),
                                               raw, cell))

@@ -215,7 +215,8 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     early = lock_due(tx, key, ref.lessons, unproven, now)
     plan.locks.add(early)
     since = first_open_day(reading, ref.lessons)  # the settled tabs' cells are not compared
-    cmp = compare(reading, tx.locked(key, since=since), ref.lessons, grammar)
+    locked = tx.locked(key, since=since)
+    cmp = compare(reading, locked, ref.lessons, grammar)
     days = settled_days(reading, ref.lessons)  # skipped by the lesson rules, findings carried
     ctx = validation_context(school, key, ref.class_id, ref.lessons, cmp, reading, now=now,
                              settled_days=days)
@@ -230,7 +231,8 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
     plan.tally.late_entries += late
     sealed = set(cmp.sealed)
     plan.tally.entries_accepted += accept_marks(tx, school, ref, cmp.marks, bad, now,
-                                                 proven.mark_lessons(ref.lessons), sealed)
+                                                 proven.mark_lessons(ref.lessons), sealed,
+                                                 locked.held)
     plan.tally.entries_accepted += accept_period_marks(tx, school, ref, cmp.period_marks, bad,
                                                         now, set(proven.periods), sealed)
     # the early locks may have added (empty) lesson rows: read them again only then

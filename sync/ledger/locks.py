@@ -124,14 +124,17 @@ class LocksPart(EntriesPart):
 
         Read lean (a year of rows per journal, every cycle): the columns compared and the lock
         flags as booleans, no timestamps converted. ``since``: the mark cells of lessons from that
-        day only (the earlier periods' tabs are settled, not compared: ``sync.jobs.settled``)."""
+        day only (the earlier periods' tabs are settled, not compared: ``sync.jobs.settled``); the
+        open cells holding a value in ``held``."""
         e, les, p = t.entries.c, t.lessons.c, t.period_marks.c
-        where = [e.journal == journal, e.locked_at.is_not(None)]
+        where = [e.journal == journal, e.locked_at.is_not(None) | (e.value != "")]
         if since is not None:
             where.append(e.day >= since)
-        mark_rows = self._db.execute(
-            select(e.pupil_id, e.day, e.lesson_no, e.raw, e.value, e.kind).where(*where)
+        rows = self._db.execute(
+            select(e.pupil_id, e.day, e.lesson_no, e.raw, e.value, e.kind,
+                   e.locked_at.is_not(None)).where(*where)
         ).all()
+        mark_rows = [r for r in rows if r[6]]
         marks = {(r[0], r[1], r[2]): r[3] if r[5] == INVALID_KIND else r[4] for r in mark_rows}
         lesson_rows = self._db.execute(
             select(les.day, les.lesson_no, les.period, les.topic, les.classwork, les.work_type,
@@ -163,6 +166,7 @@ class LocksPart(EntriesPart):
             invalid_periods=frozenset(
                 (r.pupil_id, r.period) for r in period_rows if r.kind == INVALID_KIND
             ),
+            held=frozenset((r[0], r[1], r[2]) for r in rows if not r[6]),
         )
 
     def locked_value(self, journal: str, pupil_id: str, day: date, lesson_no: int) -> str | None:

@@ -252,6 +252,9 @@ class LockedView:
     period_marks: dict[tuple[str, str], str]
     invalid: frozenset[tuple[str, date, int]] = frozenset()
     invalid_periods: frozenset[tuple[str, str]] = frozenset()
+    # (pupil, day, lesson_no) of the open mark cells the ledger holds a value for: read empty,
+    # such a cell is an erasure; any other open cell read empty has nothing to offer
+    held: frozenset[tuple[str, date, int]] = frozenset()
 
     def mark(self, pupil_id: str, day: date, lesson_no: int) -> str | None:
         """The locked value of a mark cell ("" = locked empty), or None if the cell is open."""

@@ -502,6 +502,29 @@ def _owner_edit(path: Path, where: CellRange, value: str) -> None:
         wb.close()
 
 
+def test_a_mark_erased_before_its_lock_is_erased_in_the_ledger(rig: EngineRig) -> None:
+    """A teacher erases a mark the ledger took (the cell still open): the next cycle stores the
+    erasure (the entry kept, empty), and the pupil's other marks and the empty cells beside it
+    are left as they were."""
+    rig.set_now(at(DAY, 10))
+    p = pupils(rig, 2)
+    where = type_mark(rig, teacher(rig), p[0], "5")
+    type_mark(rig, teacher(rig), p[1], "4")
+    assert run_cycle(rig.svc).tally.entries_accepted == 2
+    rig.set_now(at(DAY, 11))
+    rig.type(teacher(rig), rig.journal(CLASS, SUBJECT).id, where, "")
+
+    summary = run_cycle(rig.svc)
+
+    assert summary.ok, summary.to_json()
+    assert summary.tally.entries_accepted == 1
+    assert {pid: e.value for pid, e in entries(rig).items()} == {p[1]: "4"}
+    with rig.svc.ledger.snapshot() as tx:
+        erased = [(e.pupil_id, e.value, e.kind) for e in tx.entries(KEY, include_empty=True)
+                  if e.day == DAY and e.value == ""]
+    assert erased == [(p[0], "", "empty")]
+
+
 def test_first_seen_is_the_cycle_that_saw_it(rig: EngineRig) -> None:
     """Marks typed at 10:00 and seen at 10:00 and 14:00 keep their first-seen time; a mark typed
     later is first seen by the later cycle."""
