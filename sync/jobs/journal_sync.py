@@ -306,7 +306,8 @@ def _findings_update(tx: Tx, svc: Service, ref: JournalRef, open_now: list[Findi
                      plan: JournalPlan, now: datetime, labels: Labels
                      ) -> list[tuple[CellRange, Grid]]:
     """"Замечания" rewritten whole, only when its content hash moved (``sync.jobs.findings_tab``)."""
-    updates, digest = findings_update(tx, ref.file.id, open_now, svc.school.timezone, now, labels)
+    updates, digest = findings_update(tx, ref.file.id, open_now, svc.school.timezone, now, labels,
+                                      svc.shown_findings, tx.after_commit)
     if digest is not None:
         plan.findings_hash = digest
     return updates

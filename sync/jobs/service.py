@@ -17,6 +17,7 @@ from typing import Any
 from config.school import BackendKind, School
 from rules.errors import ConfigError, Problem
 from sync.backends.protocol import Backend
+from sync.jobs.findings_tab import ShownFindings
 from sync.jobs.journal_service import KeptGrades
 from sync.jobs.settled import SettledTabs
 from sync.ledger.ledger import Ledger
@@ -95,6 +96,7 @@ class Service:
     pool: tuple[Backend, ...] = ()  # more principals that write diaries (``make_pool``)
     grades: KeptGrades = field(default_factory=KeptGrades)  # recommendations kept between cycles
     settled: SettledTabs = field(default_factory=SettledTabs)  # closed tabs not parsed again
+    shown_findings: ShownFindings = field(default_factory=ShownFindings)  # «Замечания» as rendered
 
     def __post_init__(self) -> None:
         """Each principal of the pool takes the others' changes for its own (the change feed's

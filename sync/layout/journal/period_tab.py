@@ -190,10 +190,10 @@ def _classify_columns(
             continue
         day, ordinal = parsed
         key = frame.key_at.get(parsed)
-        if key is not None and frame.lessons[key].period == period.name:
-            if key not in cols.lessons and value == header_text(day, ordinal):
-                cols.lessons[key] = col  # the common case: a lesson's header as the service wrote it
-                continue
+        if (key is not None and frame.lessons[key].period == period.name
+                and key not in cols.lessons and value == header_text(day, ordinal)):
+            cols.lessons[key] = col  # the common case: a lesson's header as the service wrote it
+            continue
         cell = a1(title, hrow, col)
         where = f"Лист «{title}», столбец {column_letter(col)}"
         if key is not None and frame.lessons[key].period == period.name:
