@@ -37,6 +37,13 @@ from sync.ledger.model import (
     aware,
     from_rows,
 )
+from sync.ledger.statements import (
+    DAY_ENTRIES,
+    DAY_LOCKED_LESSONS,
+    ENTRY_VALUES,
+    LESSON_STATES,
+    NO_DAY,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -111,11 +118,8 @@ class EntriesPart(AuditLog):
     def lesson_states(self, journal: str) -> dict[tuple[date, int], LessonState]:
         """Each held lesson's (day, lesson_no) → work type and lock flags (cheaper than
         :meth:`lessons`: read for every journal the time locks look at)."""
-        c = t.lessons.c
-        query = select(c.day, c.lesson_no, c.work_type, c.info_locked_at.is_not(None),
-                       c.marks_locked_at.is_not(None)).where(c.journal == journal)
         return {(r[0], r[1]): LessonState(r[2], bool(r[3]), bool(r[4]))
-                for r in self._db.execute(query)}
+                for r in self._db.execute(LESSON_STATES, {"journal": journal})}
 
     def lessons(self, journal: str) -> list[LessonRecord]:
         """Every lesson of a journal, by day and lesson number."""
@@ -149,22 +153,9 @@ class EntriesPart(AuditLog):
         if not items:
             return []
         _no_duplicates(journal, [(i.pupil_id, i.day, i.lesson_no) for i in items])
-        days = {i.day for i in items}
-        e, les = t.entries.c, t.lessons.c
-        rows = self._db.execute(
-            select(e.pupil_id, e.day, e.lesson_no, e.raw, e.value, e.kind, e.locked_at).where(
-                e.journal == journal, e.day.in_(days)
-            )
-        )
-        current = {(r.pupil_id, r.day, r.lesson_no): r for r in rows}
-        locked_lessons = {
-            (r.day, r.lesson_no)
-            for r in self._db.execute(
-                select(les.day, les.lesson_no).where(
-                    les.journal == journal, les.day.in_(days), les.marks_locked_at.is_not(None)
-                )
-            )
-        }
+        at = {"journal": journal, "days": sorted({i.day for i in items})}
+        current = {(r.pupil_id, r.day, r.lesson_no): r for r in self._db.execute(DAY_ENTRIES, at)}
+        locked_lessons = {(r.day, r.lesson_no) for r in self._db.execute(DAY_LOCKED_LESSONS, at)}
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         events: list[tuple[str, dict[str, Any]]] = []
@@ -222,6 +213,7 @@ class EntriesPart(AuditLog):
         if inserts:
             self._db.execute(insert(t.entries), inserts)
         if updates:
+            e = t.entries.c
             self._db.execute(
                 update(t.entries).where(
                     e.journal == journal,
@@ -271,13 +263,8 @@ class EntriesPart(AuditLog):
         """A journal's non-empty entries (from day ``since`` on), cell and value only (cheaper
         than :meth:`entries` by the three timestamps a row would convert): read per changed
         journal."""
-        e = t.entries.c
-        where = [e.journal == journal, e.value != ""]
-        if since is not None:
-            where.append(e.day >= since)
-        query = select(e.pupil_id, e.day, e.lesson_no, e.value).where(*where).order_by(
-            e.day, e.lesson_no, e.pupil_id)
-        return [EntryValue(*r) for r in self._db.execute(query)]
+        rows = self._db.execute(ENTRY_VALUES, {"journal": journal, "since": since or NO_DAY})
+        return [EntryValue(*r) for r in rows]
 
     def pupil_entries(self, pupil_id: str, *, since: date | None = None) -> list[EntryRecord]:
         """One pupil's entries across journals (for the diary), by day, lesson, journal."""

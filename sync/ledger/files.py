@@ -31,6 +31,7 @@ from sync.ledger.state import (
     get_state,
     put_state,
 )
+from sync.ledger.statements import TAB_HASH
 
 OpenRanges = Mapping[str, Sequence[CellRange]]  # tab title → its open (unprotected) ranges
 
@@ -139,9 +140,7 @@ class FilesPart(AuditLog):
 
     def tab_hash(self, file_id: str, tab: str) -> str | None:
         """Content hash of what the service last wrote to a tab (None: never written)."""
-        ft = t.file_tabs.c
-        query = select(ft.content_hash).where(ft.file_id == file_id, ft.tab == tab)
-        return self._db.execute(query).scalar()
+        return self._db.execute(TAB_HASH, {"file_id": file_id, "tab": tab}).scalar()
 
     def set_tab_hash(self, file_id: str, tab: str, content_hash: str, now: datetime) -> None:
         """Record what was just written to a tab (see ``audit.content_hash``)."""

@@ -22,6 +22,7 @@ from sync.ledger.model import (
     aware,
     from_rows,
 )
+from sync.ledger.statements import OPEN_FINDING_KEYS, OPEN_FINDINGS, UNREVERTED_VIOLATIONS
 
 
 def fingerprint(finding: Finding) -> str:
@@ -83,11 +84,7 @@ class FindingsPart(AuditLog):
         aware(now)
         f = t.findings.c
         current, kept = {}, set()
-        for row in self._db.execute(
-            select(f.id, f.fingerprint, f.cell, f.severity, f.rule, f.day).where(
-                f.journal == journal, f.resolved.is_(None)
-            )
-        ):
+        for row in self._db.execute(OPEN_FINDING_KEYS, {"journal": journal}):
             if keep is not None and keep(row.rule, row.day, row.cell):
                 kept.add(row.fingerprint)
             else:
@@ -130,9 +127,9 @@ class FindingsPart(AuditLog):
     def findings(self, journal: str, *, include_resolved: bool = False) -> list[FindingRecord]:
         """A journal's open findings (or all of them), oldest first."""
         f = t.findings.c
+        if not include_resolved:  # every read journal asks: the statement built once
+            return from_rows(FindingRecord, self._db.execute(OPEN_FINDINGS, {"journal": journal}))
         query = select(t.findings).where(f.journal == journal)
-        if not include_resolved:
-            query = query.where(f.resolved.is_(None))
         return from_rows(FindingRecord, self._db.execute(query.order_by(f.opened, f.id)))
 
     def open_findings_count(self) -> int:
@@ -203,22 +200,19 @@ class ViolationsPart(AuditLog):
     ) -> list[ViolationRecord]:
         """Violations (of one journal; only unreverted ones; detected since), oldest first."""
         v = t.violations.c
-        query = select(t.violations)
-        if journal is not None:
-            query = query.where(v.journal == journal)
-        if unreverted:
-            query = query.where(v.reverted_at.is_(None))
-        if since is not None:
-            query = query.where(v.detected_at >= since)
+        if journal is not None and unreverted and since is None:  # every read journal: built once
+            rows = self._db.execute(UNREVERTED_VIOLATIONS, {"journal": journal})
+        else:
+            query = select(t.violations)
+            if journal is not None:
+                query = query.where(v.journal == journal)
+            if unreverted:
+                query = query.where(v.reverted_at.is_(None))
+            if since is not None:
+                query = query.where(v.detected_at >= since)
+            rows = self._db.execute(query.order_by(v.detected_at, v.id))
         return [
-            ViolationRecord(
-                r.id,
-                r.journal,
-                target_of(r),
-                r.locked_value,
-                r.attempted_value,
-                r.detected_at,
-                r.reverted_at,
-            )
-            for r in self._db.execute(query.order_by(v.detected_at, v.id))
+            ViolationRecord(r.id, r.journal, target_of(r), r.locked_value, r.attempted_value,
+                            r.detected_at, r.reverted_at)
+            for r in rows
         ]

@@ -19,6 +19,7 @@ from sync.ledger import schema as t
 from sync.ledger.audit import AuditLog
 from sync.ledger.findings import same_target, target_columns, target_of
 from sync.ledger.model import CellRef, LateEntryRecord, aware
+from sync.ledger.statements import OPEN_LATE_ENTRIES
 
 
 class LateEntriesPart(AuditLog):
@@ -74,6 +75,8 @@ class LateEntriesPart(AuditLog):
     def late_entries(self, journal: str | None = None, *, open_only: bool = True
                      ) -> list[LateEntryRecord]:
         """Late entries (of one journal; only those still waiting for a correction), oldest first."""
+        if journal is not None and open_only:  # every read journal asks: the statement built once
+            return [_record(r) for r in self._db.execute(OPEN_LATE_ENTRIES, {"journal": journal})]
         le = t.late_entries.c
         query = select(t.late_entries)
         if journal is not None:

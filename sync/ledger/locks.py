@@ -18,6 +18,13 @@ from sqlalchemy import and_, insert, select, update
 from sync.ledger import schema as t
 from sync.ledger.entries import EntriesPart
 from sync.ledger.model import INVALID_KIND, LessonInput, LockCounts, LockedView, aware
+from sync.ledger.statements import (
+    LOCKED_LESSONS,
+    LOCKED_PERIOD_MARKS,
+    LOCKED_PERIODS,
+    MARK_CELLS,
+    NO_DAY,
+)
 
 
 class LocksPart(EntriesPart):
@@ -115,9 +122,7 @@ class LocksPart(EntriesPart):
 
     def locked_periods(self, journal: str) -> frozenset[str]:
         """The periods whose marks are locked in a journal (cheaper than :meth:`locked`)."""
-        pl = t.period_locks.c
-        return frozenset(self._db.execute(
-            select(pl.period).where(pl.journal == journal)).scalars())
+        return frozenset(self._db.execute(LOCKED_PERIODS, {"journal": journal}).scalars())
 
     def locked(self, journal: str, *, since: date | None = None) -> LockedView:
         """Everything locked in a journal, to compare a freshly read grid against (tampering).
@@ -126,34 +131,13 @@ class LocksPart(EntriesPart):
         flags as booleans, no timestamps converted. ``since``: the mark cells of lessons from that
         day only (the earlier periods' tabs are settled, not compared: ``sync.jobs.settled``); the
         open cells holding a value in ``held``."""
-        e, les, p = t.entries.c, t.lessons.c, t.period_marks.c
-        where = [e.journal == journal, e.locked_at.is_not(None) | (e.value != "")]
-        if since is not None:
-            where.append(e.day >= since)
-        rows = self._db.execute(
-            select(e.pupil_id, e.day, e.lesson_no, e.raw, e.value, e.kind,
-                   e.locked_at.is_not(None)).where(*where)
-        ).all()
+        at = {"journal": journal}
+        rows = self._db.execute(MARK_CELLS, {**at, "since": since or NO_DAY}).all()
         mark_rows = [r for r in rows if r[6]]
         marks = {(r[0], r[1], r[2]): r[3] if r[5] == INVALID_KIND else r[4] for r in mark_rows}
-        lesson_rows = self._db.execute(
-            select(les.day, les.lesson_no, les.period, les.topic, les.classwork, les.work_type,
-                   les.homework, les.marks_locked_at.is_not(None), les.info_locked_at.is_not(None))
-            .where(les.journal == journal, les.marks_locked_at.is_not(None)
-                   | les.info_locked_at.is_not(None))
-        ).all()
-        periods = frozenset(
-            self._db.execute(
-                select(t.period_locks.c.period).where(t.period_locks.c.journal == journal)
-            ).scalars()
-        )
-        period_rows = list(
-            self._db.execute(
-                select(p.pupil_id, p.period, p.raw, p.value, p.kind).where(
-                    p.journal == journal, p.locked_at.is_not(None)
-                )
-            )
-        )
+        lesson_rows = self._db.execute(LOCKED_LESSONS, at).all()
+        periods = self.locked_periods(journal)
+        period_rows = self._db.execute(LOCKED_PERIOD_MARKS, at).all()
         return LockedView(
             marks=marks,
             mark_lessons=frozenset((r[0], r[1]) for r in lesson_rows if r[7]),

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, update
 
 from sync.ledger import schema as t
+from sync.ledger.statements import STATE_VALUE
 
 CHANGES_TOKEN_KEY = "changes_token"  # the backend's change-feed token (the sync cycle's)
 UNREAD_VERSIONS_KEY = "sync.unread_versions"  # JSON {file id: feed version}: past the token, unread
@@ -44,7 +45,7 @@ BOARD_SHOWN_KEY = "board.shown"  # JSON: the teachers' board's file, content has
 
 def get_state(connection: Connection, key: str) -> str | None:
     """The value stored under ``key``, or None."""
-    return connection.execute(select(t.state.c.value).where(t.state.c.key == key)).scalar()
+    return connection.execute(STATE_VALUE, {"key": key}).scalar()
 
 
 def put_state(connection: Connection, key: str, value: str, now: datetime) -> None:
