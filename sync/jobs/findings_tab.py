@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
+from typing import cast
 
 from rules.model import Finding, Location, Severity
 from sync.backends.protocol import CellRange, Grid
 from sync.layout.journal.render import render_findings
 from sync.layout.labels import Labels
 from sync.ledger.audit import content_hash
+from sync.ledger.findings import FindingRow
 from sync.ledger.ledger import Tx
 from sync.ledger.model import FindingRecord
 from sync.ledger.state import FINDINGS_ROWS_KEY
@@ -46,27 +48,30 @@ class ShownFindings:
         self._kept[file_id] = (identity, digest)
 
 
-def identity(records: Sequence[FindingRecord], high: int) -> bytes:
+def identity(records: Sequence[FindingRecord | FindingRow], high: int) -> bytes:
     """What the rendered tab depends on besides the records' fixed fields: ids, cells, severities
     and the rows to clear (a finding's rule, message and opening day never change)."""
     parts = [(r.id, r.cell, r.severity) for r in records]
     return hashlib.blake2b(repr((high, parts)).encode(), digest_size=16).digest()
 
 
-def findings_update(tx: Tx, file_id: str, open_now: Sequence[FindingRecord], tz: tzinfo,
-                    now: datetime, labels: Labels, shown: ShownFindings | None = None,
+def findings_update(tx: Tx, file_id: str, open_now: Sequence[FindingRecord | FindingRow],
+                    tz: tzinfo, now: datetime, labels: Labels, shown: ShownFindings | None = None,
                     after_commit: Callable[[Callable[[], None]], None] | None = None,
+                    records: Callable[[], Sequence[FindingRecord]] | None = None,
                     ) -> tuple[list[tuple[CellRange, Grid]], str | None]:
     """The write of «Замечания» (and the hash to record once written), or nothing when the tab
     already shows these findings. ``shown`` (with ``after_commit``: ``Tx.after_commit``): what
-    was rendered before, kept once the transaction commits."""
+    was rendered before, kept once the transaction commits. ``records``: the open findings with
+    their times, read only when the tab is rendered (else ``open_now`` are those records)."""
     state_key = FINDINGS_ROWS_KEY.format(file_id=file_id)
     high = int(tx.state_get(state_key) or len(render_findings((), labels=labels)))
     last = tx.tab_hash(file_id, labels.findings_tab)
     ident = identity(open_now, high) if shown is not None else b""
     if shown is not None and shown.shown(file_id, ident, last):
         return [], None
-    items = [(as_finding(r), r.opened.astimezone(tz).date()) for r in open_now]
+    full = records() if records is not None else cast(Sequence[FindingRecord], open_now)
+    items = [(as_finding(r), r.opened.astimezone(tz).date()) for r in full]
     rows = render_findings(items, clear_rows=high, labels=labels)
     digest = content_hash(rows)
     if shown is not None and after_commit is not None:  # at the rows to clear from now on

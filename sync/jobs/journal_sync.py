@@ -75,14 +75,9 @@ from sync.layout.journal.spec import (
     render_service_columns,
 )
 from sync.layout.labels import RU, Labels
+from sync.ledger.findings import FindingRow
 from sync.ledger.ledger import Tx
-from sync.ledger.model import (
-    CellRef,
-    Field,
-    FileKind,
-    FileRecord,
-    FindingRecord,
-)
+from sync.ledger.model import CellRef, Field, FileKind, FileRecord
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +254,7 @@ def sync_journal(tx: Tx, svc: Service, read: JournalRead, now: datetime,
         findings = relocate(findings, reading.map, after, set(reading.repair_tabs))
     keep = carried(reading, days)
     opened, resolved = tx.sync_findings(key, findings, now, keep=keep)
-    open_now = tx.findings(key)
+    open_now = tx.open_findings(key)  # their times are read only if «Замечания» is rendered
     plan.tally.findings_opened, plan.tally.findings_resolved = opened, resolved
     plan.tally.findings_open = len(open_now)
     if plan.repair:  # positions move: the repair's write carries findings and service cells
@@ -302,12 +297,13 @@ def structure_findings(journal: str, problems: Sequence[StructureProblem]) -> li
     ]
 
 
-def _findings_update(tx: Tx, svc: Service, ref: JournalRef, open_now: list[FindingRecord],
+def _findings_update(tx: Tx, svc: Service, ref: JournalRef, open_now: list[FindingRow],
                      plan: JournalPlan, now: datetime, labels: Labels
                      ) -> list[tuple[CellRange, Grid]]:
     """"Замечания" rewritten whole, only when its content hash moved (``sync.jobs.findings_tab``)."""
     updates, digest = findings_update(tx, ref.file.id, open_now, svc.school.timezone, now, labels,
-                                      svc.shown_findings, tx.after_commit)
+                                      svc.shown_findings, tx.after_commit,
+                                      records=lambda: tx.findings(ref.key))
     if digest is not None:
         plan.findings_hash = digest
     return updates

@@ -34,6 +34,7 @@ from sync.jobs.journal_layout import decode_period_tab, encode_period_tab
 from sync.layout.journal.map import JournalMap, LessonKey, PeriodTabMap
 from sync.layout.journal.moves import tab_of
 from sync.layout.journal.spec import JournalReading
+from sync.ledger.findings import FindingRow
 from sync.ledger.ledger import Tx
 from sync.ledger.model import FindingRecord, LessonState
 
@@ -174,7 +175,7 @@ def open_tabs(reading: JournalReading) -> JournalMap:
     return replace(reading.map, periods=periods)
 
 
-def carried_findings(records: Sequence[FindingRecord],
+def carried_findings(records: Sequence[FindingRecord | FindingRow],
                      keep: Callable[[str, date | None, str | None], bool] | None) -> list[Finding]:
     """The open findings ``keep`` carried, as the rules made them (for "Статус" on "Уроки")."""
     if keep is None:

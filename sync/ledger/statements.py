@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import BindParameter, bindparam, select
 
 from sync.ledger import schema as t
 
 NO_DAY = date.min  # "from the first day on" for the ``since`` parameters
 
 _e, _les, _f = t.entries.c, t.lessons.c, t.findings.c
-_JOURNAL = bindparam("journal")
+_JOURNAL: BindParameter[str] = bindparam("journal")
 
 STATE_VALUE = select(t.state.c.value).where(t.state.c.key == bindparam("key"))
 
@@ -48,7 +48,7 @@ ENTRY_VALUES = select(_e.pupil_id, _e.day, _e.lesson_no, _e.value).where(
     _e.day, _e.lesson_no, _e.pupil_id)
 
 # ``accept_entries``: the cells of the offered days, and which of their lessons locked the marks
-_DAYS = bindparam("days", expanding=True)
+_DAYS: BindParameter[list[date]] = bindparam("days", expanding=True)
 DAY_ENTRIES = select(_e.pupil_id, _e.day, _e.lesson_no, _e.raw, _e.value, _e.kind,
                      _e.locked_at).where(_e.journal == _JOURNAL, _e.day.in_(_DAYS))
 DAY_LOCKED_LESSONS = select(_les.day, _les.lesson_no).where(
@@ -56,6 +56,9 @@ DAY_LOCKED_LESSONS = select(_les.day, _les.lesson_no).where(
 
 OPEN_FINDINGS = select(t.findings).where(_f.journal == _JOURNAL, _f.resolved.is_(None)).order_by(
     _f.opened, _f.id)
+OPEN_FINDING_ROWS = select(_f.id, _f.journal, _f.rule, _f.severity, _f.pupil_id, _f.day, _f.field,
+                           _f.cell, _f.message).where(
+    _f.journal == _JOURNAL, _f.resolved.is_(None)).order_by(_f.opened, _f.id)
 OPEN_FINDING_KEYS = select(_f.id, _f.fingerprint, _f.cell, _f.severity, _f.rule, _f.day).where(
     _f.journal == _JOURNAL, _f.resolved.is_(None))
 

@@ -404,7 +404,12 @@ def test_findings_open_resolve_and_keep_opened(ledger: Ledger) -> None:
         (still,) = tx.findings(JOURNAL)
         assert tx.sync_findings(JOURNAL, [moved, absent5], at(hour=12)) == (1, 0)  # back again
         every = tx.findings(JOURNAL, include_resolved=True)
+        records, rows = tx.findings(JOURNAL), tx.open_findings(JOURNAL)
         assert tx.sync_findings("7Б/rus", [], at(hour=12)) == (0, 0)
+    # the open findings without their times: the same findings, the same order
+    assert [(r.id, r.rule, r.severity, r.pupil_id, r.day, r.field, r.cell, r.message)
+            for r in records] == [tuple(r)[:1] + tuple(r)[2:] for r in rows]
+    assert [r.rule for r in rows] == ["mark.grammar", "mark.absent"]
     assert (still.rule, still.cell, still.opened) == ("mark.grammar", "D6", at(hour=9))
     assert [(f.rule, f.opened, f.resolved) for f in every] == [
         ("mark.grammar", at(hour=9), None),
