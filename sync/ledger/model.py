@@ -241,8 +241,8 @@ class LockedView:
     ``marks``: values of locked mark cells; ``mark_lessons``: (day, lesson_no) whose marks are
     locked (a cell of such a lesson absent from ``marks`` is locked empty); ``info``: facts of
     lessons whose topic/homework are locked; ``periods`` / ``period_marks`` likewise for period marks.
-    Cells locked holding invalid text (:data:`INVALID_KIND`) are in ``invalid`` /
-    ``invalid_periods``; their value in ``marks`` / ``period_marks`` is that text.
+    Cells locked holding invalid text (:data:`INVALID_KIND`) are in ``invalid`` / ``invalid_periods``
+    (their value in ``marks`` / ``period_marks`` is that text); ``held``: open cells holding a value.
     """
 
     marks: dict[tuple[str, date, int], str]
@@ -252,8 +252,6 @@ class LockedView:
     period_marks: dict[tuple[str, str], str]
     invalid: frozenset[tuple[str, date, int]] = frozenset()
     invalid_periods: frozenset[tuple[str, str]] = frozenset()
-    # (pupil, day, lesson_no) of the open mark cells the ledger holds a value for: read empty,
-    # such a cell is an erasure; any other open cell read empty has nothing to offer
     held: frozenset[tuple[str, date, int]] = frozenset()
 
     def mark(self, pupil_id: str, day: date, lesson_no: int) -> str | None:
@@ -390,10 +388,8 @@ class RunRecord:
 def aware(now: datetime) -> datetime:
     """``now`` itself if it is timezone-aware; the engine owns the clock and must pass aware times."""
     if now.tzinfo is None or now.utcoffset() is None:
-        raise StoreError(
-            f"naive datetime {now.isoformat()} given to the ledger",
-            "pass timezone-aware times (the school's zone), e.g. datetime.now(ZoneInfo(tz))",
-        )
+        raise StoreError(f"naive datetime {now.isoformat()} given to the ledger",
+                         "pass timezone-aware times (the school's zone), e.g. datetime.now(ZoneInfo(tz))")
     return now
 
 
