@@ -25,7 +25,8 @@ from sync.ledger.model import FindingRecord
 from sync.ledger.state import FINDINGS_ROWS_KEY
 
 
-def as_finding(record: FindingRecord) -> Finding:
+def as_finding(record: FindingRecord | FindingRow) -> Finding:
+    """A stored finding as the rules made it."""
     return Finding(
         record.rule,
         Severity(record.severity),

@@ -27,9 +27,10 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from rules.model import Finding, Lesson, Location, Severity
+from rules.model import Finding, Lesson
 from rules.validation import RULES
 from sync.backends.protocol import CellRange, Grid
+from sync.jobs.findings_tab import as_finding
 from sync.jobs.journal_layout import decode_period_tab, encode_period_tab
 from sync.layout.journal.map import JournalMap, LessonKey, PeriodTabMap
 from sync.layout.journal.moves import tab_of
@@ -180,8 +181,4 @@ def carried_findings(records: Sequence[FindingRecord | FindingRow],
     """The open findings ``keep`` carried, as the rules made them (for "Статус" on "Уроки")."""
     if keep is None:
         return []
-    return [
-        Finding(r.rule, Severity(r.severity),
-                Location(r.journal, r.pupil_id, r.day, r.field, r.cell), r.message)
-        for r in records if keep(r.rule, r.day, r.cell)
-    ]
+    return [as_finding(r) for r in records if keep(r.rule, r.day, r.cell)]
