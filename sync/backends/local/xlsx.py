@@ -29,13 +29,14 @@ from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
 from rules.errors import BackendError
-from sync.backends.local import caps
+from sync.backends.local import caps, inline_strings
 from sync.backends.local.dropdowns import add_dropdown
 from sync.backends.local.looks import apply_looks
 from sync.backends.local.manifest import TabState
 from sync.backends.protocol import CellRange, Grid, TabMissing, TabSpec
 
 logger = logging.getLogger(__name__)
+inline_strings.install()
 
 Cells = set[tuple[int, int]]  # 0-based (row, col)
 UNLOCKED = Protection(locked=False)
